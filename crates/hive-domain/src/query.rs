@@ -1,0 +1,220 @@
+//! Look-up parameters shared by every event store.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::EventEnvelope;
+
+/// A half-open time range `[from, to)`; a missing bound is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeRange {
+    /// Inclusive lower bound.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl TimeRange {
+    /// The range `[from, to)`.
+    pub fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self {
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+
+    /// Every instant.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// True when `instant` lies inside the range.
+    pub fn contains(&self, instant: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|from| instant >= from) && self.to.is_none_or(|to| instant < to)
+    }
+}
+
+/// Offset paging. `limit` is clamped by stores to [`Page::MAX_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    /// How many matches to skip.
+    pub offset: u64,
+    /// How many matches to return at most.
+    pub limit: u64,
+}
+
+impl Page {
+    /// The largest page a store returns at once.
+    pub const MAX_LIMIT: u64 = 1_000;
+
+    /// A page of `limit` items after `offset` items (limit clamped to `1..=MAX_LIMIT`).
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self {
+            offset,
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
+    }
+
+    /// The first `limit` items.
+    pub fn first(limit: u64) -> Self {
+        Self::new(0, limit)
+    }
+
+    /// The offset as `usize` (saturating).
+    pub fn offset_usize(&self) -> usize {
+        usize::try_from(self.offset).unwrap_or(usize::MAX)
+    }
+
+    /// The limit as `usize`, clamped to [`Page::MAX_LIMIT`].
+    pub fn limit_usize(&self) -> usize {
+        usize::try_from(self.limit.min(Self::MAX_LIMIT)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new(0, 100)
+    }
+}
+
+/// What to look events up by. Every set field must match (AND); `event_types` matches any of
+/// its entries; `text` is a case-insensitive full-text match over `eventData` and `metadata`
+/// values (every word must occur).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCriteria {
+    /// Only events of this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// Only events of this aggregate (stream).
+    pub aggregate_id: Option<String>,
+    /// Only events of one of these types (empty: any type).
+    pub event_types: Vec<String>,
+    /// Only events of this organization (`metadata.organizationId`).
+    pub organization_id: Option<String>,
+    /// Only events of this user (`metadata.userId`).
+    pub user_id: Option<String>,
+    /// Only events sharing this correlation id.
+    pub correlation_id: Option<String>,
+    /// Only events recorded in this range.
+    pub time_range: TimeRange,
+    /// Free text over event data and metadata.
+    pub text: Option<String>,
+}
+
+impl EventCriteria {
+    /// The words of `text`, lower-cased (empty when there is no text).
+    pub fn text_terms(&self) -> Vec<String> {
+        self.text
+            .as_deref()
+            .map(|t| t.split_whitespace().map(str::to_lowercase).collect())
+            .unwrap_or_default()
+    }
+
+    /// Evaluates the criteria against one envelope — the reference semantics every store
+    /// must reproduce (stores push the work down; tests compare against this).
+    pub fn matches(&self, event: &EventEnvelope) -> bool {
+        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
+        eq(&self.aggregate_type, Some(&event.aggregate_type))
+            && eq(&self.aggregate_id, Some(&event.aggregate_id))
+            && (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && eq(&self.organization_id, event.metadata.organization_id.as_deref())
+            && eq(&self.user_id, event.metadata.user_id.as_deref())
+            && eq(&self.correlation_id, Some(&event.correlation_id))
+            && self.time_range.contains(event.timestamp)
+            && self.matches_text(event)
+    }
+
+    fn matches_text(&self, event: &EventEnvelope) -> bool {
+        let terms = self.text_terms();
+        if terms.is_empty() {
+            return true;
+        }
+        let haystack = searchable_text(event);
+        terms.iter().all(|term| haystack.contains(term.as_str()))
+    }
+}
+
+/// The lower-cased text of every string and number in `eventData` and `metadata`, space-joined.
+pub(crate) fn searchable_text(event: &EventEnvelope) -> String {
+    let mut out = String::new();
+    collect_text(&event.event_data, &mut out);
+    if let Ok(meta) = serde_json::to_value(&event.metadata) {
+        collect_text(&meta, &mut out);
+    }
+    out.to_lowercase()
+}
+
+fn collect_text(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::String(s) => {
+            out.push_str(s);
+            out.push(' ');
+        }
+        serde_json::Value::Number(n) => {
+            out.push_str(&n.to_string());
+            out.push(' ');
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_text(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_text(v, out)),
+        serde_json::Value::Bool(_) | serde_json::Value::Null => {}
+    }
+}
+
+/// One page of look-up results and the number of all matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPage {
+    /// The events of the page, oldest first (by timestamp, then global order).
+    pub items: Vec<EventEnvelope>,
+    /// How many events match in all.
+    pub total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Metadata;
+    use serde_json::json;
+
+    #[test]
+    fn page_is_clamped() {
+        assert_eq!(Page::new(0, 0).limit, 1);
+        assert_eq!(Page::new(0, u64::MAX).limit, Page::MAX_LIMIT);
+    }
+
+    #[test]
+    fn criteria_match_text_in_data_and_metadata() {
+        let ev = EventEnvelope::new(
+            "p",
+            "Payment",
+            "PaymentFailed",
+            json!({"error": "Card DECLINED", "n": 42}),
+            1,
+        )
+        .with_metadata(Metadata::default().with_organization("org-9").with_source("Checkout"));
+        let mut c = EventCriteria {
+            text: Some("declined checkout".into()),
+            ..Default::default()
+        };
+        assert!(c.matches(&ev));
+        c.text = Some("42".into());
+        assert!(c.matches(&ev));
+        c.text = Some("approved".into());
+        assert!(!c.matches(&ev));
+        let c = EventCriteria {
+            organization_id: Some("org-1".into()),
+            ..Default::default()
+        };
+        assert!(!c.matches(&ev));
+    }
+
+    #[test]
+    fn time_range_is_half_open() {
+        let t = chrono::Utc::now();
+        let r = TimeRange::between(t, t + chrono::Duration::seconds(1));
+        assert!(r.contains(t));
+        assert!(!r.contains(t + chrono::Duration::seconds(1)));
+        assert!(TimeRange::all().contains(t));
+    }
+}

@@ -1,0 +1,170 @@
+//! The `EventStore` port.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::{EventCriteria, EventEnvelope, EventPage, EventStoreError, Page, StoreResult, TimeRange};
+
+/// An ordered stream of stored events, read lazily (no cap on its length).
+pub type EventStream<'a> = BoxStream<'a, StoreResult<EventEnvelope>>;
+
+/// Where events live. Every adapter implements it and passes `hive-testkit`'s conformance suite.
+///
+/// Versions start at 1 and are gap-free per stream; a new stream is at version 0. Global
+/// positions start at 1 and are gap-free in commit order.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Appends `events` (versions `expected_version + 1 ..`, all of stream `aggregate_id`)
+    /// atomically: all or none. Returns the stored envelopes (with global positions).
+    ///
+    /// * the stream is not at `expected_version` → [`EventStoreError::Conflict`] with the actual
+    ///   version, unless the very same event ids are already stored at those versions: then the
+    ///   call is an idempotent no-op that returns the stored envelopes.
+    /// * a malformed batch → [`EventStoreError::InvalidBatch`] (see [`validate_append`]).
+    async fn append(
+        &self,
+        aggregate_id: &str,
+        expected_version: u64,
+        events: Vec<EventEnvelope>,
+    ) -> StoreResult<Vec<EventEnvelope>>;
+
+    /// The events of one stream with `version >= from_version`, in version order, read lazily.
+    fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a>;
+
+    /// The current version of a stream (0 when it has no event).
+    async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64>;
+
+    /// Up to `limit` events of the global log with `global_position > after_position`, in order.
+    async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>>;
+
+    /// The global position of the last committed event (0 when the store is empty).
+    async fn head_position(&self) -> StoreResult<u64>;
+
+    /// Events matching `criteria`, oldest first, one page of them and the total count.
+    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage>;
+
+    /// Events of one type recorded in `range`.
+    async fn events_by_type(&self, event_type: &str, range: TimeRange, page: Page) -> StoreResult<EventPage> {
+        let criteria = EventCriteria {
+            event_types: vec![event_type.to_owned()],
+            time_range: range,
+            ..EventCriteria::default()
+        };
+        self.search(&criteria, page).await
+    }
+
+    /// Events sharing a correlation id, across aggregates, oldest first.
+    async fn events_by_correlation(&self, correlation_id: &str, page: Page) -> StoreResult<EventPage> {
+        let criteria = EventCriteria {
+            correlation_id: Some(correlation_id.to_owned()),
+            ..EventCriteria::default()
+        };
+        self.search(&criteria, page).await
+    }
+
+    /// Whether the backend answers (for readiness probes).
+    async fn health(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// Checks an append batch: non-empty, one stream, one aggregate type, versions
+/// `expected_version + 1 ..` consecutive, no event id twice. Every adapter calls it first.
+pub fn validate_append(aggregate_id: &str, expected_version: u64, events: &[EventEnvelope]) -> StoreResult<()> {
+    let first = events
+        .first()
+        .ok_or_else(|| EventStoreError::InvalidBatch("empty batch".into()))?;
+    let mut ids = HashSet::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        if event.aggregate_id != aggregate_id {
+            return Err(EventStoreError::InvalidBatch(format!(
+                "event {} belongs to stream `{}`, not `{aggregate_id}`",
+                event.event_id, event.aggregate_id
+            )));
+        }
+        if event.aggregate_type != first.aggregate_type {
+            return Err(EventStoreError::InvalidBatch(
+                "mixed aggregate types in one batch".into(),
+            ));
+        }
+        let want = expected_version + 1 + i as u64;
+        if event.version != want {
+            return Err(EventStoreError::InvalidBatch(format!(
+                "event {} has version {}, expected {want}",
+                event.event_id, event.version
+            )));
+        }
+        if !ids.insert(event.event_id) {
+            return Err(EventStoreError::InvalidBatch(format!(
+                "event id {} appears twice",
+                event.event_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Decides what an append at a stale `expected_version` means: when `stored` (the stream's events
+/// from `expected_version + 1`, as many as the batch) holds exactly the batch's event ids, it is an
+/// idempotent re-append and the stored events are returned; otherwise it is a conflict.
+pub fn resolve_stale_append(
+    aggregate_id: &str,
+    expected_version: u64,
+    actual_version: u64,
+    batch: &[EventEnvelope],
+    stored: Vec<EventEnvelope>,
+) -> StoreResult<Vec<EventEnvelope>> {
+    let same = stored.len() == batch.len() && stored.iter().zip(batch).all(|(s, b)| s.same_event(b));
+    if same {
+        Ok(stored)
+    } else {
+        Err(EventStoreError::Conflict {
+            aggregate_id: aggregate_id.to_owned(),
+            expected: expected_version,
+            actual: actual_version,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(id: &str, v: u64) -> EventEnvelope {
+        EventEnvelope::new(id, "T", "E", json!({}), v)
+    }
+
+    #[test]
+    fn validate_append_checks_every_rule() {
+        assert!(validate_append("a", 0, &[ev("a", 1), ev("a", 2)]).is_ok());
+        assert!(validate_append("a", 0, &[]).is_err());
+        assert!(validate_append("a", 0, &[ev("b", 1)]).is_err());
+        assert!(validate_append("a", 1, &[ev("a", 1)]).is_err());
+        assert!(validate_append("a", 0, &[ev("a", 1), ev("a", 3)]).is_err());
+        let e = ev("a", 1);
+        let mut twice = e.clone();
+        twice.version = 2;
+        assert!(validate_append("a", 0, &[e, twice]).is_err());
+        let mut other_type = ev("a", 2);
+        other_type.aggregate_type = "U".into();
+        assert!(validate_append("a", 0, &[ev("a", 1), other_type]).is_err());
+    }
+
+    #[test]
+    fn stale_append_is_idempotent_only_for_the_same_ids() {
+        let batch = vec![ev("a", 1)];
+        assert_eq!(resolve_stale_append("a", 0, 1, &batch, batch.clone()).unwrap(), batch);
+        let err = resolve_stale_append("a", 0, 1, &batch, vec![ev("a", 1)]).unwrap_err();
+        assert_eq!(
+            err,
+            EventStoreError::Conflict {
+                aggregate_id: "a".into(),
+                expected: 0,
+                actual: 1
+            }
+        );
+    }
+}
