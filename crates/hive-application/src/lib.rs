@@ -1,1 +1,19 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod bus;
+mod error;
+mod event_bus;
+mod message;
+pub mod middleware;
+mod projection;
+mod repository;
+
+pub use bus::{
+    BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus, QueryBusBuilder,
+};
+pub use error::{ApplicationError, FieldError};
+pub use event_bus::{EventBus, EventHandler};
+pub use message::{Command, Handler, Message, MessageContext, Query};
+pub use middleware::MiddlewareConfig;
+pub use projection::{CatchUp, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus};
+pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy};

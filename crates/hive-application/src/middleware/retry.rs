@@ -1,0 +1,85 @@
+//! Retry on concurrency conflict, with tower's retry layer and a jittered exponential backoff.
+
+use std::time::Duration;
+
+use rand::Rng;
+use tower::retry::Policy;
+
+use crate::bus::{BusRequest, BusResponse};
+use crate::ApplicationError;
+
+/// tower's retry layer with the [`ConflictRetry`] policy.
+pub type RetryLayer = tower::retry::RetryLayer<ConflictRetry>;
+
+/// Re-runs a command that failed with [`ApplicationError::Conflict`] (the handler reloads the
+/// aggregate and decides again), at most `max_retries` times, sleeping a random time in
+/// `[0, min(max_delay, base_delay × 2^attempt)]` before each retry ("full jitter"). Any other
+/// outcome is final.
+#[derive(Debug, Clone, Copy)]
+pub struct ConflictRetry {
+    max_retries: u32,
+    attempt: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl ConflictRetry {
+    /// A policy allowing `max_retries` retries.
+    pub fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        Self {
+            max_retries,
+            attempt: 0,
+            base_delay,
+            max_delay,
+        }
+    }
+
+    /// The longest sleep before retry number `attempt` (0-based).
+    pub fn delay_cap(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
+        self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+impl Policy<BusRequest, BusResponse, ApplicationError> for ConflictRetry {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        _request: &mut BusRequest,
+        result: &mut Result<BusResponse, ApplicationError>,
+    ) -> Option<Self::Future> {
+        if !matches!(result, Err(ApplicationError::Conflict { .. })) || self.attempt >= self.max_retries {
+            return None;
+        }
+        let cap = self.delay_cap(self.attempt);
+        self.attempt += 1;
+        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        let jittered = Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos));
+        tracing::debug!(
+            attempt = self.attempt,
+            delay_us = jittered.as_micros() as u64,
+            "retrying after conflict"
+        );
+        Some(tokio::time::sleep(jittered))
+    }
+
+    fn clone_request(&mut self, request: &BusRequest) -> Option<BusRequest> {
+        Some(request.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = ConflictRetry::new(5, Duration::from_millis(1), Duration::from_millis(10));
+        assert_eq!(policy.delay_cap(0), Duration::from_millis(1));
+        assert_eq!(policy.delay_cap(1), Duration::from_millis(2));
+        assert_eq!(policy.delay_cap(3), Duration::from_millis(8));
+        assert_eq!(policy.delay_cap(4), Duration::from_millis(10));
+        assert_eq!(policy.delay_cap(60), Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,225 @@
+//! Runs one projection over the global log: catch-up, rebuild, live mode, dead letters.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventStore};
+use tokio::sync::{broadcast, Mutex};
+
+use super::Projection;
+use crate::ApplicationError;
+
+/// What to do with an event the projection cannot apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoisonPolicy {
+    /// Record a dead letter and go on with the next event.
+    #[default]
+    Skip,
+    /// Record a dead letter and stop before the event; the next catch-up tries it again.
+    Pause,
+}
+
+/// The outcome of one catch-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CatchUp {
+    /// Events applied.
+    pub applied: u64,
+    /// Events sent to the dead-letter record.
+    pub dead_lettered: u64,
+    /// The checkpoint position afterwards.
+    pub position: u64,
+    /// Whether it stopped on a poison event (policy [`PoisonPolicy::Pause`]).
+    pub paused: bool,
+}
+
+/// Where a projection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionStatus {
+    /// The projection.
+    pub name: String,
+    /// Its checkpoint position.
+    pub position: u64,
+    /// The store's head position.
+    pub head: u64,
+    /// `head - position`.
+    pub lag: u64,
+}
+
+/// Feeds one projection from the global log, saving a checkpoint after each batch.
+pub struct ProjectionRunner {
+    store: Arc<dyn EventStore>,
+    checkpoints: Arc<dyn CheckpointStore>,
+    projection: Arc<dyn Projection>,
+    batch_size: usize,
+    policy: PoisonPolicy,
+    // One catch-up at a time per runner.
+    gate: Mutex<()>,
+}
+
+impl std::fmt::Debug for ProjectionRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectionRunner")
+            .field("projection", &self.projection.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProjectionRunner {
+    /// A runner reading batches of 500 events, skipping poison events.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        checkpoints: Arc<dyn CheckpointStore>,
+        projection: Arc<dyn Projection>,
+    ) -> Self {
+        Self {
+            store,
+            checkpoints,
+            projection,
+            batch_size: 500,
+            policy: PoisonPolicy::default(),
+            gate: Mutex::new(()),
+        }
+    }
+
+    /// Sets the batch size (events read and checkpointed at once).
+    #[must_use]
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Sets the poison-event policy.
+    #[must_use]
+    pub fn with_poison_policy(mut self, policy: PoisonPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The projection's name.
+    pub fn name(&self) -> &str {
+        self.projection.name()
+    }
+
+    /// The checkpoint position (0 when none was saved).
+    pub async fn position(&self) -> Result<u64, ApplicationError> {
+        Ok(self
+            .checkpoints
+            .load(self.projection.name())
+            .await?
+            .map_or(0, |c| c.position))
+    }
+
+    /// Checkpoint, head and lag.
+    pub async fn status(&self) -> Result<ProjectionStatus, ApplicationError> {
+        let position = self.position().await?;
+        let head = self.store.head_position().await?;
+        Ok(ProjectionStatus {
+            name: self.name().to_owned(),
+            position,
+            head,
+            lag: head.saturating_sub(position),
+        })
+    }
+
+    /// Applies every event after the checkpoint, batch by batch, until the end of the log.
+    pub async fn catch_up(&self) -> Result<CatchUp, ApplicationError> {
+        let _gate = self.gate.lock().await;
+        let name = self.projection.name().to_owned();
+        let mut report = CatchUp {
+            position: self.position().await?,
+            ..CatchUp::default()
+        };
+        loop {
+            let batch = self.store.read_all(report.position, self.batch_size).await?;
+            let Some(last) = batch.last() else { return Ok(report) };
+            let full = batch.len() == self.batch_size;
+            let mut checkpoint = Checkpoint::new(name.clone(), report.position, None);
+            for event in &batch {
+                let position = event.global_position.ok_or_else(|| {
+                    ApplicationError::Internal(format!("event {} from the global log has no position", event.event_id))
+                })?;
+                match self.projection.apply(event).await {
+                    Ok(()) => report.applied += 1,
+                    Err(error) => {
+                        self.checkpoints
+                            .record_dead_letter(DeadLetter {
+                                projection: name.clone(),
+                                position,
+                                event_id: event.event_id,
+                                event_type: event.event_type.clone(),
+                                error: error.to_string(),
+                                recorded_at: Utc::now(),
+                            })
+                            .await?;
+                        tracing::warn!(projection = %name, position, %error, "poison event");
+                        if self.policy == PoisonPolicy::Pause {
+                            report.paused = true;
+                            self.save(&mut checkpoint, &mut report).await?;
+                            return Ok(report);
+                        }
+                        report.dead_lettered += 1;
+                    }
+                }
+                checkpoint.position = position;
+                checkpoint.last_event_id = Some(event.event_id);
+            }
+            debug_assert_eq!(last.global_position, Some(checkpoint.position));
+            self.save(&mut checkpoint, &mut report).await?;
+            if !full {
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn save(&self, checkpoint: &mut Checkpoint, report: &mut CatchUp) -> Result<(), ApplicationError> {
+        if checkpoint.position != report.position {
+            checkpoint.updated_at = Utc::now();
+            self.checkpoints.save(checkpoint.clone()).await?;
+            report.position = checkpoint.position;
+        }
+        Ok(())
+    }
+
+    /// Empties the read model, moves the checkpoint to 0 and replays the whole log.
+    pub async fn rebuild(&self) -> Result<CatchUp, ApplicationError> {
+        {
+            let _gate = self.gate.lock().await;
+            self.projection.reset().await?;
+            self.checkpoints
+                .save(Checkpoint::new(self.projection.name(), 0, None))
+                .await?;
+        }
+        self.catch_up().await
+    }
+
+    /// Live mode: catches up, then again whenever `wake` delivers an event (or lags) or
+    /// `poll` elapses, until `shutdown` resolves. Errors are logged and retried after `poll`.
+    pub async fn run_until(
+        &self,
+        mut wake: Option<broadcast::Receiver<Arc<hive_domain::EventEnvelope>>>,
+        poll: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(error) = self.catch_up().await {
+                tracing::error!(projection = self.name(), %error, "catch-up failed; retrying");
+            }
+            let woken = async {
+                match wake.as_mut() {
+                    Some(receiver) => {
+                        // Lagged or a new event: either way, catch up from the checkpoint.
+                        let _ = receiver.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = woken => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+}
