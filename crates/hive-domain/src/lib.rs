@@ -22,6 +22,7 @@
 //! ```
 
 mod aggregate;
+mod analytics;
 mod checkpoint;
 mod envelope;
 mod error;
@@ -32,6 +33,10 @@ mod store;
 mod upcast;
 
 pub use aggregate::Aggregate;
+pub use analytics::{
+    day_key, hour_key, AnalyticsFilter, EventAnalytics, EventAnalyticsReport, EventStatistics, Heatmap, HeatmapCell,
+    Interval, TrendBucket,
+};
 pub use checkpoint::{Checkpoint, CheckpointStore, DeadLetter};
 pub use envelope::{EventEnvelope, Metadata};
 pub use error::{CodecError, EventStoreError};
