@@ -1,1 +1,145 @@
-//! placeholder
+//! # hive-testkit
+//!
+//! Test support for Hive:
+//!
+//! * **Conformance suites** for the persistence ports of `hive-domain`. A new adapter proves it
+//!   keeps the contract with one macro call per port —
+//!   [`event_store_conformance!`], [`snapshot_store_conformance!`],
+//!   [`checkpoint_store_conformance!`] — which generate one `#[tokio::test]` per case of
+//!   [`event_store`], [`snapshot_store`] and [`checkpoint_store`]. The cases are plain public
+//!   `async fn`s too, for adapters that need their own set-up around each one.
+//! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
+//!   an [`Aggregate`](hive_domain::Aggregate).
+//!
+//! ## Running a conformance suite
+//!
+//! In the adapter crate, add `hive-testkit` and `tokio` (features `macros`, `rt-multi-thread`)
+//! as dev-dependencies and write `tests/conformance.rs`:
+//!
+//! ```ignore
+//! use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
+//!
+//! mod events {
+//!     use super::*;
+//!     hive_testkit::event_store_conformance!(async { MemoryEventStore::new() });
+//! }
+//! mod snapshots {
+//!     use super::*;
+//!     hive_testkit::snapshot_store_conformance!(async { MemorySnapshotStore::new() });
+//! }
+//! mod checkpoints {
+//!     use super::*;
+//!     hive_testkit::checkpoint_store_conformance!(async { MemoryCheckpointStore::new() });
+//! }
+//! ```
+//!
+//! The argument is evaluated afresh for every test. When something must outlive the store (a
+//! temporary directory, a container), return a [`Held`]:
+//!
+//! ```ignore
+//! mod durable {
+//!     use hive_store_memory::{DurableOptions, MemoryEventStore};
+//!     hive_testkit::event_store_conformance!(async {
+//!         let dir = tempfile::tempdir().unwrap();
+//!         let store = MemoryEventStore::open(dir.path(), DurableOptions::default()).await.unwrap();
+//!         hive_testkit::Held::with_guard(store, dir)
+//!     });
+//! }
+//! ```
+//!
+//! Every case writes under fresh random names (streams, aggregate and event types, correlation
+//! and organization ids, projection names) and checks only what it wrote, so a factory may hand
+//! out connections to one shared database and the cases still run in parallel.
+//!
+//! ## Testing an aggregate
+//!
+//! ```
+//! use hive_domain::{Aggregate, DomainEvent};
+//! use hive_testkit::AggregateFixture;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+//! #[serde(tag = "eventType", content = "eventData")]
+//! enum AccountEvent {
+//!     Deposited { amount: u64 },
+//!     Withdrawn { amount: u64 },
+//! }
+//!
+//! impl DomainEvent for AccountEvent {
+//!     fn event_type(&self) -> &'static str {
+//!         match self {
+//!             AccountEvent::Deposited { .. } => "Deposited",
+//!             AccountEvent::Withdrawn { .. } => "Withdrawn",
+//!         }
+//!     }
+//! }
+//!
+//! enum AccountCommand {
+//!     Withdraw { amount: u64 },
+//! }
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("insufficient funds: balance {balance}, asked {asked}")]
+//! struct InsufficientFunds {
+//!     balance: u64,
+//!     asked: u64,
+//! }
+//!
+//! #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+//! struct Account {
+//!     balance: u64,
+//! }
+//!
+//! impl Aggregate for Account {
+//!     const TYPE: &'static str = "Account";
+//!     type Command = AccountCommand;
+//!     type Event = AccountEvent;
+//!     type Error = InsufficientFunds;
+//!
+//!     fn handle(&self, command: &AccountCommand) -> Result<Vec<AccountEvent>, InsufficientFunds> {
+//!         match command {
+//!             AccountCommand::Withdraw { amount } if *amount > self.balance => {
+//!                 Err(InsufficientFunds { balance: self.balance, asked: *amount })
+//!             }
+//!             AccountCommand::Withdraw { amount } => Ok(vec![AccountEvent::Withdrawn { amount: *amount }]),
+//!         }
+//!     }
+//!
+//!     fn apply(&mut self, event: &AccountEvent) {
+//!         match event {
+//!             AccountEvent::Deposited { amount } => self.balance += amount,
+//!             AccountEvent::Withdrawn { amount } => self.balance -= amount,
+//!         }
+//!     }
+//! }
+//!
+//! AggregateFixture::<Account>::given(vec![AccountEvent::Deposited { amount: 100 }])
+//!     .when(AccountCommand::Withdraw { amount: 30 })
+//!     .then_expect_events(vec![AccountEvent::Withdrawn { amount: 30 }])
+//!     .then_state(|account| assert_eq!(account.balance, 70));
+//!
+//! AggregateFixture::<Account>::given_no_previous_events()
+//!     .when(AccountCommand::Withdraw { amount: 5 })
+//!     .then_expect_error(|e| e.asked == 5)
+//!     .then_expect_error_message("insufficient funds: balance 0, asked 5");
+//! ```
+
+pub mod checkpoint_store;
+pub mod event_store;
+mod fixture;
+mod held;
+mod macros;
+pub mod snapshot_store;
+mod support;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use fixture::{AggregateFixture, FixtureResult};
+pub use held::Held;
+
+/// Compiles the examples of `README.md` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

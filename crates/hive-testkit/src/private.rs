@@ -1,0 +1,71 @@
+//! Support for the macros; not a public API.
+//!
+//! The macros accept either a store or a `Held<Store>`. A plain `Into<Held<_>>` cannot tell
+//! which one it got (`Held<S>` converts into both `Held<S>` and `Held<Held<S>>`), so each port
+//! has a marker type and two impls: one for any type implementing the port, one for `Held<S>`
+//! (which never implements a port). The explicit `type = Store, …` macro form uses plain
+//! `Into<Held<Store>>` instead.
+
+use hive_domain::{CheckpointStore, EventStore, SnapshotStore};
+
+use crate::Held;
+
+/// Marker for the [`EventStore`] port.
+#[derive(Debug)]
+pub enum EventStorePort {}
+/// Marker for the [`SnapshotStore`] port.
+#[derive(Debug)]
+pub enum SnapshotStorePort {}
+/// Marker for the [`CheckpointStore`] port.
+#[derive(Debug)]
+pub enum CheckpointStorePort {}
+
+/// What a conformance factory may produce for the port `P`: the store or a `Held` store.
+pub trait IntoHeld<P> {
+    /// The store type under test.
+    type Store: ?Sized;
+    /// Wraps the value into a [`Held`].
+    fn into_held(self) -> Held<Self::Store>;
+}
+
+macro_rules! into_held_for_port {
+    ($port:ty, $trait:path) => {
+        impl<S: $trait> IntoHeld<$port> for S {
+            type Store = S;
+            fn into_held(self) -> Held<S> {
+                Held::new(self)
+            }
+        }
+
+        impl<S: $trait + ?Sized> IntoHeld<$port> for Held<S> {
+            type Store = S;
+            fn into_held(self) -> Held<S> {
+                self
+            }
+        }
+    };
+}
+
+into_held_for_port!(EventStorePort, EventStore);
+into_held_for_port!(SnapshotStorePort, SnapshotStore);
+into_held_for_port!(CheckpointStorePort, CheckpointStore);
+
+/// Converts a factory output for the event-store suite.
+pub fn hold_event_store<T: IntoHeld<EventStorePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output for the snapshot-store suite.
+pub fn hold_snapshot_store<T: IntoHeld<SnapshotStorePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output for the checkpoint-store suite.
+pub fn hold_checkpoint_store<T: IntoHeld<CheckpointStorePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output to `Held<S>` when the store type is named explicitly.
+pub fn hold_as<S: ?Sized, T: Into<Held<S>>>(value: T) -> Held<S> {
+    value.into()
+}
