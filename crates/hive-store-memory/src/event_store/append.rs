@@ -1,0 +1,250 @@
+//! Deciding an append: accept it, answer an idempotent re-append, or refuse a conflict.
+//! Shared by the in-memory path and the durable group commit.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use hive_domain::{resolve_stale_append, EventEnvelope, EventStoreError, StoreResult};
+use uuid::Uuid;
+
+use super::index::State;
+
+/// What the writer sees of the streams when it decides an append.
+pub(crate) trait StreamView {
+    /// The current version of a stream.
+    fn version(&self, aggregate_id: &str) -> u64;
+    /// Up to `count` stored events of a stream from `from_version` on.
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope>;
+    /// True when an event with this id is stored.
+    fn contains_id(&self, id: &Uuid) -> bool;
+}
+
+impl StreamView for State {
+    fn version(&self, aggregate_id: &str) -> u64 {
+        self.stream_version(aggregate_id)
+    }
+
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope> {
+        self.stream_chunk(aggregate_id, from_version, count)
+            .iter()
+            .map(|e| EventEnvelope::clone(e))
+            .collect()
+    }
+
+    fn contains_id(&self, id: &Uuid) -> bool {
+        State::contains_id(self, id)
+    }
+}
+
+/// The outcome of a decided append.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    /// Write the batch.
+    Accept,
+    /// The very same events are already stored: return them, write nothing.
+    AlreadyStored(Vec<EventEnvelope>),
+}
+
+/// Decides a validated batch against `view` (see [`hive_domain::EventStore::append`]).
+///
+/// An event id already stored elsewhere (another stream or version) makes the batch invalid:
+/// event ids are unique in the store.
+pub(crate) fn decide(
+    view: &impl StreamView,
+    aggregate_id: &str,
+    expected_version: u64,
+    events: &[EventEnvelope],
+) -> StoreResult<Decision> {
+    let actual = view.version(aggregate_id);
+    if actual != expected_version {
+        let stored = if expected_version < actual {
+            view.stored(aggregate_id, expected_version + 1, events.len())
+        } else {
+            Vec::new()
+        };
+        return resolve_stale_append(aggregate_id, expected_version, actual, events, stored)
+            .map(Decision::AlreadyStored);
+    }
+    if let Some(dup) = events.iter().find(|e| view.contains_id(&e.event_id)) {
+        return Err(EventStoreError::InvalidBatch(format!(
+            "event id {} is already stored (in another stream or at another version); \
+             give every new event a fresh id",
+            dup.event_id
+        )));
+    }
+    Ok(Decision::Accept)
+}
+
+/// The appends accepted so far in one group commit, not yet applied to the [`State`].
+#[derive(Debug)]
+pub(crate) struct Staged {
+    next_position: u64,
+    streams: HashMap<String, Vec<Arc<EventEnvelope>>>,
+    ids: HashSet<Uuid>,
+    /// Accepted batches in commit order.
+    pub(crate) batches: Vec<Vec<Arc<EventEnvelope>>>,
+}
+
+impl Staged {
+    /// An empty group on top of a log whose head is `head`.
+    pub(crate) fn new(head: u64) -> Self {
+        Self {
+            next_position: head + 1,
+            streams: HashMap::new(),
+            ids: HashSet::new(),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Stages an accepted batch: assigns its global positions; returns its index in `batches`.
+    pub(crate) fn stage(&mut self, events: Vec<EventEnvelope>) -> usize {
+        let stored: Vec<Arc<EventEnvelope>> = events
+            .into_iter()
+            .zip(self.next_position..)
+            .map(|(mut event, position)| {
+                event.global_position = Some(position);
+                self.ids.insert(event.event_id);
+                Arc::new(event)
+            })
+            .collect();
+        self.next_position += stored.len() as u64;
+        if let Some(first) = stored.first() {
+            match self.streams.get_mut(&first.aggregate_id) {
+                Some(pending) => pending.extend(stored.iter().cloned()),
+                None => {
+                    self.streams.insert(first.aggregate_id.clone(), stored.clone());
+                }
+            }
+        }
+        self.batches.push(stored);
+        self.batches.len() - 1
+    }
+
+    /// Takes the last staged batch back (when it could not be encoded).
+    pub(crate) fn unstage_last(&mut self) {
+        let Some(batch) = self.batches.pop() else {
+            return;
+        };
+        self.next_position -= batch.len() as u64;
+        for event in &batch {
+            self.ids.remove(&event.event_id);
+        }
+        if let Some(first) = batch.first() {
+            if let Some(pending) = self.streams.get_mut(&first.aggregate_id) {
+                pending.truncate(pending.len().saturating_sub(batch.len()));
+                if pending.is_empty() {
+                    self.streams.remove(&first.aggregate_id);
+                }
+            }
+        }
+    }
+
+    /// True when nothing was staged.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+}
+
+/// The state as it will be once the staged group is applied.
+pub(crate) struct GroupView<'a> {
+    /// The committed state.
+    pub(crate) state: &'a State,
+    /// The group staged on top of it.
+    pub(crate) staged: &'a Staged,
+}
+
+impl StreamView for GroupView<'_> {
+    fn version(&self, aggregate_id: &str) -> u64 {
+        let pending = self.staged.streams.get(aggregate_id).map_or(0, Vec::len);
+        self.state.stream_version(aggregate_id) + pending as u64
+    }
+
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope> {
+        let mut out = self.state.stored(aggregate_id, from_version, count);
+        if out.len() < count {
+            let committed = self.state.stream_version(aggregate_id);
+            let skip = usize::try_from(from_version.saturating_sub(committed + 1)).unwrap_or(usize::MAX);
+            let pending = self
+                .staged
+                .streams
+                .get(aggregate_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            out.extend(
+                pending
+                    .iter()
+                    .skip(skip)
+                    .take(count - out.len())
+                    .map(|e| EventEnvelope::clone(e)),
+            );
+        }
+        out
+    }
+
+    fn contains_id(&self, id: &Uuid) -> bool {
+        self.state.contains_id(id) || self.staged.ids.contains(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ev(stream: &str, version: u64) -> EventEnvelope {
+        EventEnvelope::new(stream, "T", "E", json!({}), version)
+    }
+
+    #[test]
+    fn decisions_follow_the_port_contract() {
+        let mut state = State::default();
+        let first = vec![ev("a", 1), ev("a", 2)];
+        assert!(matches!(decide(&state, "a", 0, &first), Ok(Decision::Accept)));
+        state.commit(first.clone());
+        match decide(&state, "a", 0, &first) {
+            Ok(Decision::AlreadyStored(stored)) => assert_eq!(stored.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        let err = decide(&state, "a", 0, &[ev("a", 1)]).unwrap_err();
+        assert!(err.is_conflict());
+        assert!(decide(&state, "a", 5, &[ev("a", 6)]).unwrap_err().is_conflict());
+        let reused = ev("b", 1).with_event_id(first[0].event_id);
+        assert!(matches!(
+            decide(&state, "b", 0, &[reused]),
+            Err(EventStoreError::InvalidBatch(_))
+        ));
+    }
+
+    #[test]
+    fn a_group_sees_its_own_staged_appends() {
+        let mut state = State::default();
+        state.commit(vec![ev("a", 1)]);
+        let mut staged = Staged::new(state.head());
+        let second = vec![ev("a", 2), ev("a", 3)];
+        let view = GroupView {
+            state: &state,
+            staged: &staged,
+        };
+        assert!(matches!(decide(&view, "a", 1, &second), Ok(Decision::Accept)));
+        staged.stage(second.clone());
+        let view = GroupView {
+            state: &state,
+            staged: &staged,
+        };
+        assert_eq!(view.version("a"), 3);
+        assert!(decide(&view, "a", 1, &[ev("a", 2)]).unwrap_err().is_conflict());
+        match decide(&view, "a", 1, &second) {
+            Ok(Decision::AlreadyStored(stored)) => {
+                assert_eq!(stored.len(), 2);
+                assert_eq!(stored[0].global_position, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        match decide(&view, "a", 0, &[state.log[0].as_ref().clone(), second[0].clone()]) {
+            Ok(Decision::AlreadyStored(stored)) => assert_eq!(stored.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(view.contains_id(&second[1].event_id));
+    }
+}

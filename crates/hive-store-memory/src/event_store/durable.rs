@@ -1,0 +1,189 @@
+//! Durable mode: replaying `events.log` on open, the writer thread, closing.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use hive_domain::{validate_append, EventEnvelope, EventStoreError, StoreResult};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot};
+
+use super::group::{spawn_ticker, AppendRequest, Appended, Command, GroupWriter};
+use super::index::State;
+use super::{Inner, MemoryEventStore};
+use crate::log::reader::{replay, Rejected};
+use crate::log::writer::LogWriter;
+use crate::log::{fs, reader::Replay};
+use crate::{DurableOptions, EVENT_LOG_FILE};
+
+/// The store's handle on its writer thread.
+pub(crate) struct Durable {
+    path: PathBuf,
+    tx: Option<mpsc::Sender<Command>>,
+    writer: Option<JoinHandle<()>>,
+    broken: Arc<Mutex<Option<String>>>,
+}
+
+fn closed() -> EventStoreError {
+    EventStoreError::Unavailable("the event store is closed".into())
+}
+
+impl Durable {
+    /// The log file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hands a validated batch to the writer and waits until it is durable (or refused).
+    pub(crate) async fn append(
+        &self,
+        expected_version: u64,
+        events: Vec<EventEnvelope>,
+    ) -> StoreResult<Vec<EventEnvelope>> {
+        let tx = self.tx.as_ref().ok_or_else(closed)?;
+        let (reply, answer) = oneshot::channel();
+        let request = AppendRequest {
+            expected_version,
+            events,
+            reply,
+        };
+        tx.send(Command::Append(request)).await.map_err(|_| closed())?;
+        match answer.await.map_err(|_| closed())?? {
+            Appended::Fresh(stored) => Ok(stored.iter().map(|e| EventEnvelope::clone(e)).collect()),
+            Appended::Existing(stored) => Ok(stored),
+        }
+    }
+
+    /// Unavailable when closed, a backend error when the writer broke.
+    pub(crate) fn health(&self) -> StoreResult<()> {
+        if let Some(why) = self.broken.lock().as_ref() {
+            return Err(EventStoreError::Backend(why.clone()));
+        }
+        match &self.tx {
+            Some(tx) if !tx.is_closed() => Ok(()),
+            _ => Err(closed()),
+        }
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        let Some(tx) = &self.tx else {
+            return Ok(());
+        };
+        let (reply, answer) = oneshot::channel();
+        if tx.send(Command::Close(reply)).await.is_err() {
+            return Ok(()); // already closed
+        }
+        answer.await.unwrap_or(Ok(()))
+    }
+}
+
+impl Drop for Durable {
+    fn drop(&mut self) {
+        // Closing the channel makes the writer finish the queued appends, sync and stop.
+        drop(self.tx.take());
+        if let Some(writer) = self.writer.take() {
+            if writer.thread().id() != std::thread::current().id() && writer.join().is_err() {
+                tracing::error!(file = %self.path.display(), "the event log writer panicked");
+            }
+        }
+    }
+}
+
+impl MemoryEventStore {
+    /// Opens (creating when missing) a durable store in `dir`: replays `dir/events.log` into
+    /// memory, then appends every new batch to it before acknowledging it.
+    ///
+    /// A torn tail (the last record cut short or damaged by a crash during a write) is cut off
+    /// with a warning; damage followed by intact records is refused with
+    /// [`EventStoreError::Corrupt`] naming `events.log@<offset>`. The log is locked: a second
+    /// store on the same directory gets [`EventStoreError::Unavailable`] until this one is
+    /// closed or dropped.
+    pub async fn open(dir: impl AsRef<Path>, options: DurableOptions) -> Result<Self, EventStoreError> {
+        let dir = dir.as_ref().to_path_buf();
+        let (state, file, replayed, path) = tokio::task::spawn_blocking(move || load(&dir))
+            .await
+            .map_err(|e| EventStoreError::Backend(format!("replaying the event log failed: {e}")))??;
+        tracing::debug!(file = %path.display(), records = replayed.records, events = state.head(), "event log replayed");
+        let state = Arc::new(RwLock::new(state));
+        let writer = GroupWriter::new(
+            Arc::clone(&state),
+            LogWriter::new(file, path.display().to_string(), replayed.len),
+            options.fsync,
+            options.max_group_requests,
+        );
+        let broken = Arc::clone(&writer.broken);
+        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let spawn_error = |e: std::io::Error| EventStoreError::Backend(format!("cannot start the log writer: {e}"));
+        let handle = std::thread::Builder::new()
+            .name("hive-event-log-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(spawn_error)?;
+        if let Some(period) = options.fsync.period() {
+            spawn_ticker(&tx, period).map_err(spawn_error)?;
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                state,
+                durable: Some(Durable {
+                    path,
+                    tx: Some(tx),
+                    writer: Some(handle),
+                    broken,
+                }),
+            }),
+        })
+    }
+
+    /// Finishes the queued appends, syncs the log and stops the writer. Later appends fail with
+    /// [`EventStoreError::Unavailable`]; reads keep working. A no-op for an in-memory store.
+    pub async fn close(&self) -> StoreResult<()> {
+        match &self.inner.durable {
+            Some(durable) => durable.close().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Opens, locks and replays the log of `dir`.
+fn load(dir: &Path) -> StoreResult<(State, File, Replay, PathBuf)> {
+    fs::ensure_dir(dir)?;
+    let path = dir.join(EVENT_LOG_FILE);
+    let mut file = fs::open_locked_log(&path)?;
+    let mut state = State::default();
+    let replayed = replay(&mut file, &path, |_, payload| {
+        let events: Vec<EventEnvelope> =
+            serde_json::from_slice(payload).map_err(|e| Rejected::Undecodable(format!("bad JSON: {e}")))?;
+        check_batch(&state, &events).map_err(Rejected::Inconsistent)?;
+        let batch: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
+        state.index_batch(&batch);
+        Ok(())
+    })?;
+    Ok((state, file, replayed, path))
+}
+
+/// Why a replayed batch cannot follow the state, if so.
+fn check_batch(state: &State, events: &[EventEnvelope]) -> Result<(), String> {
+    let first = events.first().ok_or("empty batch")?;
+    let expected = first.version.checked_sub(1).ok_or("event version 0")?;
+    validate_append(&first.aggregate_id, expected, events).map_err(|e| e.to_string())?;
+    let actual = state.stream_version(&first.aggregate_id);
+    if actual != expected {
+        return Err(format!(
+            "batch of stream `{}` starts at version {}, but the stream is at version {actual}",
+            first.aggregate_id, first.version
+        ));
+    }
+    for (event, position) in events.iter().zip(state.head() + 1..) {
+        if event.global_position != Some(position) {
+            return Err(format!(
+                "event {} has global position {:?}, expected {position}",
+                event.event_id, event.global_position
+            ));
+        }
+        if state.contains_id(&event.event_id) {
+            return Err(format!("event id {} is stored twice", event.event_id));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The event store: a global log with indexes, in memory or backed by a durable file log.
+
+mod append;
+mod durable;
+mod group;
+mod index;
+mod search;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use hive_domain::{
+    validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, StoreResult,
+};
+use parking_lot::RwLock;
+
+use append::{decide, Decision};
+use durable::Durable;
+use index::State;
+
+/// How many events `read_stream` copies out per lock acquisition.
+const READ_CHUNK: usize = 512;
+
+/// An [`EventStore`] that keeps every event in memory, indexed for look-ups, and optionally
+/// writes them to an append-only file log first ([`MemoryEventStore::open`]).
+///
+/// Clones share the same store.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use hive_domain::{EventEnvelope, EventStore};
+/// use hive_store_memory::MemoryEventStore;
+/// use serde_json::json;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let store = MemoryEventStore::new();
+/// let created = EventEnvelope::new("payment-1", "Payment", "PaymentCreated", json!({"amount": 10}), 1);
+/// let stored = store.append("payment-1", 0, vec![created]).await?;
+/// assert_eq!(stored[0].global_position, Some(1));
+///
+/// let events: Vec<EventEnvelope> = store.read_stream("payment-1", 1).try_collect().await?;
+/// assert_eq!(events, stored);
+/// # Ok::<(), hive_domain::EventStoreError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryEventStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    state: Arc<RwLock<State>>,
+    durable: Option<Durable>,
+}
+
+impl std::fmt::Debug for MemoryEventStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryEventStore")
+            .field("head_position", &self.inner.state.read().head())
+            .field("durable", &self.inner.durable.as_ref().map(Durable::path))
+            .finish()
+    }
+}
+
+impl MemoryEventStore {
+    /// An empty store that lives only in memory: nothing survives the process.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// True when the store writes to a file log.
+    pub fn is_durable(&self) -> bool {
+        self.inner.durable.is_some()
+    }
+
+    /// Number of stored events (the head position).
+    pub fn len(&self) -> usize {
+        self.inner.state.read().log.len()
+    }
+
+    /// True when no event is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn append_in_memory(
+        &self,
+        aggregate_id: &str,
+        expected: u64,
+        events: Vec<EventEnvelope>,
+    ) -> StoreResult<Vec<EventEnvelope>> {
+        let stored = {
+            let mut state = self.inner.state.write();
+            match decide(&*state, aggregate_id, expected, &events)? {
+                Decision::Accept => state.commit(events),
+                Decision::AlreadyStored(stored) => return Ok(stored),
+            }
+        };
+        Ok(stored.iter().map(|e| EventEnvelope::clone(e)).collect())
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryEventStore {
+    async fn append(
+        &self,
+        aggregate_id: &str,
+        expected_version: u64,
+        events: Vec<EventEnvelope>,
+    ) -> StoreResult<Vec<EventEnvelope>> {
+        validate_append(aggregate_id, expected_version, &events)?;
+        match &self.inner.durable {
+            Some(durable) => durable.append(expected_version, events).await,
+            None => self.append_in_memory(aggregate_id, expected_version, events),
+        }
+    }
+
+    fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a> {
+        let state = &self.inner.state;
+        futures::stream::unfold(Some(from_version.max(1)), move |next| async move {
+            let from = next?;
+            let chunk = state.read().stream_chunk(aggregate_id, from, READ_CHUNK);
+            if chunk.is_empty() {
+                return None;
+            }
+            let following = (chunk.len() == READ_CHUNK).then(|| from + READ_CHUNK as u64);
+            let items = chunk.into_iter().map(|e| Ok(EventEnvelope::clone(&e)));
+            Some((futures::stream::iter(items), following))
+        })
+        .flatten()
+        .boxed()
+    }
+
+    async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64> {
+        Ok(self.inner.state.read().stream_version(aggregate_id))
+    }
+
+    async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
+        Ok(self.inner.state.read().read_all(after_position, limit))
+    }
+
+    async fn head_position(&self) -> StoreResult<u64> {
+        Ok(self.inner.state.read().head())
+    }
+
+    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
+        Ok(self.inner.state.read().search(criteria, page))
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        match &self.inner.durable {
+            Some(durable) => durable.health(),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Options of the durable mode.
+
+use std::time::Duration;
+
+/// When the durable stores force written data to stable storage (`fdatasync`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// Sync every group commit before acknowledging any append of the group (the default).
+    /// An acknowledged append survives a process crash and a power loss.
+    #[default]
+    Always,
+    /// Sync at most every `n` milliseconds (and on close). An acknowledged append survives a
+    /// process crash (the data is in the OS page cache), but a power loss may lose the
+    /// appends of the last `n` milliseconds.
+    EveryMillis(u64),
+    /// Never sync explicitly (except on close): leave it to the OS. Survives a process crash,
+    /// not a power loss.
+    Never,
+}
+
+impl FsyncPolicy {
+    /// True when every write must be synced before it is acknowledged.
+    pub(crate) fn sync_each_write(self) -> bool {
+        matches!(self, Self::Always)
+    }
+
+    /// The period of the background sync, for [`FsyncPolicy::EveryMillis`].
+    pub(crate) fn period(self) -> Option<Duration> {
+        match self {
+            Self::EveryMillis(ms) => Some(Duration::from_millis(ms.max(1))),
+            Self::Always | Self::Never => None,
+        }
+    }
+}
+
+/// How a durable store behaves.
+///
+/// ```
+/// use hive_store_memory::{DurableOptions, FsyncPolicy};
+///
+/// let options = DurableOptions::default().with_fsync(FsyncPolicy::EveryMillis(5));
+/// assert_eq!(options.fsync, FsyncPolicy::EveryMillis(5));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DurableOptions {
+    /// When written records are synced to stable storage.
+    pub fsync: FsyncPolicy,
+    /// How many append requests may wait for the writer before `append` waits for room.
+    pub queue_capacity: usize,
+    /// The most append requests the writer commits as one group (one write, one sync).
+    pub max_group_requests: usize,
+}
+
+impl Default for DurableOptions {
+    fn default() -> Self {
+        Self {
+            fsync: FsyncPolicy::Always,
+            queue_capacity: 4_096,
+            max_group_requests: 1_024,
+        }
+    }
+}
+
+impl DurableOptions {
+    /// Sets the fsync policy.
+    #[must_use]
+    pub fn with_fsync(mut self, fsync: FsyncPolicy) -> Self {
+        self.fsync = fsync;
+        self
+    }
+
+    /// Sets how many append requests may queue for the writer (at least 1).
+    #[must_use]
+    pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the most append requests committed as one group (at least 1).
+    #[must_use]
+    pub fn with_max_group_requests(mut self, max: usize) -> Self {
+        self.max_group_requests = max.max(1);
+        self
+    }
+}

@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use hive_domain::{EventEnvelope, EventStore, Metadata};
+use serde_json::json;
+
+/// An event of `stream` at `version`, with some metadata to index.
+pub fn ev(stream: &str, version: u64) -> EventEnvelope {
+    EventEnvelope::new(
+        stream,
+        "Payment",
+        "PaymentCreated",
+        json!({"stream": stream, "v": version}),
+        version,
+    )
+    .with_correlation_id(format!("req-{stream}"))
+    .with_metadata(Metadata::default().with_organization("org-1").with_user("user-1"))
+}
+
+/// `count` events of `stream` following `after`.
+pub fn batch(stream: &str, after: u64, count: u64) -> Vec<EventEnvelope> {
+    (after + 1..=after + count).map(|v| ev(stream, v)).collect()
+}
+
+/// The whole global log, read in pages.
+pub async fn read_everything(store: &impl EventStore) -> Vec<EventEnvelope> {
+    let mut out = Vec::new();
+    loop {
+        let page = store.read_all(out.len() as u64, 1_000).await.unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// Asserts global positions 1..=n and gap-free versions per stream.
+pub fn assert_gap_free(events: &[EventEnvelope]) {
+    let mut versions = std::collections::HashMap::<&str, u64>::new();
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event.global_position, Some(i as u64 + 1), "global positions have a gap");
+        let version = versions.entry(&event.aggregate_id).or_default();
+        *version += 1;
+        assert_eq!(
+            event.version, *version,
+            "stream {} has a version gap",
+            event.aggregate_id
+        );
+    }
+}

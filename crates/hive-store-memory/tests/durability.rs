@@ -1,0 +1,223 @@
+//! Durable mode: reopen, torn tails, corruption, garbage files.
+
+// Helpers outside `#[test]` functions panic on failure too, like the tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::{assert_gap_free, batch, ev, read_everything};
+use hive_domain::{EventEnvelope, EventStore, EventStoreError};
+use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryEventStore, EVENT_LOG_FILE};
+use proptest::prelude::*;
+
+async fn open(dir: &Path) -> Result<MemoryEventStore, EventStoreError> {
+    MemoryEventStore::open(dir, DurableOptions::default()).await
+}
+
+/// Three streams, three appends each (9 records), closed; returns what was stored.
+async fn seeded(dir: &Path) -> Vec<EventEnvelope> {
+    let store = open(dir).await.unwrap();
+    for round in 0..3u64 {
+        for stream in ["a", "b", "c"] {
+            store
+                .append(stream, round * 2, batch(stream, round * 2, 2))
+                .await
+                .unwrap();
+        }
+    }
+    store.close().await.unwrap();
+    read_everything(&store).await
+}
+
+fn log_path(dir: &Path) -> std::path::PathBuf {
+    dir.join(EVENT_LOG_FILE)
+}
+
+/// Byte offsets at which the records of the log start.
+fn record_offsets(dir: &Path) -> Vec<usize> {
+    let bytes = std::fs::read(log_path(dir)).unwrap();
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        offsets.push(at);
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        at += 12 + len;
+    }
+    offsets
+}
+
+#[tokio::test]
+async fn everything_comes_back_after_reopen_at_the_same_positions() {
+    for fsync in [FsyncPolicy::Always, FsyncPolicy::EveryMillis(2), FsyncPolicy::Never] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = DurableOptions::default().with_fsync(fsync);
+        let store = MemoryEventStore::open(dir.path(), options.clone()).await.unwrap();
+        for i in 0..20u64 {
+            let stream = format!("s{}", i % 4);
+            let version = store.stream_version(&stream).await.unwrap();
+            store
+                .append(&stream, version, batch(&stream, version, 3))
+                .await
+                .unwrap();
+        }
+        let before = read_everything(&store).await;
+        store.close().await.unwrap();
+        drop(store);
+        let store = MemoryEventStore::open(dir.path(), options.clone()).await.unwrap();
+        assert_eq!(read_everything(&store).await, before, "{fsync:?}");
+        assert_eq!(store.stream_version("s1").await.unwrap(), 15);
+        // Without close: dropping the store flushes too.
+        store.append("s1", 15, vec![ev("s1", 16)]).await.unwrap();
+        drop(store);
+        let store = MemoryEventStore::open(dir.path(), options).await.unwrap();
+        assert_eq!(store.head_position().await.unwrap(), 61);
+        assert_gap_free(&read_everything(&store).await);
+    }
+}
+
+#[tokio::test]
+async fn a_torn_tail_is_dropped_and_the_store_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = seeded(dir.path()).await;
+    let offsets = record_offsets(dir.path());
+    let full = std::fs::read(log_path(dir.path())).unwrap();
+    let last = *offsets.last().unwrap();
+    for cut in [last + 1, last + 8, last + 12, last + 20, full.len() - 1] {
+        std::fs::write(log_path(dir.path()), &full[..cut]).unwrap();
+        let store = open(dir.path()).await.unwrap();
+        let events = read_everything(&store).await;
+        assert_eq!(events, stored[..stored.len() - 2], "cut at {cut}");
+        assert_eq!(std::fs::metadata(log_path(dir.path())).unwrap().len(), last as u64);
+        let appended = store.append("c", 4, batch("c", 4, 2)).await.unwrap();
+        assert_eq!(appended[0].global_position, Some(17));
+        drop(store);
+        let store = open(dir.path()).await.unwrap();
+        assert_eq!(read_everything(&store).await.len(), 18);
+        drop(store);
+    }
+}
+
+#[tokio::test]
+async fn garbage_after_the_last_record_is_dropped() {
+    for garbage in [
+        &b"x"[..],
+        b"HIVE",
+        b"HIVE\xff\xff\xff\x7f",
+        &[0u8; 4096],
+        b"{\"not\": \"a record\"}",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let stored = seeded(dir.path()).await;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log_path(dir.path()))
+            .unwrap();
+        file.write_all(garbage).unwrap();
+        drop(file);
+        let store = open(dir.path()).await.unwrap();
+        assert_eq!(read_everything(&store).await, stored);
+        store.append("a", 6, vec![ev("a", 7)]).await.unwrap();
+        drop(store);
+        assert_eq!(read_everything(&open(dir.path()).await.unwrap()).await.len(), 19);
+    }
+}
+
+#[tokio::test]
+async fn damage_in_the_middle_is_a_typed_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path()).await;
+    let offsets = record_offsets(dir.path());
+    let pristine = std::fs::read(log_path(dir.path())).unwrap();
+    // A flipped payload byte (checksum), a wrong magic, a huge declared length.
+    type Damage = fn(&mut [u8]);
+    let damages: [(usize, Damage); 3] = [
+        (offsets[2] + 30, |b| b[0] ^= 0x20),
+        (offsets[3], |b| b[0] = b'X'),
+        (offsets[4] + 4, |b| b[..4].copy_from_slice(&u32::MAX.to_le_bytes())),
+    ];
+    for (i, (at, damage)) in damages.into_iter().enumerate() {
+        let mut bytes = pristine.clone();
+        damage(&mut bytes[at..]);
+        std::fs::write(log_path(dir.path()), &bytes).unwrap();
+        match open(dir.path()).await {
+            Err(EventStoreError::Corrupt { record, reason }) => {
+                assert_eq!(record, format!("events.log@{}", offsets[2 + i]), "{reason}");
+            }
+            other => panic!("damage {i}: expected Corrupt, got {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read(log_path(dir.path())).unwrap(),
+            bytes,
+            "nothing is truncated"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_contradicting_the_log_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path()).await;
+    let mut bytes = std::fs::read(log_path(dir.path())).unwrap();
+    // Append a well-framed record that repeats the first event (position and version clash).
+    let first: Vec<EventEnvelope> = {
+        let len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+        serde_json::from_slice(&bytes[12..12 + len]).unwrap()
+    };
+    let payload = serde_json::to_vec(&first).unwrap();
+    let at = bytes.len();
+    bytes.extend_from_slice(b"HIVE");
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    std::fs::write(log_path(dir.path()), &bytes).unwrap();
+    match open(dir.path()).await {
+        Err(EventStoreError::Corrupt { record, .. }) => assert_eq!(record, format!("events.log@{at}")),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_as_a_log_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), magic in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut content = if magic { b"HIVE".to_vec() } else { Vec::new() };
+        content.extend_from_slice(&bytes);
+        std::fs::write(log_path(dir.path()), &content).unwrap();
+        let opened = runtime().block_on(open(dir.path()));
+        match opened {
+            Ok(store) => {
+                prop_assert!(store.is_empty());
+                let appended = runtime().block_on(store.append("a", 0, vec![ev("a", 1)]));
+                prop_assert!(appended.is_ok());
+            }
+            Err(e) => prop_assert!(matches!(e, EventStoreError::Corrupt { .. }), "{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_log_cut_anywhere_reopens_with_a_prefix(cut_permille in 0usize..=1000, garbage in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let dir = tempfile::tempdir().unwrap();
+        let stored = runtime().block_on(seeded(dir.path()));
+        let full = std::fs::read(log_path(dir.path())).unwrap();
+        let cut = full.len() * cut_permille / 1000;
+        let mut content = full[..cut].to_vec();
+        content.extend_from_slice(&garbage);
+        std::fs::write(log_path(dir.path()), &content).unwrap();
+        let store = runtime().block_on(open(dir.path())).unwrap();
+        let events = runtime().block_on(read_everything(&store));
+        prop_assert_eq!(&events[..], &stored[..events.len()]);
+        prop_assert_eq!(events.len() % 2, 0, "batches are atomic");
+    }
+}
