@@ -214,7 +214,10 @@ mod tests {
     use serde_json::json;
 
     fn at(s: &str, org: Option<&str>) -> EventEnvelope {
-        let meta = Metadata { organization_id: org.map(str::to_owned), ..Metadata::default() };
+        let meta = Metadata {
+            organization_id: org.map(str::to_owned),
+            ..Metadata::default()
+        };
         EventEnvelope::new("a", "T", "E", json!({}), 1)
             .with_timestamp(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
             .with_metadata(meta)

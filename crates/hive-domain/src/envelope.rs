@@ -21,7 +21,7 @@ pub struct Metadata {
     pub source: Option<String>,
     /// Any other key/value pairs.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, String>,
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl Metadata {
@@ -46,10 +46,20 @@ impl Metadata {
         self
     }
 
-    /// Adds an extra key/value pair.
+    /// Adds an extra key/value pair (the keys `userId`, `organizationId` and `source` set
+    /// their own fields instead, so no key is written twice).
     #[must_use]
     pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra.insert(key.into(), value.into());
+        let key = key.into();
+        let value = value.into();
+        match key.as_str() {
+            "userId" => self.user_id = Some(value),
+            "organizationId" => self.organization_id = Some(value),
+            "source" => self.source = Some(value),
+            _ => {
+                self.extra.insert(key, serde_json::Value::String(value));
+            }
+        }
         self
     }
 }
@@ -201,6 +211,15 @@ mod tests {
         assert!(value.get("globalPosition").is_none());
         let back: EventEnvelope = serde_json::from_value(value).unwrap();
         assert_eq!(back, env);
+    }
+
+    #[test]
+    fn metadata_keeps_non_string_extras_and_never_duplicates_known_keys() {
+        let meta: Metadata = serde_json::from_value(json!({"userId": "u", "attempt": 3, "tags": ["a"]})).unwrap();
+        assert_eq!(meta.extra["attempt"], json!(3));
+        let meta = Metadata::default().with_extra("userId", "u2");
+        assert_eq!(meta.user_id.as_deref(), Some("u2"));
+        assert!(meta.extra.is_empty());
     }
 
     #[test]

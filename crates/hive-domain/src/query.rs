@@ -68,7 +68,7 @@ impl Page {
 
     /// The limit as `usize`, clamped to [`Page::MAX_LIMIT`].
     pub fn limit_usize(&self) -> usize {
-        usize::try_from(self.limit.min(Self::MAX_LIMIT)).unwrap_or(usize::MAX)
+        usize::try_from(self.limit.clamp(1, Self::MAX_LIMIT)).unwrap_or(usize::MAX)
     }
 }
 
@@ -80,7 +80,8 @@ impl Default for Page {
 
 /// What to look events up by. Every set field must match (AND); `event_types` matches any of
 /// its entries; `text` is a case-insensitive full-text match over `eventData` and `metadata`
-/// values (every word must occur).
+/// values: every word of the text must occur as a whole word (words are runs of letters and
+/// digits), as a search engine's standard analyzer would match them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCriteria {
@@ -131,8 +132,14 @@ impl EventCriteria {
             return true;
         }
         let haystack = searchable_text(event);
-        terms.iter().all(|term| haystack.contains(term.as_str()))
+        let found: std::collections::HashSet<&str> = words(&haystack).collect();
+        terms.iter().all(|term| words(term).all(|w| found.contains(w)))
     }
+}
+
+/// The words of a text: runs of alphanumeric characters.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 /// The lower-cased text of every string and number in `eventData` and `metadata`, space-joined.
@@ -202,6 +209,10 @@ mod tests {
         assert!(c.matches(&ev));
         c.text = Some("approved".into());
         assert!(!c.matches(&ev));
+        c.text = Some("declin".into());
+        assert!(!c.matches(&ev), "whole words only");
+        c.text = Some("card-declined".into());
+        assert!(c.matches(&ev), "punctuation splits words");
         let c = EventCriteria {
             organization_id: Some("org-1".into()),
             ..Default::default()

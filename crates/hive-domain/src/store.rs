@@ -89,7 +89,9 @@ pub fn validate_append(aggregate_id: &str, expected_version: u64, events: &[Even
                 "mixed aggregate types in one batch".into(),
             ));
         }
-        let want = expected_version + 1 + i as u64;
+        let want = expected_version
+            .checked_add(1 + i as u64)
+            .ok_or_else(|| EventStoreError::InvalidBatch("version overflows u64".into()))?;
         if event.version != want {
             return Err(EventStoreError::InvalidBatch(format!(
                 "event {} has version {}, expected {want}",
