@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+mod analytics;
+#[cfg(feature = "billing")]
+pub mod billing;
 mod checkpoint;
 mod event_store;
 mod log;

@@ -124,7 +124,10 @@
 //!     .then_expect_error_message("insufficient funds: balance 0, asked 5");
 //! ```
 
+#[cfg(feature = "billing")]
+pub mod billing;
 pub mod checkpoint_store;
+pub mod event_analytics;
 pub mod event_store;
 mod fixture;
 mod held;

@@ -155,8 +155,7 @@ fn load(dir: &Path) -> StoreResult<(State, File, Replay, PathBuf)> {
         let events: Vec<EventEnvelope> =
             serde_json::from_slice(payload).map_err(|e| Rejected::Undecodable(format!("bad JSON: {e}")))?;
         check_batch(&state, &events).map_err(Rejected::Inconsistent)?;
-        let batch: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
-        state.index_batch(&batch);
+        state.index_batch(events.into_iter().map(Arc::new));
         Ok(())
     })?;
     Ok((state, file, replayed, path))

@@ -165,7 +165,7 @@ impl<S: LogSink> GroupWriter<S> {
             }
             let mut state = self.state.write();
             for batch in &staged.batches {
-                state.index_batch(batch);
+                state.index_batch(batch.iter().cloned());
             }
         }
         let mut batches = std::mem::take(&mut staged.batches).into_iter();

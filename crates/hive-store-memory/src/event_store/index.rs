@@ -90,41 +90,35 @@ impl State {
     }
 
     /// Assigns the next global positions to a validated batch of one stream and indexes it.
-    /// Returns the stored events.
-    pub(crate) fn commit(&mut self, events: Vec<EventEnvelope>) -> Vec<Arc<EventEnvelope>> {
+    /// Returns the global position of its first event.
+    pub(crate) fn commit(&mut self, events: Vec<EventEnvelope>) -> u64 {
         let first = self.head() + 1;
-        let stored: Vec<Arc<EventEnvelope>> = events
-            .into_iter()
-            .zip(first..)
-            .map(|(mut event, position)| {
-                event.global_position = Some(position);
-                Arc::new(event)
-            })
-            .collect();
-        self.index_batch(&stored);
-        stored
+        self.index_batch(events.into_iter().zip(first..).map(|(mut event, position)| {
+            event.global_position = Some(position);
+            Arc::new(event)
+        }));
+        first
     }
 
     /// Indexes a batch of one stream whose global positions follow the head.
-    pub(crate) fn index_batch(&mut self, batch: &[Arc<EventEnvelope>]) {
-        let Some(first) = batch.first() else {
+    pub(crate) fn index_batch(&mut self, batch: impl IntoIterator<Item = Arc<EventEnvelope>>) {
+        let mut batch = batch.into_iter().peekable();
+        let Some(first) = batch.peek().cloned() else {
             return;
         };
-        let start = self.log.len();
-        debug_assert_eq!(first.global_position, Some(start as u64 + 1));
-        let range = start..start + batch.len();
-        match self.streams.get_mut(first.aggregate_id.as_str()) {
-            Some(stream) => stream.extend(range.clone()),
-            None => {
-                self.streams.insert(first.aggregate_id.clone(), range.clone().collect());
-            }
+        debug_assert_eq!(first.global_position, Some(self.log.len() as u64 + 1));
+        if !self.streams.contains_key(first.aggregate_id.as_str()) {
+            self.streams.insert(first.aggregate_id.clone(), Vec::new());
         }
-        self.by_aggregate_type
-            .entry(key_of(&first.aggregate_type))
-            .or_default()
-            .extend(range);
+        let mut stream = self.streams.get_mut(first.aggregate_id.as_str());
+        let aggregate_type = self.by_aggregate_type.entry(key_of(&first.aggregate_type)).or_default();
         let mut day_cache: Option<(NaiveDate, &mut Vec<usize>)> = None;
-        for (at, event) in (start..).zip(batch) {
+        for event in batch {
+            let at = self.log.len();
+            if let Some(stream) = stream.as_mut() {
+                stream.push(at);
+            }
+            aggregate_type.push(at);
             post(&mut self.by_type, &event.event_type, at);
             post(&mut self.by_correlation, &event.correlation_id, at);
             if let Some(organization) = &event.metadata.organization_id {
@@ -140,8 +134,8 @@ impl State {
                 }
             }
             self.by_id.insert(event.event_id, at);
+            self.log.push(event);
         }
-        self.log.extend(batch.iter().cloned());
     }
 }
 
@@ -157,9 +151,9 @@ mod tests {
     #[test]
     fn commits_assign_positions_and_index() {
         let mut state = State::default();
-        let stored = state.commit(vec![ev("a", 1), ev("a", 2)]);
-        assert_eq!(stored[1].global_position, Some(2));
-        state.commit(vec![ev("b", 1)]);
+        assert_eq!(state.commit(vec![ev("a", 1), ev("a", 2)]), 1);
+        assert_eq!(state.log[1].global_position, Some(2));
+        assert_eq!(state.commit(vec![ev("b", 1)]), 3);
         assert_eq!(state.head(), 3);
         assert_eq!(state.stream_version("a"), 2);
         assert_eq!(state.stream_version("zz"), 0);
@@ -169,6 +163,6 @@ mod tests {
         assert_eq!(state.by_type[&key_of("E")].as_slice(), &[0, 1, 2]);
         assert_eq!(state.by_day.values().map(Vec::len).sum::<usize>(), 3);
         assert_eq!(state.read_all(1, 10).len(), 2);
-        assert!(state.contains_id(&stored[0].event_id));
+        assert!(state.contains_id(&state.log[0].event_id));
     }
 }

@@ -91,14 +91,19 @@ impl MemoryEventStore {
         expected: u64,
         events: Vec<EventEnvelope>,
     ) -> StoreResult<Vec<EventEnvelope>> {
-        let stored = {
+        // The copy handed back is made before taking the lock, to keep the lock short.
+        let mut stored = events.clone();
+        let first = {
             let mut state = self.inner.state.write();
             match decide(&*state, aggregate_id, expected, &events)? {
                 Decision::Accept => state.commit(events),
-                Decision::AlreadyStored(stored) => return Ok(stored),
+                Decision::AlreadyStored(existing) => return Ok(existing),
             }
         };
-        Ok(stored.iter().map(|e| EventEnvelope::clone(e)).collect())
+        for (event, position) in stored.iter_mut().zip(first..) {
+            event.global_position = Some(position);
+        }
+        Ok(stored)
     }
 }
 

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod commands;
+mod domain;
+mod module;
+mod ports;
+mod queries;
+pub mod read;
+mod sync;
+pub mod validate;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use commands::*;
+pub use domain::*;
+pub use module::{BillingModule, BillingPorts, BillingServices};
+pub use ports::*;
+pub use queries::*;
+pub use read::{
+    CurrencyStatistics, DailyBucket, FoldError, PaymentReadModelProjection, PaymentSearchCriteria,
+    PaymentSearchDocument, PaymentSearchProjection, PaymentSearchResults, PaymentStatistics, PaymentView,
+    ScoredPayment, Suggestion,
+};
+pub use sync::{FieldDifference, Mismatch, SearchIndexSync, SyncReport, VerifyReport};

@@ -1,0 +1,208 @@
+//! `BillingModule`: the billing context wired onto buses — what a composition root calls.
+
+use std::sync::Arc;
+
+use hive_application::{
+    AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
+    SnapshotPolicy,
+};
+use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, UpcasterChain};
+
+use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
+use crate::queries::{
+    EventAnalyticsHandler, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline,
+    GetEventTrends, GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
+    GetPaymentsByOrganization, PaymentEventQueryHandler, PaymentQueryHandler, PaymentSearchHandler, ReplayPayment,
+    ReplayPaymentHandler, SearchPaymentEvents, SearchPayments,
+};
+use crate::{
+    Clock, PaymentReadModel, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection,
+    SearchIndexSync, SystemClock,
+};
+
+/// The adapters the billing context runs on.
+#[derive(Clone)]
+pub struct BillingPorts {
+    /// Where payment events are stored.
+    pub event_store: Arc<dyn EventStore>,
+    /// Where payment snapshots are kept.
+    pub snapshot_store: Arc<dyn SnapshotStore>,
+    /// Event analytics (usually the event store itself).
+    pub analytics: Arc<dyn EventAnalytics>,
+    /// The payment read model.
+    pub read_model: Arc<dyn PaymentReadModel>,
+    /// The payment search index.
+    pub search_index: Arc<dyn PaymentSearchIndex>,
+}
+
+impl std::fmt::Debug for BillingPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BillingPorts").finish_non_exhaustive()
+    }
+}
+
+/// Builds the billing context: every command and query handler registered on a [`CommandBus`]
+/// and a [`QueryBus`] (each with the default middleware of `middleware`), the two projections
+/// registered inline on the [`EventBus`] (read-your-writes) and exposed for
+/// [`ProjectionRunner`]s (catch-up, rebuild).
+///
+/// Defaults: the system clock, a snapshot every 20 events, no upcasters, inline projections on.
+#[derive(Debug)]
+pub struct BillingModule {
+    ports: BillingPorts,
+    event_bus: EventBus,
+    middleware: MiddlewareConfig,
+    clock: Arc<dyn Clock>,
+    snapshots: SnapshotPolicy,
+    upcasters: Arc<UpcasterChain>,
+    inline_projections: bool,
+}
+
+impl BillingModule {
+    /// A module over `ports`, publishing on `event_bus`, with `middleware` on both buses.
+    pub fn new(ports: BillingPorts, event_bus: EventBus, middleware: MiddlewareConfig) -> Self {
+        Self {
+            ports,
+            event_bus,
+            middleware,
+            clock: Arc::new(SystemClock),
+            snapshots: SnapshotPolicy { every: 20 },
+            upcasters: Arc::default(),
+            inline_projections: true,
+        }
+    }
+
+    /// Stamps events with `clock` instead of the system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Snapshots payments per `policy`.
+    #[must_use]
+    pub fn with_snapshot_policy(mut self, policy: SnapshotPolicy) -> Self {
+        self.snapshots = policy;
+        self
+    }
+
+    /// Upcasts stored payment events with `chain` (repository, projections, replay).
+    #[must_use]
+    pub fn with_upcasters(mut self, chain: Arc<UpcasterChain>) -> Self {
+        self.upcasters = chain;
+        self
+    }
+
+    /// Whether the projections run inline on the event bus (default `true`). Without them the
+    /// read side only moves when a [`ProjectionRunner`] catches up.
+    #[must_use]
+    pub fn with_inline_projections(mut self, inline: bool) -> Self {
+        self.inline_projections = inline;
+        self
+    }
+
+    /// Wires everything. Call it once per event bus: each call registers the projections on it.
+    pub fn build(self) -> BillingServices {
+        let ports = self.ports;
+        let read_model_projection = Arc::new(PaymentReadModelProjection::new(
+            Arc::clone(&ports.read_model),
+            Arc::clone(&self.upcasters),
+        ));
+        let search_projection = Arc::new(PaymentSearchProjection::new(
+            Arc::clone(&ports.search_index),
+            Arc::clone(&self.upcasters),
+        ));
+        if self.inline_projections {
+            self.event_bus
+                .register(Arc::clone(&read_model_projection) as Arc<dyn EventHandler>);
+            self.event_bus
+                .register(Arc::clone(&search_projection) as Arc<dyn EventHandler>);
+        }
+        let repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+            .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
+            .with_event_bus(self.event_bus.clone())
+            .with_upcasters(Arc::clone(&self.upcasters));
+        let commands = PaymentCommandHandler::new(repository, self.clock);
+        let command_bus = CommandBus::builder()
+            .with_default_middleware(self.middleware)
+            .handler::<CreatePayment, _>(commands.clone())
+            .handler::<ProcessPayment, _>(commands.clone())
+            .handler::<FailPayment, _>(commands.clone())
+            .handler::<RefundPayment, _>(commands)
+            .build();
+        let payments = PaymentQueryHandler::new(Arc::clone(&ports.read_model));
+        let search = PaymentSearchHandler::new(Arc::clone(&ports.search_index));
+        let events = PaymentEventQueryHandler::new(Arc::clone(&ports.event_store));
+        let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store), Arc::clone(&self.upcasters));
+        let analytics = EventAnalyticsHandler::new(Arc::clone(&ports.analytics));
+        let query_bus = QueryBus::builder()
+            .with_default_middleware(self.middleware)
+            .handler::<GetPaymentById, _>(payments.clone())
+            .handler::<GetPaymentsByOrganization, _>(payments.clone())
+            .handler::<GetPaymentStatistics, _>(payments.clone())
+            .handler::<GetPaymentTrends, _>(payments)
+            .handler::<SearchPayments, _>(search.clone())
+            .handler::<GetPaymentSuggestions, _>(search)
+            .handler::<GetPaymentHistory, _>(events.clone())
+            .handler::<SearchPaymentEvents, _>(events.clone())
+            .handler::<GetEventTimeline, _>(events.clone())
+            .handler::<GetEventCorrelations, _>(events)
+            .handler::<ReplayPayment, _>(replay)
+            .handler::<GetEventStatistics, _>(analytics.clone())
+            .handler::<GetEventTrends, _>(analytics.clone())
+            .handler::<GetEventHeatmap, _>(analytics)
+            .build();
+        BillingServices {
+            command_bus,
+            query_bus,
+            event_bus: self.event_bus,
+            sync: SearchIndexSync::new(Arc::clone(&ports.read_model), Arc::clone(&ports.search_index)),
+            read_model_projection,
+            search_projection,
+            event_store: ports.event_store,
+        }
+    }
+}
+
+/// The wired billing context.
+#[derive(Clone)]
+pub struct BillingServices {
+    /// Handles `CreatePayment`, `ProcessPayment`, `FailPayment`, `RefundPayment`.
+    pub command_bus: CommandBus,
+    /// Handles every billing query.
+    pub query_bus: QueryBus,
+    /// The bus the projections are registered on.
+    pub event_bus: EventBus,
+    /// Search-index synchronisation and verification.
+    pub sync: SearchIndexSync,
+    /// The read-model projection.
+    pub read_model_projection: Arc<PaymentReadModelProjection>,
+    /// The search-index projection.
+    pub search_projection: Arc<PaymentSearchProjection>,
+    event_store: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for BillingServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BillingServices").finish_non_exhaustive()
+    }
+}
+
+impl BillingServices {
+    /// Both projections, for runners of the composition root's choosing.
+    pub fn projections(&self) -> Vec<Arc<dyn Projection>> {
+        vec![
+            Arc::clone(&self.read_model_projection) as Arc<dyn Projection>,
+            Arc::clone(&self.search_projection) as Arc<dyn Projection>,
+        ]
+    }
+
+    /// One [`ProjectionRunner`] per projection over the module's event store, checkpointed in
+    /// `checkpoints`.
+    pub fn projection_runners(&self, checkpoints: Arc<dyn CheckpointStore>) -> Vec<ProjectionRunner> {
+        self.projections()
+            .into_iter()
+            .map(|projection| ProjectionRunner::new(Arc::clone(&self.event_store), Arc::clone(&checkpoints), projection))
+            .collect()
+    }
+}

@@ -1,0 +1,323 @@
+//! Queries answered by the event store: history, event search, timeline, correlations.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
+use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, TimeRange};
+use serde::{Deserialize, Serialize};
+
+use super::{default_page, default_size, offset_of, page_count, EventView};
+use crate::validate::Fields;
+use crate::Payment;
+
+/// Every event of one payment of the caller's organization, in version order (`NotFound` for
+/// an unknown payment or one of another organization).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPaymentHistory {
+    /// The payment.
+    pub payment_id: String,
+}
+
+impl Message for GetPaymentHistory {
+    type Output = PaymentHistory;
+
+    fn name() -> &'static str {
+        "GetPaymentHistory"
+    }
+
+    fn validate(&self) -> Result<(), ApplicationError> {
+        Fields::new().payment_id("paymentId", &self.payment_id).finish()
+    }
+}
+
+impl Query for GetPaymentHistory {}
+
+/// `{"paymentId", "items": [event...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentHistory {
+    /// The payment.
+    pub payment_id: String,
+    /// Its events, oldest first.
+    pub items: Vec<EventView>,
+}
+
+/// Payment events of the caller's organization: by type, free text over event data and
+/// metadata (every word must occur, case-insensitive), recorded in `[from, to)`; oldest first;
+/// `page` from 1, `size` 1–100 (default 20).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPaymentEvents {
+    /// Only this event type.
+    #[serde(default)]
+    pub event_type: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Inclusive start.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive end.
+    #[serde(default)]
+    pub to: Option<DateTime<Utc>>,
+    /// The page, from 1.
+    #[serde(default = "default_page")]
+    pub page: u64,
+    /// The page size.
+    #[serde(default = "default_size")]
+    pub size: u64,
+}
+
+impl Default for SearchPaymentEvents {
+    fn default() -> Self {
+        Self {
+            event_type: None,
+            text: None,
+            from: None,
+            to: None,
+            page: default_page(),
+            size: default_size(),
+        }
+    }
+}
+
+impl Message for SearchPaymentEvents {
+    type Output = EventPageView;
+
+    fn name() -> &'static str {
+        "SearchPaymentEvents"
+    }
+
+    fn validate(&self) -> Result<(), ApplicationError> {
+        let mut fields = Fields::new();
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            fields.range(from, to);
+        }
+        fields
+            .check(self.page >= 1, "page", "must be at least 1")
+            .page_size("size", self.size)
+            .finish()
+    }
+}
+
+impl Query for SearchPaymentEvents {}
+
+/// `{"items", "total", "page", "size", "totalPages"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPageView {
+    /// The page.
+    pub items: Vec<EventView>,
+    /// All matches.
+    pub total: u64,
+    /// The page number.
+    pub page: u64,
+    /// The page size.
+    pub size: u64,
+    /// How many pages all matches fill.
+    pub total_pages: u64,
+}
+
+/// Every event of the caller's organization sharing a correlation id, across aggregates, in
+/// time order (empty when there is none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetEventTimeline {
+    /// The correlation id.
+    pub correlation_id: String,
+}
+
+impl Message for GetEventTimeline {
+    type Output = EventTimeline;
+
+    fn name() -> &'static str {
+        "GetEventTimeline"
+    }
+
+    fn validate(&self) -> Result<(), ApplicationError> {
+        Fields::new()
+            .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
+            .finish()
+    }
+}
+
+impl Query for GetEventTimeline {}
+
+/// `{"correlationId", "items": [event...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTimeline {
+    /// The correlation id.
+    pub correlation_id: String,
+    /// The events, oldest first.
+    pub items: Vec<EventView>,
+}
+
+/// The events sharing a correlation id in the seeds' short shape
+/// (`eventType, aggregateId, timestamp, data`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetEventCorrelations {
+    /// The correlation id.
+    pub correlation_id: String,
+}
+
+impl Message for GetEventCorrelations {
+    type Output = EventCorrelations;
+
+    fn name() -> &'static str {
+        "GetEventCorrelations"
+    }
+
+    fn validate(&self) -> Result<(), ApplicationError> {
+        Fields::new()
+            .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
+            .finish()
+    }
+}
+
+impl Query for GetEventCorrelations {}
+
+/// One correlated event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorrelatedEvent {
+    /// The event type.
+    pub event_type: String,
+    /// The stream.
+    pub aggregate_id: String,
+    /// When it was recorded.
+    pub timestamp: DateTime<Utc>,
+    /// The payload.
+    pub data: serde_json::Value,
+}
+
+/// `{"correlationId", "items": [{eventType, aggregateId, timestamp, data}]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCorrelations {
+    /// The correlation id.
+    pub correlation_id: String,
+    /// The events, oldest first.
+    pub items: Vec<CorrelatedEvent>,
+}
+
+/// Answers the event look-ups from the event store.
+#[derive(Clone)]
+pub struct PaymentEventQueryHandler {
+    store: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for PaymentEventQueryHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentEventQueryHandler").finish_non_exhaustive()
+    }
+}
+
+impl PaymentEventQueryHandler {
+    /// A handler reading `store`.
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+
+    /// Every event of the caller's organization with `correlation_id`, read page by page.
+    async fn correlated(&self, correlation_id: &str, organization_id: &str) -> Result<Vec<EventEnvelope>, ApplicationError> {
+        let criteria = EventCriteria {
+            correlation_id: Some(correlation_id.to_owned()),
+            organization_id: Some(organization_id.to_owned()),
+            ..EventCriteria::default()
+        };
+        let mut events = Vec::new();
+        loop {
+            let page = Page::new(events.len() as u64, Page::MAX_LIMIT);
+            let found = self.store.search(&criteria, page).await?;
+            let got = found.items.len();
+            events.extend(found.items);
+            if got == 0 || events.len() as u64 >= found.total {
+                return Ok(events);
+            }
+        }
+    }
+}
+
+impl Handler<GetPaymentHistory> for PaymentEventQueryHandler {
+    async fn handle(&self, query: &GetPaymentHistory, context: &MessageContext) -> Result<PaymentHistory, ApplicationError> {
+        let organization_id = context.organization()?;
+        let items: Vec<EventView> = self
+            .store
+            .read_stream(&query.payment_id, 1)
+            .try_filter(|e| {
+                let visible = e.aggregate_type == Payment::TYPE
+                    && e.metadata.organization_id.as_deref() == Some(organization_id);
+                futures::future::ready(visible)
+            })
+            .map_ok(EventView::from)
+            .try_collect()
+            .await?;
+        if items.is_empty() {
+            return Err(ApplicationError::not_found("payment", query.payment_id.clone()));
+        }
+        Ok(PaymentHistory {
+            payment_id: query.payment_id.clone(),
+            items,
+        })
+    }
+}
+
+impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
+    async fn handle(&self, query: &SearchPaymentEvents, context: &MessageContext) -> Result<EventPageView, ApplicationError> {
+        let criteria = EventCriteria {
+            aggregate_type: Some(Payment::TYPE.to_owned()),
+            event_types: query.event_type.iter().cloned().collect(),
+            organization_id: Some(context.organization()?.to_owned()),
+            time_range: TimeRange {
+                from: query.from,
+                to: query.to,
+            },
+            text: query.text.clone().filter(|t| !t.trim().is_empty()),
+            ..EventCriteria::default()
+        };
+        let found = self
+            .store
+            .search(&criteria, Page::new(offset_of(query.page, query.size), query.size))
+            .await?;
+        Ok(EventPageView {
+            items: found.items.into_iter().map(EventView::from).collect(),
+            total: found.total,
+            page: query.page,
+            size: query.size,
+            total_pages: page_count(found.total, query.size),
+        })
+    }
+}
+
+impl Handler<GetEventTimeline> for PaymentEventQueryHandler {
+    async fn handle(&self, query: &GetEventTimeline, context: &MessageContext) -> Result<EventTimeline, ApplicationError> {
+        let events = self.correlated(&query.correlation_id, context.organization()?).await?;
+        Ok(EventTimeline {
+            correlation_id: query.correlation_id.clone(),
+            items: events.into_iter().map(EventView::from).collect(),
+        })
+    }
+}
+
+impl Handler<GetEventCorrelations> for PaymentEventQueryHandler {
+    async fn handle(&self, query: &GetEventCorrelations, context: &MessageContext) -> Result<EventCorrelations, ApplicationError> {
+        let events = self.correlated(&query.correlation_id, context.organization()?).await?;
+        Ok(EventCorrelations {
+            correlation_id: query.correlation_id.clone(),
+            items: events
+                .into_iter()
+                .map(|e| CorrelatedEvent {
+                    event_type: e.event_type,
+                    aggregate_id: e.aggregate_id,
+                    timestamp: e.timestamp,
+                    data: e.event_data,
+                })
+                .collect(),
+        })
+    }
+}

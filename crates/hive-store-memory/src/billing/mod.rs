@@ -1,0 +1,9 @@
+//! In-memory adapters of the billing read-side ports (feature `billing`): the payment read
+//! model and the payment search index, with exactly the reference semantics of `hive-billing`
+//! (the same answers the MongoDB and Elasticsearch adapters give).
+
+mod read_model;
+mod search_index;
+
+pub use read_model::MemoryPaymentReadModel;
+pub use search_index::MemoryPaymentSearchIndex;
