@@ -10,14 +10,14 @@ use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, Up
 
 use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
 use crate::queries::{
-    EventAnalyticsHandler, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline,
-    GetEventTrends, GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
+    EventAnalyticsHandler, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline, GetEventTrends,
+    GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
     GetPaymentsByOrganization, PaymentEventQueryHandler, PaymentQueryHandler, PaymentSearchHandler, ReplayPayment,
     ReplayPaymentHandler, SearchPaymentEvents, SearchPayments,
 };
 use crate::{
-    Clock, PaymentReadModel, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection,
-    SearchIndexSync, SystemClock,
+    Clock, PaymentReadModel, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection, SearchIndexSync,
+    SystemClock,
 };
 
 /// The adapters the billing context runs on.
@@ -202,7 +202,9 @@ impl BillingServices {
     pub fn projection_runners(&self, checkpoints: Arc<dyn CheckpointStore>) -> Vec<ProjectionRunner> {
         self.projections()
             .into_iter()
-            .map(|projection| ProjectionRunner::new(Arc::clone(&self.event_store), Arc::clone(&checkpoints), projection))
+            .map(|projection| {
+                ProjectionRunner::new(Arc::clone(&self.event_store), Arc::clone(&checkpoints), projection)
+            })
             .collect()
     }
 }

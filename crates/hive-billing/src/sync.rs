@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    BillingResult, BulkFailure, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex,
-};
+use crate::{BillingResult, BulkFailure, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex};
 
 /// What a synchronisation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

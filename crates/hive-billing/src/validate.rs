@@ -45,7 +45,11 @@ impl Fields {
 
     /// A positive amount whose scale fits `currency` (when the currency is valid).
     pub(crate) fn amount(&mut self, field: &str, amount: Amount, currency: Option<Currency>) -> &mut Self {
-        self.check(amount.value() > rust_decimal::Decimal::ZERO, field, "must be greater than zero");
+        self.check(
+            amount.value() > rust_decimal::Decimal::ZERO,
+            field,
+            "must be greater than zero",
+        );
         if let Some(currency) = currency {
             let units = currency.minor_units();
             self.check(

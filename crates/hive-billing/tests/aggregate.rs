@@ -155,7 +155,13 @@ fn only_a_pending_payment_fails() {
     AggregateFixture::<Payment>::given(vec![created(), processed()])
         .when(command(2, PaymentAction::Fail { error: "late".into() }))
         .then_expect_error(|e| {
-            matches!(e, PaymentError::NotPending { status: PaymentStatus::Completed, .. })
+            matches!(
+                e,
+                PaymentError::NotPending {
+                    status: PaymentStatus::Completed,
+                    ..
+                }
+            )
         })
         .then_expect_error_message("payment `payment-123` is completed, not pending");
 }
@@ -191,9 +197,9 @@ fn a_refund_never_exceeds_what_remains() {
         refunded(2, "30.00", "30.00", PaymentStatus::PartiallyRefunded),
     ])
     .when(refund(3, "70.01"))
-    .then_expect_error(|e| {
-        matches!(e, PaymentError::RefundExceedsRemaining { remaining, .. } if *remaining == dec("70.00"))
-    })
+    .then_expect_error(
+        |e| matches!(e, PaymentError::RefundExceedsRemaining { remaining, .. } if *remaining == dec("70.00")),
+    )
     .then_expect_error_message("refund of 70.01 EUR exceeds the 70.00 EUR that remain refundable");
     AggregateFixture::<Payment>::given(vec![
         created(),
@@ -259,9 +265,11 @@ fn events_serialise_with_the_seed_payloads() {
             "processedAt": "2024-12-19T10:01:00Z"
         })
     );
-    let (_, data) = hive_domain::encode_event(&refunded(2, "30.00", "30.00", PaymentStatus::PartiallyRefunded)).unwrap();
+    let (_, data) =
+        hive_domain::encode_event(&refunded(2, "30.00", "30.00", PaymentStatus::PartiallyRefunded)).unwrap();
     assert_eq!(data["refundAmount"], "30.00");
     assert_eq!(data["status"], "partially_refunded");
-    let back: PaymentEvent = hive_domain::decode_event("PaymentCreated", hive_domain::encode_event(&created()).unwrap().1).unwrap();
+    let back: PaymentEvent =
+        hive_domain::decode_event("PaymentCreated", hive_domain::encode_event(&created()).unwrap().1).unwrap();
     assert_eq!(back, created());
 }

@@ -120,7 +120,11 @@ pub async fn statistics_match_the_reference<S: AnalyticsStore + ?Sized + 'static
     }
     let got = ok(store.statistics(&filter(&org, Some(&kind), wide())).await, "statistics");
     assert_eq!(got.total, 9, "nine events of the type");
-    assert_eq!(got.by_user.get("unknown"), Some(&3), "events without user count as `unknown`");
+    assert_eq!(
+        got.by_user.get("unknown"),
+        Some(&3),
+        "events without user count as `unknown`"
+    );
     assert_eq!(got.by_organization.get(&org), Some(&9));
 }
 
@@ -148,7 +152,11 @@ pub async fn heatmap_matches_the_reference<S: AnalyticsStore + ?Sized + 'static>
     let f = filter(&org, Some(&kind), wide());
     let got = ok(store.heatmap(&f).await, "heatmap");
     assert_eq!(got, EventAnalyticsReport::heatmap(selected(&events, &f)), "heatmap");
-    assert_eq!(got.cells.first().map(|c| c.day_of_week), Some(1), "cells ordered from Monday");
+    assert_eq!(
+        got.cells.first().map(|c| c.day_of_week),
+        Some(1),
+        "cells ordered from Monday"
+    );
 }
 
 /// Filters select by type, organization and half-open range; nothing selected is all zero.
@@ -158,7 +166,10 @@ pub async fn filters_and_empty_ranges<S: AnalyticsStore + ?Sized + 'static>(stor
     let bounded = TimeRange::between(start() + Duration::minutes(5), start() + Duration::minutes(60));
     let f = filter(&org, Some(&kind), bounded);
     let got = ok(store.statistics(&f).await, "statistics of a bounded range");
-    assert_eq!(got.total, 2, "[from, to): the event at `from` counts, the one at `to` does not");
+    assert_eq!(
+        got.total, 2,
+        "[from, to): the event at `from` counts, the one at `to` does not"
+    );
     assert_eq!(got, EventAnalyticsReport::statistics(selected(&events, &f)));
     let empty_range = TimeRange::between(start() + Duration::days(100), start() + Duration::days(101));
     for f in [

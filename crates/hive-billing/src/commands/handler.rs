@@ -68,7 +68,11 @@ impl Handler<CreatePayment> for PaymentCommandHandler {
 }
 
 impl Handler<ProcessPayment> for PaymentCommandHandler {
-    async fn handle(&self, command: &ProcessPayment, context: &MessageContext) -> Result<PaymentView, ApplicationError> {
+    async fn handle(
+        &self,
+        command: &ProcessPayment,
+        context: &MessageContext,
+    ) -> Result<PaymentView, ApplicationError> {
         self.run(&command.payment_id, PaymentAction::Process, context).await
     }
 }

@@ -54,11 +54,7 @@ impl Message for CreatePayment {
                 "description",
                 format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
             )
-            .check(
-                self.tags.len() <= MAX_TAGS,
-                "tags",
-                format!("at most {MAX_TAGS} tags"),
-            )
+            .check(self.tags.len() <= MAX_TAGS, "tags", format!("at most {MAX_TAGS} tags"))
             .check(
                 self.tags
                     .iter()

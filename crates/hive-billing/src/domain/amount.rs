@@ -150,7 +150,9 @@ mod tests {
 
     #[test]
     fn non_numbers_are_refused_with_a_clear_message() {
-        for bad in ["\"\"", "\"1e3\"", "\"1.\"", "\".5\"", "\"1,5\"", "\" 1\"", "\"abc\"", "true", "null", "[1]", "{}"] {
+        for bad in [
+            "\"\"", "\"1e3\"", "\"1.\"", "\".5\"", "\"1,5\"", "\" 1\"", "\"abc\"", "true", "null", "[1]", "{}",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(
                 err.contains("decimal amount") || err.contains("invalid type"),

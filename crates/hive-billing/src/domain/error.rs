@@ -104,8 +104,13 @@ mod tests {
 
     #[test]
     fn errors_map_to_stable_application_errors() {
-        let not_found = PaymentError::NotFound { payment_id: "p-1".into() };
-        assert_eq!(ApplicationError::from(not_found), ApplicationError::not_found("payment", "p-1"));
+        let not_found = PaymentError::NotFound {
+            payment_id: "p-1".into(),
+        };
+        assert_eq!(
+            ApplicationError::from(not_found),
+            ApplicationError::not_found("payment", "p-1")
+        );
         let not_pending = PaymentError::NotPending {
             payment_id: "p-1".into(),
             status: PaymentStatus::Failed,

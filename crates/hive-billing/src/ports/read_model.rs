@@ -68,8 +68,12 @@ pub trait PaymentReadModel: Send + Sync {
 
     /// Up to `limit` payment ids greater than `after`, ascending (all organizations when
     /// `organization_id` is `None`): keyset paging for synchronisation.
-    async fn list_ids(&self, organization_id: Option<&str>, after: Option<&str>, limit: usize)
-        -> BillingResult<Vec<String>>;
+    async fn list_ids(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> BillingResult<Vec<String>>;
 
     /// Deletes every record (before a rebuild).
     async fn reset(&self) -> BillingResult<()>;

@@ -116,7 +116,11 @@ impl EventAnalyticsHandler {
 }
 
 impl Handler<GetEventStatistics> for EventAnalyticsHandler {
-    async fn handle(&self, query: &GetEventStatistics, context: &MessageContext) -> Result<EventStatistics, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetEventStatistics,
+        context: &MessageContext,
+    ) -> Result<EventStatistics, ApplicationError> {
         let filter = filter(&query.event_type, query.from, query.to, context)?;
         Ok(self.analytics.statistics(&filter).await?)
     }

@@ -224,7 +224,11 @@ impl PaymentEventQueryHandler {
     }
 
     /// Every event of the caller's organization with `correlation_id`, read page by page.
-    async fn correlated(&self, correlation_id: &str, organization_id: &str) -> Result<Vec<EventEnvelope>, ApplicationError> {
+    async fn correlated(
+        &self,
+        correlation_id: &str,
+        organization_id: &str,
+    ) -> Result<Vec<EventEnvelope>, ApplicationError> {
         let criteria = EventCriteria {
             correlation_id: Some(correlation_id.to_owned()),
             organization_id: Some(organization_id.to_owned()),
@@ -244,14 +248,18 @@ impl PaymentEventQueryHandler {
 }
 
 impl Handler<GetPaymentHistory> for PaymentEventQueryHandler {
-    async fn handle(&self, query: &GetPaymentHistory, context: &MessageContext) -> Result<PaymentHistory, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetPaymentHistory,
+        context: &MessageContext,
+    ) -> Result<PaymentHistory, ApplicationError> {
         let organization_id = context.organization()?;
         let items: Vec<EventView> = self
             .store
             .read_stream(&query.payment_id, 1)
             .try_filter(|e| {
-                let visible = e.aggregate_type == Payment::TYPE
-                    && e.metadata.organization_id.as_deref() == Some(organization_id);
+                let visible =
+                    e.aggregate_type == Payment::TYPE && e.metadata.organization_id.as_deref() == Some(organization_id);
                 futures::future::ready(visible)
             })
             .map_ok(EventView::from)
@@ -268,7 +276,11 @@ impl Handler<GetPaymentHistory> for PaymentEventQueryHandler {
 }
 
 impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
-    async fn handle(&self, query: &SearchPaymentEvents, context: &MessageContext) -> Result<EventPageView, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &SearchPaymentEvents,
+        context: &MessageContext,
+    ) -> Result<EventPageView, ApplicationError> {
         let criteria = EventCriteria {
             aggregate_type: Some(Payment::TYPE.to_owned()),
             event_types: query.event_type.iter().cloned().collect(),
@@ -295,7 +307,11 @@ impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
 }
 
 impl Handler<GetEventTimeline> for PaymentEventQueryHandler {
-    async fn handle(&self, query: &GetEventTimeline, context: &MessageContext) -> Result<EventTimeline, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetEventTimeline,
+        context: &MessageContext,
+    ) -> Result<EventTimeline, ApplicationError> {
         let events = self.correlated(&query.correlation_id, context.organization()?).await?;
         Ok(EventTimeline {
             correlation_id: query.correlation_id.clone(),
@@ -305,7 +321,11 @@ impl Handler<GetEventTimeline> for PaymentEventQueryHandler {
 }
 
 impl Handler<GetEventCorrelations> for PaymentEventQueryHandler {
-    async fn handle(&self, query: &GetEventCorrelations, context: &MessageContext) -> Result<EventCorrelations, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetEventCorrelations,
+        context: &MessageContext,
+    ) -> Result<EventCorrelations, ApplicationError> {
         let events = self.correlated(&query.correlation_id, context.organization()?).await?;
         Ok(EventCorrelations {
             correlation_id: query.correlation_id.clone(),

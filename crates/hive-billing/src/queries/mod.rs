@@ -26,9 +26,7 @@ pub use payments::{
     PaymentQueryHandler, PaymentTrends,
 };
 pub use replay::{PaymentReplay, ReplayPayment, ReplayPaymentHandler};
-pub use search::{
-    GetPaymentSuggestions, PaymentSearchHandler, PaymentSearchPage, SearchPayments, Suggestions,
-};
+pub use search::{GetPaymentSuggestions, PaymentSearchHandler, PaymentSearchPage, SearchPayments, Suggestions};
 
 /// A stored event as the event queries show it (seed shape: `eventId, aggregateId, eventType,
 /// timestamp, data, metadata`, plus version, correlation and causation ids and position).

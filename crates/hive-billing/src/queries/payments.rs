@@ -208,7 +208,11 @@ impl Handler<GetPaymentStatistics> for PaymentQueryHandler {
 }
 
 impl Handler<GetPaymentTrends> for PaymentQueryHandler {
-    async fn handle(&self, query: &GetPaymentTrends, context: &MessageContext) -> Result<PaymentTrends, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetPaymentTrends,
+        context: &MessageContext,
+    ) -> Result<PaymentTrends, ApplicationError> {
         let organization_id = context.organization()?;
         let range = TimeRange::between(query.from, query.to);
         Ok(PaymentTrends {

@@ -179,7 +179,11 @@ impl PaymentSearchHandler {
 }
 
 impl Handler<SearchPayments> for PaymentSearchHandler {
-    async fn handle(&self, query: &SearchPayments, context: &MessageContext) -> Result<PaymentSearchPage, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &SearchPayments,
+        context: &MessageContext,
+    ) -> Result<PaymentSearchPage, ApplicationError> {
         let currencies = query
             .currencies
             .iter()
@@ -212,7 +216,11 @@ impl Handler<SearchPayments> for PaymentSearchHandler {
 }
 
 impl Handler<GetPaymentSuggestions> for PaymentSearchHandler {
-    async fn handle(&self, query: &GetPaymentSuggestions, context: &MessageContext) -> Result<Suggestions, ApplicationError> {
+    async fn handle(
+        &self,
+        query: &GetPaymentSuggestions,
+        context: &MessageContext,
+    ) -> Result<Suggestions, ApplicationError> {
         let organization_id = context.organization()?;
         Ok(Suggestions {
             items: self.index.suggest(organization_id, &query.prefix, query.size).await?,

@@ -35,7 +35,11 @@ fn payment_event(
     Ok(Some((upcasters.decode(envelope)?, position)))
 }
 
-fn fold(previous: Option<&PaymentView>, envelope: &EventEnvelope, event: &PaymentEvent) -> Result<PaymentView, ApplicationError> {
+fn fold(
+    previous: Option<&PaymentView>,
+    envelope: &EventEnvelope,
+    event: &PaymentEvent,
+) -> Result<PaymentView, ApplicationError> {
     PaymentView::fold(previous, &envelope.aggregate_id, event, envelope.version)
         .map_err(|e| ApplicationError::Internal(e.to_string()))
 }
@@ -136,7 +140,10 @@ impl PaymentSearchProjection {
             return Ok(());
         }
         let payment = fold(previous.as_ref().map(|d| &d.payment), envelope, &event)?;
-        let report = self.index.index(vec![PaymentSearchDocument::new(payment, position)]).await?;
+        let report = self
+            .index
+            .index(vec![PaymentSearchDocument::new(payment, position)])
+            .await?;
         match report.failed.into_iter().next() {
             Some(failure) => Err(ApplicationError::Unavailable(format!(
                 "search index refused payment `{}`: {}",

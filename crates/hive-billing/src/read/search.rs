@@ -103,10 +103,7 @@ impl PaymentSearchCriteria {
             .sum();
         let words = text::query_words(query);
         let id = payment.payment_id.to_lowercase();
-        let id_score: f64 = words
-            .iter()
-            .map(|w| text::best_similarity(w, [id.as_str()]))
-            .sum();
+        let id_score: f64 = words.iter().map(|w| text::best_similarity(w, [id.as_str()])).sum();
         let tags: Vec<String> = payment.tags.iter().map(|t| t.to_lowercase()).collect();
         let tags_score: f64 = words
             .iter()

@@ -111,10 +111,7 @@ impl PaymentStatistics {
         range: &TimeRange,
     ) -> Vec<DailyBucket> {
         let mut days: BTreeMap<(String, Currency), Sum> = BTreeMap::new();
-        for payment in payments
-            .into_iter()
-            .filter(|p| Self::counts(p, organization_id, range))
-        {
+        for payment in payments.into_iter().filter(|p| Self::counts(p, organization_id, range)) {
             let sum = days
                 .entry((day_key(payment.statistics_at()), payment.currency))
                 .or_default();

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn tokens_are_lowercased_alphanumeric_runs() {
-        assert_eq!(tokens("Cloud-hosting, March 2024!"), vec!["cloud", "hosting", "march", "2024"]);
+        assert_eq!(
+            tokens("Cloud-hosting, March 2024!"),
+            vec!["cloud", "hosting", "march", "2024"]
+        );
         assert!(tokens("--").is_empty());
     }
 

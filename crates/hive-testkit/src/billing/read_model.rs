@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use hive_billing::{organization_order, PaymentReadModel, PaymentRecord, PaymentStatistics, PaymentStatus, PaymentView};
+use hive_billing::{
+    organization_order, PaymentReadModel, PaymentRecord, PaymentStatistics, PaymentStatus, PaymentView,
+};
 use hive_domain::{Page, TimeRange};
 
 use super::support::{at, ok, payment};
@@ -32,17 +34,77 @@ fn fixture(org: &str) -> Vec<PaymentView> {
     use PaymentStatus::*;
     let id = |n: u32| format!("{org}-p{n:02}");
     vec![
-        payment(&id(1), org, Completed, "100.00", "EUR", 0, Some(1), "Cloud hosting March", &["hosting"]),
-        payment(&id(2), org, Completed, "0.01", "EUR", 2, Some(3), "Cloud hosting April", &[]),
+        payment(
+            &id(1),
+            org,
+            Completed,
+            "100.00",
+            "EUR",
+            0,
+            Some(1),
+            "Cloud hosting March",
+            &["hosting"],
+        ),
+        payment(
+            &id(2),
+            org,
+            Completed,
+            "0.01",
+            "EUR",
+            2,
+            Some(3),
+            "Cloud hosting April",
+            &[],
+        ),
         payment(&id(3), org, Completed, "0.02", "EUR", 4, Some(26), "Storage", &[]),
-        payment(&id(4), org, Refunded, "50.00", "USD", 5, Some(27), "Support plan", &["support"]),
-        payment(&id(5), org, PartiallyRefunded, "33.33", "USD", 6, Some(28), "Support plan", &[]),
+        payment(
+            &id(4),
+            org,
+            Refunded,
+            "50.00",
+            "USD",
+            5,
+            Some(27),
+            "Support plan",
+            &["support"],
+        ),
+        payment(
+            &id(5),
+            org,
+            PartiallyRefunded,
+            "33.33",
+            "USD",
+            6,
+            Some(28),
+            "Support plan",
+            &[],
+        ),
         payment(&id(6), org, Pending, "10.00", "EUR", 30, None, "Pending invoice", &[]),
         payment(&id(7), org, Failed, "20.00", "EUR", 31, None, "Declined card", &[]),
         payment(&id(8), org, Completed, "1500", "JPY", 32, Some(49), "Tokyo region", &[]),
         payment(&id(9), org, Completed, "1501", "JPY", 33, Some(50), "Tokyo region", &[]),
-        payment(&id(10), org, Completed, "10.00", "EUR", 34, Some(34), "Same instant A", &[]),
-        payment(&id(11), org, Completed, "10.00", "EUR", 34, Some(34), "Same instant B", &[]),
+        payment(
+            &id(10),
+            org,
+            Completed,
+            "10.00",
+            "EUR",
+            34,
+            Some(34),
+            "Same instant A",
+            &[],
+        ),
+        payment(
+            &id(11),
+            org,
+            Completed,
+            "10.00",
+            "EUR",
+            34,
+            Some(34),
+            "Same instant B",
+            &[],
+        ),
     ]
 }
 
@@ -62,14 +124,15 @@ pub async fn records_round_trip<S: PaymentReadModel + ?Sized + 'static>(store: A
         let back = get(&*store, &p.payment_id).await;
         assert_eq!(
             back,
-            Some(PaymentRecord {
-                payment: p,
-                position
-            }),
+            Some(PaymentRecord { payment: p, position }),
             "the record must read back unchanged"
         );
     }
-    assert_eq!(get(&*store, &unique("unknown")).await, None, "get of an unknown payment");
+    assert_eq!(
+        get(&*store, &unique("unknown")).await,
+        None,
+        "get of an unknown payment"
+    );
 }
 
 /// `upsert` writes unless the stored record has a greater position; equal positions overwrite.
@@ -79,7 +142,10 @@ pub async fn upsert_keeps_the_latest_position<S: PaymentReadModel + ?Sized + 'st
     assert!(upsert(&*store, p.clone(), 5).await, "upsert into an empty slot");
     let mut older = p.clone();
     older.status = PaymentStatus::Pending;
-    assert!(!upsert(&*store, older, 4).await, "an older position must not be written");
+    assert!(
+        !upsert(&*store, older, 4).await,
+        "an older position must not be written"
+    );
     assert_eq!(get(&*store, &p.payment_id).await.map(|r| r.payment), Some(p.clone()));
     p.description = "rewritten".into();
     assert!(upsert(&*store, p.clone(), 5).await, "an equal position overwrites");
@@ -101,7 +167,10 @@ pub async fn organization_listing_order_and_paging<S: PaymentReadModel + ?Sized 
     let mut expected = store_fixture(&*store, &org).await;
     store_fixture(&*store, &other).await;
     expected.sort_by(organization_order);
-    let all = ok(store.list_by_organization(&org, Page::new(0, 100)).await, "list page 0..100");
+    let all = ok(
+        store.list_by_organization(&org, Page::new(0, 100)).await,
+        "list page 0..100",
+    );
     assert_eq!(all.total, expected.len() as u64, "total of the organization's payments");
     let ids = |v: &[PaymentView]| v.iter().map(|p| p.payment_id.clone()).collect::<Vec<_>>();
     assert_eq!(
@@ -109,19 +178,32 @@ pub async fn organization_listing_order_and_paging<S: PaymentReadModel + ?Sized 
         ids(&expected),
         "processedAt desc, unprocessed last, then paymentId asc"
     );
-    let page = ok(store.list_by_organization(&org, Page::new(3, 4)).await, "list page 3..7");
+    let page = ok(
+        store.list_by_organization(&org, Page::new(3, 4)).await,
+        "list page 3..7",
+    );
     assert_eq!(ids(&page.items), ids(&expected[3..7]), "offset 3, limit 4");
     assert_eq!(page.total, expected.len() as u64, "the total ignores paging");
-    let last = ok(store.list_by_organization(&org, Page::new(10, 4)).await, "list page 10..14");
+    let last = ok(
+        store.list_by_organization(&org, Page::new(10, 4)).await,
+        "list page 10..14",
+    );
     assert_eq!(ids(&last.items), ids(&expected[10..]), "a short last page");
-    let beyond = ok(store.list_by_organization(&org, Page::new(50, 4)).await, "list beyond the end");
+    let beyond = ok(
+        store.list_by_organization(&org, Page::new(50, 4)).await,
+        "list beyond the end",
+    );
     assert!(beyond.items.is_empty(), "a page beyond the end is empty");
     assert_eq!(beyond.total, expected.len() as u64);
     let none = ok(
         store.list_by_organization(&unique("org"), Page::new(0, 10)).await,
         "list of an empty organization",
     );
-    assert_eq!((none.items.len(), none.total), (0, 0), "an organization without payments");
+    assert_eq!(
+        (none.items.len(), none.total),
+        (0, 0),
+        "an organization without payments"
+    );
 }
 
 /// `statistics` equals [`PaymentStatistics::compute`] for several ranges, including the
@@ -137,7 +219,10 @@ pub async fn statistics_match_the_reference<S: PaymentReadModel + ?Sized + 'stat
         TimeRange::between(at(2000), at(3000)),
     ];
     for range in ranges {
-        let got = ok(store.statistics(&org, range).await, format_args!("statistics({range:?})"));
+        let got = ok(
+            store.statistics(&org, range).await,
+            format_args!("statistics({range:?})"),
+        );
         let want = PaymentStatistics::compute(&payments, &org, &range);
         assert_eq!(got, want, "statistics over {range:?}");
     }
@@ -148,7 +233,11 @@ pub async fn statistics_match_the_reference<S: PaymentReadModel + ?Sized + 'stat
     let eur = &everything.by_status[&PaymentStatus::Completed];
     let figures = &eur[&super::support::currency("EUR")];
     assert_eq!(
-        (figures.count, figures.total_amount.to_string(), figures.average_amount.to_string()),
+        (
+            figures.count,
+            figures.total_amount.to_string(),
+            figures.average_amount.to_string()
+        ),
         (5, "120.03".to_owned(), "24.01".to_owned()),
         "completed EUR: count, exact total, average rounded half-to-even"
     );
@@ -156,7 +245,10 @@ pub async fn statistics_match_the_reference<S: PaymentReadModel + ?Sized + 'stat
         store.statistics(&org, TimeRange::between(at(2000), at(3000))).await,
         "statistics of an empty range",
     );
-    assert!(empty.by_status.is_empty() && empty.daily.is_empty(), "a range that excludes everything");
+    assert!(
+        empty.by_status.is_empty() && empty.daily.is_empty(),
+        "a range that excludes everything"
+    );
 }
 
 /// `trends` equals [`PaymentStatistics::daily_buckets`].
@@ -175,7 +267,10 @@ pub async fn trends_match_the_reference<S: PaymentReadModel + ?Sized + 'static>(
             "trends over {range:?}"
         );
     }
-    let none = ok(store.trends(&unique("org"), TimeRange::between(at(0), at(100))).await, "trends");
+    let none = ok(
+        store.trends(&unique("org"), TimeRange::between(at(0), at(100))).await,
+        "trends",
+    );
     assert!(none.is_empty(), "an organization without payments has no buckets");
 }
 
@@ -192,12 +287,18 @@ pub async fn ids_page_by_keyset<S: PaymentReadModel + ?Sized + 'static>(store: A
     assert_eq!(first, ids[..4].to_vec(), "the first 4 ids, ascending");
     let next = ok(store.list_ids(Some(&org), Some(&ids[3]), 100).await, "list_ids after");
     assert_eq!(next, ids[4..].to_vec(), "the ids after the 4th");
-    let none = ok(store.list_ids(Some(&org), ids.last().map(String::as_str), 10).await, "list_ids end");
+    let none = ok(
+        store.list_ids(Some(&org), ids.last().map(String::as_str), 10).await,
+        "list_ids end",
+    );
     assert!(none.is_empty(), "nothing after the last id");
     let mut seen = Vec::new();
     let mut after: Option<String> = Some(format!("{org}-"));
     loop {
-        let page = ok(store.list_ids(None, after.as_deref(), 3).await, "list_ids of all organizations");
+        let page = ok(
+            store.list_ids(None, after.as_deref(), 3).await,
+            "list_ids of all organizations",
+        );
         let Some(last) = page.last().cloned() else { break };
         seen.extend(page.into_iter().filter(|id| id.starts_with(&format!("{org}-"))));
         if !last.starts_with(&format!("{org}-")) {
@@ -205,5 +306,8 @@ pub async fn ids_page_by_keyset<S: PaymentReadModel + ?Sized + 'static>(store: A
         }
         after = Some(last);
     }
-    assert_eq!(seen, ids, "walking every organization's ids finds this organization's, in order");
+    assert_eq!(
+        seen, ids,
+        "walking every organization's ids finds this organization's, in order"
+    );
 }

@@ -23,13 +23,73 @@ fn documents(org: &str) -> Vec<PaymentSearchDocument> {
     use PaymentStatus::*;
     let id = |n: u32| format!("{org}-p{n:02}");
     [
-        payment(&id(1), org, Completed, "100.00", "EUR", 0, Some(1), "Cloud hosting March", &["hosting"]),
-        payment(&id(2), org, Completed, "250.00", "USD", 2, Some(3), "Cloud hosting April", &["cloud"]),
-        payment(&id(3), org, Pending, "15.50", "EUR", 4, None, "Object storage", &["storage"]),
-        payment(&id(4), org, Failed, "99.99", "EUR", 5, None, "Support plan", &["support", "premium"]),
+        payment(
+            &id(1),
+            org,
+            Completed,
+            "100.00",
+            "EUR",
+            0,
+            Some(1),
+            "Cloud hosting March",
+            &["hosting"],
+        ),
+        payment(
+            &id(2),
+            org,
+            Completed,
+            "250.00",
+            "USD",
+            2,
+            Some(3),
+            "Cloud hosting April",
+            &["cloud"],
+        ),
+        payment(
+            &id(3),
+            org,
+            Pending,
+            "15.50",
+            "EUR",
+            4,
+            None,
+            "Object storage",
+            &["storage"],
+        ),
+        payment(
+            &id(4),
+            org,
+            Failed,
+            "99.99",
+            "EUR",
+            5,
+            None,
+            "Support plan",
+            &["support", "premium"],
+        ),
         payment(&id(5), org, Refunded, "1000", "JPY", 6, Some(7), "Tokyo region", &[]),
-        payment(&id(6), org, Completed, "15.50", "EUR", 8, Some(9), "Backup storage", &["backup", "march"]),
-        payment(&id(7), org, PartiallyRefunded, "42.00", "EUR", 10, Some(11), "Cloud hosting March", &[]),
+        payment(
+            &id(6),
+            org,
+            Completed,
+            "15.50",
+            "EUR",
+            8,
+            Some(9),
+            "Backup storage",
+            &["backup", "march"],
+        ),
+        payment(
+            &id(7),
+            org,
+            PartiallyRefunded,
+            "42.00",
+            "EUR",
+            10,
+            Some(11),
+            "Cloud hosting March",
+            &[],
+        ),
     ]
     .into_iter()
     .zip(1..)
@@ -65,12 +125,19 @@ pub async fn documents_round_trip<S: PaymentSearchIndex + ?Sized + 'static>(stor
     let org = unique("org");
     for doc in store_documents(&*store, &org).await {
         let id = doc.payment.payment_id.clone();
-        assert_eq!(ok(store.get(&id).await, "get"), Some(doc), "the document must read back unchanged");
+        assert_eq!(
+            ok(store.get(&id).await, "get"),
+            Some(doc),
+            "the document must read back unchanged"
+        );
     }
     let first = format!("{org}-p01");
     assert!(ok(store.delete(&first).await, "delete"), "delete of a stored document");
     assert_eq!(ok(store.get(&first).await, "get"), None, "a deleted document is gone");
-    assert!(!ok(store.delete(&first).await, "delete"), "a second delete finds nothing");
+    assert!(
+        !ok(store.delete(&first).await, "delete"),
+        "a second delete finds nothing"
+    );
     assert_eq!(ok(store.get(&unique("unknown")).await, "get"), None);
 }
 
@@ -93,7 +160,11 @@ pub async fn bulk_reports_every_item<S: PaymentSearchIndex + ?Sized + 'static>(s
     assert_eq!(report.indexed, vec![newer.payment.payment_id.clone()]);
     assert_eq!(report.stale, vec![older.payment.payment_id.clone()]);
     let id = &older.payment.payment_id;
-    assert_eq!(ok(store.get(id).await, "get"), Some(docs[1].clone()), "a stale write changes nothing");
+    assert_eq!(
+        ok(store.get(id).await, "get"),
+        Some(docs[1].clone()),
+        "a stale write changes nothing"
+    );
     assert_eq!(ok(store.get(&newer.payment.payment_id).await, "get"), Some(newer));
 }
 
@@ -144,7 +215,10 @@ pub async fn filters_match_the_reference<S: PaymentSearchIndex + ?Sized + 'stati
         let want = case.search(&docs);
         assert_eq!(ids(&got), ids(&want), "matches and order of {case:?}");
         assert_eq!(got.total, want.total, "total of {case:?}");
-        assert!(got.items.iter().all(|i| i.score == 0.0), "without text every score is 0");
+        assert!(
+            got.items.iter().all(|i| i.score == 0.0),
+            "without text every score is 0"
+        );
     }
 }
 
@@ -161,14 +235,14 @@ pub async fn fuzzy_text_matches_like_fuzziness_auto<S: PaymentSearchIndex + ?Siz
     let expect = |ns: &[u32]| ns.iter().map(|n| format!("{org}-p{n:02}")).collect::<BTreeSet<_>>();
     for (query, want) in [
         ("hosting", vec![1, 2, 7]),
-        ("HOSTNIG", vec![1, 2, 7]),  // one transposition
-        ("hostxxg", vec![1, 2, 7]),  // two edits on a 7-letter term
-        ("hoxxxng", vec![]),         // three edits
-        ("storag", vec![3, 6]),      // one deletion
-        ("premium", vec![4]),        // a tag
-        ("tokio", vec![5]),          // one substitution on a 5-letter term
-        ("tpkio", vec![]),           // two substitutions on a 5-letter term
-        ("ok", vec![]),              // 2-letter terms must match exactly
+        ("HOSTNIG", vec![1, 2, 7]), // one transposition
+        ("hostxxg", vec![1, 2, 7]), // two edits on a 7-letter term
+        ("hoxxxng", vec![]),        // three edits
+        ("storag", vec![3, 6]),     // one deletion
+        ("premium", vec![4]),       // a tag
+        ("tokio", vec![5]),         // one substitution on a 5-letter term
+        ("tpkio", vec![]),          // two substitutions on a 5-letter term
+        ("ok", vec![]),             // 2-letter terms must match exactly
         ("march backup", vec![1, 6, 7]),
         ("zzzzzz", vec![]),
     ] {
@@ -211,7 +285,12 @@ pub async fn suggestions_complete_prefixes<S: PaymentSearchIndex + ?Sized + 'sta
     let suggest = |prefix: &str, size: usize| {
         let store = Arc::clone(&store);
         let (org, prefix) = (org.clone(), prefix.to_owned());
-        async move { ok(store.suggest(&org, &prefix, size).await, format_args!("suggest({prefix:?})")) }
+        async move {
+            ok(
+                store.suggest(&org, &prefix, size).await,
+                format_args!("suggest({prefix:?})"),
+            )
+        }
     };
     let texts = |s: &[Suggestion]| s.iter().map(|x| (x.text.clone(), x.score)).collect::<Vec<_>>();
     assert_eq!(
@@ -227,7 +306,10 @@ pub async fn suggestions_complete_prefixes<S: PaymentSearchIndex + ?Sized + 'sta
         vec![("Backup storage".to_owned(), 1.0), ("Object storage".to_owned(), 1.0)],
         "a prefix of a later word; ties by text"
     );
-    assert_eq!(texts(&suggest("cloud hosting m", 10).await), vec![("Cloud hosting March".to_owned(), 2.0)]);
+    assert_eq!(
+        texts(&suggest("cloud hosting m", 10).await),
+        vec![("Cloud hosting March".to_owned(), 2.0)]
+    );
     assert_eq!(suggest("clo", 1).await.len(), 1, "at most `size`");
     assert!(suggest("xyz", 10).await.is_empty(), "no completion");
     assert!(suggest("loud", 10).await.is_empty(), "only prefixes of words complete");

@@ -3,9 +3,7 @@
 use std::fmt::Display;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hive_billing::{
-    Amount, BillingResult, Currency, PaymentReadModel, PaymentSearchIndex, PaymentStatus, PaymentView,
-};
+use hive_billing::{Amount, BillingResult, Currency, PaymentReadModel, PaymentSearchIndex, PaymentStatus, PaymentView};
 
 use crate::Held;
 
