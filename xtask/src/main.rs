@@ -1,1 +1,97 @@
-fn main() {}
+//! `cargo xtask`: Hive's project tasks.
+//!
+//! Run `cargo xtask --help` for the list. The tasks are plain Rust so they work the same on a
+//! developer's machine and in CI (`.ci/run`), with nothing to install but what they install
+//! themselves.
+
+mod arch;
+mod bench;
+mod ci;
+mod cmd;
+mod metadata;
+mod services;
+mod signals;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Hive's project tasks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Hive's project tasks: ci, test, services, bench, arch-check."
+)]
+struct Cli {
+    /// The task to run.
+    #[command(subcommand)]
+    task: Task,
+}
+
+/// One task.
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Check the crate dependency rules of ARCHITECTURE.md against `cargo metadata`.
+    ArchCheck,
+    /// Run the whole test suite, with the servers the tests need (Redis, MongoDB-compatible).
+    Test(test::TestArgs),
+    /// Start the servers the tests need, print their environment variables, keep them until Ctrl-C.
+    Services,
+    /// What CI runs: fmt, clippy, the test suite, docs, arch-check; stops at the first failure.
+    Ci,
+    /// Run the criterion benches and rewrite the results table in docs/performance.md.
+    Bench(bench::BenchArgs),
+}
+
+/// Why a task failed: what to tell the user, and the exit status to leave with.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// One or more lines for the user, already saying what to do where it can.
+    pub(crate) message: String,
+    /// The process exit status (never 0).
+    pub(crate) code: u8,
+}
+
+impl Failure {
+    /// A failure with exit status 1.
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 1,
+        }
+    }
+
+    /// A failure with the given exit status (0 is turned into 1).
+    pub(crate) fn with_code(message: impl Into<String>, code: u8) -> Self {
+        Self {
+            message: message.into(),
+            code: code.max(1),
+        }
+    }
+}
+
+/// What every task returns.
+pub(crate) type TaskResult<T = ()> = Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(failure) = signals::install() {
+        eprintln!("{}", failure.message);
+        return ExitCode::from(failure.code);
+    }
+    let result = match cli.task {
+        Task::ArchCheck => arch::run(),
+        Task::Test(args) => test::run(&args),
+        Task::Services => services::run_until_interrupted(),
+        Task::Ci => ci::run(),
+        Task::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `cargo xtask ci`: every check CI makes, in order, stopping at the first that fails.
+
+use crate::{arch, cmd, test, Failure, TaskResult};
+
+/// One step: its name and what it runs.
+type Step = (&'static str, fn() -> TaskResult);
+
+/// The steps, in order.
+const STEPS: [Step; 5] = [
+    ("fmt", fmt),
+    ("clippy", clippy),
+    ("test", tests),
+    ("doc", doc),
+    ("arch-check", arch::run),
+];
+
+/// Runs the steps; a failure names the step that failed.
+pub(crate) fn run() -> TaskResult {
+    for (index, (name, step)) in STEPS.iter().enumerate() {
+        eprintln!("ci: [{}/{}] {name}", index + 1, STEPS.len());
+        step().map_err(|f| {
+            Failure::with_code(
+                format!("{}\nci: step `{name}` failed; stopping here", f.message),
+                f.code,
+            )
+        })?;
+    }
+    eprintln!("ci: all {} steps passed", STEPS.len());
+    Ok(())
+}
+
+/// `cargo fmt --all --check`.
+fn fmt() -> TaskResult {
+    cmd::run(
+        "the format check (`cargo fmt --all` fixes it)",
+        &mut cmd::cargo(["fmt", "--all", "--check"]),
+    )
+}
+
+/// `cargo clippy --workspace --all-targets -- -D warnings`.
+fn clippy() -> TaskResult {
+    cmd::run(
+        "clippy",
+        &mut cmd::cargo(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )
+}
+
+/// `cargo xtask test`.
+fn tests() -> TaskResult {
+    test::run(&test::TestArgs::default())
+}
+
+/// `RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps`.
+fn doc() -> TaskResult {
+    let mut doc = cmd::cargo(["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    cmd::run("the docs", &mut doc)
+}
