@@ -16,4 +16,4 @@ pub use event_bus::{EventBus, EventHandler};
 pub use message::{Command, Handler, Message, MessageContext, Query};
 pub use middleware::MiddlewareConfig;
 pub use projection::{CatchUp, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus};
-pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy};
+pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource};

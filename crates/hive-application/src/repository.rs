@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use hive_domain::{encode_event, Aggregate, EventEnvelope, EventStore, Snapshot, SnapshotStore, UpcasterChain};
 use uuid::Uuid;
@@ -44,10 +44,14 @@ impl SnapshotPolicy {
     }
 }
 
+/// Where the repository reads the time it stamps on new events.
+pub type TimeSource = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// Loads aggregates (latest snapshot + the events after it) and saves their new events with
 /// the expected version, then publishes them on the event bus.
 pub struct AggregateRepository<A: Aggregate> {
     store: Arc<dyn EventStore>,
+    now: TimeSource,
     snapshots: Option<(Arc<dyn SnapshotStore>, SnapshotPolicy)>,
     bus: Option<EventBus>,
     upcasters: Arc<UpcasterChain>,
@@ -58,6 +62,7 @@ impl<A: Aggregate> Clone for AggregateRepository<A> {
     fn clone(&self) -> Self {
         Self {
             store: Arc::clone(&self.store),
+            now: Arc::clone(&self.now),
             snapshots: self.snapshots.clone(),
             bus: self.bus.clone(),
             upcasters: Arc::clone(&self.upcasters),
@@ -82,11 +87,20 @@ where
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
+            now: Arc::new(Utc::now),
             snapshots: None,
             bus: None,
             upcasters: Arc::default(),
             _aggregate: PhantomData,
         }
+    }
+
+    /// Stamps new events with the time `now` returns instead of the system clock (tests,
+    /// imports of historical data).
+    #[must_use]
+    pub fn with_time_source(mut self, now: TimeSource) -> Self {
+        self.now = now;
+        self
     }
 
     /// Uses snapshots per `policy`.
@@ -179,7 +193,7 @@ where
         context: &MessageContext,
     ) -> Result<Vec<EventEnvelope>, ApplicationError> {
         let causation = context.message_id.to_string();
-        let now = Utc::now();
+        let now = (self.now)();
         events
             .iter()
             .zip(version + 1..)

@@ -125,7 +125,9 @@ async fn validation_refuses_before_the_handler_runs() {
 async fn conflicts_are_retried_until_success() {
     let handler = Scripted::failing(vec![conflict(), conflict(), conflict()]);
     let bus = default_bus(handler.clone());
+    let retries_before = hive_application::middleware::conflict_retries_total();
     let out = bus.dispatch(Charge { amount: 1 }, MessageContext::new()).await.unwrap();
+    assert!(hive_application::middleware::conflict_retries_total() >= retries_before + 3);
     assert!(out.starts_with("charged 1 (call 4"), "{out}");
     assert_eq!(handler.calls(), 4);
 }

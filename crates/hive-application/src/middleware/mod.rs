@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use around::{Middleware, MiddlewareLayer, MiddlewareService, Next};
 pub use idempotency::{Idempotency, IdempotencyLayer};
-pub use retry::{ConflictRetry, RetryLayer};
+pub use retry::{conflict_retries_total, ConflictRetry, RetryLayer};
 pub use timeout::{timeout_layer, TimeoutLayer};
 pub use tracing_span::{TracingLayer, TracingSpan};
 pub use validation::{Validation, ValidationLayer};

@@ -1,5 +1,6 @@
 //! Retry on concurrency conflict, with tower's retry layer and a jittered exponential backoff.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
@@ -7,6 +8,13 @@ use tower::retry::Policy;
 
 use crate::bus::{BusRequest, BusResponse};
 use crate::ApplicationError;
+
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// How many retries after a concurrency conflict this process has made (for metrics).
+pub fn conflict_retries_total() -> u64 {
+    RETRIES.load(Ordering::Relaxed)
+}
 
 /// tower's retry layer with the [`ConflictRetry`] policy.
 pub type RetryLayer = tower::retry::RetryLayer<ConflictRetry>;
@@ -54,6 +62,7 @@ impl Policy<BusRequest, BusResponse, ApplicationError> for ConflictRetry {
         }
         let cap = self.delay_cap(self.attempt);
         self.attempt += 1;
+        RETRIES.fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
         let jittered = Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos));
         tracing::debug!(
