@@ -72,7 +72,8 @@ impl BillingModule {
         }
     }
 
-    /// Stamps events with `clock` instead of the system clock.
+    /// Stamps events (their payload times and their envelope `timestamp`) with `clock` instead
+    /// of the system clock.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -118,7 +119,9 @@ impl BillingModule {
             self.event_bus
                 .register(Arc::clone(&search_projection) as Arc<dyn EventHandler>);
         }
+        let clock = Arc::clone(&self.clock);
         let repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+            .with_time_source(Arc::new(move || clock.now()))
             .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
             .with_event_bus(self.event_bus.clone())
             .with_upcasters(Arc::clone(&self.upcasters));

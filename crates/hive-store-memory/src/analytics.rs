@@ -20,13 +20,13 @@ impl MemoryEventStore {
             ..EventCriteria::default()
         };
         let mut events = Vec::new();
+        let mut read = 0u64;
         loop {
-            let page = self
-                .search(&criteria, Page::new(events.len() as u64, Page::MAX_LIMIT))
-                .await?;
-            let got = page.items.len();
+            let page = self.search(&criteria, Page::new(read, Page::MAX_LIMIT)).await?;
+            let got = page.items.len() as u64;
+            read += got;
             events.extend(page.items.into_iter().filter(|e| filter.matches(e)));
-            if got == 0 || events.len() as u64 >= page.total {
+            if got == 0 || read >= page.total {
                 return Ok(events);
             }
         }

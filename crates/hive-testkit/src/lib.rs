@@ -8,6 +8,12 @@
 //!   [`checkpoint_store_conformance!`] — which generate one `#[tokio::test]` per case of
 //!   [`event_store`], [`snapshot_store`] and [`checkpoint_store`]. The cases are plain public
 //!   `async fn`s too, for adapters that need their own set-up around each one.
+//! * **[`event_analytics_conformance!`]** checks an [`EventAnalytics`](hive_domain::EventAnalytics)
+//!   adapter (a store implementing both `EventStore` and `EventAnalytics`) against the reference
+//!   computations of `hive-domain` ([`event_analytics`]).
+//! * With the `billing` feature, `payment_read_model_conformance!` and
+//!   `payment_search_index_conformance!` check the billing read-side adapters against the
+//!   reference semantics of `hive-billing` (module `billing`).
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!

@@ -1,0 +1,181 @@
+//! Projections: rebuilding from the log gives the live read models; idempotency; catch-up;
+//! the search-index synchronisation service.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Harness;
+use hive_application::Projection;
+use hive_billing::{
+    Mismatch, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentSearchIndex, PaymentSearchProjection,
+    PaymentStatus,
+};
+use hive_domain::{EventStore, UpcasterChain};
+use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
+
+async fn busy(h: &Harness) {
+    for i in 0..12 {
+        let org = if i % 3 == 0 { "org-789" } else { "org-456" };
+        let id = format!("p{i:02}");
+        h.create(
+            org,
+            &id,
+            &format!("{}.{:02}", 10 + i, i),
+            if i % 4 == 0 { "USD" } else { "EUR" },
+            "Cloud hosting",
+        )
+        .await;
+        h.advance(7);
+        match i % 4 {
+            0 => {}
+            1 => {
+                h.fail(org, &id, "card declined").await.unwrap();
+            }
+            _ => {
+                h.process(org, &id).await.unwrap();
+                if i % 4 == 3 {
+                    h.refund(org, &id, "1").await.unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn rebuilding_every_projection_gives_the_live_read_models() {
+    let h = Harness::new();
+    busy(&h).await;
+    let (live_records, live_documents) = (h.read_model.snapshot(), h.index.snapshot());
+    assert_eq!(live_records.len(), 12);
+    for runner in h.billing.projection_runners(h.checkpoints.clone()) {
+        let report = runner.rebuild().await.unwrap();
+        assert_eq!(report.dead_lettered, 0);
+        assert_eq!(report.position, h.events.head_position().await.unwrap());
+    }
+    assert_eq!(
+        h.read_model.snapshot(),
+        live_records,
+        "the rebuilt read model equals the live one"
+    );
+    assert_eq!(
+        h.index.snapshot(),
+        live_documents,
+        "the rebuilt search index equals the live one"
+    );
+}
+
+#[tokio::test]
+async fn projections_built_apart_from_the_log_equal_the_live_ones() {
+    let h = Harness::new();
+    busy(&h).await;
+    let read_model = MemoryPaymentReadModel::new();
+    let index = MemoryPaymentSearchIndex::new();
+    let chain = Arc::new(UpcasterChain::new());
+    let projection = PaymentReadModelProjection::new(Arc::new(read_model.clone()), chain.clone());
+    let search = PaymentSearchProjection::new(Arc::new(index.clone()), chain);
+    let log = h.events.read_all(0, 10_000).await.unwrap();
+    for event in &log {
+        projection.apply(event).await.unwrap();
+        search.apply(event).await.unwrap();
+    }
+    for event in &log {
+        // Handed again (a crash between applying and checkpointing): nothing changes.
+        projection.apply(event).await.unwrap();
+        search.apply(event).await.unwrap();
+    }
+    assert_eq!(read_model.snapshot(), h.read_model.snapshot());
+    assert_eq!(index.snapshot(), h.index.snapshot());
+}
+
+#[tokio::test]
+async fn without_inline_projections_a_catch_up_brings_the_read_side_up_to_date() {
+    let h = Harness::with_inline(false);
+    busy(&h).await;
+    assert!(
+        h.read_model.is_empty() && h.index.is_empty(),
+        "nothing projected inline"
+    );
+    let runners = h.billing.projection_runners(h.checkpoints.clone());
+    for runner in &runners {
+        runner.catch_up().await.unwrap();
+    }
+    assert_eq!(h.read_model.len(), 12);
+    assert_eq!(h.index.len(), 12);
+    for runner in &runners {
+        let status = runner.status().await.unwrap();
+        assert_eq!(status.lag, 0, "{}", status.name);
+        assert_eq!(runner.catch_up().await.unwrap().applied, 0, "nothing left to apply");
+    }
+}
+
+#[tokio::test]
+async fn an_event_out_of_order_is_refused_not_skipped() {
+    let h = Harness::new();
+    h.create("org-456", "p", "10", "EUR", "x").await;
+    h.process("org-456", "p").await.unwrap();
+    h.refund("org-456", "p", "1").await.unwrap();
+    let log = h.events.read_all(0, 10).await.unwrap();
+    let fresh = MemoryPaymentReadModel::new();
+    let projection = PaymentReadModelProjection::new(Arc::new(fresh.clone()), Arc::new(UpcasterChain::new()));
+    projection.apply(&log[0]).await.unwrap();
+    assert!(
+        projection.apply(&log[2]).await.is_err(),
+        "version 3 does not follow version 1"
+    );
+    projection.apply(&log[1]).await.unwrap();
+    projection.apply(&log[2]).await.unwrap();
+    assert_eq!(
+        fresh.get("p").await.unwrap().unwrap().payment.status,
+        PaymentStatus::PartiallyRefunded
+    );
+}
+
+#[tokio::test]
+async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatches() {
+    let h = Harness::new();
+    busy(&h).await;
+    assert!(h.billing.sync.verify_all().await.unwrap().is_in_sync());
+    // Break the index: lose one document, corrupt another.
+    h.index.delete("p01").await.unwrap();
+    let mut corrupt = h.index.get("p02").await.unwrap().unwrap();
+    corrupt.payment.status = PaymentStatus::Failed;
+    corrupt.payment.amount = "1.00".parse().unwrap();
+    h.index.index(vec![corrupt]).await.unwrap();
+    let report = h.billing.sync.verify_organization("org-456").await.unwrap();
+    assert_eq!(report.checked, 8);
+    assert_eq!(report.mismatches.len(), 2);
+    assert!(report.mismatches.contains(&Mismatch::MissingFromIndex {
+        payment_id: "p01".into()
+    }));
+    let Some(Mismatch::Differs { fields, .. }) =
+        report.mismatches.iter().find(|m| matches!(m, Mismatch::Differs { .. }))
+    else {
+        panic!("expected a difference: {report:?}");
+    };
+    assert_eq!(
+        fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+        vec!["status", "amount"]
+    );
+    let one = h.billing.sync.synchronize_payment("p01").await.unwrap();
+    assert_eq!(one.indexed, vec!["p01"]);
+    let all = h
+        .billing
+        .sync
+        .clone()
+        .with_batch_size(5)
+        .synchronize_organization("org-456")
+        .await
+        .unwrap();
+    assert_eq!(all.indexed.len(), 8);
+    assert!(all.failed.is_empty() && all.missing.is_empty());
+    assert!(h.billing.sync.verify_all().await.unwrap().is_in_sync());
+    let missing = h.billing.sync.synchronize_payment("ghost").await.unwrap();
+    assert_eq!(missing.missing, vec!["ghost"]);
+    let everything = h.billing.sync.synchronize_all().await.unwrap();
+    assert_eq!(everything.indexed.len(), 12);
+    let record: PaymentRecord = h.read_model.get("p00").await.unwrap().unwrap();
+    assert_eq!(h.index.get("p00").await.unwrap().unwrap().position, record.position);
+}
