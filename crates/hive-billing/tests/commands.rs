@@ -217,6 +217,32 @@ async fn the_same_command_id_is_answered_once() {
 }
 
 #[tokio::test]
+async fn every_command_answer_is_what_the_read_model_then_shows() {
+    let h = Harness::new();
+    let read = |id: &str| h.query("org-456", GetPaymentById { payment_id: id.into() });
+    for (i, currency) in ["EUR", "JPY", "BHD"].into_iter().enumerate() {
+        let id = format!("p{i}");
+        let created = h
+            .try_create("org-456", &id, "120", currency, "x", &["a"])
+            .await
+            .unwrap();
+        assert_eq!(read(&id).await.unwrap(), created);
+        h.advance(3);
+        let processed = h.process("org-456", &id).await.unwrap();
+        assert_eq!(read(&id).await.unwrap(), processed);
+        for _ in 0..3 {
+            h.advance(1);
+            let refunded = h.refund("org-456", &id, "40").await.unwrap();
+            assert_eq!(read(&id).await.unwrap(), refunded);
+        }
+        assert_eq!(read(&id).await.unwrap().status, PaymentStatus::Refunded);
+    }
+    h.create("org-456", "f", "1", "EUR", "").await;
+    let failed = h.fail("org-456", "f", "timeout").await.unwrap();
+    assert_eq!(read("f").await.unwrap(), failed);
+}
+
+#[tokio::test]
 async fn commands_deserialise_amounts_from_strings_and_numbers() {
     let from_number: CreatePayment =
         serde_json::from_str(r#"{"paymentId":"p","amount":100.5,"currency":"EUR"}"#).unwrap();
