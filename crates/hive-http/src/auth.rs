@@ -1,0 +1,161 @@
+//! Bearer tokens: who the caller is (organization, user, roles).
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use hive_application::MessageContext;
+use hive_domain::Metadata;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::correlation::CorrelationId;
+use crate::{ApiState, Problem};
+
+/// The `source` written in the metadata of everything the HTTP API sends.
+pub const SOURCE: &str = "http";
+
+/// One accepted bearer token and the identity it stands for.
+///
+/// Deserialisable from configuration: `{"token", "organization", "user", "roles"?}`. Its
+/// `Debug` never shows the token.
+#[derive(Clone, Deserialize)]
+pub struct ApiToken {
+    /// The secret the client sends as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// The organization (tenant) every request with this token acts for.
+    pub organization: String,
+    /// The user every request with this token acts as.
+    pub user: String,
+    /// Roles, carried for authorization rules (none is enforced yet: every token may call
+    /// every route of its organization).
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("token", &"<redacted>")
+            .field("organization", &self.organization)
+            .field("user", &self.user)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// The accepted tokens. Cheap to clone.
+///
+/// ```
+/// use hive_http::{ApiToken, TokenRegistry};
+///
+/// let tokens = TokenRegistry::new(vec![ApiToken {
+///     token: "s3cret".into(),
+///     organization: "org-1".into(),
+///     user: "ada".into(),
+///     roles: vec![],
+/// }]);
+/// assert_eq!(tokens.authenticate("s3cret").map(|t| t.user.as_str()), Some("ada"));
+/// assert!(tokens.authenticate("guess").is_none());
+/// ```
+#[derive(Clone, Default)]
+pub struct TokenRegistry {
+    tokens: Arc<[ApiToken]>,
+}
+
+impl std::fmt::Debug for TokenRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRegistry")
+            .field("tokens", &self.tokens.len())
+            .finish()
+    }
+}
+
+impl TokenRegistry {
+    /// A registry accepting `tokens` (empty secrets are never accepted).
+    pub fn new(tokens: Vec<ApiToken>) -> Self {
+        Self { tokens: tokens.into() }
+    }
+
+    /// The token equal to `bearer`, compared in constant time: every registered token is
+    /// compared in full, whichever matches (only the lengths may show through timing).
+    pub fn authenticate(&self, bearer: &str) -> Option<&ApiToken> {
+        let mut found = None;
+        for token in self.tokens.iter() {
+            let equal = bool::from(token.token.as_bytes().ct_eq(bearer.as_bytes()));
+            if equal && found.is_none() && !token.token.is_empty() {
+                found = Some(token);
+            }
+        }
+        found
+    }
+}
+
+/// The authenticated caller of a request, and the request's correlation id.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) organization: String,
+    pub(crate) user: String,
+    pub(crate) correlation_id: String,
+}
+
+impl Caller {
+    /// The context of a query: the caller's organization and user, source `http`.
+    pub(crate) fn context(&self) -> MessageContext {
+        MessageContext::new()
+            .with_correlation_id(self.correlation_id.clone())
+            .with_metadata(self.metadata())
+    }
+
+    /// The metadata of everything this caller sends.
+    pub(crate) fn metadata(&self) -> Metadata {
+        Metadata::default()
+            .with_organization(self.organization.clone())
+            .with_user(self.user.clone())
+            .with_source(SOURCE)
+    }
+
+    /// The context of a command: the message id is derived from the idempotency key when
+    /// there is one (see [`crate::idempotency`]), fresh otherwise.
+    pub(crate) fn command_context(&self, idempotency_key: Option<&str>) -> MessageContext {
+        let context = self.context();
+        match idempotency_key {
+            Some(key) => context.with_message_id(crate::idempotency::command_id(&self.organization, key)),
+            None => context.with_message_id(Uuid::now_v7()),
+        }
+    }
+}
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer <token>`"))?;
+        let bearer = header
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let token = state
+            .tokens
+            .authenticate(bearer)
+            .ok_or_else(|| Problem::unauthorized("the bearer token is not valid"))?;
+        let correlation_id = parts
+            .extensions
+            .get::<CorrelationId>()
+            .map_or_else(|| Uuid::now_v7().to_string(), |c| c.0.clone());
+        Ok(Self {
+            organization: token.organization.clone(),
+            user: token.user.clone(),
+            correlation_id,
+        })
+    }
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod correlation;
+mod extract;
+pub mod idempotency;
+mod layers;
+mod metrics;
+mod openapi;
+mod problem;
+mod readiness;
+mod routes;
+mod state;
+
+pub use auth::{ApiToken, TokenRegistry, SOURCE};
+pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
+pub use metrics::{Metrics, UNMATCHED_ROUTE};
+pub use openapi::openapi_document;
+pub use problem::{Problem, PROBLEM_JSON};
+pub use readiness::{Readiness, ReadinessCheck};
+pub use routes::{router, PUBLIC_ROUTES, ROUTES};
+pub use state::{ApiState, HttpConfig};

@@ -1,0 +1,229 @@
+//! Prometheus metrics of the API, in a registry of its own (no global recorder, so several
+//! servers can run in one process).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// The route label of requests that matched no route.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CommandLabels {
+    command: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    level: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProjectionLabels {
+    projection: String,
+}
+
+struct Inner {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RequestLabels, Histogram>,
+    commands: Family<CommandLabels, Counter>,
+    conflicts: Counter,
+    retries: Counter,
+    cache: Family<CacheLabels, Counter>,
+    projection_lag: Family<ProjectionLabels, Gauge>,
+}
+
+/// The API's metrics. Cheap to clone (an `Arc` inside); each instance has its own registry.
+///
+/// | metric | labels |
+/// |---|---|
+/// | `hive_http_requests_total` | `method`, `route` (the matched path template), `status` |
+/// | `hive_http_request_duration_seconds` (histogram) | `method`, `route`, `status` |
+/// | `hive_commands_total` | `command`, `outcome` (`ok` or the problem code) |
+/// | `hive_concurrency_conflicts_total` | — (conflicts left after the bus's retries: `409`s) |
+/// | `hive_command_retries_total` | — (fed by [`Metrics::record_retry`]) |
+/// | `hive_cache_requests_total` | `level`, `result` (`hit`/`miss`; fed by [`Metrics::record_cache`]) |
+/// | `hive_projection_lag` (gauge) | `projection` |
+///
+/// ```
+/// let metrics = hive_http::Metrics::new();
+/// metrics.set_projection_lag("payments", 3);
+/// assert!(metrics.render().contains(r#"hive_projection_lag{projection="payments"} 3"#));
+/// ```
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Fresh metrics in a registry of their own.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("hive");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RequestLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(exponential_buckets(0.001, 2.0, 15))) as fn() -> Histogram,
+        );
+        let commands = Family::<CommandLabels, Counter>::default();
+        let conflicts = Counter::default();
+        let retries = Counter::default();
+        let cache = Family::<CacheLabels, Counter>::default();
+        let projection_lag = Family::<ProjectionLabels, Gauge>::default();
+        registry.register("http_requests", "HTTP requests served", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests, in seconds",
+            latency.clone(),
+        );
+        registry.register("commands", "Commands sent, by type and outcome", commands.clone());
+        registry.register(
+            "concurrency_conflicts",
+            "Concurrency conflicts left after the command bus's retries",
+            conflicts.clone(),
+        );
+        registry.register(
+            "command_retries",
+            "Commands re-run after a concurrency conflict",
+            retries.clone(),
+        );
+        registry.register(
+            "cache_requests",
+            "Query cache look-ups, by level and result",
+            cache.clone(),
+        );
+        registry.register(
+            "projection_lag",
+            "Events of the global log a projection has not applied yet",
+            projection_lag.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                requests,
+                latency,
+                commands,
+                conflicts,
+                retries,
+                cache,
+                projection_lag,
+            }),
+        }
+    }
+
+    /// Sets how far `projection` is behind the head of the event log.
+    pub fn set_projection_lag(&self, projection: &str, lag: u64) {
+        let labels = ProjectionLabels {
+            projection: projection.to_owned(),
+        };
+        self.inner
+            .projection_lag
+            .get_or_create(&labels)
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one command re-run after a concurrency conflict. The hook for a bus middleware
+    /// that sees retries (hive-application's retry layer does not report them yet).
+    pub fn record_retry(&self) {
+        self.inner.retries.inc();
+    }
+
+    /// Counts one cache look-up at `level` (e.g. `l1`, `l2`): a hit or a miss. The hook for the
+    /// query cache.
+    pub fn record_cache(&self, level: &str, hit: bool) {
+        let labels = CacheLabels {
+            level: level.to_owned(),
+            result: if hit { "hit" } else { "miss" }.to_owned(),
+        };
+        self.inner.cache.get_or_create(&labels).inc();
+    }
+
+    /// Counts one command of type `command` with `outcome` (`ok` or a problem code).
+    pub(crate) fn record_command(&self, command: &str, outcome: &str) {
+        let labels = CommandLabels {
+            command: command.to_owned(),
+            outcome: outcome.to_owned(),
+        };
+        self.inner.commands.get_or_create(&labels).inc();
+        if outcome == "concurrency_conflict" {
+            self.inner.conflicts.inc();
+        }
+    }
+
+    fn record_request(&self, labels: RequestLabels, seconds: f64) {
+        self.inner.requests.get_or_create(&labels).inc();
+        self.inner.latency.get_or_create(&labels).observe(seconds);
+    }
+
+    /// The metrics in the Prometheus (OpenMetrics) text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry) {
+            tracing::error!(%error, "could not encode the metrics");
+        }
+        text
+    }
+}
+
+/// A bounded method label (unknown methods are `other`).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Middleware: counts and times every request by method, matched route and status.
+pub(crate) async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = method_label(request.method());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    let labels = RequestLabels {
+        method: method.to_owned(),
+        route,
+        status: response.status().as_u16().to_string(),
+    };
+    metrics.record_request(labels, started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,272 @@
+//! The operations of the OpenAPI document, and the parameters and responses they share.
+
+use serde_json::{json, Map, Value};
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn reference(kind: &str, name: &str) -> Value {
+    json!({ "$ref": format!("#/components/{kind}/{name}") })
+}
+
+fn query(name: &str, kind: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
+}
+
+fn time(name: &str, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "description": description,
+        "schema": { "type": "string", "format": "date-time" }
+    })
+}
+
+fn list(name: &str, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "description": description,
+        "style": "form", "explode": true, "schema": { "type": "array", "items": { "type": "string" } }
+    })
+}
+
+fn json_body(schema_name: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema(schema_name) } } })
+}
+
+/// An operation answering `ok_status` with `ok_schema`, and the shared `errors`.
+fn op(id: &str, tag: &str, summary: &str, ok_status: &str, ok_schema: &str, errors: &[&str]) -> Map<String, Value> {
+    let mut responses = Map::new();
+    let mut ok = json!({
+        "description": summary,
+        "headers": { "X-Correlation-Id": reference("headers", "CorrelationId") },
+        "content": { "application/json": { "schema": schema(ok_schema) } }
+    });
+    if ok_status == "201" {
+        ok["headers"]["Location"] = json!({ "description": "The new payment", "schema": { "type": "string" } });
+    }
+    responses.insert(ok_status.to_owned(), ok);
+    for status in errors.iter().chain(&["400", "401", "500", "503"]) {
+        responses.insert((*status).to_owned(), reference("responses", status));
+    }
+    let mut operation = Map::new();
+    operation.insert("operationId".into(), json!(id));
+    operation.insert("tags".into(), json!([tag]));
+    operation.insert("summary".into(), json!(summary));
+    operation.insert("parameters".into(), json!([reference("parameters", "CorrelationId")]));
+    operation.insert("responses".into(), Value::Object(responses));
+    operation
+}
+
+fn with_params(mut operation: Map<String, Value>, params: Vec<Value>) -> Value {
+    if let Some(Value::Array(list)) = operation.get_mut("parameters") {
+        list.extend(params);
+    }
+    Value::Object(operation)
+}
+
+fn command(id: &str, summary: &str, ok_status: &str, body: Option<&str>, params: Vec<Value>) -> Value {
+    let mut operation = op(
+        id,
+        "payments",
+        summary,
+        ok_status,
+        "Payment",
+        &["403", "404", "409", "413", "415", "422"],
+    );
+    if let Some(body) = body {
+        operation.insert("requestBody".into(), json_body(body));
+    }
+    let mut params = params;
+    params.push(reference("parameters", "IdempotencyKey"));
+    with_params(operation, params)
+}
+
+fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value {
+    json!({
+        "operationId": id, "tags": ["operations"], "summary": summary, "security": [],
+        "responses": {
+            "200": { "description": summary, "content": { content_type: { "schema": schema(ok_schema) } } }
+        }
+    })
+}
+
+fn range() -> Vec<Value> {
+    vec![
+        time("from", "Inclusive start (RFC 3339); default: `to` minus 30 days"),
+        time("to", "Exclusive end (RFC 3339); default: now"),
+    ]
+}
+
+/// The `paths` object: one entry per route of [`crate::ROUTES`].
+pub(super) fn paths() -> Value {
+    let id = reference("parameters", "PaymentId");
+    let correlation = reference("parameters", "CorrelationIdPath");
+    let page = || {
+        vec![
+            query("page", "integer", "Page number, from 1 (default 1)"),
+            query(
+                "size",
+                "integer",
+                "Page size, 1–100 (default 20; larger is clamped to 100)",
+            ),
+        ]
+    };
+    let event_type = || query("eventType", "string", "Only this event type");
+    let pay_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "payments", summary, "200", ok, &["404"]);
+    let ev_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "events", summary, "200", ok, &[]);
+    json!({
+        "/payments": {
+            "post": command("createPayment", "Create a pending payment", "201", Some("CreatePaymentRequest"), vec![]),
+            "get": with_params(pay_get("listPayments", "The organization's payments, newest processed first", "PaymentPage"), vec![
+                query("limit", "integer", "Page size, 1–100 (default 20; larger is clamped to 100)"),
+                query("offset", "integer", "Payments to skip (default 0)"),
+            ]),
+        },
+        "/payments/search": {
+            "get": with_params(pay_get("searchPayments", "Full-text and filtered search", "PaymentSearchPage"), {
+                let mut params = vec![
+                    query("q", "string", "Free text (fuzzy) over description, payment id and tags"),
+                    list("status", "Only these statuses (repeat or comma-separate)"),
+                    list("currency", "Only these ISO 4217 currencies (repeat or comma-separate)"),
+                    query("minAmount", "string", "Only amounts ≥ this"),
+                    query("maxAmount", "string", "Only amounts ≤ this"),
+                    time("from", "Only payments processed at or after this (RFC 3339)"),
+                    time("to", "Only payments processed before this (RFC 3339)"),
+                ];
+                params.extend(page());
+                params
+            }),
+        },
+        "/payments/suggestions": {
+            "get": with_params(pay_get("suggestPayments", "Completions of a description prefix", "Suggestions"), vec![
+                query("q", "string", "The prefix typed so far (1–100 characters)"),
+                query("size", "integer", "How many, 1–50 (default 10; larger is clamped to 50)"),
+            ]),
+        },
+        "/payments/statistics": {
+            "get": with_params(pay_get("paymentStatistics", "Counts and amounts by status and currency, and per day", "PaymentStatistics"), range()),
+        },
+        "/payments/trends": {
+            "get": with_params(pay_get("paymentTrends", "Counts and amounts per UTC day and currency", "PaymentTrends"), range()),
+        },
+        "/payments/{id}": {
+            "get": with_params(pay_get("getPayment", "One payment", "Payment"), vec![id.clone()]),
+        },
+        "/payments/{id}/process": {
+            "post": command("processPayment", "Process a pending payment", "200", None, vec![id.clone()]),
+        },
+        "/payments/{id}/fail": {
+            "post": command("failPayment", "Mark a pending payment failed", "200", Some("FailPaymentRequest"), vec![id.clone()]),
+        },
+        "/payments/{id}/refund": {
+            "post": command("refundPayment", "Refund part or all of a processed payment", "200", Some("RefundPaymentRequest"), vec![id.clone()]),
+        },
+        "/payments/{id}/history": {
+            "get": with_params(pay_get("paymentHistory", "Every event of a payment", "PaymentHistory"), vec![id.clone()]),
+        },
+        "/payments/{id}/replay": {
+            "get": with_params(pay_get("replayPayment", "A payment rebuilt from its events", "PaymentReplay"), vec![
+                id,
+                query("version", "integer", "Replay events 1..=version"),
+                time("at", "Replay the events recorded at or before this instant (RFC 3339)"),
+            ]),
+        },
+        "/events/search": {
+            "get": with_params(ev_get("searchEvents", "Payment events by type, text and time", "EventPage"), {
+                let mut params = vec![query("q", "string", "Free text over event data and metadata"), event_type()];
+                params.extend(range());
+                params.extend(page());
+                params
+            }),
+        },
+        "/events/timeline/{correlationId}": {
+            "get": with_params(ev_get("eventTimeline", "Every event of one correlation id", "EventTimeline"), vec![correlation.clone()]),
+        },
+        "/events/statistics": {
+            "get": with_params(ev_get("eventStatistics", "Event counts by hour, day, organization and user", "EventStatistics"), {
+                let mut params = vec![event_type()];
+                params.extend(range());
+                params
+            }),
+        },
+        "/events/trends": {
+            "get": with_params(ev_get("eventTrends", "Event counts per interval", "EventTrends"), {
+                let mut params = vec![event_type(), json!({
+                    "name": "interval", "in": "query", "required": false,
+                    "description": "Bucket width (default day)",
+                    "schema": { "type": "string", "enum": ["hour", "day", "week", "month"] }
+                })];
+                params.extend(range());
+                params
+            }),
+        },
+        "/events/heatmap": {
+            "get": with_params(ev_get("eventHeatmap", "Event counts by hour of day × day of week", "Heatmap"), {
+                let mut params = vec![event_type()];
+                params.extend(range());
+                params
+            }),
+        },
+        "/events/correlations/{correlationId}": {
+            "get": with_params(ev_get("eventCorrelations", "The events of one correlation id, short form", "EventCorrelations"), vec![correlation]),
+        },
+        "/healthz": { "get": public("healthz", "The process is up", "Health", "application/json") },
+        "/readyz": { "get": {
+            "operationId": "readyz", "tags": ["operations"], "summary": "Whether every backend answers", "security": [],
+            "responses": {
+                "200": { "description": "Ready or degraded", "content": { "application/json": { "schema": schema("Readiness") } } },
+                "503": { "description": "A backend is down", "content": { "application/problem+json": { "schema": schema("NotReady") } } }
+            }
+        } },
+        "/metrics": { "get": public("metrics", "Prometheus metrics (OpenMetrics text)", "MetricsText", "application/openmetrics-text") },
+        "/openapi.json": { "get": public("openapi", "This document", "OpenApiDocument", "application/json") },
+    })
+}
+
+/// `components.parameters`.
+pub(super) fn shared_parameters() -> Value {
+    json!({
+        "PaymentId": {
+            "name": "id", "in": "path", "required": true, "description": "The payment id",
+            "schema": { "type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$" }
+        },
+        "CorrelationIdPath": {
+            "name": "correlationId", "in": "path", "required": true, "description": "A correlation id",
+            "schema": { "type": "string" }
+        },
+        "CorrelationId": {
+            "name": "X-Correlation-Id", "in": "header", "required": false,
+            "description": "Correlation id of the request (≤ 128 printable ASCII characters); generated when absent",
+            "schema": { "type": "string", "maxLength": 128 }
+        },
+        "IdempotencyKey": {
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "The same key from the same organization is the same command: its first answer is replayed",
+            "schema": { "type": "string", "maxLength": 255 }
+        }
+    })
+}
+
+/// `components.responses`: the problems.
+pub(super) fn shared_responses() -> Value {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "headers": { "X-Correlation-Id": reference("headers", "CorrelationId") },
+            "content": { "application/problem+json": { "schema": schema("Problem") } }
+        })
+    };
+    let mut unauthorized = problem("Missing or invalid bearer token");
+    unauthorized["headers"]["WWW-Authenticate"] = json!({ "schema": { "type": "string", "example": "Bearer" } });
+    json!({
+        "400": problem("Malformed JSON, parameter or field (named in `errors`)"),
+        "401": unauthorized,
+        "403": problem("The request names another organization or user than the token's"),
+        "404": problem("Unknown payment (or one of another organization)"),
+        "409": problem("Concurrency conflict left after retries"),
+        "413": problem("Request body over the limit"),
+        "415": problem("Request body is not JSON"),
+        "422": problem("A payment invariant refused the command (see `code`)"),
+        "500": problem("A bug"),
+        "503": problem("A backend is unreachable, or the request timed out (code `timeout`)"),
+    })
+}
