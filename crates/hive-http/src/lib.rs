@@ -17,6 +17,6 @@ pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
 pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};
-pub use readiness::{Readiness, ReadinessCheck};
+pub use readiness::{Readiness, ReadinessCheck, READINESS_CHECK_TIMEOUT};
 pub use routes::{router, PUBLIC_ROUTES, ROUTES};
 pub use state::{ApiState, HttpConfig};

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
@@ -66,11 +67,16 @@ pub trait ReadinessCheck: Send + Sync {
     async fn check(&self) -> Readiness;
 }
 
-/// Runs every check concurrently: `200 {"status": "ready" | "degraded", "checks": {...}}` when
+/// Longest time one check may take before it counts as down.
+pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs every check concurrently (each bounded by [`READINESS_CHECK_TIMEOUT`]): `200 {"status": "ready" | "degraded", "checks": {...}}` when
 /// none is down, else a `503` problem (code `not_ready`) that lists the same checks.
 pub(crate) async fn report(checks: &[Arc<dyn ReadinessCheck>]) -> Response {
     let results = futures::future::join_all(checks.iter().map(|check| async move {
-        let outcome = check.check().await;
+        let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check.check())
+            .await
+            .unwrap_or_else(|_| Readiness::Down(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")));
         (check.name().to_owned(), outcome)
     }))
     .await;

@@ -36,6 +36,18 @@ impl ReadinessCheck for Panicking {
     }
 }
 
+struct Hanging;
+
+#[async_trait]
+impl ReadinessCheck for Hanging {
+    fn name(&self) -> &str {
+        "hanging"
+    }
+    async fn check(&self) -> Readiness {
+        futures::future::pending().await
+    }
+}
+
 fn with_checks(checks: Vec<Arc<dyn ReadinessCheck>>) -> TestApp {
     TestApp::with(Options {
         readiness: checks,
@@ -78,6 +90,13 @@ async fn readyz_is_ready_degraded_or_a_503_listing_the_checks() {
     );
     assert_eq!(reply.body["checks"]["store"]["status"], "up");
     assert!(reply.body["detail"].as_str().unwrap().contains("index"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_check_that_never_answers_is_down() {
+    let reply = with_checks(vec![Arc::new(Hanging)]).get("", "/readyz").await;
+    assert_eq!(reply.problem(503), "not_ready");
+    assert_eq!(reply.body["checks"]["hanging"]["status"], "down");
 }
 
 #[tokio::test]
