@@ -1,0 +1,32 @@
+//! The environment layer: `HIVE_…` variables.
+
+use super::{ConfigError, Layer};
+
+/// Reads the `HIVE_…` variables through `get` (so tests need not touch the process
+/// environment).
+pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
+    let number = |key: &str| -> Result<Option<u64>, ConfigError> {
+        get(key)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| ConfigError::new(key, Some(&v), "expected a whole number"))
+            })
+            .transpose()
+    };
+    Ok(Layer {
+        http_addr: get("HIVE_HTTP_ADDR"),
+        data_dir: get("HIVE_DATA_DIR"),
+        store: get("HIVE_STORE"),
+        search: get("HIVE_SEARCH"),
+        cache: get("HIVE_CACHE"),
+        fsync: get("HIVE_FSYNC"),
+        log_format: get("HIVE_LOG_FORMAT"),
+        mongodb_uri: get("HIVE_MONGODB_URI"),
+        mongodb_database: get("HIVE_MONGODB_DATABASE"),
+        elasticsearch_url: get("HIVE_ELASTICSEARCH_URL"),
+        redis_url: get("HIVE_REDIS_URL"),
+        body_limit: number("HIVE_HTTP_BODY_LIMIT")?,
+        request_timeout_secs: number("HIVE_HTTP_REQUEST_TIMEOUT_SECS")?,
+        tokens: None,
+    })
+}

@@ -1,0 +1,82 @@
+//! The file layer: `hive.toml`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{ConfigError, Layer, TokenConfig};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    http_addr: Option<String>,
+    data_dir: Option<String>,
+    store: Option<String>,
+    search: Option<String>,
+    cache: Option<String>,
+    fsync: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    mongodb: Section,
+    #[serde(default)]
+    elasticsearch: Section,
+    #[serde(default)]
+    redis: Section,
+    #[serde(default)]
+    http: HttpSection,
+    #[serde(default)]
+    auth: AuthSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Section {
+    uri: Option<String>,
+    url: Option<String>,
+    database: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    body_limit: Option<u64>,
+    request_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthSection {
+    tokens: Option<Vec<TokenConfig>>,
+}
+
+/// Reads a `hive.toml`.
+pub fn from_file(path: &Path) -> Result<Layer, ConfigError> {
+    let key = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&key, None, format!("cannot read: {e}")))?;
+    from_toml(&text).map_err(|mut e| {
+        e.key = format!("{key}: {}", e.key);
+        e
+    })
+}
+
+/// Parses the text of a `hive.toml`.
+pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
+    let file: FileConfig =
+        toml::from_str(text).map_err(|e| ConfigError::new("hive.toml", None, e.message().to_owned()))?;
+    Ok(Layer {
+        http_addr: file.http_addr,
+        data_dir: file.data_dir,
+        store: file.store,
+        search: file.search,
+        cache: file.cache,
+        fsync: file.fsync,
+        log_format: file.log_format,
+        mongodb_uri: file.mongodb.uri,
+        mongodb_database: file.mongodb.database,
+        elasticsearch_url: file.elasticsearch.url,
+        redis_url: file.redis.url,
+        body_limit: file.http.body_limit,
+        request_timeout_secs: file.http.request_timeout_secs,
+        tokens: file.auth.tokens,
+    })
+}

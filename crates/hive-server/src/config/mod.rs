@@ -1,0 +1,272 @@
+//! Configuration, layered: defaults < `hive.toml` < environment (`HIVE_…`) < command-line flags.
+//!
+//! Every layer is a [`Layer`] of optional values; [`Config::resolve`] merges them and checks
+//! each value, so an invalid configuration fails at start with a message naming the key and
+//! the allowed values.
+
+mod env;
+mod file;
+mod kinds;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use env::from_env;
+pub use file::from_file;
+pub use kinds::{CacheKind, FsyncSetting, LogFormat, SearchKind, StoreKind};
+
+/// An invalid configuration value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration `{key}`{}: {message}", .value.as_deref().map(|v| format!(" = `{v}`")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The key (`store`, `HIVE_STORE`, `auth.tokens[0].token`, …).
+    pub key: String,
+    /// The value given, if any.
+    pub value: Option<String>,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(key: impl Into<String>, value: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+}
+
+/// One bearer token and who it stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The secret.
+    pub token: String,
+    /// The organization (tenant) of its holder.
+    pub organization: String,
+    /// The user.
+    pub user: String,
+    /// Roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// One layer of configuration: every value optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layer {
+    /// `http_addr` / `HIVE_HTTP_ADDR` / `--http-addr`.
+    pub http_addr: Option<String>,
+    /// `data_dir` / `HIVE_DATA_DIR` / `--data-dir`.
+    pub data_dir: Option<String>,
+    /// `store` / `HIVE_STORE` / `--store`.
+    pub store: Option<String>,
+    /// `search` / `HIVE_SEARCH` / `--search`.
+    pub search: Option<String>,
+    /// `cache` / `HIVE_CACHE` / `--cache`.
+    pub cache: Option<String>,
+    /// `fsync` / `HIVE_FSYNC`.
+    pub fsync: Option<String>,
+    /// `log_format` / `HIVE_LOG_FORMAT`.
+    pub log_format: Option<String>,
+    /// `mongodb.uri` / `HIVE_MONGODB_URI`.
+    pub mongodb_uri: Option<String>,
+    /// `mongodb.database` / `HIVE_MONGODB_DATABASE`.
+    pub mongodb_database: Option<String>,
+    /// `elasticsearch.url` / `HIVE_ELASTICSEARCH_URL`.
+    pub elasticsearch_url: Option<String>,
+    /// `redis.url` / `HIVE_REDIS_URL`.
+    pub redis_url: Option<String>,
+    /// `http.body_limit` (bytes).
+    pub body_limit: Option<u64>,
+    /// `http.request_timeout_secs`.
+    pub request_timeout_secs: Option<u64>,
+    /// `[[auth.tokens]]`.
+    pub tokens: Option<Vec<TokenConfig>>,
+}
+
+impl Layer {
+    /// This layer, with `over`'s values where it has them.
+    #[must_use]
+    pub fn overridden_by(self, over: Layer) -> Layer {
+        Layer {
+            http_addr: over.http_addr.or(self.http_addr),
+            data_dir: over.data_dir.or(self.data_dir),
+            store: over.store.or(self.store),
+            search: over.search.or(self.search),
+            cache: over.cache.or(self.cache),
+            fsync: over.fsync.or(self.fsync),
+            log_format: over.log_format.or(self.log_format),
+            mongodb_uri: over.mongodb_uri.or(self.mongodb_uri),
+            mongodb_database: over.mongodb_database.or(self.mongodb_database),
+            elasticsearch_url: over.elasticsearch_url.or(self.elasticsearch_url),
+            redis_url: over.redis_url.or(self.redis_url),
+            body_limit: over.body_limit.or(self.body_limit),
+            request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            tokens: over.tokens.or(self.tokens),
+        }
+    }
+}
+
+/// The resolved configuration of a Hive process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// Where the embedded durable store keeps its files.
+    pub data_dir: PathBuf,
+    /// The event store.
+    pub store: StoreKind,
+    /// The payment search index.
+    pub search: SearchKind,
+    /// The query cache.
+    pub cache: CacheKind,
+    /// The durable log's fsync policy.
+    pub fsync: FsyncSetting,
+    /// Log output.
+    pub log_format: LogFormat,
+    /// MongoDB connection string.
+    pub mongodb_uri: Option<String>,
+    /// MongoDB database.
+    pub mongodb_database: String,
+    /// Elasticsearch URL.
+    pub elasticsearch_url: Option<String>,
+    /// Redis URL.
+    pub redis_url: Option<String>,
+    /// Largest request body accepted.
+    pub body_limit: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Configured bearer tokens (empty: a development token is made).
+    pub tokens: Vec<TokenConfig>,
+}
+
+impl Config {
+    /// The defaults, as a layer.
+    pub fn defaults() -> Layer {
+        Layer {
+            http_addr: Some("127.0.0.1:8080".into()),
+            data_dir: Some("./hive-data".into()),
+            store: Some("memory-durable".into()),
+            search: Some("memory".into()),
+            cache: Some("none".into()),
+            fsync: Some("always".into()),
+            log_format: Some("text".into()),
+            mongodb_database: Some("Gyroscops Cloud".into()),
+            body_limit: Some(64 * 1024),
+            request_timeout_secs: Some(30),
+            ..Layer::default()
+        }
+    }
+
+    /// Checks a merged layer and turns it into a configuration.
+    pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
+        let text = |value: Option<String>, key: &str| value.ok_or_else(|| ConfigError::new(key, None, "missing"));
+        let http_addr = text(layer.http_addr, "http_addr")?;
+        let http_addr = http_addr
+            .parse()
+            .map_err(|_| ConfigError::new("http_addr", Some(&http_addr), "expected an address like 127.0.0.1:8080"))?;
+        let store: StoreKind = kinds::parse("store", &text(layer.store, "store")?)?;
+        let search: SearchKind = kinds::parse("search", &text(layer.search, "search")?)?;
+        let cache: CacheKind = kinds::parse("cache", &text(layer.cache, "cache")?)?;
+        let fsync = FsyncSetting::parse(&text(layer.fsync, "fsync")?)?;
+        let log_format: LogFormat = kinds::parse("log_format", &text(layer.log_format, "log_format")?)?;
+        let body_limit = layer.body_limit.unwrap_or(64 * 1024);
+        if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
+            return Err(ConfigError::new(
+                "http.body_limit",
+                Some(&body_limit.to_string()),
+                "expected 1024 to 67108864 bytes",
+            ));
+        }
+        let timeout = layer.request_timeout_secs.unwrap_or(30);
+        if !(1..=3600).contains(&timeout) {
+            return Err(ConfigError::new(
+                "http.request_timeout_secs",
+                Some(&timeout.to_string()),
+                "expected 1 to 3600",
+            ));
+        }
+        let tokens = layer.tokens.unwrap_or_default();
+        for (i, token) in tokens.iter().enumerate() {
+            if token.token.len() < 16 {
+                return Err(ConfigError::new(
+                    format!("auth.tokens[{i}].token"),
+                    None,
+                    "must be at least 16 characters",
+                ));
+            }
+            if token.organization.trim().is_empty() || token.user.trim().is_empty() {
+                return Err(ConfigError::new(
+                    format!("auth.tokens[{i}]"),
+                    None,
+                    "organization and user must not be empty",
+                ));
+            }
+        }
+        let config = Config {
+            http_addr,
+            data_dir: PathBuf::from(text(layer.data_dir, "data_dir")?),
+            store,
+            search,
+            cache,
+            fsync,
+            log_format,
+            mongodb_uri: layer.mongodb_uri,
+            mongodb_database: layer.mongodb_database.unwrap_or_else(|| "Gyroscops Cloud".into()),
+            elasticsearch_url: layer.elasticsearch_url,
+            redis_url: layer.redis_url,
+            body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(timeout),
+            tokens,
+        };
+        config.check_available()?;
+        Ok(config)
+    }
+
+    /// Refuses adapters this build does not have yet, naming what it has.
+    fn check_available(&self) -> Result<(), ConfigError> {
+        kinds::ensure_available(
+            "store",
+            self.store.as_str(),
+            self.store.is_available(),
+            &StoreKind::available(),
+        )?;
+        kinds::ensure_available(
+            "search",
+            self.search.as_str(),
+            self.search.is_available(),
+            &SearchKind::available(),
+        )?;
+        kinds::ensure_available(
+            "cache",
+            self.cache.as_str(),
+            self.cache.is_available(),
+            &CacheKind::available(),
+        )
+    }
+
+    /// Reads every layer: defaults, the file named by `HIVE_CONFIG` or `config_path` (when
+    /// present), the environment, then `flags`.
+    pub fn load(config_path: Option<PathBuf>, flags: Layer) -> Result<Config, ConfigError> {
+        let environment = from_env(|key| std::env::var(key).ok())?;
+        let path = config_path.or_else(|| std::env::var_os("HIVE_CONFIG").map(PathBuf::from));
+        let file = match path {
+            Some(path) => from_file(&path)?,
+            None if std::path::Path::new("hive.toml").exists() => from_file(std::path::Path::new("hive.toml"))?,
+            None => Layer::default(),
+        };
+        Config::resolve(
+            Config::defaults()
+                .overridden_by(file)
+                .overridden_by(environment)
+                .overridden_by(flags),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

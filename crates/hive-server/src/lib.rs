@@ -1,0 +1,13 @@
+//! # hive-server
+//!
+//! Hive's composition root: it loads the [`config`], opens the adapters it names, builds the
+//! billing module on top ([`app`]), and serves the HTTP API or runs a [`cli`] command. Nothing
+//! else lives here.
+//!
+#![doc = include_str!("../README.md")]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dev_token;
+pub mod serve;

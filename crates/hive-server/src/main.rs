@@ -1,0 +1,93 @@
+//! The `hive` binary: `cargo run` serves the billing API on the embedded durable store.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use hive_billing::ManualClock;
+use hive_server::app::App;
+use hive_server::cli::{self, Cli, Command};
+use hive_server::config::{Config, LogFormat};
+use hive_server::{dev_token, serve};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.clone(), cli.overrides.layer()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("hive: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("hive: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, cli.command.unwrap_or(Command::Serve))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hive: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config, command: Command) -> Result<(), String> {
+    if let Command::Demo(cli::DemoCommand::Seed { payments }) = command {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = App::start_with_clock(config, clock.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = cli::seed(&app.services.command_bus, &clock, payments).await;
+        app.close().await;
+        return result;
+    }
+    let app = App::start(config).await.map_err(|e| e.to_string())?;
+    let result = match command {
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(app.config.http_addr)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", app.config.http_addr))?;
+            return serve::serve(app, listener, serve::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string());
+        }
+        Command::Projections(command) => cli::projections(&app, command).await,
+        Command::Search(command) => cli::search(&app, command).await,
+        Command::Events(command) => {
+            let organization = replay_organization(&app, &command)?;
+            cli::events(&app, command, organization).await
+        }
+        Command::Demo(_) => Ok(()),
+    };
+    app.close().await;
+    result
+}
+
+fn replay_organization(app: &App, command: &cli::EventsCommand) -> Result<String, String> {
+    let cli::EventsCommand::Replay { organization, .. } = command;
+    if let Some(org) = organization {
+        return Ok(org.clone());
+    }
+    match app.config.tokens.as_slice() {
+        [] => Ok(dev_token::DEV_ORGANIZATION.to_owned()),
+        [only] => Ok(only.organization.clone()),
+        _ => Err("several organizations are configured: say which with --organization".into()),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

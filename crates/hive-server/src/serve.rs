@@ -1,0 +1,173 @@
+//! `hive serve`: the HTTP API over the app, projections following the log live, graceful
+//! shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hive_domain::EventStore;
+use hive_http::{ApiState, ApiToken, HttpConfig, Metrics, Readiness, ReadinessCheck, TokenRegistry};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::{App, StartError};
+use crate::config::{StoreKind, TokenConfig};
+use crate::dev_token;
+
+/// Readiness of the event store (its `health()`).
+struct EventStoreReady {
+    name: &'static str,
+    store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl ReadinessCheck for EventStoreReady {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    async fn check(&self) -> Readiness {
+        match self.store.health().await {
+            Ok(()) => Readiness::Up,
+            Err(error) => Readiness::Down(error.to_string()),
+        }
+    }
+}
+
+/// The tokens the API accepts: the configured ones, or — when none is configured — the
+/// development token kept in `<data dir>/dev-token`, announced with a warning.
+pub fn tokens(app: &App) -> Result<Vec<TokenConfig>, StartError> {
+    if !app.config.tokens.is_empty() {
+        return Ok(app.config.tokens.clone());
+    }
+    let (token, created) = dev_token::load_or_create(&app.config.data_dir)
+        .map_err(|e| StartError::Io(format!("cannot write the development token: {e}")))?;
+    let path = dev_token::token_path(&app.config.data_dir);
+    tracing::warn!(
+        path = %path.display(),
+        created,
+        "no [[auth.tokens]] configured: using a DEVELOPMENT token for organization `{}`; configure real tokens in hive.toml before exposing this service",
+        dev_token::DEV_ORGANIZATION
+    );
+    eprintln!(
+        "\nWARNING: development token (organization `{}`), kept in {}:\n\n    export HIVE_TOKEN={}\n\nDo not expose this service with it; configure [[auth.tokens]] in hive.toml.\n",
+        dev_token::DEV_ORGANIZATION,
+        path.display(),
+        token.token
+    );
+    Ok(vec![token])
+}
+
+/// The state of the HTTP API over `app`.
+pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiState {
+    let tokens = tokens
+        .into_iter()
+        .map(|t| ApiToken {
+            token: t.token,
+            organization: t.organization,
+            user: t.user,
+            roles: t.roles,
+        })
+        .collect();
+    let store_name = match app.config.store {
+        StoreKind::Memory => "memory",
+        StoreKind::MemoryDurable => "memory-durable",
+        StoreKind::Mongodb => "mongodb",
+        StoreKind::Elasticsearch => "elasticsearch",
+    };
+    ApiState {
+        commands: app.services.command_bus.clone(),
+        queries: app.services.query_bus.clone(),
+        tokens: TokenRegistry::new(tokens),
+        readiness: vec![Arc::new(EventStoreReady {
+            name: store_name,
+            store: Arc::clone(&app.event_store),
+        })],
+        metrics,
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, with every projection following
+/// the log live; then drains in-flight requests, lets the projections finish their batch,
+/// and closes the durable log.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let tokens = tokens(&app)?;
+    let metrics = Metrics::new();
+    let state = api_state(&app, tokens, metrics.clone());
+    let http = HttpConfig {
+        body_limit: app.config.body_limit,
+        request_timeout: app.config.request_timeout,
+    };
+    let router = hive_http::router(state, http);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for runner in &app.runners {
+        let runner = Arc::clone(runner);
+        let wake = app.services.event_bus.subscribe();
+        let mut stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            runner
+                .run_until(Some(wake), Duration::from_secs(1), async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+        }));
+    }
+    tasks.push(tokio::spawn(report_lag(app.runners.clone(), metrics, stop_rx.clone())));
+    let address = listener.local_addr().map_err(|e| StartError::Io(e.to_string()))?;
+    tracing::info!(%address, store = ?app.config.store, "hive is serving");
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    tracing::info!("HTTP drained; stopping projections");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    app.close().await;
+    tracing::info!("stopped cleanly");
+    served.map_err(|e| StartError::Io(format!("HTTP server failed: {e}")))
+}
+
+async fn report_lag(
+    runners: Vec<Arc<hive_application::ProjectionRunner>>,
+    metrics: Metrics,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        for runner in &runners {
+            if let Ok(status) = runner.status().await {
+                metrics.set_projection_lag(&status.name, status.lag);
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received: shutting down"),
+        () = terminate => tracing::info!("SIGTERM received: shutting down"),
+    }
+}
