@@ -85,7 +85,7 @@ fn conflict() -> ApplicationError {
 fn default_bus(handler: Scripted) -> CommandBus {
     CommandBus::builder()
         .with_default_middleware(MiddlewareConfig::default())
-        .handler(handler)
+        .handler::<Charge, _>(handler)
         .build()
 }
 
@@ -141,7 +141,7 @@ async fn retries_are_bounded() {
     };
     let bus = CommandBus::builder()
         .with_default_middleware(config)
-        .handler(handler.clone())
+        .handler::<Charge, _>(handler.clone())
         .build();
     let err = bus
         .dispatch(Charge { amount: 1 }, MessageContext::new())
@@ -175,7 +175,7 @@ async fn a_slow_handler_times_out() {
     };
     let bus = CommandBus::builder()
         .with_default_middleware(config)
-        .handler(handler)
+        .handler::<Charge, _>(handler)
         .build();
     let err = bus
         .dispatch(Charge { amount: 1 }, MessageContext::new())
@@ -195,6 +195,37 @@ async fn the_same_command_id_returns_the_first_answer_and_runs_once() {
     assert_eq!(handler.calls(), 1);
     bus.dispatch(Charge { amount: 3 }, MessageContext::new()).await.unwrap();
     assert_eq!(handler.calls(), 2, "another id runs again");
+}
+
+#[derive(Debug, Clone)]
+struct Void;
+impl Message for Void {
+    type Output = String;
+}
+impl Command for Void {}
+impl Handler<Void> for Scripted {
+    async fn handle(&self, _: &Void, _: &MessageContext) -> Result<String, ApplicationError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok("voided".into())
+    }
+}
+
+#[tokio::test]
+async fn one_id_on_two_message_types_is_two_commands() {
+    let handler = Scripted::default();
+    let bus = CommandBus::builder()
+        .with_default_middleware(MiddlewareConfig::default())
+        .handler::<Charge, _>(handler.clone())
+        .handler::<Void, _>(handler.clone())
+        .build();
+    let ctx = MessageContext::new();
+    assert!(bus
+        .dispatch(Charge { amount: 1 }, ctx.clone())
+        .await
+        .unwrap()
+        .starts_with("charged"));
+    assert_eq!(bus.dispatch(Void, ctx).await.unwrap(), "voided");
+    assert_eq!(handler.calls(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -257,7 +288,7 @@ async fn layers_run_in_registration_order() {
     let bus = CommandBus::builder()
         .layer(MiddlewareLayer::wrap(Mark("outer", trail.clone())))
         .layer(MiddlewareLayer::wrap(Mark("inner", trail.clone())))
-        .handler(Scripted::default())
+        .handler::<Charge, _>(Scripted::default())
         .build();
     bus.dispatch(Charge { amount: 1 }, MessageContext::new()).await.unwrap();
     assert_eq!(*trail.lock().unwrap(), vec!["outer", "inner"]);

@@ -5,8 +5,8 @@
 //! reaches the command bus with the id of the first one, and the bus's idempotency layer
 //! answers the first outcome again without appending a second event. The memory of keys is the
 //! bus's: bounded in count and age ([`hive_application::MiddlewareConfig`]), per process, lost
-//! on restart. A key names one request: reusing it for another command replays the first
-//! command's answer.
+//! on restart. The bus remembers outcomes per command type, so one key reused on another
+//! route (say, `process` then `refund`) is another command.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -16,8 +16,10 @@ use crate::ApplicationError;
 
 type Outcome = Result<BusResponse, ApplicationError>;
 type Slot = Arc<OnceCell<Outcome>>;
+/// A command id is only the same command for the same message type.
+type Key = (&'static str, Uuid);
 
-/// Remembers the outcome of each command id (bounded by count and age).
+/// Remembers the outcome of each command id, per message type (bounded by count and age).
 ///
 /// Concurrent sends of one id run the handler once: the others wait for its outcome.
 /// Transient failures (timeouts, unavailable backends, conflicts left after retries) are
@@ -54,12 +56,12 @@ impl std::fmt::Debug for Idempotency {
 
 #[derive(Default)]
 struct Entries {
-    slots: HashMap<Uuid, (Instant, Slot)>,
-    order: VecDeque<(Instant, Uuid)>,
+    slots: HashMap<Key, (Instant, Slot)>,
+    order: VecDeque<(Instant, Key)>,
 }
 
 impl Idempotency {
-    fn slot(&self, id: Uuid) -> Slot {
+    fn slot(&self, id: Key) -> Slot {
         let now = Instant::now();
         let mut entries = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         while let Some(&(at, old)) = entries.order.front() {
@@ -80,7 +82,7 @@ impl Idempotency {
         slot
     }
 
-    fn forget(&self, id: Uuid, slot: &Slot) {
+    fn forget(&self, id: Key, slot: &Slot) {
         let mut entries = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.slots.get(&id).is_some_and(|(_, s)| Arc::ptr_eq(s, slot)) {
             entries.slots.remove(&id);
@@ -92,7 +94,7 @@ impl Middleware for Idempotency {
     fn call(&self, request: BusRequest, next: Next) -> BoxFuture<'static, Outcome> {
         let this = self.clone();
         async move {
-            let id = request.context.message_id;
+            let id = (request.message_type, request.context.message_id);
             let slot = this.slot(id);
             let outcome = slot.get_or_init(|| next.oneshot(request)).await.clone();
             if let Err(error) = &outcome {
