@@ -61,7 +61,7 @@ struct Inner {
 /// | `hive_http_request_duration_seconds` (histogram) | `method`, `route`, `status` |
 /// | `hive_commands_total` | `command`, `outcome` (`ok` or the problem code) |
 /// | `hive_concurrency_conflicts_total` | — (conflicts left after the bus's retries: `409`s) |
-/// | `hive_command_retries_total` | — (fed by [`Metrics::record_retry`]) |
+/// | `hive_command_retries_total` | — (the command bus's retries after conflicts, process-wide) |
 /// | `hive_cache_requests_total` | `level`, `result` (`hit`/`miss`; fed by [`Metrics::record_cache`]) |
 /// | `hive_projection_lag` (gauge) | `projection` |
 ///
@@ -152,10 +152,19 @@ impl Metrics {
             .set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
 
-    /// Counts one command re-run after a concurrency conflict. The hook for a bus middleware
-    /// that sees retries (hive-application's retry layer does not report them yet).
+    /// Counts one command re-run after a concurrency conflict outside the command bus (the
+    /// bus's own retries are read from hive-application when the metrics are rendered).
     pub fn record_retry(&self) {
         self.inner.retries.inc();
+    }
+
+    /// Brings the retry counter up to hive-application's process-wide count of retries.
+    fn sync_retries(&self) {
+        let total = hive_application::middleware::conflict_retries_total();
+        let seen = self.inner.retries.get();
+        if total > seen {
+            self.inner.retries.inc_by(total - seen);
+        }
     }
 
     /// Counts one cache look-up at `level` (e.g. `l1`, `l2`): a hit or a miss. The hook for the
@@ -187,6 +196,7 @@ impl Metrics {
 
     /// The metrics in the Prometheus (OpenMetrics) text format.
     pub fn render(&self) -> String {
+        self.sync_retries();
         let mut text = String::new();
         if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry) {
             tracing::error!(%error, "could not encode the metrics");
