@@ -1,0 +1,72 @@
+//! The command bus: a trivial command (its handler answers a constant) through the full default
+//! middleware stack, through a bus with each layer alone, and called directly.
+//!
+//! Every variant gets a fresh [`hive_benches::context`] (fresh command id) built in the untimed
+//! set-up. The bus takes the context by value and drops it; the direct call borrows it, and it
+//! is dropped after the timer stops. No tracing subscriber is installed, so the tracing layer's
+//! span is disabled: its cost here is the cost of a span nobody listens to.
+
+// A failed set-up should stop the bench loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// criterion_group!/criterion_main! generate undocumented public items.
+#![allow(missing_docs)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use hive_application::Handler;
+use hive_benches::{context, Constant, Ping, Stack};
+
+/// Contexts prepared per timed batch: few enough to stay in the CPU caches, so that the timed
+/// loop does not wait on memory for its inputs; many enough that the two clock reads of a
+/// batch are negligible.
+const CONTEXTS_PER_TIMED_BATCH: u64 = 512;
+
+fn bus(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut group = c.benchmark_group("bus");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+
+    group.bench_function("baseline_direct_call", |b| {
+        let handler = Constant;
+        b.to_async(&runtime).iter_batched(
+            context,
+            |context| async move {
+                let answer = handler.handle(&Ping, &context).await;
+                (answer, context)
+            },
+            BatchSize::NumIterations(CONTEXTS_PER_TIMED_BATCH),
+        );
+    });
+
+    let stacks = [
+        ("full_default_stack", Stack::Default),
+        ("layer_none", Stack::Bare),
+        ("layer_tracing", Stack::Tracing),
+        ("layer_validation", Stack::Validation),
+        ("layer_idempotency", Stack::Idempotency),
+        ("layer_timeout", Stack::Timeout),
+        ("layer_retry", Stack::Retry),
+    ];
+    for (name, stack) in stacks {
+        let bus = stack.bus();
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter_batched(
+                context,
+                |context| bus.dispatch(Ping, context),
+                BatchSize::NumIterations(CONTEXTS_PER_TIMED_BATCH),
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bus);
+criterion_main!(benches);
