@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod bus;
+pub mod cache;
 mod error;
 mod event_bus;
 mod message;
@@ -15,5 +16,5 @@ pub use error::{ApplicationError, FieldError};
 pub use event_bus::{EventBus, EventHandler};
 pub use message::{Command, Handler, Message, MessageContext, Query};
 pub use middleware::MiddlewareConfig;
-pub use projection::{CatchUp, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus};
+pub use projection::{CatchUp, Lease, LeaseGrant, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus};
 pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource};

@@ -2,12 +2,14 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use hive_domain::{encode_event, Aggregate, EventEnvelope, EventStore, Snapshot, SnapshotStore, UpcasterChain};
 use uuid::Uuid;
 
+use crate::cache::{Cache, CachedEntry, Stamp};
 use crate::{ApplicationError, EventBus, MessageContext};
 
 /// An aggregate as loaded from the store.
@@ -55,6 +57,7 @@ pub struct AggregateRepository<A: Aggregate> {
     snapshots: Option<(Arc<dyn SnapshotStore>, SnapshotPolicy)>,
     bus: Option<EventBus>,
     upcasters: Arc<UpcasterChain>,
+    cache: Option<(Arc<dyn Cache>, Duration)>,
     _aggregate: PhantomData<fn() -> A>,
 }
 
@@ -66,6 +69,7 @@ impl<A: Aggregate> Clone for AggregateRepository<A> {
             snapshots: self.snapshots.clone(),
             bus: self.bus.clone(),
             upcasters: Arc::clone(&self.upcasters),
+            cache: self.cache.clone(),
             _aggregate: PhantomData,
         }
     }
@@ -91,8 +95,19 @@ where
             snapshots: None,
             bus: None,
             upcasters: Arc::default(),
+            cache: None,
             _aggregate: PhantomData,
         }
+    }
+
+    /// Keeps recently loaded and saved aggregates in `cache` (an in-process level) for `ttl`,
+    /// keyed by id with their version. A load then starts from the cached state and still reads
+    /// the events after its version from the store, so it never returns a version older than
+    /// the store's; it only skips the snapshot and the replay of what it already had.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
+        self.cache = Some((cache, ttl));
+        self
     }
 
     /// Stamps new events with the time `now` returns instead of the system clock (tests,
@@ -126,11 +141,13 @@ where
 
     /// The aggregate's current state: the latest snapshot, then every later event applied.
     pub async fn load(&self, aggregate_id: &str) -> Result<Loaded<A>, ApplicationError> {
-        let mut loaded = Loaded {
+        let (cached, stamp) = self.cached(aggregate_id).await;
+        let from_cache = cached.as_ref().map(|c| c.version);
+        let mut loaded = cached.unwrap_or(Loaded {
             state: A::default(),
             version: 0,
-        };
-        if let Some((snapshots, _)) = &self.snapshots {
+        });
+        if let (None, Some((snapshots, _))) = (from_cache, &self.snapshots) {
             if let Some(snapshot) = snapshots.load(aggregate_id).await? {
                 match serde_json::from_value::<A>(snapshot.state) {
                     Ok(state) => {
@@ -149,7 +166,39 @@ where
             loaded.state.apply(&event);
             loaded.version = envelope.version;
         }
+        if from_cache != Some(loaded.version) {
+            self.remember(aggregate_id, &loaded.state, loaded.version, stamp).await;
+        }
         Ok(loaded)
+    }
+
+    fn cache_key(aggregate_id: &str) -> String {
+        format!("aggregate:{}:{}:{aggregate_id}", A::TYPE.len(), A::TYPE)
+    }
+
+    /// The cached state of `aggregate_id` (if any) and a stamp to store a newer one with.
+    async fn cached(&self, aggregate_id: &str) -> (Option<Loaded<A>>, Option<Stamp>) {
+        let Some((cache, _)) = &self.cache else {
+            return (None, None);
+        };
+        let stamp = cache.stamp(&[]).await.ok();
+        let entry = cache.get(&Self::cache_key(aggregate_id)).await.ok().flatten();
+        let loaded = entry.and_then(|e| rmp_serde::from_slice::<(u64, A)>(&e.bytes).ok());
+        (loaded.map(|(version, state)| Loaded { state, version }), stamp)
+    }
+
+    /// Caches `state` at `version` (a failure only costs the next load a replay).
+    async fn remember(&self, aggregate_id: &str, state: &A, version: u64, stamp: Option<Stamp>) {
+        let (Some((cache, ttl)), Some(stamp)) = (&self.cache, stamp) else {
+            return;
+        };
+        let Ok(bytes) = rmp_serde::to_vec_named(&(version, state)) else {
+            return;
+        };
+        let entry = CachedEntry::new(bytes, Vec::new());
+        if let Err(error) = cache.set(&Self::cache_key(aggregate_id), entry, &stamp, *ttl).await {
+            tracing::debug!(aggregate_id, %error, "aggregate not cached");
+        }
     }
 
     /// Loads the aggregate, decides on `command`, appends the events at the loaded version,
@@ -162,6 +211,10 @@ where
         context: &MessageContext,
     ) -> Result<Executed<A>, ApplicationError> {
         let Loaded { mut state, version } = self.load(aggregate_id).await?;
+        let stamp = match &self.cache {
+            Some((cache, _)) => cache.stamp(&[]).await.ok(),
+            None => None,
+        };
         let events = state.handle(command)?;
         if events.is_empty() {
             return Ok(Executed {
@@ -175,6 +228,7 @@ where
         state.apply_all(&events);
         let new_version = version + events.len() as u64;
         self.snapshot_if_due(aggregate_id, version, new_version, &state).await;
+        self.remember(aggregate_id, &state, new_version, stamp).await;
         if let Some(bus) = &self.bus {
             bus.publish(&stored).await;
         }

@@ -14,6 +14,9 @@
 //! * With the `billing` feature, `payment_read_model_conformance!` and
 //!   `payment_search_index_conformance!` check the billing read-side adapters against the
 //!   reference semantics of `hive-billing` (module `billing`).
+//! * **[`cache_conformance!`]** checks a query-cache level (the
+//!   [`Cache`](hive_application::cache::Cache) port of `hive-application`): round trips, TTL,
+//!   invalidation by tags, clear, and no stale fill ([`cache`]).
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -132,6 +135,7 @@
 
 #[cfg(feature = "billing")]
 pub mod billing;
+pub mod cache;
 pub mod checkpoint_store;
 pub mod event_analytics;
 pub mod event_store;

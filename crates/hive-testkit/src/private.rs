@@ -6,6 +6,7 @@
 //! (which never implements a port). The explicit `type = Store, …` macro form uses plain
 //! `Into<Held<Store>>` instead.
 
+use hive_application::cache::Cache;
 use hive_domain::{CheckpointStore, EventStore, SnapshotStore};
 
 use crate::Held;
@@ -19,6 +20,9 @@ pub enum SnapshotStorePort {}
 /// Marker for the [`CheckpointStore`] port.
 #[derive(Debug)]
 pub enum CheckpointStorePort {}
+/// Marker for the [`Cache`] port.
+#[derive(Debug)]
+pub enum CachePort {}
 
 /// What a conformance factory may produce for the port `P`: the store or a `Held` store.
 pub trait IntoHeld<P> {
@@ -49,6 +53,7 @@ macro_rules! into_held_for_port {
 into_held_for_port!(EventStorePort, EventStore);
 into_held_for_port!(SnapshotStorePort, SnapshotStore);
 into_held_for_port!(CheckpointStorePort, CheckpointStore);
+into_held_for_port!(CachePort, Cache);
 
 /// Converts a factory output for the event-store suite.
 pub fn hold_event_store<T: IntoHeld<EventStorePort>>(value: T) -> Held<T::Store> {
@@ -68,4 +73,9 @@ pub fn hold_checkpoint_store<T: IntoHeld<CheckpointStorePort>>(value: T) -> Held
 /// Converts a factory output to `Held<S>` when the store type is named explicitly.
 pub fn hold_as<S: ?Sized, T: Into<Held<S>>>(value: T) -> Held<S> {
     value.into()
+}
+
+/// Converts a factory output for the cache suite.
+pub fn hold_cache<T: IntoHeld<CachePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
 }

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use crate::cache::CachePolicy;
 use crate::{ApplicationError, Message, MessageContext};
 
 /// A message whose concrete type is hidden behind the bus.
@@ -12,6 +13,8 @@ pub trait ErasedMessage: Any + Debug + Send + Sync {
     fn validate(&self) -> Result<(), ApplicationError>;
     /// The message as `Any`, for the handler to downcast.
     fn as_any(&self) -> &dyn Any;
+    /// The message's [`Message::cache_policy`].
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy>;
 }
 
 impl<M: Message> ErasedMessage for M {
@@ -20,6 +23,9 @@ impl<M: Message> ErasedMessage for M {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        Message::cache_policy(self, context)
     }
 }
 

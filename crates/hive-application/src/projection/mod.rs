@@ -1,10 +1,12 @@
 //! Projections: read models fed from the global log, checkpointed, rebuildable.
 
+mod lease;
 mod runner;
 
 use async_trait::async_trait;
 use hive_domain::EventEnvelope;
 
+pub use lease::{Lease, LeaseGrant};
 pub use runner::{CatchUp, PoisonPolicy, ProjectionRunner, ProjectionStatus};
 
 use crate::ApplicationError;

@@ -1,13 +1,13 @@
 //! Runs one projection over the global log: catch-up, rebuild, live mode, dead letters.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventStore};
 use tokio::sync::{broadcast, Mutex};
 
-use super::Projection;
+use super::{Lease, LeaseGrant, Projection};
 use crate::ApplicationError;
 
 /// What to do with an event the projection cannot apply.
@@ -53,6 +53,8 @@ pub struct ProjectionRunner {
     projection: Arc<dyn Projection>,
     batch_size: usize,
     policy: PoisonPolicy,
+    lease: Option<(Arc<dyn Lease>, Duration)>,
+    held: std::sync::Mutex<Option<LeaseGrant>>,
     // One catch-up at a time per runner.
     gate: Mutex<()>,
 }
@@ -78,8 +80,29 @@ impl ProjectionRunner {
             projection,
             batch_size: 500,
             policy: PoisonPolicy::default(),
+            lease: None,
+            held: std::sync::Mutex::new(None),
             gate: Mutex::new(()),
         }
+    }
+
+    /// In live mode ([`ProjectionRunner::run_until`]), applies events only while holding the
+    /// lease named after the projection, taken for `ttl` and renewed every `ttl / 3`; stops
+    /// applying as soon as it is lost or expires, and tries again to take it. Explicit
+    /// [`catch_up`](Self::catch_up) and [`rebuild`](Self::rebuild) calls do not ask for it.
+    #[must_use]
+    pub fn with_lease(mut self, lease: Arc<dyn Lease>, ttl: Duration) -> Self {
+        self.lease = Some((lease, ttl.max(Duration::from_millis(30))));
+        self
+    }
+
+    /// The fencing token of the lease this runner holds, if it holds one.
+    pub fn lease_fence(&self) -> Option<u64> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|g| g.fence)
     }
 
     /// Sets the batch size (events read and checkpointed at once).
@@ -124,6 +147,11 @@ impl ProjectionRunner {
 
     /// Applies every event after the checkpoint, batch by batch, until the end of the log.
     pub async fn catch_up(&self) -> Result<CatchUp, ApplicationError> {
+        self.catch_up_until(None).await
+    }
+
+    /// [`catch_up`](Self::catch_up), starting no batch at or after `deadline`.
+    async fn catch_up_until(&self, deadline: Option<Instant>) -> Result<CatchUp, ApplicationError> {
         let _gate = self.gate.lock().await;
         let name = self.projection.name().to_owned();
         let mut report = CatchUp {
@@ -131,6 +159,9 @@ impl ProjectionRunner {
             ..CatchUp::default()
         };
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(report);
+            }
             let batch = self.store.read_all(report.position, self.batch_size).await?;
             let Some(last) = batch.last() else { return Ok(report) };
             let full = batch.len() == self.batch_size;
@@ -193,6 +224,45 @@ impl ProjectionRunner {
         self.catch_up().await
     }
 
+    /// With a lease: takes or renews it as due; the instant until which it is safe to apply
+    /// (a third of the TTL before it expires), or `None` when not held.
+    async fn keep_lease(&self, lease: &dyn Lease, ttl: Duration, renew_due: &mut Instant) -> Option<Instant> {
+        let name = self.name().to_owned();
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let started = Instant::now();
+        if started < *renew_due {
+            return held.map(|_| *renew_due + ttl / 3);
+        }
+        let kept = match &held {
+            Some(grant) => match lease.renew(&name, grant, ttl).await {
+                Ok(true) => Some(grant.clone()),
+                Ok(false) | Err(_) => {
+                    tracing::warn!(projection = %name, fence = grant.fence, "projection lease lost: stopped applying");
+                    None
+                }
+            },
+            None => match lease.acquire(&name, ttl).await {
+                Ok(Some(grant)) => {
+                    tracing::info!(projection = %name, fence = grant.fence, "projection lease acquired");
+                    Some(grant)
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::debug!(projection = %name, %error, "projection lease unavailable");
+                    None
+                }
+            },
+        };
+        let valid = kept.is_some();
+        *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = kept;
+        *renew_due = started + ttl / 3;
+        valid.then(|| started + ttl * 2 / 3)
+    }
+
     /// Live mode: catches up, then again whenever `wake` delivers an event (or lags) or
     /// `poll` elapses, until `shutdown` resolves. Errors are logged and retried after `poll`.
     pub async fn run_until(
@@ -202,10 +272,21 @@ impl ProjectionRunner {
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        let mut renew_due = Instant::now();
         loop {
-            if let Err(error) = self.catch_up().await {
-                tracing::error!(projection = self.name(), %error, "catch-up failed; retrying");
+            let deadline = match &self.lease {
+                Some((lease, ttl)) => self.keep_lease(lease.as_ref(), *ttl, &mut renew_due).await.map(Some),
+                None => Some(None),
+            };
+            if let Some(deadline) = deadline {
+                if let Err(error) = self.catch_up_until(deadline).await {
+                    tracing::error!(projection = self.name(), %error, "catch-up failed; retrying");
+                }
             }
+            let poll = match &self.lease {
+                Some((_, ttl)) => poll.min(*ttl / 3),
+                None => poll,
+            };
             let woken = async {
                 match wake.as_mut() {
                     Some(receiver) => {
@@ -216,9 +297,23 @@ impl ProjectionRunner {
                 }
             };
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => return self.release_lease().await,
                 () = woken => {}
                 () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// Gives the lease back, if held (at shutdown: another process takes over at once).
+    async fn release_lease(&self) {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let (Some((lease, _)), Some(grant)) = (&self.lease, held) {
+            if let Err(error) = lease.release(self.name(), &grant).await {
+                tracing::debug!(projection = self.name(), %error, "projection lease not released");
             }
         }
     }
