@@ -48,7 +48,11 @@ impl Cache for Reference {
     async fn set(&self, key: &str, entry: CachedEntry, stamp: &Stamp, ttl: Duration) -> Result<(), CacheError> {
         let until = Instant::now() + ttl;
         let stamp = stamp.generations().to_vec();
-        self.state.lock().unwrap().entries.insert(key.to_owned(), (entry, stamp, until));
+        self.state
+            .lock()
+            .unwrap()
+            .entries
+            .insert(key.to_owned(), (entry, stamp, until));
         Ok(())
     }
 
