@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod bulk;
+mod error;
+mod event_store;
+mod http;
+pub mod mapping;
+mod options;
+mod setup;
+mod store;
+
+pub use bulk::{BulkItem, BulkOp, BulkOutcome, BulkWriter};
+pub use error::{EsError, EsResult};
+pub use event_store::EsEventStore;
+pub use http::EsClient;
+pub use options::{EsOptions, Refresh};
+pub use store::EsStore;

@@ -1,0 +1,85 @@
+//! Index templates and indices, created idempotently.
+
+use elasticsearch::http::Method;
+use serde_json::{json, Value};
+
+use crate::http::{Body, EsClient};
+use crate::{EsError, EsOptions, EsResult};
+
+/// The body of `PUT _index_template/{name}`: the pattern `{name}*` (so rollover indices
+/// `{name}-000002`… get the same mapping), the settings and the mapping.
+pub(crate) fn template_body(name: &str, options: &EsOptions, mappings: Value) -> Value {
+    json!({
+        "index_patterns": [format!("{name}*")],
+        "priority": 200,
+        "template": {
+            "settings": {
+                "number_of_shards": options.shards,
+                "number_of_replicas": options.replicas,
+                "refresh_interval": options.refresh_interval
+            },
+            "mappings": mappings
+        }
+    })
+}
+
+/// Puts the template of `name` and creates the index unless it exists.
+pub(crate) async fn ensure_index(client: &EsClient, name: &str, options: &EsOptions, mappings: Value) -> EsResult<()> {
+    client
+        .expect(
+            Method::Put,
+            &format!("/_index_template/{name}"),
+            &[],
+            Some(Body::Json(template_body(name, options, mappings))),
+            &[],
+        )
+        .await?;
+    let reply = client.send(Method::Put, &format!("/{name}"), &[], None).await?;
+    match reply.status {
+        200..=299 => Ok(()),
+        400 if reply.error_type() == "resource_already_exists_exception" => Ok(()),
+        _ => Err(crate::http::status_error("PUT", &format!("/{name}"), &reply)),
+    }
+}
+
+/// Every index of the event-sourcing side.
+pub(crate) async fn ensure_event_indices(client: &EsClient, options: &EsOptions) -> EsResult<()> {
+    use crate::mapping as m;
+    ensure_index(client, &options.events_index, options, m::events()).await?;
+    ensure_index(client, &options.commits_index, options, m::commits()).await?;
+    ensure_index(client, &options.sequence_index, options, m::sequence()).await?;
+    ensure_index(client, &options.snapshots_index, options, m::snapshots()).await?;
+    ensure_index(client, &options.checkpoints_index, options, m::checkpoints()).await?;
+    ensure_index(client, &options.dead_letters_index, options, m::dead_letters()).await
+}
+
+/// `GET _cluster/health`: `Ok(status)` for green or yellow, an error for red or no answer.
+pub(crate) async fn cluster_health(client: &EsClient) -> EsResult<String> {
+    let reply = client.expect(Method::Get, "/_cluster/health", &[], None, &[]).await?;
+    let status = reply
+        .body
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| EsError::decode("GET /_cluster/health", "no `status`"))?
+        .to_owned();
+    if status == "red" {
+        return Err(EsError::Unavailable {
+            kind: "cluster_health".into(),
+            reason: "the cluster is red: some primary shards are unassigned".into(),
+        });
+    }
+    Ok(status)
+}
+
+/// Deletes indices (test clean-up); a missing index is fine.
+pub(crate) async fn delete_indices(client: &EsClient, names: &[&str]) -> EsResult<()> {
+    for name in names {
+        client
+            .expect(Method::Delete, &format!("/{name}"), &[], None, &[404])
+            .await?;
+        client
+            .expect(Method::Delete, &format!("/_index_template/{name}"), &[], None, &[404])
+            .await?;
+    }
+    Ok(())
+}

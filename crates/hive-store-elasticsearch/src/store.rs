@@ -1,0 +1,77 @@
+//! [`EsStore`]: one cluster connection and the adapters built on it.
+
+use std::sync::Arc;
+
+use crate::http::EsClient;
+use crate::{EsEventStore, EsOptions, EsResult};
+
+/// A connection to a cluster, the indices set up, and the adapters sharing it.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), hive_store_elasticsearch::EsError> {
+/// use hive_store_elasticsearch::{EsOptions, EsStore};
+/// let store = EsStore::connect(EsOptions::new("http://localhost:9200")).await?;
+/// let events = store.event_store();
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EsStore {
+    client: EsClient,
+    options: Arc<EsOptions>,
+}
+
+impl EsStore {
+    /// Connects and creates the index templates and indices that are missing.
+    pub async fn connect(options: EsOptions) -> EsResult<Self> {
+        let store = Self::lazy(options)?;
+        crate::setup::ensure_event_indices(&store.client, &store.options).await?;
+        Ok(store)
+    }
+
+    /// A store on `options` without any request (indices must exist).
+    pub fn lazy(options: EsOptions) -> EsResult<Self> {
+        let client = EsClient::new(&options.url, options.timeout)?;
+        Ok(Self {
+            client,
+            options: Arc::new(options),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &EsOptions {
+        &self.options
+    }
+
+    /// The client.
+    pub fn client(&self) -> &EsClient {
+        &self.client
+    }
+
+    /// The event store.
+    pub fn event_store(&self) -> EsEventStore {
+        EsEventStore::new(self.client.clone(), self.options.clone())
+    }
+
+    /// `GET _cluster/health`: the status (`green` or `yellow`), an error when red or unreachable.
+    pub async fn health(&self) -> EsResult<String> {
+        crate::setup::cluster_health(&self.client).await
+    }
+
+    /// Deletes every index and template of these options (test clean-up).
+    pub async fn delete_indices(&self) -> EsResult<()> {
+        let o = &self.options;
+        crate::setup::delete_indices(
+            &self.client,
+            &[
+                &o.events_index,
+                &o.commits_index,
+                &o.sequence_index,
+                &o.snapshots_index,
+                &o.checkpoints_index,
+                &o.dead_letters_index,
+                &o.payments_index,
+            ],
+        )
+        .await
+    }
+}
