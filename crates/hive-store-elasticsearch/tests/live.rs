@@ -1,0 +1,59 @@
+//! The `hive-testkit` event-store conformance cases against a real cluster, when
+//! `HIVE_ELASTICSEARCH_URL` is set (each test prints a skip notice and passes otherwise).
+//! Every test runs on indices of its own (`hive-test-<uuid>-*`), deleted afterwards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hive_store_elasticsearch::{EsOptions, EsStore, Refresh};
+
+/// The variable `cargo xtask test` passes through.
+const ENV: &str = "HIVE_ELASTICSEARCH_URL";
+
+/// A store on fresh indices, or `None` after a skip notice.
+async fn fresh() -> Option<EsStore> {
+    let url = match std::env::var(ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => {
+            eprintln!("skipped: {ENV} is not set (e.g. HIVE_ELASTICSEARCH_URL=http://localhost:9200 after `docker compose -f docker/compose.yml up -d elasticsearch`)");
+            return None;
+        }
+    };
+    let prefix = format!("hive-test-{}", uuid::Uuid::new_v4().simple());
+    let options = EsOptions::new(url)
+        .with_prefix(&prefix)
+        .with_refresh(Refresh::Immediate);
+    Some(EsStore::connect(options).await.unwrap())
+}
+
+macro_rules! live_event_store {
+    ($($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = fresh().await else { return };
+                hive_testkit::event_store::$case(std::sync::Arc::new(store.event_store())).await;
+                store.delete_indices().await.unwrap();
+            }
+        )+
+    };
+}
+
+live_event_store!(
+    conflict_is_typed,
+    batch_append_is_atomic,
+    versions_are_gap_free_from_one,
+    envelopes_round_trip,
+    invalid_batches_are_rejected,
+    reappend_is_idempotent,
+    stream_version_and_head_position,
+    read_stream_from_version,
+    large_stream_is_read_whole,
+    global_log_is_ordered_and_gap_free,
+    events_by_type_in_time_range,
+    events_by_correlation_across_aggregates,
+    search_by_criteria,
+    search_pages_and_totals,
+    lookups_without_match_are_empty,
+    concurrent_writers_on_one_stream,
+    concurrent_writers_on_many_streams,
+);
