@@ -24,6 +24,18 @@ pub enum BulkOp {
         /// The document.
         doc: Value,
     },
+    /// Index a document unless the stored one has a greater version (`version_type:
+    /// external_gte`; the item then fails with 409 `version_conflict_engine_exception`).
+    IndexVersioned {
+        /// The index.
+        index: String,
+        /// The document id.
+        id: String,
+        /// The document.
+        doc: Value,
+        /// The external version (e.g. a global position).
+        version: u64,
+    },
     /// Partial update, inserting the document when missing (`doc_as_upsert`).
     Upsert {
         /// The index.
@@ -46,6 +58,15 @@ impl BulkOp {
     fn write_to(&self, out: &mut String) {
         let (action, source) = match self {
             BulkOp::Index { index, id, doc } => (json!({"index": {"_index": index, "_id": id}}), Some(doc.clone())),
+            BulkOp::IndexVersioned {
+                index,
+                id,
+                doc,
+                version,
+            } => (
+                json!({"index": {"_index": index, "_id": id, "version": version, "version_type": "external_gte"}}),
+                Some(doc.clone()),
+            ),
             BulkOp::Upsert { index, id, doc } => (
                 json!({"update": {"_index": index, "_id": id}}),
                 Some(json!({"doc": doc, "doc_as_upsert": true})),

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "billing")]
+mod billing;
 mod bulk;
 mod error;
 mod event_store;
@@ -9,6 +11,8 @@ mod options;
 mod setup;
 mod store;
 
+#[cfg(feature = "billing")]
+pub use billing::EsPaymentSearchIndex;
 pub use bulk::{BulkItem, BulkOp, BulkOutcome, BulkWriter};
 pub use error::{EsError, EsResult};
 pub use event_store::EsEventStore;

@@ -107,25 +107,50 @@ pub fn dead_letters() -> Value {
     })
 }
 
-/// The payments index (seed 004): ids keyword, `description` text with a `completion`
-/// sub-field, amounts `scaled_float` (cents), `processedAt` date, `tags` keyword.
+/// The payments index (seed 004): `paymentId`, `organizationId`, `status`, `currency`, `tags`
+/// keywords (`paymentId` and `tags` with a `text` sub-field for fuzzy matching: the whole value
+/// lower-cased at index time, the query split on whitespace and lower-cased); `description`
+/// text (`standard` analyzer) with a `completion` sub-field `description.suggest`; `suggest` the
+/// completion inputs of the description (every word suffix, see `hive_billing::text`) with the
+/// `organizationId` context; `amount` `scaled_float` with `scaling_factor` 1000 (3 decimals
+/// exact, for BHD; the exact amount string stays in `_source`); dates `date`; `position` long.
 pub fn payments() -> Value {
+    let completion = json!({
+        "type": "completion",
+        "analyzer": "hive_exact_lower",
+        "preserve_separators": true,
+        "max_input_length": 256,
+        "contexts": [{"name": "organizationId", "type": "category", "path": "organizationId"}]
+    });
+    let words =
+        json!({"text": {"type": "text", "analyzer": "hive_exact_lower", "search_analyzer": "hive_words_lower"}});
     json!({
         "dynamic": false,
         "properties": {
-            "paymentId": {"type": "keyword"},
+            "paymentId": {"type": "keyword", "fields": words},
             "organizationId": {"type": "keyword"},
             "userId": {"type": "keyword"},
             "status": {"type": "keyword"},
             "currency": {"type": "keyword"},
-            "amount": {"type": "scaled_float", "scaling_factor": 100},
-            "description": {"type": "text", "fields": {"suggest": {"type": "completion", "contexts": [{"name": "organizationId", "type": "category", "path": "organizationId"}]}}},
-            "suggest": {"type": "completion", "contexts": [{"name": "organizationId", "type": "category", "path": "organizationId"}]},
-            "tags": {"type": "keyword"},
-            "metadata": {"type": "object", "properties": {"tags": {"type": "keyword"}}},
+            "amount": {"type": "scaled_float", "scaling_factor": 1000},
+            "description": {"type": "text", "fields": {"suggest": completion}},
+            "suggest": completion,
+            "tags": {"type": "keyword", "fields": words},
             "createdAt": {"type": "date"},
             "processedAt": {"type": "date"},
+            "updatedAt": {"type": "date"},
             "position": {"type": "long"}
+        }
+    })
+}
+
+/// The analysis settings of the payments index: `hive_exact_lower` (the whole value,
+/// lower-cased) and `hive_words_lower` (whitespace-separated words, lower-cased).
+pub fn payments_analysis() -> Value {
+    json!({
+        "analyzer": {
+            "hive_exact_lower": {"type": "custom", "tokenizer": "keyword", "filter": ["lowercase"]},
+            "hive_words_lower": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}
         }
     })
 }

@@ -25,12 +25,17 @@ pub(crate) fn template_body(name: &str, options: &EsOptions, mappings: Value) ->
 
 /// Puts the template of `name` and creates the index unless it exists.
 pub(crate) async fn ensure_index(client: &EsClient, name: &str, options: &EsOptions, mappings: Value) -> EsResult<()> {
+    ensure_index_with(client, name, template_body(name, options, mappings)).await
+}
+
+/// Puts the template `template` of `name` and creates the index unless it exists.
+pub(crate) async fn ensure_index_with(client: &EsClient, name: &str, template: Value) -> EsResult<()> {
     client
         .expect(
             Method::Put,
             &format!("/_index_template/{name}"),
             &[],
-            Some(Body::Json(template_body(name, options, mappings))),
+            Some(Body::Json(template)),
             &[],
         )
         .await?;
@@ -51,6 +56,15 @@ pub(crate) async fn ensure_event_indices(client: &EsClient, options: &EsOptions)
     ensure_index(client, &options.snapshots_index, options, m::snapshots()).await?;
     ensure_index(client, &options.checkpoints_index, options, m::checkpoints()).await?;
     ensure_index(client, &options.dead_letters_index, options, m::dead_letters()).await
+}
+
+/// The payments index, its template carrying the analyzers of [`crate::mapping::payments_analysis`].
+#[cfg(feature = "billing")]
+pub(crate) async fn ensure_payments_index(client: &EsClient, options: &EsOptions) -> EsResult<()> {
+    let name = &options.payments_index;
+    let mut template = template_body(name, options, crate::mapping::payments());
+    template["template"]["settings"]["analysis"] = crate::mapping::payments_analysis();
+    ensure_index_with(client, name, template).await
 }
 
 /// `GET _cluster/health`: `Ok(status)` for green or yellow, an error for red or no answer.

@@ -52,6 +52,13 @@ impl EsStore {
         EsEventStore::new(self.client.clone(), self.options.clone())
     }
 
+    /// The payment search index (feature `billing`; create it with
+    /// [`EsPaymentSearchIndex::ensure_index`](crate::EsPaymentSearchIndex::ensure_index)).
+    #[cfg(feature = "billing")]
+    pub fn payment_search_index(&self) -> crate::EsPaymentSearchIndex {
+        crate::EsPaymentSearchIndex::new(self.client.clone(), self.options.clone())
+    }
+
     /// `GET _cluster/health`: the status (`green` or `yellow`), an error when red or unreachable.
     pub async fn health(&self) -> EsResult<String> {
         crate::setup::cluster_health(&self.client).await

@@ -57,3 +57,32 @@ live_event_store!(
     concurrent_writers_on_one_stream,
     concurrent_writers_on_many_streams,
 );
+
+#[cfg(feature = "billing")]
+macro_rules! live_payment_search_index {
+    ($($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = fresh().await else { return };
+                let index = store.payment_search_index();
+                index.ensure_index().await.unwrap();
+                hive_testkit::billing::search_index::$case(std::sync::Arc::new(index)).await;
+                store.delete_indices().await.unwrap();
+            }
+        )+
+    };
+}
+
+#[cfg(feature = "billing")]
+mod payment_search_index {
+    use super::fresh;
+
+    live_payment_search_index!(
+        documents_round_trip,
+        bulk_reports_every_item,
+        filters_match_the_reference,
+        fuzzy_text_matches_like_fuzziness_auto,
+        suggestions_complete_prefixes,
+    );
+}
