@@ -1,7 +1,9 @@
 //! `BillingModule`: the billing context wired onto buses — what a composition root calls.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use hive_application::cache::{Cache, CacheInvalidator, QueryCache};
 use hive_application::{
     AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
     SnapshotPolicy,
@@ -56,6 +58,17 @@ pub struct BillingModule {
     snapshots: SnapshotPolicy,
     upcasters: Arc<UpcasterChain>,
     inline_projections: bool,
+    query_cache: Option<QueryCache>,
+    aggregate_cache: Option<AggregateCache>,
+}
+
+/// The aggregate cache level and its TTL.
+struct AggregateCache(Arc<dyn Cache>, Duration);
+
+impl std::fmt::Debug for AggregateCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AggregateCache").field(&self.1).finish_non_exhaustive()
+    }
 }
 
 impl BillingModule {
@@ -69,7 +82,27 @@ impl BillingModule {
             snapshots: SnapshotPolicy { every: 20 },
             upcasters: Arc::default(),
             inline_projections: true,
+            query_cache: None,
+            aggregate_cache: None,
         }
+    }
+
+    /// Answers the queries through `cache` (see [`crate::cache`] for what each answer depends
+    /// on), invalidated by every event: inline, after the projections (so before a command
+    /// returns), and again by the projections fed by [`ProjectionRunner`]s after they apply an
+    /// event (the whole cache after a rebuild).
+    #[must_use]
+    pub fn with_query_cache(mut self, cache: QueryCache) -> Self {
+        self.query_cache = Some(cache);
+        self
+    }
+
+    /// Keeps loaded payments in `cache` (an in-process level) for `ttl`: a command loads the
+    /// cached state plus the events after it instead of the snapshot plus the events after it.
+    #[must_use]
+    pub fn with_aggregate_cache(mut self, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
+        self.aggregate_cache = Some(AggregateCache(cache, ttl));
+        self
     }
 
     /// Stamps events (their payload times and their envelope `timestamp`) with `clock` instead
@@ -119,12 +152,23 @@ impl BillingModule {
             self.event_bus
                 .register(Arc::clone(&search_projection) as Arc<dyn EventHandler>);
         }
+        let invalidator = self
+            .query_cache
+            .as_ref()
+            .map(|cache| CacheInvalidator::new(cache.clone(), Arc::new(crate::cache::invalidation_tags)));
+        if let Some(invalidator) = &invalidator {
+            // After the projections: the read model moves before the answers built on it go.
+            self.event_bus.register(Arc::new(invalidator.clone()));
+        }
         let clock = Arc::clone(&self.clock);
-        let repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+        let mut repository = AggregateRepository::new(Arc::clone(&ports.event_store))
             .with_time_source(Arc::new(move || clock.now()))
             .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
             .with_event_bus(self.event_bus.clone())
             .with_upcasters(Arc::clone(&self.upcasters));
+        if let Some(AggregateCache(cache, ttl)) = self.aggregate_cache {
+            repository = repository.with_cache(cache, ttl);
+        }
         let commands = PaymentCommandHandler::new(repository, self.clock);
         let command_bus = CommandBus::builder()
             .with_default_middleware(self.middleware)
@@ -138,8 +182,11 @@ impl BillingModule {
         let events = PaymentEventQueryHandler::new(Arc::clone(&ports.event_store));
         let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store), Arc::clone(&self.upcasters));
         let analytics = EventAnalyticsHandler::new(Arc::clone(&ports.analytics));
-        let query_bus = QueryBus::builder()
-            .with_default_middleware(self.middleware)
+        let query_bus = match &self.query_cache {
+            Some(cache) => QueryBus::builder().with_default_middleware_and_cache(self.middleware, cache),
+            None => QueryBus::builder().with_default_middleware(self.middleware),
+        };
+        let query_bus = query_bus
             .handler::<GetPaymentById, _>(payments.clone())
             .handler::<GetPaymentsByOrganization, _>(payments.clone())
             .handler::<GetPaymentStatistics, _>(payments.clone())
@@ -163,6 +210,8 @@ impl BillingModule {
             read_model_projection,
             search_projection,
             event_store: ports.event_store,
+            query_cache: self.query_cache,
+            invalidator,
         }
     }
 }
@@ -183,6 +232,8 @@ pub struct BillingServices {
     /// The search-index projection.
     pub search_projection: Arc<PaymentSearchProjection>,
     event_store: Arc<dyn EventStore>,
+    query_cache: Option<QueryCache>,
+    invalidator: Option<CacheInvalidator>,
 }
 
 impl std::fmt::Debug for BillingServices {
@@ -192,12 +243,22 @@ impl std::fmt::Debug for BillingServices {
 }
 
 impl BillingServices {
-    /// Both projections, for runners of the composition root's choosing.
+    /// Both projections, for runners of the composition root's choosing (with a query cache,
+    /// each invalidates it after applying an event, and clears it after a reset).
     pub fn projections(&self) -> Vec<Arc<dyn Projection>> {
-        vec![
+        let projections = vec![
             Arc::clone(&self.read_model_projection) as Arc<dyn Projection>,
             Arc::clone(&self.search_projection) as Arc<dyn Projection>,
-        ]
+        ];
+        match &self.invalidator {
+            Some(invalidator) => projections.into_iter().map(|p| invalidator.wrap(p)).collect(),
+            None => projections,
+        }
+    }
+
+    /// The query cache, when the module has one.
+    pub fn query_cache(&self) -> Option<&QueryCache> {
+        self.query_cache.as_ref()
     }
 
     /// One [`ProjectionRunner`] per projection over the module's event store, checkpointed in

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, Interval, TimeRange, TrendBucket};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,23 @@ fn filter(
         organization_id: Some(context.organization()?.to_owned()),
         time_range: TimeRange::between(from, to),
     })
+}
+
+/// Analytics of one event type depend on the events of that type only.
+fn analytics_policy<O>(
+    query: &impl Serialize,
+    event_type: &Option<String>,
+    context: &MessageContext,
+) -> Option<CachePolicy>
+where
+    O: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let org = context.metadata.organization_id.as_deref()?;
+    let tag = match event_type {
+        Some(event_type) => crate::cache::event_type_tag(org, event_type),
+        None => crate::cache::events_tag(org),
+    };
+    Some(CachePolicy::new::<O>(query)?.with_tag(tag))
 }
 
 fn check(event_type: &Option<String>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), ApplicationError> {
@@ -61,6 +79,10 @@ macro_rules! analytics_query {
 
             fn validate(&self) -> Result<(), ApplicationError> {
                 check(&self.event_type, self.from, self.to)
+            }
+
+            fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+                analytics_policy::<$output>(self, &self.event_type, context)
             }
         }
 

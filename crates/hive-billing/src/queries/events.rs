@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, TimeRange};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,10 @@ impl Message for GetPaymentHistory {
 
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().payment_id("paymentId", &self.payment_id).finish()
+    }
+
+    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentHistory>(self, &self.payment_id)
     }
 }
 
@@ -101,6 +106,10 @@ impl Message for SearchPaymentEvents {
             .page_size("size", self.size)
             .finish()
     }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<EventPageView>(self, context, crate::cache::events_tag)
+    }
 }
 
 impl Query for SearchPaymentEvents {}
@@ -142,6 +151,10 @@ impl Message for GetEventTimeline {
             .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
             .finish()
     }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<EventTimeline>(self, context, crate::cache::events_tag)
+    }
 }
 
 impl Query for GetEventTimeline {}
@@ -176,6 +189,10 @@ impl Message for GetEventCorrelations {
         Fields::new()
             .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
             .finish()
+    }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<EventCorrelations>(self, context, crate::cache::events_tag)
     }
 }
 

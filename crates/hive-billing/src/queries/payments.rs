@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Page, TimeRange};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,10 @@ impl Message for GetPaymentById {
 
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().payment_id("paymentId", &self.payment_id).finish()
+    }
+
+    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentView>(self, &self.payment_id)
     }
 }
 
@@ -68,6 +73,10 @@ impl Message for GetPaymentsByOrganization {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().page_size("limit", self.limit).finish()
     }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<PaymentPage>(self, context, crate::cache::payments_tag)
+    }
 }
 
 impl Query for GetPaymentsByOrganization {}
@@ -107,6 +116,10 @@ impl Message for GetPaymentStatistics {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().range(self.from, self.to).finish()
     }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<PaymentStatistics>(self, context, crate::cache::payments_tag)
+    }
 }
 
 impl Query for GetPaymentStatistics {}
@@ -131,6 +144,10 @@ impl Message for GetPaymentTrends {
 
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().range(self.from, self.to).finish()
+    }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<PaymentTrends>(self, context, crate::cache::payments_tag)
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Aggregate, EventStore, UpcasterChain};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ impl Message for ReplayPayment {
                 "give either `version` or `asOf`, not both",
             )
             .finish()
+    }
+
+    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentReplay>(self, &self.payment_id)
     }
 }
 

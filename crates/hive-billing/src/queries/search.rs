@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::TimeRange;
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,10 @@ impl Message for SearchPayments {
             )
             .finish()
     }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<PaymentSearchPage>(self, context, crate::cache::payments_tag)
+    }
 }
 
 impl Query for SearchPayments {}
@@ -147,6 +152,10 @@ impl Message for GetPaymentSuggestions {
                 format!("must be between 1 and {MAX_SUGGESTIONS}"),
             )
             .finish()
+    }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<Suggestions>(self, context, crate::cache::payments_tag)
     }
 }
 

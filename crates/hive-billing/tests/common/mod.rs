@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hive_application::cache::{Cache, QueryCache};
 use hive_application::{ApplicationError, EventBus, MessageContext, MiddlewareConfig};
 use hive_billing::{
     BillingModule, BillingPorts, BillingServices, CreatePayment, FailPayment, ManualClock, PaymentView, ProcessPayment,
@@ -37,6 +38,16 @@ impl Harness {
     }
 
     pub fn with_inline(inline: bool) -> Self {
+        Self::build(inline, None)
+    }
+
+    /// A harness whose billing module answers queries through `cache` (and caches payments in
+    /// `aggregates`, when given).
+    pub fn cached(inline: bool, cache: QueryCache, aggregates: Option<Arc<dyn Cache>>) -> Self {
+        Self::build(inline, Some((cache, aggregates)))
+    }
+
+    fn build(inline: bool, cache: Option<(QueryCache, Option<Arc<dyn Cache>>)>) -> Self {
         let events = Arc::new(MemoryEventStore::new());
         let read_model = MemoryPaymentReadModel::new();
         let index = MemoryPaymentSearchIndex::new();
@@ -48,10 +59,16 @@ impl Harness {
             read_model: Arc::new(read_model.clone()),
             search_index: Arc::new(index.clone()),
         };
-        let billing = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default())
+        let mut module = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default())
             .with_clock(clock.clone())
-            .with_inline_projections(inline)
-            .build();
+            .with_inline_projections(inline);
+        if let Some((cache, aggregates)) = cache {
+            module = module.with_query_cache(cache);
+            if let Some(aggregates) = aggregates {
+                module = module.with_aggregate_cache(aggregates, std::time::Duration::from_secs(60));
+            }
+        }
+        let billing = module.build();
         Self {
             billing,
             events,
@@ -59,6 +76,31 @@ impl Harness {
             index,
             checkpoints: Arc::new(MemoryCheckpointStore::new()),
             clock,
+        }
+    }
+
+    /// Another instance over the same stores and clock (its own event bus): with `cache`, as a
+    /// second service process; without, an uncached view of what is stored.
+    pub fn sharing(&self, cache: Option<QueryCache>) -> Self {
+        let ports = BillingPorts {
+            event_store: self.events.clone(),
+            snapshot_store: Arc::new(MemorySnapshotStore::new()),
+            analytics: self.events.clone(),
+            read_model: Arc::new(self.read_model.clone()),
+            search_index: Arc::new(self.index.clone()),
+        };
+        let mut module =
+            BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default()).with_clock(self.clock.clone());
+        if let Some(cache) = cache {
+            module = module.with_query_cache(cache);
+        }
+        Self {
+            billing: module.build(),
+            events: self.events.clone(),
+            read_model: self.read_model.clone(),
+            index: self.index.clone(),
+            checkpoints: self.checkpoints.clone(),
+            clock: self.clock.clone(),
         }
     }
 
