@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod analytics;
 #[cfg(feature = "billing")]
 mod billing;
 mod bulk;

@@ -86,3 +86,27 @@ mod payment_search_index {
         suggestions_complete_prefixes,
     );
 }
+
+macro_rules! live_event_analytics {
+    ($($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = fresh().await else { return };
+                hive_testkit::event_analytics::$case(std::sync::Arc::new(store.event_store())).await;
+                store.delete_indices().await.unwrap();
+            }
+        )+
+    };
+}
+
+mod event_analytics {
+    use super::fresh;
+
+    live_event_analytics!(
+        statistics_match_the_reference,
+        trends_match_the_reference,
+        heatmap_matches_the_reference,
+        filters_and_empty_ranges,
+    );
+}

@@ -5,6 +5,8 @@ mod query;
 mod read;
 mod sequence;
 
+pub(crate) use query::time_range;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
