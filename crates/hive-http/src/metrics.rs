@@ -38,6 +38,11 @@ struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LevelLabels {
+    level: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProjectionLabels {
     projection: String,
 }
@@ -50,6 +55,8 @@ struct Inner {
     conflicts: Counter,
     retries: Counter,
     cache: Family<CacheLabels, Counter>,
+    cache_invalidations: Family<LevelLabels, Counter>,
+    cache_errors: Family<LevelLabels, Counter>,
     projection_lag: Family<ProjectionLabels, Gauge>,
 }
 
@@ -62,7 +69,9 @@ struct Inner {
 /// | `hive_commands_total` | `command`, `outcome` (`ok` or the problem code) |
 /// | `hive_concurrency_conflicts_total` | — (conflicts left after the bus's retries: `409`s) |
 /// | `hive_command_retries_total` | — (the command bus's retries after conflicts, process-wide) |
-/// | `hive_cache_requests_total` | `level`, `result` (`hit`/`miss`; fed by [`Metrics::record_cache`]) |
+/// | `hive_cache_requests_total` | `level`, `result` (`hit`/`miss`: the query cache's look-ups, process-wide, plus [`Metrics::record_cache`]) |
+/// | `hive_cache_invalidations_total` | `level` (tags invalidated, by this process's events or heard from others) |
+/// | `hive_cache_errors_total` | `level` (failed cache calls, e.g. Redis down: each was a miss or a skipped write) |
 /// | `hive_projection_lag` (gauge) | `projection` |
 ///
 /// ```
@@ -99,6 +108,8 @@ impl Metrics {
         let conflicts = Counter::default();
         let retries = Counter::default();
         let cache = Family::<CacheLabels, Counter>::default();
+        let cache_invalidations = Family::<LevelLabels, Counter>::default();
+        let cache_errors = Family::<LevelLabels, Counter>::default();
         let projection_lag = Family::<ProjectionLabels, Gauge>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register(
@@ -123,6 +134,16 @@ impl Metrics {
             cache.clone(),
         );
         registry.register(
+            "cache_invalidations",
+            "Query cache tags invalidated, by level",
+            cache_invalidations.clone(),
+        );
+        registry.register(
+            "cache_errors",
+            "Query cache calls that failed (a miss or a skipped write), by level",
+            cache_errors.clone(),
+        );
+        registry.register(
             "projection_lag",
             "Events of the global log a projection has not applied yet",
             projection_lag.clone(),
@@ -136,6 +157,8 @@ impl Metrics {
                 conflicts,
                 retries,
                 cache,
+                cache_invalidations,
+                cache_errors,
                 projection_lag,
             }),
         }
@@ -164,6 +187,32 @@ impl Metrics {
         let seen = self.inner.retries.get();
         if total > seen {
             self.inner.retries.inc_by(total - seen);
+        }
+    }
+
+    /// Brings the cache counters up to hive-application's process-wide query-cache counters.
+    fn sync_cache(&self) {
+        fn raise(counter: &Counter, total: u64) {
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
+        for level in hive_application::cache::cache_stats() {
+            let labels = |result: &str| CacheLabels {
+                level: level.level.to_owned(),
+                result: result.to_owned(),
+            };
+            raise(&self.inner.cache.get_or_create(&labels("hit")), level.hits);
+            raise(&self.inner.cache.get_or_create(&labels("miss")), level.misses);
+            let labels = LevelLabels {
+                level: level.level.to_owned(),
+            };
+            raise(
+                &self.inner.cache_invalidations.get_or_create(&labels),
+                level.invalidations,
+            );
+            raise(&self.inner.cache_errors.get_or_create(&labels), level.errors);
         }
     }
 
@@ -197,6 +246,7 @@ impl Metrics {
     /// The metrics in the Prometheus (OpenMetrics) text format.
     pub fn render(&self) -> String {
         self.sync_retries();
+        self.sync_cache();
         let mut text = String::new();
         if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry) {
             tracing::error!(%error, "could not encode the metrics");

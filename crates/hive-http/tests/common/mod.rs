@@ -135,6 +135,7 @@ impl Reply {
 pub struct Options {
     pub config: HttpConfig,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
+    pub cache: Option<hive_application::cache::QueryCache>,
 }
 
 pub struct TestApp {
@@ -175,7 +176,11 @@ impl TestApp {
             max_retries: 2,
             ..MiddlewareConfig::default()
         };
-        let billing = BillingModule::new(ports, EventBus::default(), middleware).build();
+        let mut module = BillingModule::new(ports, EventBus::default(), middleware);
+        if let Some(cache) = options.cache {
+            module = module.with_query_cache(cache);
+        }
+        let billing = module.build();
         let metrics = Metrics::new();
         let state = ApiState {
             commands: billing.command_bus,
