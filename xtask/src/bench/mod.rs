@@ -24,7 +24,11 @@ pub(crate) struct BenchArgs {
 pub(crate) fn run(args: &BenchArgs) -> TaskResult {
     // `--bench '*'` and not `--benches`: the latter also runs the libraries' libtest harness in
     // bench mode, which rejects criterion's options.
+    let criterion = metadata::target_dir()?.join("criterion");
     let mut bench = cmd::cargo(["bench", "--workspace", "--bench", args.name.as_deref().unwrap_or("*")]);
+    // Criterion finds its output folder with `cargo metadata` from the bench's crate and falls
+    // back to a folder of its own when that fails; name it, so the table reads every result.
+    bench.env("CRITERION_HOME", &criterion);
     if args.quick {
         bench.args(["--", "--quick"]);
     }
@@ -36,7 +40,6 @@ pub(crate) fn run(args: &BenchArgs) -> TaskResult {
     let command = format!("`{xtask}`, which ran `{}`", cmd::display(&bench));
     cmd::run("the benchmarks", &mut bench)?;
 
-    let criterion = metadata::target_dir()?.join("criterion");
     let entries = if criterion.is_dir() {
         collect::collect(&criterion)?
     } else {
