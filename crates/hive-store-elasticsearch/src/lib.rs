@@ -4,19 +4,23 @@ mod analytics;
 #[cfg(feature = "billing")]
 mod billing;
 mod bulk;
+mod checkpoints;
 mod error;
 mod event_store;
 mod http;
 pub mod mapping;
 mod options;
 mod setup;
+mod snapshots;
 mod store;
 
 #[cfg(feature = "billing")]
 pub use billing::EsPaymentSearchIndex;
 pub use bulk::{BulkItem, BulkOp, BulkOutcome, BulkWriter};
+pub use checkpoints::EsCheckpointStore;
 pub use error::{EsError, EsResult};
 pub use event_store::EsEventStore;
 pub use http::EsClient;
 pub use options::{EsOptions, Refresh};
+pub use snapshots::EsSnapshotStore;
 pub use store::EsStore;

@@ -59,6 +59,16 @@ impl EsStore {
         crate::EsPaymentSearchIndex::new(self.client.clone(), self.options.clone())
     }
 
+    /// The snapshot store.
+    pub fn snapshot_store(&self) -> crate::EsSnapshotStore {
+        crate::EsSnapshotStore::new(self.client.clone(), self.options.clone())
+    }
+
+    /// The checkpoint (and dead-letter) store.
+    pub fn checkpoint_store(&self) -> crate::EsCheckpointStore {
+        crate::EsCheckpointStore::new(self.client.clone(), self.options.clone())
+    }
+
     /// `GET _cluster/health`: the status (`green` or `yellow`), an error when red or unreachable.
     pub async fn health(&self) -> EsResult<String> {
         crate::setup::cluster_health(&self.client).await

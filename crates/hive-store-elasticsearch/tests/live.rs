@@ -110,3 +110,47 @@ mod event_analytics {
         filters_and_empty_ranges,
     );
 }
+
+macro_rules! live_side_store {
+    ($store:ident, $module:ident, [$($case:ident),+ $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = fresh().await else { return };
+                hive_testkit::$module::$case(std::sync::Arc::new(store.$store())).await;
+                store.delete_indices().await.unwrap();
+            }
+        )+
+    };
+}
+
+mod snapshot_store {
+    use super::fresh;
+
+    live_side_store!(
+        snapshot_store,
+        snapshot_store,
+        [
+            unknown_is_none,
+            round_trips,
+            newer_replaces_older,
+            older_does_not_replace_newer,
+        ]
+    );
+}
+
+mod checkpoint_store {
+    use super::fresh;
+
+    live_side_store!(
+        checkpoint_store,
+        checkpoint_store,
+        [
+            unknown_is_none,
+            round_trips,
+            save_overwrites,
+            list_contains_saved,
+            dead_letters_per_projection,
+        ]
+    );
+}

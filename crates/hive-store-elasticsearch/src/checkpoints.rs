@@ -1,0 +1,125 @@
+//! [`EsCheckpointStore`]: projection checkpoints and dead letters.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use elasticsearch::http::Method;
+use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, StoreResult};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::http::{encode_id, Body, EsClient};
+use crate::{EsError, EsOptions, EsResult};
+
+/// How many documents one page of `list` or `dead_letters` reads.
+pub(crate) const PAGE: usize = 1_000;
+
+/// Checkpoints in `hive-checkpoints` (`_id` = projection name, replaced on save) and dead
+/// letters in `hive-dead-letters` (one document each, ids chosen by Elasticsearch). Loads are
+/// realtime `GET`s; `list` and `dead_letters` are searches paged with `search_after`, made
+/// complete by writing with the store's [`Refresh`](crate::Refresh) policy.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use hive_domain::CheckpointStore;
+/// use hive_store_elasticsearch::{EsOptions, EsStore};
+/// let store = EsStore::connect(EsOptions::new("http://localhost:9200")).await?;
+/// let checkpoint = store.checkpoint_store().load("payments-read-model").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EsCheckpointStore {
+    client: EsClient,
+    options: Arc<EsOptions>,
+}
+
+impl EsCheckpointStore {
+    pub(crate) fn new(client: EsClient, options: Arc<EsOptions>) -> Self {
+        Self { client, options }
+    }
+
+    fn refresh(&self) -> [(&'static str, String); 1] {
+        [("refresh", self.options.refresh.as_param().to_owned())]
+    }
+
+    /// Every document matching `query`, in `sort` order (which must end on a unique key).
+    async fn all<T: DeserializeOwned>(&self, index: &str, query: Value, sort: Value) -> EsResult<Vec<T>> {
+        let path = format!("/{index}/_search");
+        let what = format!("POST {path}");
+        let mut out = Vec::new();
+        let mut after: Option<Value> = None;
+        loop {
+            let mut body = json!({"query": query, "sort": sort, "size": PAGE, "track_total_hits": false});
+            if let Some(after) = after.take() {
+                body["search_after"] = after;
+            }
+            let reply = self
+                .client
+                .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+                .await?;
+            let hits = reply
+                .body
+                .pointer("/hits/hits")
+                .and_then(Value::as_array)
+                .ok_or_else(|| EsError::decode(&what, "no `hits.hits`"))?;
+            for hit in hits {
+                let source = hit.get("_source").cloned().unwrap_or(Value::Null);
+                out.push(serde_json::from_value(source).map_err(|e| EsError::decode(&what, e))?);
+            }
+            match hits.last().and_then(|h| h.get("sort")) {
+                Some(sort) if hits.len() == PAGE => after = Some(sort.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CheckpointStore for EsCheckpointStore {
+    async fn load(&self, projection: &str) -> StoreResult<Option<Checkpoint>> {
+        let path = format!("/{}/_doc/{}", self.options.checkpoints_index, encode_id(projection));
+        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
+            return Ok(None);
+        }
+        let source = reply.body.get("_source").cloned().unwrap_or(Value::Null);
+        let checkpoint = serde_json::from_value(source)
+            .map_err(|e| EsError::decode(format!("GET {path}"), format!("a checkpoint: {e}")))?;
+        Ok(Some(checkpoint))
+    }
+
+    async fn save(&self, checkpoint: Checkpoint) -> StoreResult<()> {
+        let path = format!(
+            "/{}/_doc/{}",
+            self.options.checkpoints_index,
+            encode_id(&checkpoint.projection)
+        );
+        let body = serde_json::to_value(&checkpoint).map_err(|e| EsError::Client(format!("checkpoint: {e}")))?;
+        self.client
+            .expect(Method::Put, &path, &self.refresh(), Some(Body::Json(body)), &[])
+            .await?;
+        Ok(())
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Checkpoint>> {
+        let sort = json!([{"projection": "asc"}]);
+        Ok(self
+            .all(&self.options.checkpoints_index, json!({"match_all": {}}), sort)
+            .await?)
+    }
+
+    async fn record_dead_letter(&self, dead_letter: DeadLetter) -> StoreResult<()> {
+        let path = format!("/{}/_doc", self.options.dead_letters_index);
+        let body = serde_json::to_value(&dead_letter).map_err(|e| EsError::Client(format!("dead letter: {e}")))?;
+        self.client
+            .expect(Method::Post, &path, &self.refresh(), Some(Body::Json(body)), &[])
+            .await?;
+        Ok(())
+    }
+
+    async fn dead_letters(&self, projection: &str) -> StoreResult<Vec<DeadLetter>> {
+        let query = json!({"bool": {"filter": [{"term": {"projection": projection}}]}});
+        let sort = json!([{"recordedAt": "asc"}, {"position": "asc"}, {"eventId": "asc"}]);
+        Ok(self.all(&self.options.dead_letters_index, query, sort).await?)
+    }
+}

@@ -1,0 +1,241 @@
+//! Contract tests of the snapshot and checkpoint stores: the exact requests, real-shaped
+//! Elasticsearch 8 answers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::{body, fixture, found, requests, search_hits, store};
+use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventStoreError, Snapshot, SnapshotStore};
+use serde_json::{json, Value};
+use uuid::Uuid;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+fn snapshot(version: u64) -> Snapshot {
+    Snapshot {
+        aggregate_id: "pay-1".into(),
+        aggregate_type: "Payment".into(),
+        version,
+        state: json!({"status": "completed", "amount": "12.50"}),
+        timestamp: Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap(),
+    }
+}
+
+fn checkpoint(projection: &str, position: u64) -> Checkpoint {
+    Checkpoint {
+        projection: projection.into(),
+        position,
+        last_event_id: Some(Uuid::from_u128(position.into())),
+        updated_at: Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn snapshots_are_saved_with_external_gte_versions() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "PUT",
+        "/t-snapshots/_doc/pay-1",
+        201,
+        fixture("_global.index.IndexResponseExample1"),
+    )
+    .await;
+    store(&server).snapshot_store().save(snapshot(7)).await.unwrap();
+    assert_eq!(
+        requests(&server).await,
+        vec!["PUT /t-snapshots/_doc/pay-1?version=7&version_type=external_gte&refresh=wait_for"]
+    );
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        body(&received[0]),
+        json!({
+            "aggregateId": "pay-1", "aggregateType": "Payment", "version": 7,
+            "state": {"status": "completed", "amount": "12.50"}, "timestamp": "2026-03-02T10:00:00Z"
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_older_snapshot_answered_409_is_ignored() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "PUT",
+        "/t-snapshots/_doc/pay-1",
+        409,
+        fixture("index.external_version_conflict"),
+    )
+    .await;
+    store(&server).snapshot_store().save(snapshot(3)).await.unwrap();
+}
+
+#[tokio::test]
+async fn snapshots_load_by_realtime_get() {
+    let server = MockServer::start().await;
+    let source = serde_json::to_value(snapshot(7)).unwrap();
+    mount(
+        &server,
+        "GET",
+        "/t-snapshots/_doc/pay-1",
+        200,
+        found("t-snapshots", "pay-1", source, 4),
+    )
+    .await;
+    mount(&server, "GET", "/t-snapshots/_doc/pay-2", 404, fixture("get.not_found")).await;
+    let snapshots = store(&server).snapshot_store();
+    assert_eq!(snapshots.load("pay-1").await.unwrap(), Some(snapshot(7)));
+    assert_eq!(snapshots.load("pay-2").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_snapshot_write_refused_for_load_is_unavailable() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "PUT",
+        "/t-snapshots/_doc/pay-1",
+        429,
+        fixture("error.too_many_requests"),
+    )
+    .await;
+    let error = store(&server).snapshot_store().save(snapshot(3)).await.unwrap_err();
+    assert!(matches!(error, EventStoreError::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn checkpoints_are_documents_named_by_projection() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "PUT",
+        "/t-checkpoints/_doc/payments%20view",
+        200,
+        fixture("_global.index.IndexResponseExample1"),
+    )
+    .await;
+    let source = serde_json::to_value(checkpoint("payments view", 42)).unwrap();
+    mount(
+        &server,
+        "GET",
+        "/t-checkpoints/_doc/payments%20view",
+        200,
+        found("t-checkpoints", "payments view", source, 1),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/t-checkpoints/_doc/other",
+        404,
+        fixture("get.not_found"),
+    )
+    .await;
+    let checkpoints = store(&server).checkpoint_store();
+    checkpoints.save(checkpoint("payments view", 42)).await.unwrap();
+    assert_eq!(
+        checkpoints.load("payments view").await.unwrap(),
+        Some(checkpoint("payments view", 42))
+    );
+    assert_eq!(checkpoints.load("other").await.unwrap(), None);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        body(&received[0]),
+        serde_json::to_value(checkpoint("payments view", 42)).unwrap()
+    );
+    assert_eq!(
+        requests(&server).await[0],
+        "PUT /t-checkpoints/_doc/payments%20view?refresh=wait_for"
+    );
+}
+
+#[tokio::test]
+async fn list_searches_every_checkpoint_by_projection_name() {
+    let server = MockServer::start().await;
+    let hits = ["a", "b"]
+        .iter()
+        .map(|p| {
+            (
+                p.to_string(),
+                serde_json::to_value(checkpoint(p, 1)).unwrap(),
+                json!([p]),
+            )
+        })
+        .collect();
+    mount(
+        &server,
+        "POST",
+        "/t-checkpoints/_search",
+        200,
+        search_hits("t-checkpoints", hits),
+    )
+    .await;
+    let listed = store(&server).checkpoint_store().list().await.unwrap();
+    assert_eq!(listed, vec![checkpoint("a", 1), checkpoint("b", 1)]);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        body(&received[0]),
+        json!({"query": {"match_all": {}}, "sort": [{"projection": "asc"}], "size": 1000, "track_total_hits": false})
+    );
+}
+
+#[tokio::test]
+async fn dead_letters_go_to_their_own_index_and_list_oldest_first() {
+    let server = MockServer::start().await;
+    let letter = DeadLetter {
+        projection: "payments".into(),
+        position: 3,
+        event_id: Uuid::from_u128(3),
+        event_type: "PaymentCreated".into(),
+        error: "missing read model".into(),
+        recorded_at: Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap(),
+    };
+    let mut created = fixture("_global.index.IndexResponseExample1");
+    created["_index"] = json!("t-dead-letters");
+    mount(&server, "POST", "/t-dead-letters/_doc", 201, created).await;
+    let source = serde_json::to_value(&letter).unwrap();
+    let hits = vec![(
+        "x1".to_owned(),
+        source.clone(),
+        json!([1772445600000_u64, 3, letter.event_id]),
+    )];
+    mount(
+        &server,
+        "POST",
+        "/t-dead-letters/_search",
+        200,
+        search_hits("t-dead-letters", hits),
+    )
+    .await;
+    let checkpoints = store(&server).checkpoint_store();
+    checkpoints.record_dead_letter(letter.clone()).await.unwrap();
+    assert_eq!(checkpoints.dead_letters("payments").await.unwrap(), vec![letter]);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(body(&received[0]), source);
+    assert_eq!(
+        body(&received[1]),
+        json!({
+            "query": {"bool": {"filter": [{"term": {"projection": "payments"}}]}},
+            "sort": [{"recordedAt": "asc"}, {"position": "asc"}, {"eventId": "asc"}],
+            "size": 1000,
+            "track_total_hits": false
+        })
+    );
+    assert_eq!(
+        requests(&server).await,
+        vec![
+            "POST /t-dead-letters/_doc?refresh=wait_for",
+            "POST /t-dead-letters/_search"
+        ]
+    );
+}
