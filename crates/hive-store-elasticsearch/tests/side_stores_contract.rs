@@ -239,3 +239,34 @@ async fn dead_letters_go_to_their_own_index_and_list_oldest_first() {
         ]
     );
 }
+
+#[tokio::test]
+async fn listings_page_with_search_after() {
+    let server = MockServer::start().await;
+    let page = |names: Vec<String>| {
+        let hits = names
+            .into_iter()
+            .map(|p| {
+                let source = serde_json::to_value(checkpoint(&p, 1)).unwrap();
+                (p.clone(), source, json!([p]))
+            })
+            .collect();
+        search_hits("t-checkpoints", hits)
+    };
+    let first: Vec<String> = (0..1000).map(|i| format!("p{i:04}")).collect();
+    Mock::given(method("POST"))
+        .and(path("/t-checkpoints/_search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(first)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(&server, "POST", "/t-checkpoints/_search", 200, page(vec!["q".into()])).await;
+    let listed = store(&server).checkpoint_store().list().await.unwrap();
+    assert_eq!(listed.len(), 1001);
+    assert_eq!(listed[1000].projection, "q");
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(body(&received[0]).get("search_after"), None);
+    assert_eq!(body(&received[1])["search_after"], json!(["p0999"]));
+}
