@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use hive_application::{EventBus, MiddlewareConfig, ProjectionRunner};
+use hive_application::{EventBus, MiddlewareConfig, Projection, ProjectionRunner};
 use hive_billing::{BillingModule, BillingPorts, BillingServices, Clock, SystemClock};
 use hive_domain::{CheckpointStore, EventStore};
-use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
-use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
+use hive_store_memory::billing::MemoryPaymentSearchIndex;
+use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
 
-use crate::config::{Config, FsyncSetting, StoreKind};
+use crate::config::Config;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +47,7 @@ pub struct App {
     pub event_store: Arc<dyn EventStore>,
     /// One runner per projection.
     pub runners: Vec<Arc<ProjectionRunner>>,
-    memory_store: MemoryEventStore,
+    memory_store: Option<MemoryEventStore>,
 }
 
 impl std::fmt::Debug for App {
@@ -70,48 +70,36 @@ impl App {
     /// [`App::start`] with the clock the billing module stamps events with (the demo seeder
     /// moves it through the past month).
     pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
-        let (events, snapshots) = match config.store {
-            StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new()),
-            StoreKind::MemoryDurable => {
-                let options = DurableOptions::default().with_fsync(fsync_policy(config.fsync));
-                let events = MemoryEventStore::open(&config.data_dir, options.clone())
-                    .await
-                    .map_err(|source| StartError::Store {
-                        what: "event log",
-                        source,
-                    })?;
-                let snapshots = MemorySnapshotStore::open(&config.data_dir, options)
-                    .await
-                    .map_err(|source| StartError::Store {
-                        what: "snapshot log",
-                        source,
-                    })?;
-                (events, snapshots)
-            }
-            other => {
-                return Err(StartError::Io(format!(
-                    "store `{}` is not available in this build",
-                    other.as_str()
-                )))
-            }
-        };
-        let event_store: Arc<dyn EventStore> = Arc::new(events.clone());
+        let stores = crate::stores::open(&config).await?;
+        let event_store = Arc::clone(&stores.event_store);
         let ports = BillingPorts {
             event_store: Arc::clone(&event_store),
-            snapshot_store: Arc::new(snapshots),
-            analytics: Arc::new(events.clone()),
-            read_model: Arc::new(MemoryPaymentReadModel::new()),
+            snapshot_store: stores.snapshots,
+            analytics: stores.analytics,
+            read_model: stores.read_model,
             search_index: Arc::new(MemoryPaymentSearchIndex::new()),
         };
         let services = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default())
             .with_clock(clock)
             .build();
-        let checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
-        let runners: Vec<_> = services
-            .projection_runners(checkpoints)
-            .into_iter()
-            .map(Arc::new)
-            .collect();
+        // The read model's checkpoint lives with the read model; the search index is in memory,
+        // rebuilt from the log at every start, so its checkpoint is in memory too.
+        let search_checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
+        let runners: Vec<_> = [
+            (
+                Arc::clone(&services.read_model_projection) as Arc<dyn Projection>,
+                stores.read_model_checkpoints,
+            ),
+            (
+                Arc::clone(&services.search_projection) as Arc<dyn Projection>,
+                search_checkpoints,
+            ),
+        ]
+        .into_iter()
+        .map(|(projection, checkpoints)| {
+            Arc::new(ProjectionRunner::new(Arc::clone(&event_store), checkpoints, projection))
+        })
+        .collect();
         for runner in &runners {
             let report = runner.catch_up().await.map_err(|source| StartError::Projection {
                 name: runner.name().to_owned(),
@@ -129,22 +117,16 @@ impl App {
             services,
             event_store,
             runners,
-            memory_store: events,
+            memory_store: stores.memory_log,
         })
     }
 
     /// Flushes and closes the durable log.
     pub async fn close(&self) {
-        if let Err(error) = self.memory_store.close().await {
-            tracing::error!(%error, "closing the event log failed");
+        if let Some(log) = &self.memory_store {
+            if let Err(error) = log.close().await {
+                tracing::error!(%error, "closing the event log failed");
+            }
         }
-    }
-}
-
-fn fsync_policy(setting: FsyncSetting) -> FsyncPolicy {
-    match setting {
-        FsyncSetting::Always => FsyncPolicy::Always,
-        FsyncSetting::Never => FsyncPolicy::Never,
-        FsyncSetting::EveryMillis(ms) => FsyncPolicy::EveryMillis(ms),
     }
 }

@@ -11,3 +11,4 @@ pub mod cli;
 pub mod config;
 pub mod dev_token;
 pub mod serve;
+pub mod stores;

@@ -189,7 +189,9 @@ pub async fn filters_and_empty_ranges<S: AnalyticsStore + ?Sized + 'static>(stor
 /// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` per case of
 /// [`event_analytics`](crate::event_analytics), each named `event_analytics_<case>`. The store
 /// must implement both [`EventStore`] and [`EventAnalytics`]; the argument is a future whose
-/// output is the store or a [`Held`] store, evaluated afresh in every test.
+/// output is the store or a [`Held`] store, evaluated afresh in every test. The
+/// `skip_unless = <bool>, factory` form skips every test where the expression is false (see
+/// [`event_store_conformance!`](crate::event_store_conformance)).
 ///
 /// ```ignore
 /// mod analytics {
@@ -198,12 +200,15 @@ pub async fn filters_and_empty_ranges<S: AnalyticsStore + ?Sized + 'static>(stor
 /// ```
 #[macro_export]
 macro_rules! event_analytics_conformance {
-    ($factory:expr $(,)?) => {
-        $crate::__hive_conformance_tests!($crate::event_analytics::hold_analytics_store, $factory, event_analytics, [
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_conformance_tests!($crate::event_analytics::hold_analytics_store, $factory, $guard, event_analytics, [
             event_analytics_statistics_match_the_reference => statistics_match_the_reference,
             event_analytics_trends_match_the_reference => trends_match_the_reference,
             event_analytics_heatmap_matches_the_reference => heatmap_matches_the_reference,
             event_analytics_filters_and_empty_ranges => filters_and_empty_ranges,
         ]);
+    };
+    ($factory:expr $(,)?) => {
+        $crate::event_analytics_conformance!(skip_unless = true, $factory);
     };
 }

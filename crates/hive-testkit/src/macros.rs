@@ -5,9 +5,15 @@
 #[macro_export]
 macro_rules! __hive_conformance_tests {
     ($hold:expr, $factory:expr, $module:ident, [$($test:ident => $case:ident),* $(,)?]) => {
+        $crate::__hive_conformance_tests!($hold, $factory, true, $module, [$($test => $case),*]);
+    };
+    ($hold:expr, $factory:expr, $guard:expr, $module:ident, [$($test:ident => $case:ident),* $(,)?]) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $test() {
+                if !$guard {
+                    return;
+                }
                 let held = ($hold)($factory.await);
                 $crate::$module::$case(held.store()).await;
                 drop(held);
@@ -28,6 +34,10 @@ macro_rules! __hive_conformance_tests {
 /// The calling crate must depend on `tokio` (features `macros`, `rt-multi-thread`). Invoke the
 /// macro inside a `mod` to run the suite several times (memory mode, durable mode…).
 ///
+/// For an adapter that needs a server, `skip_unless = <bool expression>, factory` evaluates the
+/// expression first in every test and returns early (the test passes, skipped) when it is
+/// false; let the expression print why, e.g. "HIVE_MONGODB_URI is not set".
+///
 /// ```ignore
 /// use hive_store_memory::{DurableOptions, MemoryEventStore};
 ///
@@ -47,6 +57,9 @@ macro_rules! __hive_conformance_tests {
 /// ```
 #[macro_export]
 macro_rules! event_store_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_event_store_cases!($crate::__private::hold_event_store, $factory, $guard);
+    };
     (type = $store:ty, $factory:expr $(,)?) => {
         $crate::__hive_event_store_cases!($crate::__private::hold_as::<$store, _>, $factory);
     };
@@ -60,7 +73,10 @@ macro_rules! event_store_conformance {
 #[macro_export]
 macro_rules! __hive_event_store_cases {
     ($hold:expr, $factory:expr) => {
-        $crate::__hive_conformance_tests!($hold, $factory, event_store, [
+        $crate::__hive_event_store_cases!($hold, $factory, true);
+    };
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, event_store, [
             event_store_conflict_is_typed => conflict_is_typed,
             event_store_batch_append_is_atomic => batch_append_is_atomic,
             event_store_versions_are_gap_free_from_one => versions_are_gap_free_from_one,
@@ -94,6 +110,9 @@ macro_rules! __hive_event_store_cases {
 /// ```
 #[macro_export]
 macro_rules! snapshot_store_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_snapshot_store_cases!($crate::__private::hold_snapshot_store, $factory, $guard);
+    };
     (type = $store:ty, $factory:expr $(,)?) => {
         $crate::__hive_snapshot_store_cases!($crate::__private::hold_as::<$store, _>, $factory);
     };
@@ -107,7 +126,10 @@ macro_rules! snapshot_store_conformance {
 #[macro_export]
 macro_rules! __hive_snapshot_store_cases {
     ($hold:expr, $factory:expr) => {
-        $crate::__hive_conformance_tests!($hold, $factory, snapshot_store, [
+        $crate::__hive_snapshot_store_cases!($hold, $factory, true);
+    };
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, snapshot_store, [
             snapshot_store_unknown_is_none => unknown_is_none,
             snapshot_store_round_trips => round_trips,
             snapshot_store_newer_replaces_older => newer_replaces_older,
@@ -128,6 +150,9 @@ macro_rules! __hive_snapshot_store_cases {
 /// ```
 #[macro_export]
 macro_rules! checkpoint_store_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_checkpoint_store_cases!($crate::__private::hold_checkpoint_store, $factory, $guard);
+    };
     (type = $store:ty, $factory:expr $(,)?) => {
         $crate::__hive_checkpoint_store_cases!($crate::__private::hold_as::<$store, _>, $factory);
     };
@@ -141,7 +166,10 @@ macro_rules! checkpoint_store_conformance {
 #[macro_export]
 macro_rules! __hive_checkpoint_store_cases {
     ($hold:expr, $factory:expr) => {
-        $crate::__hive_conformance_tests!($hold, $factory, checkpoint_store, [
+        $crate::__hive_checkpoint_store_cases!($hold, $factory, true);
+    };
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, checkpoint_store, [
             checkpoint_store_unknown_is_none => unknown_is_none,
             checkpoint_store_round_trips => round_trips,
             checkpoint_store_save_overwrites => save_overwrites,

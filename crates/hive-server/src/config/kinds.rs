@@ -51,7 +51,7 @@ kind!(
         /// In memory, with an append-only log on disk (the embedded default).
         MemoryDurable = "memory-durable", available = true;
         /// MongoDB.
-        Mongodb = "mongodb", available = false;
+        Mongodb = "mongodb", available = true;
         /// Elasticsearch.
         Elasticsearch = "elasticsearch", available = false;
     }

@@ -224,6 +224,7 @@ impl Config {
             tokens,
         };
         config.check_available()?;
+        config.check_connections()?;
         Ok(config)
     }
 
@@ -247,6 +248,19 @@ impl Config {
             self.cache.is_available(),
             &CacheKind::available(),
         )
+    }
+
+    /// Refuses a server-backed adapter without the address of its server.
+    fn check_connections(&self) -> Result<(), ConfigError> {
+        if self.store == StoreKind::Mongodb && self.mongodb_uri.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "mongodb.uri",
+                None,
+                "required with store = \"mongodb\": set `[mongodb] uri` in hive.toml or HIVE_MONGODB_URI, e.g. \
+                 mongodb://127.0.0.1:27017/?replicaSet=rs0",
+            ));
+        }
+        Ok(())
     }
 
     /// Reads every layer: defaults, the file named by `HIVE_CONFIG` or `config_path` (when

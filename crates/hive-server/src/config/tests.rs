@@ -77,6 +77,20 @@ fn adapters_missing_from_this_build_are_refused_clearly() {
 }
 
 #[test]
+fn the_mongodb_store_needs_a_uri() {
+    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_STORE", "mongodb")]))).unwrap_err();
+    assert_eq!(err.key, "mongodb.uri");
+    assert!(err.message.contains("HIVE_MONGODB_URI"), "{err}");
+    let config = Config::resolve(Config::defaults().overridden_by(env(&[
+        ("HIVE_STORE", "mongodb"),
+        ("HIVE_MONGODB_URI", "mongodb://127.0.0.1:27017"),
+    ])))
+    .unwrap();
+    assert_eq!(config.store, StoreKind::Mongodb);
+    assert_eq!(config.mongodb_database, "Gyroscops Cloud");
+}
+
+#[test]
 fn unknown_keys_and_weak_tokens_in_the_file_are_refused() {
     let err = file::from_toml("stor = \"memory\"").unwrap_err();
     assert!(err.message.contains("unknown field `stor`"), "{err}");

@@ -1,0 +1,107 @@
+//! The stores a configuration names: the embedded ones or MongoDB.
+
+use std::sync::Arc;
+
+use hive_billing::PaymentReadModel;
+use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore};
+use hive_store_memory::billing::MemoryPaymentReadModel;
+use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
+use hive_store_mongodb::{MongoOptions, MongoStore};
+
+use crate::app::StartError;
+use crate::config::{Config, FsyncSetting, StoreKind};
+
+/// Where events, snapshots, the read model and its checkpoint live.
+pub struct Stores {
+    /// The event store.
+    pub event_store: Arc<dyn EventStore>,
+    /// The snapshot store.
+    pub snapshots: Arc<dyn SnapshotStore>,
+    /// Event analytics (the event store).
+    pub analytics: Arc<dyn EventAnalytics>,
+    /// The payment read model.
+    pub read_model: Arc<dyn PaymentReadModel>,
+    /// The read model's projection checkpoints: kept where the read model is (in memory, so
+    /// rebuilt at start, with the embedded stores; in MongoDB beside it with MongoDB).
+    pub read_model_checkpoints: Arc<dyn CheckpointStore>,
+    /// The embedded log, to close at shutdown.
+    pub memory_log: Option<MemoryEventStore>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+fn store_error(what: &'static str) -> impl Fn(hive_domain::EventStoreError) -> StartError {
+    move |source| StartError::Store { what, source }
+}
+
+/// Opens the stores of `config.store`.
+pub async fn open(config: &Config) -> Result<Stores, StartError> {
+    let (events, snapshots) = match config.store {
+        StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new()),
+        StoreKind::MemoryDurable => {
+            let options = DurableOptions::default().with_fsync(fsync_policy(config.fsync));
+            let events = MemoryEventStore::open(&config.data_dir, options.clone())
+                .await
+                .map_err(store_error("event log"))?;
+            let snapshots = MemorySnapshotStore::open(&config.data_dir, options)
+                .await
+                .map_err(store_error("snapshot log"))?;
+            (events, snapshots)
+        }
+        StoreKind::Mongodb => return open_mongodb(config).await,
+        other => {
+            return Err(StartError::Io(format!(
+                "store `{}` is not available in this build",
+                other.as_str()
+            )))
+        }
+    };
+    Ok(Stores {
+        event_store: Arc::new(events.clone()),
+        snapshots: Arc::new(snapshots),
+        analytics: Arc::new(events.clone()),
+        read_model: Arc::new(MemoryPaymentReadModel::new()),
+        read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
+        memory_log: Some(events),
+    })
+}
+
+/// Events, snapshots, checkpoints and the payment read model in MongoDB.
+async fn open_mongodb(config: &Config) -> Result<Stores, StartError> {
+    let uri = config
+        .mongodb_uri
+        .as_deref()
+        .ok_or_else(|| StartError::Io("`mongodb.uri` is not set".into()))?;
+    let options = MongoOptions::default().with_database(config.mongodb_database.clone());
+    let store = MongoStore::connect(uri, options)
+        .await
+        .map_err(store_error("MongoDB"))?;
+    if !store.uses_transactions() {
+        tracing::warn!("MongoDB is a standalone server: appends use the lease fallback; prefer a replica set");
+    }
+    let read_model = store
+        .payment_read_model()
+        .await
+        .map_err(store_error("MongoDB payment read model"))?;
+    let events = store.event_store();
+    Ok(Stores {
+        event_store: Arc::new(events.clone()),
+        snapshots: Arc::new(store.snapshot_store()),
+        analytics: Arc::new(events),
+        read_model: Arc::new(read_model),
+        read_model_checkpoints: Arc::new(store.checkpoint_store()),
+        memory_log: None,
+    })
+}
+
+fn fsync_policy(setting: FsyncSetting) -> FsyncPolicy {
+    match setting {
+        FsyncSetting::Always => FsyncPolicy::Always,
+        FsyncSetting::Never => FsyncPolicy::Never,
+        FsyncSetting::EveryMillis(ms) => FsyncPolicy::EveryMillis(ms),
+    }
+}

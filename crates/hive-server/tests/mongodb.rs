@@ -1,0 +1,172 @@
+//! The whole service on MongoDB (`store = "mongodb"`): create → process → query, restart →
+//! still there, the read model's checkpoint kept in MongoDB. Skipped without `HIVE_MONGODB_URI`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state their expectations by unwrapping
+
+use std::path::Path;
+
+use hive_server::app::App;
+use hive_server::config::{Config, Layer};
+use hive_store_mongodb::{MongoOptions, MongoStore};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+struct Running {
+    base: String,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(data_dir: &Path, uri: &str, database: &str) -> Running {
+    let layer = Layer {
+        data_dir: Some(data_dir.display().to_string()),
+        http_addr: Some("127.0.0.1:0".into()),
+        store: Some("mongodb".into()),
+        mongodb_uri: Some(uri.into()),
+        mongodb_database: Some(database.into()),
+        ..Layer::default()
+    };
+    let config = Config::resolve(Config::defaults().overridden_by(layer)).unwrap();
+    let app = App::start(config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        hive_server::serve::serve(app, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Running { base, stop, task }
+}
+
+impl Running {
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
+async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_on_mongodb_and_keeps_its_data_across_a_restart() {
+    let Ok(uri) = std::env::var("HIVE_MONGODB_URI") else {
+        eprintln!(
+            "skipped: HIVE_MONGODB_URI is not set; `cargo xtask test` starts a MongoDB-compatible server and sets it"
+        );
+        return;
+    };
+    let database = format!("hive_test_{}", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &uri, &database).await;
+    let token = std::fs::read_to_string(dir.path().join("dev-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (status, ready) = call(reqwest::Method::GET, format!("{}/readyz", server.base), &token, None).await;
+    assert_eq!(status, 200, "MongoDB is reachable: {ready}");
+    let (status, created) = call(
+        reqwest::Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(json!({"paymentId": "pay-mongo", "amount": "42.50", "currency": "EUR", "description": "Mongo test"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, processed) = call(
+        reqwest::Method::POST,
+        format!("{}/payments/pay-mongo/process", server.base),
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{processed}");
+    let (status, payment) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/pay-mongo", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    assert_eq!(payment["status"], "completed");
+    server.stop().await;
+
+    let server = start(dir.path(), &uri, &database).await;
+    let (status, payment) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/pay-mongo", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    assert_eq!(payment["status"], "completed");
+    assert_eq!(payment["amount"], "42.50");
+    assert_eq!(payment["version"], 2);
+    let (status, stats) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/statistics", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["byStatus"]["completed"]["EUR"]["totalAmount"], "42.50", "{stats}");
+    let (status, search) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/search?q=mongo", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        search["total"], 1,
+        "the in-memory search index is rebuilt from the log: {search}"
+    );
+    let (status, history) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/pay-mongo/history", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(history["items"].as_array().unwrap().len(), 2, "{history}");
+    server.stop().await;
+
+    let store = MongoStore::connect(&uri, MongoOptions::default().with_database(database))
+        .await
+        .unwrap();
+    let checkpoint = hive_domain::CheckpointStore::list(&store.checkpoint_store())
+        .await
+        .unwrap();
+    assert_eq!(
+        checkpoint.len(),
+        1,
+        "only the read model's checkpoint is in MongoDB: {checkpoint:?}"
+    );
+    assert_eq!(checkpoint[0].position, 2);
+    store.drop_database().await.unwrap();
+}

@@ -1,0 +1,204 @@
+//! [`MongoPaymentReadModel`]: payment views in `payment_read_models`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bson::{doc, Document};
+use futures::TryStreamExt;
+use hive_billing::{
+    BillingResult, BillingStoreError, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord, PaymentStatistics,
+};
+use hive_domain::{Page, StoreResult, TimeRange};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, IndexModel};
+
+use super::codec::{decode, encode, SUB_MS};
+use super::pipelines;
+use crate::error::{duplicate_key, store_error};
+use crate::store::Shared;
+
+/// A [`PaymentReadModel`] on MongoDB: one document per payment, `_id` = payment id, with the
+/// position of the last event applied (an upsert with an older position is refused, so
+/// re-applying events after a crash changes nothing).
+///
+/// Statistics and trends are aggregation pipelines (see the crate documentation).
+#[derive(Debug, Clone)]
+pub struct MongoPaymentReadModel {
+    shared: Arc<Shared>,
+}
+
+fn index(keys: Document, name: &str) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(IndexOptions::builder().name(name.to_owned()).build())
+        .build()
+}
+
+/// The seed's indexes, plus the listing order and the statistics range.
+fn indexes() -> Vec<IndexModel> {
+    let completed = IndexOptions::builder()
+        .name("completed_by_organization".to_owned())
+        .partial_filter_expression(doc! { "status": "completed" })
+        .build();
+    vec![
+        index(
+            doc! { "organizationId": 1, "processedAt": -1 },
+            "organization_processed",
+        ),
+        index(doc! { "status": 1, "processedAt": -1 }, "status_processed"),
+        index(doc! { "amount": 1, "processedAt": -1 }, "amount_processed"),
+        index(
+            doc! { "organizationId": 1, "status": 1, "processedAt": -1 },
+            "organization_status_processed",
+        ),
+        index(doc! { "currency": 1, "status": 1 }, "currency_status"),
+        IndexModel::builder()
+            .keys(doc! { "organizationId": 1, "processedAt": -1, "paymentId": 1 })
+            .options(completed)
+            .build(),
+        index(
+            doc! { "organizationId": 1, "statisticsAt": 1 },
+            "organization_statistics_at",
+        ),
+    ]
+}
+
+impl MongoPaymentReadModel {
+    pub(crate) async fn open(shared: Arc<Shared>) -> StoreResult<Self> {
+        let model = Self { shared };
+        model
+            .collection()
+            .create_indexes(indexes())
+            .await
+            .map_err(|e| store_error("create the payment read-model indexes", &e))?;
+        Ok(model)
+    }
+
+    fn collection(&self) -> Collection<Document> {
+        self.shared
+            .collection(&self.shared.options.collections.payment_read_models)
+    }
+
+    async fn facet(&self, organization_id: &str, range: &TimeRange, with_status: bool) -> BillingResult<Document> {
+        let answer: Vec<Document> = self
+            .collection()
+            .aggregate(pipelines::pipeline(organization_id, range, with_status))
+            .await
+            .map_err(failure("payment statistics"))?
+            .try_collect()
+            .await
+            .map_err(failure("payment statistics"))?;
+        Ok(answer.into_iter().next().unwrap_or_default())
+    }
+}
+
+fn failure(what: &'static str) -> impl Fn(mongodb::error::Error) -> BillingStoreError {
+    move |error| store_error(what, &error).into()
+}
+
+#[async_trait]
+impl PaymentReadModel for MongoPaymentReadModel {
+    async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
+        let document = encode(&record)?;
+        let position = i64::try_from(record.position).unwrap_or(i64::MAX);
+        let written = self
+            .collection()
+            .replace_one(
+                doc! { "_id": &record.payment.payment_id, "position": { "$lte": position } },
+                document,
+            )
+            .upsert(true)
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            // The stored record has a greater position: the filter missed it, the upsert hit `_id`.
+            Err(error) if duplicate_key(&error).is_some() => Ok(false),
+            Err(error) => Err(failure("upsert a payment")(error)),
+        }
+    }
+
+    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
+        let found = self
+            .collection()
+            .find_one(doc! { "_id": payment_id })
+            .await
+            .map_err(failure("get a payment"))?;
+        found.as_ref().map(decode).transpose()
+    }
+
+    async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {
+        let collection = self.collection();
+        let filter = doc! { "organizationId": organization_id };
+        let limit = i64::try_from(page.limit_usize()).unwrap_or(i64::MAX);
+        let count = collection.count_documents(filter.clone());
+        let items = async {
+            collection
+                .find(filter.clone())
+                .sort(doc! { "processedAt": -1, format!("{SUB_MS}.processedAt"): -1, "paymentId": 1 })
+                .skip(page.offset)
+                .limit(limit)
+                .await?
+                .try_collect::<Vec<Document>>()
+                .await
+        };
+        let (total, docs) = tokio::join!(count, items);
+        let total = total.map_err(failure("count payments"))?;
+        let docs = docs.map_err(failure("list payments"))?;
+        Ok(PaymentList {
+            items: docs
+                .iter()
+                .map(|d| decode(d).map(|r| r.payment))
+                .collect::<BillingResult<_>>()?,
+            total,
+        })
+    }
+
+    async fn statistics(&self, organization_id: &str, range: TimeRange) -> BillingResult<PaymentStatistics> {
+        pipelines::statistics(&self.facet(organization_id, &range, true).await?)
+    }
+
+    async fn trends(&self, organization_id: &str, range: TimeRange) -> BillingResult<Vec<DailyBucket>> {
+        pipelines::daily(&self.facet(organization_id, &range, false).await?)
+    }
+
+    async fn list_ids(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> BillingResult<Vec<String>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = Document::new();
+        if let Some(organization) = organization_id {
+            filter.insert("organizationId", organization);
+        }
+        if let Some(after) = after {
+            filter.insert("_id", doc! { "$gt": after });
+        }
+        let docs: Vec<Document> = self
+            .collection()
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .projection(doc! { "_id": 1 })
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(failure("list payment ids"))?
+            .try_collect()
+            .await
+            .map_err(failure("list payment ids"))?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+            .collect())
+    }
+
+    async fn reset(&self) -> BillingResult<()> {
+        self.collection()
+            .delete_many(doc! {})
+            .await
+            .map(drop)
+            .map_err(failure("reset the payment read model"))
+    }
+}
