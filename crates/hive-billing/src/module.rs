@@ -246,13 +246,18 @@ impl BillingServices {
     /// Both projections, for runners of the composition root's choosing (with a query cache,
     /// each invalidates it after applying an event, and clears it after a reset).
     pub fn projections(&self) -> Vec<Arc<dyn Projection>> {
-        let projections = vec![
-            Arc::clone(&self.read_model_projection) as Arc<dyn Projection>,
-            Arc::clone(&self.search_projection) as Arc<dyn Projection>,
-        ];
+        vec![
+            self.invalidating(Arc::clone(&self.read_model_projection) as Arc<dyn Projection>),
+            self.invalidating(Arc::clone(&self.search_projection) as Arc<dyn Projection>),
+        ]
+    }
+
+    /// `projection`, invalidating the query cache after each event it applies (and clearing it
+    /// after a reset) when the module has a cache; unchanged otherwise.
+    pub fn invalidating(&self, projection: Arc<dyn Projection>) -> Arc<dyn Projection> {
         match &self.invalidator {
-            Some(invalidator) => projections.into_iter().map(|p| invalidator.wrap(p)).collect(),
-            None => projections,
+            Some(invalidator) => invalidator.wrap(projection),
+            None => projection,
         }
     }
 

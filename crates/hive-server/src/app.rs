@@ -47,6 +47,8 @@ pub struct App {
     pub event_store: Arc<dyn EventStore>,
     /// One runner per projection.
     pub runners: Vec<Arc<ProjectionRunner>>,
+    /// The query and aggregate caches.
+    pub caches: crate::caches::Caches,
     memory_store: Option<MemoryEventStore>,
 }
 
@@ -79,25 +81,36 @@ impl App {
             read_model: stores.read_model,
             search_index: Arc::new(MemoryPaymentSearchIndex::new()),
         };
-        let services = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default())
-            .with_clock(clock)
-            .build();
+        let caches = crate::caches::Caches::open(&config)?;
+        let module = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default()).with_clock(clock);
+        let services = caches.apply(module).build();
         // The read model's checkpoint lives with the read model; the search index is in memory,
         // rebuilt from the log at every start, so its checkpoint is in memory too.
         let search_checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
+        // A read model shared by every instance (MongoDB) is fed by one of them at a time: the
+        // holder of its Redis lease, when there is a Redis.
+        let shared_read_model = config.store == crate::config::StoreKind::Mongodb;
         let runners: Vec<_> = [
             (
                 Arc::clone(&services.read_model_projection) as Arc<dyn Projection>,
                 stores.read_model_checkpoints,
+                shared_read_model,
             ),
             (
                 Arc::clone(&services.search_projection) as Arc<dyn Projection>,
                 search_checkpoints,
+                false,
             ),
         ]
         .into_iter()
-        .map(|(projection, checkpoints)| {
-            Arc::new(ProjectionRunner::new(Arc::clone(&event_store), checkpoints, projection))
+        .map(|(projection, checkpoints, leased)| {
+            // With a query cache, the projection invalidates it after each event it applies.
+            let projection = services.invalidating(projection);
+            let runner = ProjectionRunner::new(Arc::clone(&event_store), checkpoints, projection);
+            Arc::new(match caches.lease().filter(|_| leased) {
+                Some(lease) => runner.with_lease(lease, crate::caches::LEASE_TTL),
+                None => runner,
+            })
         })
         .collect();
         for runner in &runners {
@@ -117,6 +130,7 @@ impl App {
             services,
             event_store,
             runners,
+            caches,
             memory_store: stores.memory_log,
         })
     }

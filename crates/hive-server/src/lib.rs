@@ -7,6 +7,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app;
+pub mod caches;
 pub mod cli;
 pub mod config;
 pub mod dev_token;

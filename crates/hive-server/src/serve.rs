@@ -76,14 +76,16 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
         StoreKind::Mongodb => "mongodb",
         StoreKind::Elasticsearch => "elasticsearch",
     };
+    let mut readiness: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(EventStoreReady {
+        name: store_name,
+        store: Arc::clone(&app.event_store),
+    })];
+    readiness.extend(app.caches.readiness());
     ApiState {
         commands: app.services.command_bus.clone(),
         queries: app.services.query_bus.clone(),
         tokens: TokenRegistry::new(tokens),
-        readiness: vec![Arc::new(EventStoreReady {
-            name: store_name,
-            store: Arc::clone(&app.event_store),
-        })],
+        readiness,
         metrics,
     }
 }

@@ -72,10 +72,10 @@ kind!(
     CacheKind {
         /// No cache.
         None = "none", available = true;
-        /// moka, in process.
-        Moka = "moka", available = false;
-        /// moka in process, Redis shared.
-        MokaRedis = "moka+redis", available = false;
+        /// moka, in process (the default).
+        Moka = "moka", available = true;
+        /// moka in process, then Redis shared by every instance (`redis.url` required).
+        MokaRedis = "moka+redis", available = true;
     }
 );
 

@@ -152,7 +152,7 @@ impl Config {
             data_dir: Some("./hive-data".into()),
             store: Some("memory-durable".into()),
             search: Some("memory".into()),
-            cache: Some("none".into()),
+            cache: Some("moka".into()),
             fsync: Some("always".into()),
             log_format: Some("text".into()),
             mongodb_database: Some("Gyroscops Cloud".into()),

@@ -71,9 +71,22 @@ fn an_invalid_value_names_the_key_and_the_allowed_values() {
 
 #[test]
 fn adapters_missing_from_this_build_are_refused_clearly() {
-    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_CACHE", "moka+redis")]))).unwrap_err();
-    assert_eq!(err.key, "cache");
-    assert!(err.message.contains("no `moka+redis` adapter"), "{err}");
+    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_SEARCH", "elasticsearch")]))).unwrap_err();
+    assert_eq!(err.key, "search");
+    assert!(err.message.contains("no `elasticsearch` adapter"), "{err}");
+}
+
+#[test]
+fn the_cache_is_moka_by_default_and_every_kind_is_available() {
+    assert_eq!(Config::resolve(Config::defaults()).unwrap().cache, CacheKind::Moka);
+    for (value, kind) in [
+        ("none", CacheKind::None),
+        ("moka", CacheKind::Moka),
+        ("moka+redis", CacheKind::MokaRedis),
+    ] {
+        let config = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_CACHE", value)]))).unwrap();
+        assert_eq!(config.cache, kind);
+    }
 }
 
 #[test]
