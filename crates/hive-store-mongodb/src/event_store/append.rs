@@ -83,17 +83,16 @@ impl MongoEventStore {
             .with_options(self.shared.transaction_options())
             .await?;
         if expected > 0 {
-            // Only an ahead-of-stream append needs this read: a stale one hits the unique
-            // (aggregateId, version) index below.
-            let last = self
+            // Only an ahead-of-stream append needs this read (a stale one hits the unique
+            // (aggregateId, version) index below): is event `expected` there? An equality
+            // look-up on the unique index, cheap on every server.
+            let found = self
                 .events()
-                .find_one(doc! { "aggregateId": aggregate_id })
-                .sort(doc! { "version": -1 })
-                .projection(doc! { "_id": 0, "version": 1 })
+                .find_one(doc! { "aggregateId": aggregate_id, "version": int(expected) })
+                .projection(doc! { "_id": 1 })
                 .session(&mut *session)
                 .await?;
-            let actual = last.and_then(|d| d.get("version").and_then(Bson::as_i64)).unwrap_or(0);
-            if actual != int(expected) {
+            if found.is_none() {
                 return Ok(Prepared::Stale);
             }
         }

@@ -61,12 +61,19 @@ impl MongoEventStore {
     ) -> StoreResult<LeasePrepared> {
         let token = Uuid::new_v4().to_string();
         let watermark = self.take_lease(&token).await?;
-        let actual = self.version_of(aggregate_id).await;
-        match actual {
-            Ok(actual) if actual == expected => {}
-            other => {
-                self.release_lease(&token).await?;
-                return other.map(|_| LeasePrepared::Stale);
+        // Ahead of the stream? (A stale append hits the unique (aggregateId, version) index.)
+        if expected > 0 {
+            let found = self
+                .events()
+                .find_one(doc! { "aggregateId": aggregate_id, "version": int(expected), "_id": { "$lte": int(watermark) } })
+                .projection(doc! { "_id": 1 })
+                .await;
+            match found {
+                Ok(Some(_)) => {}
+                other => {
+                    self.release_lease(&token).await?;
+                    return other.map(|_| LeasePrepared::Stale).map_err(backend("check a stream version"));
+                }
             }
         }
         let stored: Vec<EventEnvelope> = events
