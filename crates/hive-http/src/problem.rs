@@ -38,8 +38,13 @@ pub struct Problem {
     /// A stable machine-readable code.
     pub code: String,
     /// Extra members (e.g. `errors` for invalid fields, `expected`/`actual` for conflicts).
-    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub extensions: serde_json::Map<String, Value>,
+    /// Boxed so a `Result<_, Problem>` stays small whatever map type serde_json is built with.
+    #[serde(flatten, skip_serializing_if = "no_extensions")]
+    pub extensions: Box<serde_json::Map<String, Value>>,
+}
+
+fn no_extensions(extensions: &serde_json::Map<String, Value>) -> bool {
+    extensions.is_empty()
 }
 
 impl Problem {
@@ -52,7 +57,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             code,
-            extensions: serde_json::Map::new(),
+            extensions: Box::default(),
         }
     }
 
