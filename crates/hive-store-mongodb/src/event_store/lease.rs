@@ -65,14 +65,18 @@ impl MongoEventStore {
         if expected > 0 {
             let found = self
                 .events()
-                .find_one(doc! { "aggregateId": aggregate_id, "version": int(expected), "_id": { "$lte": int(watermark) } })
+                .find_one(
+                    doc! { "aggregateId": aggregate_id, "version": int(expected), "_id": { "$lte": int(watermark) } },
+                )
                 .projection(doc! { "_id": 1 })
                 .await;
             match found {
                 Ok(Some(_)) => {}
                 other => {
                     self.release_lease(&token).await?;
-                    return other.map(|_| LeasePrepared::Stale).map_err(backend("check a stream version"));
+                    return other
+                        .map(|_| LeasePrepared::Stale)
+                        .map_err(backend("check a stream version"));
                 }
             }
         }
