@@ -22,7 +22,12 @@ use hive_store_mongodb::{MongoOptions, MongoStore};
 /// The document the adapter writes for `event` at `position` (its field list, built here
 /// without the adapter's code).
 fn raw_document(event: &EventEnvelope, position: i64) -> Document {
-    let text = format!("{} {}", event.event_data, serde_json::to_string(&event.metadata).unwrap()).to_lowercase();
+    let text = format!(
+        "{} {}",
+        event.event_data,
+        serde_json::to_string(&event.metadata).unwrap()
+    )
+    .to_lowercase();
     let mut terms: Vec<&str> = words(&text).collect();
     terms.sort_unstable();
     terms.dedup();
@@ -63,7 +68,8 @@ fn mongodb_append(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (adapter, raw) = runtime.block_on(async { (open(&uri, "hive_bench").await, open(&uri, "hive_bench_raw").await) });
+    let (adapter, raw) =
+        runtime.block_on(async { (open(&uri, "hive_bench").await, open(&uri, "hive_bench_raw").await) });
     let events = adapter.event_store();
     let raw_events = raw.database().collection::<Document>("events");
     let mut group = c.benchmark_group("mongodb_append");
