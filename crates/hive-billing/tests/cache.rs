@@ -253,9 +253,9 @@ fn redis_url() -> Option<String> {
 async fn two_instances_sharing_redis_read_each_others_writes() {
     let Some(url) = redis_url() else { return };
     let prefix = format!("hive:test:{}:", uuid::Uuid::new_v4().simple());
-    let redis = || -> Arc<dyn Cache> {
-        Arc::new(RedisCache::open(RedisCacheConfig::new(&url).with_prefix(prefix.clone())).unwrap())
-    };
+    let open = || RedisCache::open(RedisCacheConfig::new(&url).with_prefix(prefix.clone())).unwrap();
+    let namespace = open();
+    let redis = || -> Arc<dyn Cache> { Arc::new(open()) };
     let a = Harness::cached(true, cache(vec![moka(), redis()]), Some(moka()));
     let b_cache = cache(vec![moka(), redis()]);
     let b = a.sharing(Some(b_cache.clone()));
@@ -274,4 +274,5 @@ async fn two_instances_sharing_redis_read_each_others_writes() {
         panic!("B never heard A's invalidations");
     })
     .await;
+    namespace.purge().await.unwrap();
 }

@@ -6,6 +6,7 @@ mod connection;
 mod entry;
 mod feed;
 mod lease;
+mod purge;
 mod scripts;
 
 pub use cache::RedisCache;

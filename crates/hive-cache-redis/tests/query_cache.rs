@@ -129,3 +129,40 @@ async fn concurrent_misses_run_the_handler_once() {
         "32 concurrent misses of one key ran the handler once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn purge_deletes_the_namespace_and_only_it() {
+    let Some(url) = common::redis_url() else { return };
+    let (one, other) = (common::shared_cache(&url), common::shared_cache(&url));
+    for cache in [&one, &other] {
+        let tags = vec!["t".to_owned()];
+        let stamp = cache.stamp(&tags).await.unwrap();
+        let entry = hive_application::cache::CachedEntry::new(b"v".to_vec(), tags.clone());
+        cache
+            .set("k", entry, &stamp, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        cache.invalidate_tags(&tags).await.unwrap();
+        cache
+            .set(
+                "k",
+                hive_application::cache::CachedEntry::new(b"v".to_vec(), tags.clone()),
+                &cache.stamp(&tags).await.unwrap(),
+                std::time::Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        one.purge().await.unwrap(),
+        3,
+        "the entry, the tag's generation, the counter"
+    );
+    assert_eq!(one.purge().await.unwrap(), 0);
+    assert!(one.get("k").await.unwrap().is_none());
+    assert!(
+        other.get("k").await.unwrap().is_some(),
+        "another namespace is left alone"
+    );
+    assert_eq!(other.purge().await.unwrap(), 3);
+}
