@@ -73,8 +73,9 @@ fn decode<O: DeserializeOwned + Send + Sync + 'static>(bytes: &[u8]) -> Option<B
 
 impl CachePolicy {
     /// A policy for a query whose answer is an `O`, keyed by the canonical serialisation of
-    /// `query` (its fields in declaration order), with no tag yet and the configured TTL.
-    /// `None` when `query` does not serialise (the query then goes uncached).
+    /// `query` (its fields in declaration order, as JSON), with no tag yet and the configured
+    /// TTL. `None` when `query` does not serialise (the query then goes uncached). The query
+    /// must serialise the same way every time: no `HashMap` field (use a `BTreeMap`).
     pub fn new<O>(query: &impl Serialize) -> Option<Self>
     where
         O: Serialize + DeserializeOwned + Send + Sync + 'static,
