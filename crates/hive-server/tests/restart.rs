@@ -4,70 +4,18 @@
 
 use std::path::Path;
 
-use hive_server::app::App;
-use hive_server::config::{Config, Layer};
-use serde_json::{json, Value};
-use tokio::sync::oneshot;
+mod common;
 
-struct Running {
-    base: String,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
+use common::{call, start as start_with, token, Running};
+use hive_server::config::Layer;
+use serde_json::json;
 
 async fn start(data_dir: &Path) -> Running {
-    let layer = Layer {
+    start_with(Layer {
         data_dir: Some(data_dir.display().to_string()),
-        http_addr: Some("127.0.0.1:0".into()),
         ..Layer::default()
-    };
-    let config = Config::resolve(Config::defaults().overridden_by(layer)).unwrap();
-    let app = App::start(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        hive_server::serve::serve(app, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    Running { base, stop, task }
-}
-
-impl Running {
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap();
-    }
-}
-
-fn token(data_dir: &Path) -> String {
-    std::fs::read_to_string(data_dir.join("dev-token"))
-        .unwrap()
-        .trim()
-        .to_owned()
-}
-
-async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +42,7 @@ async fn data_written_before_a_restart_is_served_after_it() {
     server.stop().await;
 
     let server = start(dir.path()).await;
-    assert_eq!(token, self::token(dir.path()), "the development token is kept");
+    assert_eq!(token, common::token(dir.path()), "the development token is kept");
     let (status, payment) = call(
         reqwest::Method::GET,
         format!("{}/payments/pay-restart", server.base),
