@@ -17,6 +17,8 @@
 //! * **[`cache_conformance!`]** checks a query-cache level (the
 //!   [`Cache`](hive_application::cache::Cache) port of `hive-application`): round trips, TTL,
 //!   invalidation by tags, clear, and no stale fill ([`cache`]).
+//! * With the `billing` feature, `reliability::concurrent_writers` runs many concurrent writers
+//!   through the billing command bus and audits the store and the read model (issue #9, R1).
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -142,6 +144,8 @@ pub mod event_store;
 mod fixture;
 mod held;
 mod macros;
+#[cfg(feature = "billing")]
+pub mod reliability;
 pub mod snapshot_store;
 mod support;
 
