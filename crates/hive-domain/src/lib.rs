@@ -46,5 +46,10 @@ pub use snapshot::{Snapshot, SnapshotStore};
 pub use store::{resolve_stale_append, validate_append, EventStore, EventStream};
 pub use upcast::{UpcastError, UpcasterChain};
 
+/// Compiles the examples of `README.md` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// A `Result` whose error is an [`EventStoreError`].
 pub type StoreResult<T> = Result<T, EventStoreError>;
