@@ -42,14 +42,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if !is_json(&request) {
             return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
-            } else {
-                Problem::bad_request("body", "the request body could not be read")
-            }
-        })?;
+        let bytes = read_body(request, state).await?;
         parse_json(&bytes).map(Self)
+    }
+}
+
+/// The whole body, `413` past the body limit (also when it comes in chunks without a length).
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Problem> {
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+        } else {
+            Problem::bad_request("body", "the request body could not be read")
+        }
+    })
+}
+
+/// The body of a route that takes none: it is read all the same, so the body limit applies
+/// (`413`), and it must be empty (or whitespace), `{}` or `null`; anything else is a `400`
+/// (malformed or too deeply nested JSON included), never silently ignored.
+#[derive(Debug)]
+pub(crate) struct NoBody;
+
+impl<S: Send + Sync> FromRequest<S> for NoBody {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let bytes = read_body(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self);
+        }
+        let value: serde_json::Value = parse_json(&bytes)?;
+        let empty = value.is_null() || value.as_object().is_some_and(serde_json::Map::is_empty);
+        if empty {
+            Ok(Self)
+        } else {
+            Err(Problem::bad_request(
+                "body",
+                "this route takes no body: send none, or `{}`",
+            ))
+        }
     }
 }
 
@@ -166,9 +198,17 @@ impl Params {
             .transpose()
     }
 
-    /// A non-negative integer.
+    /// A non-negative integer; a run of digits too large for `u64` saturates to `u64::MAX` (so
+    /// a huge `limit`, `size`, `page` or `offset` is clamped like any other large value, never a
+    /// `400`); a sign, a fraction or anything else is a `400`.
     pub(crate) fn u64(&self, name: &str) -> Result<Option<u64>, Problem> {
-        self.parsed(name, "must be a non-negative integer")
+        self.text(name)
+            .map(|value| match value.parse::<u64>() {
+                Ok(number) => Ok(number),
+                Err(_) if value.bytes().all(|b| b.is_ascii_digit()) => Ok(u64::MAX),
+                Err(_) => Err(Problem::bad_request(name, "must be a non-negative integer")),
+            })
+            .transpose()
     }
 
     /// An RFC 3339 instant (a `+` of the offset that the query string decoded as a space is

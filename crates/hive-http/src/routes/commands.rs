@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::extract::{JsonBody, Segment};
+use crate::extract::{JsonBody, NoBody, Segment};
 use crate::idempotency::IdempotencyKey;
 use crate::problem::rename_fields;
 use crate::{ApiState, Problem};
@@ -83,12 +83,13 @@ pub(super) async fn create(
     Ok(response)
 }
 
-/// `POST /payments/{id}/process` (no body).
+/// `POST /payments/{id}/process` (no body, or `{}`).
 pub(super) async fn process(
     State(state): State<ApiState>,
     caller: Caller,
     key: IdempotencyKey,
     Segment(payment_id): Segment,
+    _: NoBody,
 ) -> Result<Json<PaymentView>, Problem> {
     let context = caller.command_context(key.as_deref());
     send(&state, ProcessPayment { payment_id }, context, &[("paymentId", "id")])
