@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use hive_application::{EventBus, MiddlewareConfig, Projection, ProjectionRunner};
 use hive_billing::{BillingModule, BillingPorts, BillingServices, Clock, SystemClock};
-use hive_domain::{CheckpointStore, EventStore};
-use hive_store_memory::billing::MemoryPaymentSearchIndex;
-use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
+use hive_domain::EventStore;
+use hive_store_elasticsearch::EsStore;
+use hive_store_memory::MemoryEventStore;
 
 use crate::config::Config;
 
@@ -49,6 +49,8 @@ pub struct App {
     pub runners: Vec<Arc<ProjectionRunner>>,
     /// The query and aggregate caches.
     pub caches: crate::caches::Caches,
+    /// The Elasticsearch connection, when `store` or `search` is `elasticsearch` (for readiness).
+    pub elasticsearch: Option<EsStore>,
     memory_store: Option<MemoryEventStore>,
 }
 
@@ -63,8 +65,10 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the stores, builds the billing module and brings every projection up to date.
     ///
-    /// On the embedded stores the read models and the search index live in memory: their
-    /// checkpoints do too, so they are rebuilt from the durable log at every start.
+    /// On the embedded stores and on Elasticsearch the payment read model lives in memory: its
+    /// checkpoint does too, so it is rebuilt from the event log at every start. So does the
+    /// search index with `search = "memory"`; on Elasticsearch it keeps its checkpoint beside
+    /// it and resumes (see [`crate::search::catch_up_at_start`]).
     pub async fn start(config: Config) -> Result<App, StartError> {
         Self::start_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -73,23 +77,27 @@ impl App {
     /// moves it through the past month).
     pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let stores = crate::stores::open(&config).await?;
+        let search = crate::search::open(&config, stores.elasticsearch.as_ref());
         let event_store = Arc::clone(&stores.event_store);
         let ports = BillingPorts {
             event_store: Arc::clone(&event_store),
             snapshot_store: stores.snapshots,
             analytics: stores.analytics,
             read_model: stores.read_model,
-            search_index: Arc::new(MemoryPaymentSearchIndex::new()),
+            search_index: Arc::clone(&search.index),
         };
         let caches = crate::caches::Caches::open(&config)?;
         let module = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default()).with_clock(clock);
         let services = caches.apply(module).build();
-        // The read model's checkpoint lives with the read model; the search index is in memory,
-        // rebuilt from the log at every start, so its checkpoint is in memory too.
-        let search_checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
-        // A read model shared by every instance (MongoDB) is fed by one of them at a time: the
-        // holder of its Redis lease, when there is a Redis.
+        // Each projection's checkpoint lives with what it feeds. A read model or search index
+        // shared by every instance (in MongoDB or Elasticsearch, over a shared log) is fed by
+        // one of them at a time: the holder of its Redis lease, when there is a Redis.
+        let shared_log = matches!(
+            config.store,
+            crate::config::StoreKind::Mongodb | crate::config::StoreKind::Elasticsearch
+        );
         let shared_read_model = config.store == crate::config::StoreKind::Mongodb;
+        let shared_search = search.persistent && shared_log;
         let runners: Vec<_> = [
             (
                 Arc::clone(&services.read_model_projection) as Arc<dyn Projection>,
@@ -98,8 +106,8 @@ impl App {
             ),
             (
                 Arc::clone(&services.search_projection) as Arc<dyn Projection>,
-                search_checkpoints,
-                false,
+                Arc::clone(&search.checkpoints),
+                shared_search,
             ),
         ]
         .into_iter()
@@ -113,8 +121,14 @@ impl App {
             })
         })
         .collect();
+        let search_name = hive_application::Projection::name(services.search_projection.as_ref()).to_owned();
         for runner in &runners {
-            let report = runner.catch_up().await.map_err(|source| StartError::Projection {
+            let report = if runner.name() == search_name {
+                crate::search::catch_up_at_start(&config, &search, runner).await
+            } else {
+                runner.catch_up().await
+            };
+            let report = report.map_err(|source| StartError::Projection {
                 name: runner.name().to_owned(),
                 source,
             })?;
@@ -131,6 +145,7 @@ impl App {
             event_store,
             runners,
             caches,
+            elasticsearch: stores.elasticsearch,
             memory_store: stores.memory_log,
         })
     }

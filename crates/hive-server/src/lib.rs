@@ -11,5 +11,7 @@ pub mod caches;
 pub mod cli;
 pub mod config;
 pub mod dev_token;
+pub mod elasticsearch;
+pub mod search;
 pub mod serve;
 pub mod stores;

@@ -70,16 +70,23 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
             roles: t.roles,
         })
         .collect();
+    let mut readiness: Vec<Arc<dyn ReadinessCheck>> = Vec::new();
     let store_name = match app.config.store {
-        StoreKind::Memory => "memory",
-        StoreKind::MemoryDurable => "memory-durable",
-        StoreKind::Mongodb => "mongodb",
-        StoreKind::Elasticsearch => "elasticsearch",
+        StoreKind::Memory => Some("memory"),
+        StoreKind::MemoryDurable => Some("memory-durable"),
+        StoreKind::Mongodb => Some("mongodb"),
+        // The Elasticsearch event store's health is the cluster's: reported once, below.
+        StoreKind::Elasticsearch => None,
     };
-    let mut readiness: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(EventStoreReady {
-        name: store_name,
-        store: Arc::clone(&app.event_store),
-    })];
+    if let Some(name) = store_name {
+        readiness.push(Arc::new(EventStoreReady {
+            name,
+            store: Arc::clone(&app.event_store),
+        }));
+    }
+    if let Some(store) = &app.elasticsearch {
+        readiness.push(Arc::new(crate::elasticsearch::ClusterHealth::new(store.clone())));
+    }
     readiness.extend(app.caches.readiness());
     ApiState {
         commands: app.services.command_bus.clone(),

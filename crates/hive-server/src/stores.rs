@@ -1,9 +1,10 @@
-//! The stores a configuration names: the embedded ones or MongoDB.
+//! The stores a configuration names: the embedded ones, MongoDB or Elasticsearch.
 
 use std::sync::Arc;
 
 use hive_billing::PaymentReadModel;
 use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore};
+use hive_store_elasticsearch::EsStore;
 use hive_store_memory::billing::MemoryPaymentReadModel;
 use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
 use hive_store_mongodb::{MongoOptions, MongoStore};
@@ -22,10 +23,13 @@ pub struct Stores {
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
     /// The read model's projection checkpoints: kept where the read model is (in memory, so
-    /// rebuilt at start, with the embedded stores; in MongoDB beside it with MongoDB).
+    /// rebuilt at start, with the embedded stores and Elasticsearch; in MongoDB beside it with
+    /// MongoDB).
     pub read_model_checkpoints: Arc<dyn CheckpointStore>,
     /// The embedded log, to close at shutdown.
     pub memory_log: Option<MemoryEventStore>,
+    /// The Elasticsearch connection, when `store` or `search` is `elasticsearch`.
+    pub elasticsearch: Option<EsStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -38,8 +42,9 @@ fn store_error(what: &'static str) -> impl Fn(hive_domain::EventStoreError) -> S
     move |source| StartError::Store { what, source }
 }
 
-/// Opens the stores of `config.store`.
+/// Opens the stores of `config.store` (and the Elasticsearch connection when `search` needs it).
 pub async fn open(config: &Config) -> Result<Stores, StartError> {
+    let elasticsearch = crate::elasticsearch::connect(config).await?;
     let (events, snapshots) = match config.store {
         StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new()),
         StoreKind::MemoryDurable => {
@@ -52,12 +57,16 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
                 .map_err(store_error("snapshot log"))?;
             (events, snapshots)
         }
-        StoreKind::Mongodb => return open_mongodb(config).await,
-        other => {
-            return Err(StartError::Io(format!(
-                "store `{}` is not available in this build",
-                other.as_str()
-            )))
+        StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
+        StoreKind::Elasticsearch => {
+            let store = elasticsearch.ok_or_else(|| {
+                StartError::Config(crate::config::ConfigError::new(
+                    "elasticsearch.url",
+                    None,
+                    "required with store = \"elasticsearch\"",
+                ))
+            })?;
+            return Ok(on_elasticsearch(store));
         }
     };
     Ok(Stores {
@@ -67,11 +76,28 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
         read_model: Arc::new(MemoryPaymentReadModel::new()),
         read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
         memory_log: Some(events),
+        elasticsearch,
     })
 }
 
+/// Events, snapshots and analytics in Elasticsearch. The payment read model has no
+/// Elasticsearch adapter: it is kept in memory, with its checkpoint, and rebuilt from the
+/// Elasticsearch log at every start.
+fn on_elasticsearch(store: EsStore) -> Stores {
+    let events = store.event_store();
+    Stores {
+        event_store: Arc::new(events.clone()),
+        snapshots: Arc::new(store.snapshot_store()),
+        analytics: Arc::new(events),
+        read_model: Arc::new(MemoryPaymentReadModel::new()),
+        read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
+        memory_log: None,
+        elasticsearch: Some(store),
+    }
+}
+
 /// Events, snapshots, checkpoints and the payment read model in MongoDB.
-async fn open_mongodb(config: &Config) -> Result<Stores, StartError> {
+async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result<Stores, StartError> {
     let uri = config
         .mongodb_uri
         .as_deref()
@@ -95,6 +121,7 @@ async fn open_mongodb(config: &Config) -> Result<Stores, StartError> {
         read_model: Arc::new(read_model),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
+        elasticsearch,
     })
 }
 

@@ -24,6 +24,7 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigErr
         mongodb_uri: get("HIVE_MONGODB_URI"),
         mongodb_database: get("HIVE_MONGODB_DATABASE"),
         elasticsearch_url: get("HIVE_ELASTICSEARCH_URL"),
+        elasticsearch_index_prefix: get("HIVE_ELASTICSEARCH_INDEX_PREFIX"),
         redis_url: get("HIVE_REDIS_URL"),
         body_limit: number("HIVE_HTTP_BODY_LIMIT")?,
         request_timeout_secs: number("HIVE_HTTP_REQUEST_TIMEOUT_SECS")?,

@@ -19,7 +19,7 @@ struct FileConfig {
     #[serde(default)]
     mongodb: Section,
     #[serde(default)]
-    elasticsearch: Section,
+    elasticsearch: ElasticsearchSection,
     #[serde(default)]
     redis: Section,
     #[serde(default)]
@@ -34,6 +34,13 @@ struct Section {
     uri: Option<String>,
     url: Option<String>,
     database: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElasticsearchSection {
+    url: Option<String>,
+    index_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +81,7 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         mongodb_uri: file.mongodb.uri,
         mongodb_database: file.mongodb.database,
         elasticsearch_url: file.elasticsearch.url,
+        elasticsearch_index_prefix: file.elasticsearch.index_prefix,
         redis_url: file.redis.url,
         body_limit: file.http.body_limit,
         request_timeout_secs: file.http.request_timeout_secs,

@@ -52,8 +52,9 @@ kind!(
         MemoryDurable = "memory-durable", available = true;
         /// MongoDB.
         Mongodb = "mongodb", available = true;
-        /// Elasticsearch.
-        Elasticsearch = "elasticsearch", available = false;
+        /// Elasticsearch (`elasticsearch.url` required); the payment read model is kept in
+        /// memory and rebuilt from the Elasticsearch log at start.
+        Elasticsearch = "elasticsearch", available = true;
     }
 );
 
@@ -62,8 +63,9 @@ kind!(
     SearchKind {
         /// In memory, rebuilt from the event log at start.
         Memory = "memory", available = true;
-        /// Elasticsearch.
-        Elasticsearch = "elasticsearch", available = false;
+        /// Elasticsearch (`elasticsearch.url` required), fed by the search projection whose
+        /// checkpoint is kept in Elasticsearch beside the index.
+        Elasticsearch = "elasticsearch", available = true;
     }
 );
 
@@ -108,6 +110,23 @@ pub(crate) fn ensure_available(key: &str, value: &str, available: bool, usable: 
             "this build has no `{value}` adapter yet; use one of {}",
             usable.join(", ")
         ),
+    ))
+}
+
+/// Refuses an index prefix Elasticsearch would not accept in an index name: lower-case ASCII
+/// letters, digits, `-`, `_` and `.`, starting with a letter or a digit, at most 200 bytes.
+pub(crate) fn check_index_prefix(prefix: &str) -> Result<(), ConfigError> {
+    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    let valid = prefix.len() <= 200
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && prefix.chars().all(valid_char);
+    if valid {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        "elasticsearch.index_prefix",
+        Some(prefix),
+        "expected lower-case letters, digits, `-`, `_` or `.`, starting with a letter or a digit (at most 200)",
     ))
 }
 

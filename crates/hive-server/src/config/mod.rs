@@ -78,6 +78,8 @@ pub struct Layer {
     pub mongodb_database: Option<String>,
     /// `elasticsearch.url` / `HIVE_ELASTICSEARCH_URL`.
     pub elasticsearch_url: Option<String>,
+    /// `elasticsearch.index_prefix` / `HIVE_ELASTICSEARCH_INDEX_PREFIX`.
+    pub elasticsearch_index_prefix: Option<String>,
     /// `redis.url` / `HIVE_REDIS_URL`.
     pub redis_url: Option<String>,
     /// `http.body_limit` (bytes).
@@ -103,6 +105,7 @@ impl Layer {
             mongodb_uri: over.mongodb_uri.or(self.mongodb_uri),
             mongodb_database: over.mongodb_database.or(self.mongodb_database),
             elasticsearch_url: over.elasticsearch_url.or(self.elasticsearch_url),
+            elasticsearch_index_prefix: over.elasticsearch_index_prefix.or(self.elasticsearch_index_prefix),
             redis_url: over.redis_url.or(self.redis_url),
             body_limit: over.body_limit.or(self.body_limit),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
@@ -132,8 +135,11 @@ pub struct Config {
     pub mongodb_uri: Option<String>,
     /// MongoDB database.
     pub mongodb_database: String,
-    /// Elasticsearch URL.
+    /// Elasticsearch URL (`http://user:password@host:9200` for basic authentication).
     pub elasticsearch_url: Option<String>,
+    /// The prefix of every Elasticsearch index (`{prefix}-events`, …, `{prefix}-payments`);
+    /// `None`: the adapter's defaults (`hive-events`, …, `payments`).
+    pub elasticsearch_index_prefix: Option<String>,
     /// Redis URL.
     pub redis_url: Option<String>,
     /// Largest request body accepted.
@@ -218,6 +224,7 @@ impl Config {
             mongodb_uri: layer.mongodb_uri,
             mongodb_database: layer.mongodb_database.unwrap_or_else(|| "Gyroscops Cloud".into()),
             elasticsearch_url: layer.elasticsearch_url,
+            elasticsearch_index_prefix: layer.elasticsearch_index_prefix,
             redis_url: layer.redis_url,
             body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(timeout),
@@ -259,6 +266,39 @@ impl Config {
                 "required with store = \"mongodb\": set `[mongodb] uri` in hive.toml or HIVE_MONGODB_URI, e.g. \
                  mongodb://127.0.0.1:27017/?replicaSet=rs0",
             ));
+        }
+        self.check_elasticsearch()
+    }
+
+    /// With `store` or `search` on Elasticsearch: a `http(s)://` URL and a valid index prefix.
+    fn check_elasticsearch(&self) -> Result<(), ConfigError> {
+        let uses = [
+            (self.store == StoreKind::Elasticsearch).then_some("store"),
+            (self.search == SearchKind::Elasticsearch).then_some("search"),
+        ];
+        let Some(user) = uses.into_iter().flatten().next() else {
+            return Ok(());
+        };
+        let url = self.elasticsearch_url.as_deref().map(str::trim).unwrap_or_default();
+        if url.is_empty() {
+            return Err(ConfigError::new(
+                "elasticsearch.url",
+                None,
+                format!(
+                    "required with {user} = \"elasticsearch\": set `[elasticsearch] url` in hive.toml or \
+                     HIVE_ELASTICSEARCH_URL, e.g. http://127.0.0.1:9200"
+                ),
+            ));
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "elasticsearch.url",
+                None,
+                "expected an http:// or https:// URL, e.g. http://127.0.0.1:9200",
+            ));
+        }
+        if let Some(prefix) = &self.elasticsearch_index_prefix {
+            kinds::check_index_prefix(prefix)?;
         }
         Ok(())
     }

@@ -70,10 +70,51 @@ fn an_invalid_value_names_the_key_and_the_allowed_values() {
 }
 
 #[test]
-fn adapters_missing_from_this_build_are_refused_clearly() {
-    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_SEARCH", "elasticsearch")]))).unwrap_err();
-    assert_eq!(err.key, "search");
-    assert!(err.message.contains("no `elasticsearch` adapter"), "{err}");
+fn every_store_and_search_kind_is_in_this_build() {
+    assert_eq!(StoreKind::available(), StoreKind::ALL);
+    assert_eq!(SearchKind::available(), SearchKind::ALL);
+}
+
+#[test]
+fn elasticsearch_needs_a_url_whether_it_holds_the_store_or_the_search_index() {
+    for key in ["HIVE_STORE", "HIVE_SEARCH"] {
+        let err = Config::resolve(Config::defaults().overridden_by(env(&[(key, "elasticsearch")]))).unwrap_err();
+        assert_eq!(err.key, "elasticsearch.url", "{key}");
+        assert!(err.message.contains("HIVE_ELASTICSEARCH_URL"), "{err}");
+        assert!(err.to_string().contains("`elasticsearch.url`"), "{err}");
+    }
+    let err = Config::resolve(Config::defaults().overridden_by(env(&[
+        ("HIVE_SEARCH", "elasticsearch"),
+        ("HIVE_ELASTICSEARCH_URL", "localhost:9200"),
+    ])))
+    .unwrap_err();
+    assert_eq!(err.key, "elasticsearch.url");
+    assert!(err.message.contains("http://"), "{err}");
+    let config = Config::resolve(Config::defaults().overridden_by(env(&[
+        ("HIVE_STORE", "elasticsearch"),
+        ("HIVE_SEARCH", "elasticsearch"),
+        ("HIVE_ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        ("HIVE_ELASTICSEARCH_INDEX_PREFIX", "hive-prod"),
+    ])))
+    .unwrap();
+    assert_eq!(config.store, StoreKind::Elasticsearch);
+    assert_eq!(config.search, SearchKind::Elasticsearch);
+    assert_eq!(config.elasticsearch_url.as_deref(), Some("http://127.0.0.1:9200"));
+    assert_eq!(config.elasticsearch_index_prefix.as_deref(), Some("hive-prod"));
+}
+
+#[test]
+fn the_elasticsearch_section_of_the_file_is_read_and_a_bad_index_prefix_refused() {
+    let file = file::from_toml(
+        "search = \"elasticsearch\"\n[elasticsearch]\nurl = \"http://es:9200\"\nindex_prefix = \"Hive Prod\"\n",
+    )
+    .unwrap();
+    assert_eq!(file.elasticsearch_url.as_deref(), Some("http://es:9200"));
+    let err = Config::resolve(Config::defaults().overridden_by(file)).unwrap_err();
+    assert_eq!(err.key, "elasticsearch.index_prefix");
+    assert_eq!(err.value.as_deref(), Some("Hive Prod"));
+    let err = file::from_toml("[elasticsearch]\ndatabase = \"x\"\n").unwrap_err();
+    assert!(err.message.contains("unknown field `database`"), "{err}");
 }
 
 #[test]

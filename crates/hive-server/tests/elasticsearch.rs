@@ -1,0 +1,303 @@
+//! The service on Elasticsearch (`store` and/or `search` = `elasticsearch`).
+//!
+//! A loopback wiremock server answers the requests the adapter sends at start (index
+//! templates, index creation, checkpoint and log reads) and `GET _cluster/health`, with bodies
+//! shaped like the adapter's fixtures (`hive-store-elasticsearch/tests/fixtures`, from
+//! Elastic's API specification and reference docs): the service starts, `/readyz` reports the
+//! cluster's health, and a missing or unreachable cluster stops the start with a clear error.
+//! The adapter's own requests are checked by its contract tests, not here. With
+//! `HIVE_ELASTICSEARCH_URL` set, the billing flow also runs over HTTP on that real cluster.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests state their expectations by unwrapping
+
+use std::path::Path;
+
+mod common;
+
+use common::{call, start, token, Running};
+use hive_server::app::App;
+use hive_server::config::{Config, Layer};
+use reqwest::Method;
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The `response` of one of the adapter's fixtures.
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../hive-store-elasticsearch/tests/fixtures/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str::<Value>(&text).unwrap()["response"].clone()
+}
+
+/// `GET _cluster/health` answering `status` (the rest of the body from the specification's example).
+fn health(status: &str) -> Value {
+    let mut body = fixture("cluster.health.ClusterHealthResponseExample1");
+    body["status"] = json!(status);
+    body
+}
+
+/// Answers like an empty Elasticsearch 8 cluster whose health is `status`; with `auth`, only
+/// to requests carrying that `Authorization` header.
+async fn mount(server: &MockServer, status: &str, auth: Option<&str>) {
+    let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+    let given = |verb: &str, pattern: &str| {
+        let builder = Mock::given(method(verb)).and(path_regex(pattern));
+        match auth {
+            Some(value) => builder.and(header("authorization", value)),
+            None => builder,
+        }
+    };
+    let mocks = [
+        given("PUT", r"^/_index_template/[^/]+$").respond_with(ok(fixture("index_template.acknowledged"))),
+        given("PUT", r"^/[a-z0-9][a-z0-9._-]*$").respond_with(ok(fixture("create_index.acknowledged"))),
+        given("GET", r"^/[^/]+/_doc/[^/]+$")
+            .respond_with(ResponseTemplate::new(404).set_body_json(fixture("get.not_found"))),
+        given("POST", r"^/[^/]+/_search$").respond_with(ok(fixture("search.empty"))),
+        given("GET", r"^/_cluster/health$").respond_with(ok(health(status))),
+    ];
+    for mock in mocks {
+        mock.mount(server).await;
+    }
+}
+
+fn layer(data_dir: &Path, store: &str, url: String) -> Layer {
+    Layer {
+        data_dir: Some(data_dir.display().to_string()),
+        store: Some(store.into()),
+        search: Some("elasticsearch".into()),
+        elasticsearch_url: Some(url),
+        ..Layer::default()
+    }
+}
+
+async fn readyz(server: &Running, token: &str) -> (u16, Value) {
+    call(Method::GET, format!("{}/readyz", server.base), token, None).await
+}
+
+/// The paths of the requests `server` received with `verb`.
+async fn paths(server: &MockServer, verb: &str) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .iter()
+        .filter(|r| r.method.as_str() == verb)
+        .map(|r| r.url.path().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_elasticsearch_the_service_starts_and_readyz_follows_the_cluster_health() {
+    let cluster = MockServer::start().await;
+    // Credentials in the URL are sent as basic authentication (every mock requires them).
+    let basic = "Basic ZWxhc3RpYzpzM2NyZXQ="; // elastic:s3cret
+    mount(&cluster, "green", Some(basic)).await;
+    let url = cluster.uri().replace("http://", "http://elastic:s3cret@");
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(layer(dir.path(), "elasticsearch", url)).await;
+    let token = token(dir.path());
+
+    let puts = paths(&cluster, "PUT").await;
+    for index in [
+        "hive-events",
+        "hive-commits",
+        "hive-sequence",
+        "hive-checkpoints",
+        "payments",
+    ] {
+        assert!(puts.contains(&format!("/_index_template/{index}")), "{index}: {puts:?}");
+        assert!(puts.contains(&format!("/{index}")), "{index}: {puts:?}");
+    }
+    let (status, ready) = readyz(&server, &token).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["checks"]["elasticsearch"]["status"], "up", "{ready}");
+    assert!(ready["checks"].get("memory-durable").is_none(), "{ready}");
+
+    cluster.reset().await;
+    mount(&cluster, "red", Some(basic)).await;
+    let (status, problem) = readyz(&server, &token).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["code"], "not_ready", "{problem}");
+    let check = &problem["checks"]["elasticsearch"];
+    assert_eq!(check["status"], "down", "{problem}");
+    assert!(check["detail"].as_str().unwrap().contains("red"), "{problem}");
+
+    // Payments are read from the read model in memory, rebuilt from the (empty) log.
+    let (status, missing) = call(Method::GET, format!("{}/payments/pay-none", server.base), &token, None).await;
+    assert_eq!(status, 404, "{missing}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_index_alone_on_elasticsearch_uses_the_index_prefix_and_a_yellow_cluster_is_degraded() {
+    let cluster = MockServer::start().await;
+    mount(&cluster, "yellow", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(Layer {
+        elasticsearch_index_prefix: Some("hive-it".into()),
+        ..layer(dir.path(), "memory-durable", cluster.uri())
+    })
+    .await;
+    let token = token(dir.path());
+
+    let puts = paths(&cluster, "PUT").await;
+    assert!(
+        puts.contains(&"/_index_template/hive-it-payments".to_owned()),
+        "{puts:?}"
+    );
+    assert!(puts.contains(&"/hive-it-payments".to_owned()), "{puts:?}");
+    assert!(puts.contains(&"/hive-it-checkpoints".to_owned()), "{puts:?}");
+    // The search projection's checkpoint is read from Elasticsearch, beside the index.
+    let gets = paths(&cluster, "GET").await;
+    assert!(
+        gets.iter().any(|p| p.starts_with("/hive-it-checkpoints/_doc/")),
+        "{gets:?}"
+    );
+
+    let (status, ready) = readyz(&server, &token).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert_eq!(ready["checks"]["memory-durable"]["status"], "up", "{ready}");
+    assert_eq!(ready["checks"]["elasticsearch"]["status"], "degraded", "{ready}");
+    assert!(ready["checks"]["elasticsearch"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("yellow"));
+    server.stop().await;
+}
+
+#[test]
+fn without_a_url_the_service_refuses_to_start_and_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hive"))
+        .arg("serve")
+        .env_remove("HIVE_ELASTICSEARCH_URL")
+        .env_remove("HIVE_CONFIG")
+        .env("HIVE_STORE", "elasticsearch")
+        .env("HIVE_DATA_DIR", dir.path())
+        .env("HIVE_HTTP_ADDR", "127.0.0.1:0")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`elasticsearch.url`"), "{stderr}");
+    assert!(stderr.contains("HIVE_ELASTICSEARCH_URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_a_start_error_naming_the_url_without_its_password() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::resolve(Config::defaults().overridden_by(layer(
+        dir.path(),
+        "elasticsearch",
+        format!("http://elastic:s3cret@127.0.0.1:{port}"),
+    )))
+    .unwrap();
+    let error = App::start(config).await.unwrap_err().to_string();
+    assert!(error.contains("cannot connect to Elasticsearch"), "{error}");
+    assert!(error.contains("HIVE_ELASTICSEARCH_URL"), "{error}");
+    assert!(error.contains(&format!("elastic:***@127.0.0.1:{port}")), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+}
+
+/// `GET /payments/search?q=…` until it finds `total` payments (the search index is fed by its
+/// projection after the command returns, and Elasticsearch searches are near-real-time);
+/// bounded by a number of attempts, the last answer returned either way.
+async fn search_until(server: &Running, token: &str, query: &str, total: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let (status, found) = call(
+            Method::GET,
+            format!("{}/payments/search?q={query}", server.base),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        if found["total"] == total {
+            return found;
+        }
+        last = found;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_the_billing_flow_runs_over_http_on_a_real_cluster_and_survives_a_restart() {
+    let Ok(url) = std::env::var("HIVE_ELASTICSEARCH_URL") else {
+        eprintln!(
+            "skipped: HIVE_ELASTICSEARCH_URL is not set (e.g. `docker compose -f docker/compose.yml up -d elasticsearch` \
+             then HIVE_ELASTICSEARCH_URL=http://localhost:9200)"
+        );
+        return;
+    };
+    let prefix = format!("hive-it-{}", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Layer {
+        elasticsearch_index_prefix: Some(prefix.clone()),
+        ..layer(dir.path(), "elasticsearch", url.clone())
+    };
+    let server = start(settings.clone()).await;
+    let token = token(dir.path());
+    let (status, ready) = readyz(&server, &token).await;
+    assert_eq!(status, 200, "{ready}");
+    let (status, created) = call(
+        Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(json!({"paymentId": "pay-es", "amount": "42.50", "currency": "EUR", "description": "Elastic cloud invoice"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, processed) = call(
+        Method::POST,
+        format!("{}/payments/pay-es/process", server.base),
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{processed}");
+    let found = search_until(&server, &token, "elastic", 1).await;
+    assert_eq!(found["total"], 1, "{found}");
+    server.stop().await;
+
+    // The read model is rebuilt from the Elasticsearch log; the search index resumes from its
+    // checkpoint in Elasticsearch.
+    let server = start(settings).await;
+    let (status, payment) = call(Method::GET, format!("{}/payments/pay-es", server.base), &token, None).await;
+    assert_eq!(status, 200, "{payment}");
+    assert_eq!(payment["status"], "completed");
+    assert_eq!(payment["version"], 2);
+    let found = search_until(&server, &token, "invoice", 1).await;
+    assert_eq!(found["total"], 1, "{found}");
+    let (status, history) = call(
+        Method::GET,
+        format!("{}/payments/pay-es/history", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["items"].as_array().unwrap().len(), 2, "{history}");
+    server.stop().await;
+
+    let options = hive_store_elasticsearch::EsOptions::new(url).with_prefix(&prefix);
+    let store = hive_store_elasticsearch::EsStore::lazy(options).unwrap();
+    let checkpoints = hive_domain::CheckpointStore::list(&store.checkpoint_store())
+        .await
+        .unwrap();
+    assert_eq!(
+        checkpoints.len(),
+        1,
+        "only the search projection's checkpoint is in Elasticsearch: {checkpoints:?}"
+    );
+    assert_eq!(checkpoints[0].position, 2);
+    store.delete_indices().await.unwrap();
+}
