@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+pub mod process;
+
 use hive_server::app::App;
 use hive_server::config::{Config, Layer};
 use serde_json::Value;

@@ -1,0 +1,124 @@
+//! The real `hive` binary in a child process: started with `HIVE_…` variables, killed with
+//! SIGKILL, its stderr kept for assertions. Used by the reliability tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A `hive serve` child process.
+pub struct Process {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A pseudo-random number below `bound` (from the clock: the tests only need varied moments).
+pub fn random_below(bound: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    u64::try_from(nanos % u128::from(bound.max(1))).unwrap()
+}
+
+impl Process {
+    /// Starts `hive serve` on a free port with data in `data_dir` and the `HIVE_…` variables of
+    /// `env` (the inherited `HIVE_…` ones are removed first), and waits until `/healthz` answers
+    /// (panics, with the child's stderr, if it exits first or takes more than two minutes).
+    pub async fn start(data_dir: &Path, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hive"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("HIVE_") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+            .arg("serve")
+            .env("HIVE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("HIVE_DATA_DIR", data_dir)
+            .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                let mut sink = sink.lock().unwrap();
+                sink.push_str(&line);
+                sink.push('\n');
+            }
+        });
+        let mut process = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            stderr,
+        };
+        process.wait_ready().await;
+        process
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let give_up = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("hive exited with {status} before serving:\n{}", self.stderr());
+            }
+            let ready = client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "hive did not serve in time:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// SIGKILL, then waits for the process to be gone.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        // Let the reader thread drain what was written before the kill.
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr()
+    }
+
+    /// The process id (to signal it from another task).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
