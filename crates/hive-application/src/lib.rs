@@ -10,7 +10,8 @@ mod projection;
 mod repository;
 
 pub use bus::{
-    BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus, QueryBusBuilder,
+    BusFuture, BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus,
+    QueryBusBuilder,
 };
 pub use error::{ApplicationError, FieldError};
 pub use event_bus::{EventBus, EventHandler};

@@ -5,7 +5,8 @@ mod route;
 
 use tower::{Layer, Service};
 
-pub use request::{BusRequest, BusResponse, BusService, ErasedMessage};
+pub use request::{BusFuture, BusRequest, BusResponse, BusService, ErasedMessage};
+pub(crate) use request::{DynService, Outcome};
 use route::Router;
 
 use crate::{ApplicationError, Command, Handler, MessageContext, Query};

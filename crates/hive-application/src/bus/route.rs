@@ -2,12 +2,13 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
-use super::request::{BusRequest, BusResponse, BusService};
-use crate::{ApplicationError, Handler, Message, MessageContext};
+use super::request::{BusFuture, BusRequest, BusResponse, BusService, DynService};
+use crate::{ApplicationError, Handler, Message};
 
 type BoxLayer = Arc<dyn Fn(BusService) -> BusService + Send + Sync>;
 
@@ -15,7 +16,25 @@ type BoxLayer = Arc<dyn Fn(BusService) -> BusService + Send + Sync>;
 #[derive(Clone, Default)]
 pub(crate) struct Router {
     layers: Vec<BoxLayer>,
-    routes: HashMap<TypeId, BusService>,
+    routes: HashMap<TypeId, BusService, foldhash::fast::FixedState>,
+}
+
+/// The innermost service of a route: downcasts the message and runs the handler.
+struct HandlerService<M, H> {
+    handler: H,
+    _message: PhantomData<fn(M)>,
+}
+
+impl<M: Message, H: Handler<M>> DynService for HandlerService<M, H> {
+    fn call_shared(self: Arc<Self>, request: BusRequest) -> BusFuture {
+        Box::pin(async move {
+            let message = request.message.as_any().downcast_ref::<M>().ok_or_else(|| {
+                ApplicationError::Internal(format!("bus routed `{}` to the wrong handler", request.message_type))
+            })?;
+            let output = self.handler.handle(message, &request.context).await?;
+            Ok::<BusResponse, ApplicationError>(Arc::new(output))
+        })
+    }
 }
 
 impl Router {
@@ -35,18 +54,11 @@ impl Router {
         M: Message,
         H: Handler<M>,
     {
-        let handler = Arc::new(handler);
-        let base = tower::service_fn(move |request: BusRequest| {
-            let handler = Arc::clone(&handler);
-            async move {
-                let message = request.message.as_any().downcast_ref::<M>().ok_or_else(|| {
-                    ApplicationError::Internal(format!("bus routed `{}` to the wrong handler", request.message_type))
-                })?;
-                let output = handler.handle(message, &request.context).await?;
-                Ok::<BusResponse, ApplicationError>(Arc::new(output))
-            }
-        });
-        let mut service = BusService::new(base);
+        let base = HandlerService::<M, H> {
+            handler,
+            _message: PhantomData,
+        };
+        let mut service = BusService::from_dyn(Arc::new(base));
         // The first layer registered is the outermost.
         for layer in self.layers.iter().rev() {
             service = layer(service);
@@ -61,21 +73,20 @@ impl Router {
     pub(crate) async fn dispatch<M: Message>(
         &self,
         message: M,
-        context: MessageContext,
+        context: crate::MessageContext,
     ) -> Result<M::Output, ApplicationError> {
         let service = self
             .routes
             .get(&TypeId::of::<M>())
             .ok_or(ApplicationError::NotRegistered {
                 message_type: M::name(),
-            })?
-            .clone();
+            })?;
         let request = BusRequest {
             message_type: M::name(),
-            context,
+            context: Arc::new(context),
             message: Arc::new(message),
         };
-        let response = service.oneshot(request).await?;
+        let response = service.handle(request).await?;
         response
             .downcast_ref::<M::Output>()
             .cloned()

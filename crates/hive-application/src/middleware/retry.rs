@@ -1,12 +1,14 @@
-//! Retry on concurrency conflict, with tower's retry layer and a jittered exponential backoff.
+//! Retry on concurrency conflict, with a jittered exponential backoff.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
 use tower::retry::Policy;
+use tower::Layer;
 
-use crate::bus::{BusRequest, BusResponse};
+use super::step::{single, Call, Step};
+use crate::bus::{BusRequest, BusResponse, BusService, Outcome};
 use crate::ApplicationError;
 
 static RETRIES: AtomicU64 = AtomicU64::new(0);
@@ -16,13 +18,36 @@ pub fn conflict_retries_total() -> u64 {
     RETRIES.load(Ordering::Relaxed)
 }
 
-/// tower's retry layer with the [`ConflictRetry`] policy.
-pub type RetryLayer = tower::retry::RetryLayer<ConflictRetry>;
+/// The retry layer with the [`ConflictRetry`] policy.
+///
+/// Resending a request shares its message and context (no copy); nothing is allocated unless
+/// a retry happens.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryLayer {
+    policy: ConflictRetry,
+}
+
+impl RetryLayer {
+    /// Retries per `policy`.
+    pub fn new(policy: ConflictRetry) -> Self {
+        Self { policy }
+    }
+}
+
+impl Layer<BusService> for RetryLayer {
+    type Service = BusService;
+
+    fn layer(&self, inner: BusService) -> BusService {
+        single(self.policy, inner)
+    }
+}
 
 /// Re-runs a command that failed with [`ApplicationError::Conflict`] (the handler reloads the
 /// aggregate and decides again), at most `max_retries` times, sleeping a random time in
 /// `[0, min(max_delay, base_delay × 2^attempt)]` before each retry ("full jitter"). Any other
 /// outcome is final.
+///
+/// It is also a tower retry [`Policy`], for use with tower's own retry layer.
 #[derive(Debug, Clone, Copy)]
 pub struct ConflictRetry {
     max_retries: u32,
@@ -47,6 +72,36 @@ impl ConflictRetry {
         let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
+
+    /// The sleep before retry number `attempt` when `outcome` calls for one.
+    fn backoff(&self, attempt: u32, outcome: &Outcome) -> Option<Duration> {
+        if !matches!(outcome, Err(ApplicationError::Conflict { .. })) || attempt >= self.max_retries {
+            return None;
+        }
+        let nanos = u64::try_from(self.delay_cap(attempt).as_nanos()).unwrap_or(u64::MAX);
+        let jittered = Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos));
+        RETRIES.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            attempt = attempt + 1,
+            delay_us = jittered.as_micros() as u64,
+            "retrying after conflict"
+        );
+        Some(jittered)
+    }
+}
+
+impl Step for ConflictRetry {
+    async fn run<N: Call>(&self, request: BusRequest, next: &N) -> Outcome {
+        let mut attempt = 0;
+        loop {
+            let outcome = next.call(request.clone()).await;
+            let Some(delay) = self.backoff(attempt, &outcome) else {
+                return outcome;
+            };
+            attempt += 1;
+            tokio::time::sleep(delay).await;
+        }
+    }
 }
 
 impl Policy<BusRequest, BusResponse, ApplicationError> for ConflictRetry {
@@ -57,20 +112,9 @@ impl Policy<BusRequest, BusResponse, ApplicationError> for ConflictRetry {
         _request: &mut BusRequest,
         result: &mut Result<BusResponse, ApplicationError>,
     ) -> Option<Self::Future> {
-        if !matches!(result, Err(ApplicationError::Conflict { .. })) || self.attempt >= self.max_retries {
-            return None;
-        }
-        let cap = self.delay_cap(self.attempt);
+        let delay = self.backoff(self.attempt, result)?;
         self.attempt += 1;
-        RETRIES.fetch_add(1, Ordering::Relaxed);
-        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-        let jittered = Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos));
-        tracing::debug!(
-            attempt = self.attempt,
-            delay_us = jittered.as_micros() as u64,
-            "retrying after conflict"
-        );
-        Some(tokio::time::sleep(jittered))
+        Some(tokio::time::sleep(delay))
     }
 
     fn clone_request(&mut self, request: &BusRequest) -> Option<BusRequest> {

@@ -1,15 +1,22 @@
-//! tower's timeout, with its error mapped back to [`ApplicationError::Timeout`].
+//! A deadline per message, mapped to [`ApplicationError::Timeout`].
 
-use std::task::{Context, Poll};
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use tower::{BoxError, Layer, Service};
+use tokio::time::{Instant, Sleep};
+use tower::Layer;
 
+use super::step::{single, Call, Step};
+use crate::bus::{BusRequest, BusService, Outcome};
 use crate::ApplicationError;
 
-/// tower's [`tower::timeout::TimeoutLayer`], its boxed error mapped back to [`ApplicationError`].
+/// Fails a message with [`ApplicationError::Timeout`] once it has run for `after`.
+///
+/// The deadline is taken when the message enters the layer; the timer itself is only armed
+/// if the rest of the stack has to wait, so a handler that answers at once never touches the
+/// runtime's timer.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutLayer {
     after: Duration,
@@ -20,52 +27,36 @@ pub fn timeout_layer(after: Duration) -> TimeoutLayer {
     TimeoutLayer { after }
 }
 
-impl<S> Layer<S> for TimeoutLayer {
-    type Service = TimeoutService<S>;
+impl TimeoutLayer {
+    /// The longest time a message may run.
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+}
 
-    fn layer(&self, inner: S) -> Self::Service {
-        TimeoutService {
-            inner: tower::timeout::Timeout::new(inner, self.after),
-            after: self.after,
+impl Layer<BusService> for TimeoutLayer {
+    type Service = BusService;
+
+    fn layer(&self, inner: BusService) -> BusService {
+        single(*self, inner)
+    }
+}
+
+impl Step for TimeoutLayer {
+    fn run<'a, N: Call>(&'a self, request: BusRequest, next: &'a N) -> impl Future<Output = Outcome> + Send + 'a {
+        let after = self.after;
+        async move {
+            let deadline = Instant::now() + after;
+            let mut call = pin!(next.call(request));
+            let mut timer: Option<Pin<Box<Sleep>>> = None;
+            poll_fn(|cx| {
+                if let Poll::Ready(outcome) = call.as_mut().poll(cx) {
+                    return Poll::Ready(outcome);
+                }
+                let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                timer.as_mut().poll(cx).map(|()| Err(ApplicationError::Timeout(after)))
+            })
+            .await
         }
-    }
-}
-
-/// The service a [`TimeoutLayer`] makes.
-#[derive(Debug, Clone)]
-pub struct TimeoutService<S> {
-    inner: tower::timeout::Timeout<S>,
-    after: Duration,
-}
-
-impl<S, R> Service<R> for TimeoutService<S>
-where
-    S: Service<R, Error = ApplicationError>,
-    S::Future: Send + 'static,
-    S::Response: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = ApplicationError;
-    type Future = BoxFuture<'static, Result<S::Response, ApplicationError>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let after = self.after;
-        self.inner.poll_ready(cx).map_err(|e| map_error(e, after))
-    }
-
-    fn call(&mut self, request: R) -> Self::Future {
-        let after = self.after;
-        self.inner
-            .call(request)
-            .map(move |result| result.map_err(|e| map_error(e, after)))
-            .boxed()
-    }
-}
-
-fn map_error(error: BoxError, after: Duration) -> ApplicationError {
-    match error.downcast::<ApplicationError>() {
-        Ok(app) => *app,
-        Err(other) if other.is::<tower::timeout::error::Elapsed>() => ApplicationError::Timeout(after),
-        Err(other) => ApplicationError::Internal(other.to_string()),
     }
 }

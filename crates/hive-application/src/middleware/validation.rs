@@ -1,38 +1,36 @@
 //! Runs [`crate::Message::validate`] before the handler.
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use tower::ServiceExt;
+use tower::Layer;
 
-use super::{Middleware, MiddlewareLayer, Next};
-use crate::bus::{BusRequest, BusResponse};
-use crate::ApplicationError;
+use super::step::{single, Call, Step};
+use crate::bus::{BusRequest, BusService, Outcome};
 
 /// Refuses a message whose `validate` fails, without calling the handler.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Validation;
 
 /// The [`Validation`] layer.
-pub type ValidationLayer = MiddlewareLayer<Validation>;
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidationLayer;
 
 impl ValidationLayer {
     /// The validation layer.
     pub fn new() -> Self {
-        MiddlewareLayer::wrap(Validation)
+        Self
     }
 }
 
-impl Default for ValidationLayer {
-    fn default() -> Self {
-        Self::new()
+impl Layer<BusService> for ValidationLayer {
+    type Service = BusService;
+
+    fn layer(&self, inner: BusService) -> BusService {
+        single(Validation, inner)
     }
 }
 
-impl Middleware for Validation {
-    fn call(&self, request: BusRequest, next: Next) -> BoxFuture<'static, Result<BusResponse, ApplicationError>> {
-        match request.message.validate() {
-            Ok(()) => next.oneshot(request).boxed(),
-            Err(error) => futures::future::ready(Err(error)).boxed(),
-        }
+impl Step for Validation {
+    async fn run<N: Call>(&self, request: BusRequest, next: &N) -> Outcome {
+        request.message.validate()?;
+        next.call(request).await
     }
 }
