@@ -8,6 +8,7 @@ mod arch;
 mod bench;
 mod ci;
 mod cmd;
+mod fuzz_api;
 mod metadata;
 mod services;
 mod signals;
@@ -42,6 +43,8 @@ enum Task {
     Ci,
     /// Run the criterion benches and rewrite the results table in docs/performance.md.
     Bench(bench::BenchArgs),
+    /// Fuzz the running service's API with schemathesis (R5): no 5xx, every error a problem+json.
+    FuzzApi(fuzz_api::FuzzApiArgs),
 }
 
 /// Why a task failed: what to tell the user, and the exit status to leave with.
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Task::Services => services::run_until_interrupted(),
         Task::Ci => ci::run(),
         Task::Bench(args) => bench::run(&args),
+        Task::FuzzApi(args) => fuzz_api::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
