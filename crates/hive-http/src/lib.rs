@@ -2,6 +2,7 @@
 
 mod auth;
 mod correlation;
+mod dashboard;
 mod extract;
 pub mod idempotency;
 mod layers;
@@ -14,6 +15,7 @@ mod state;
 
 pub use auth::{ApiToken, TokenRegistry, SOURCE};
 pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
+pub use dashboard::DASHBOARD_ROUTES;
 pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};

@@ -100,6 +100,7 @@ pub fn router(state: ApiState, config: HttpConfig) -> Router {
         }
     }
     let metrics = state.metrics.clone();
+    let routes = routes.merge(crate::dashboard::routes());
     let routes = routes.fallback(ops::route_not_found).with_state(state);
     layers::apply(routes, config, metrics)
 }
