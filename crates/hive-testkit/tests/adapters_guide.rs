@@ -40,7 +40,14 @@ fn quoted_part(text: &str) -> String {
 fn the_guide_quotes_the_worked_example_exactly() {
     let quotes = quotes(GUIDE);
     let paths: Vec<&str> = quotes.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["tests/worked_example/tiny_store.rs", "tests/worked_example.rs"]);
+    assert_eq!(
+        paths,
+        [
+            "tests/worked_example/tiny_store.rs",
+            "tests/worked_example.rs",
+            "tests/worked_example/tiny_cache.rs"
+        ]
+    );
     for (path, block) in &quotes {
         let file = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let expected = quoted_part(&file);
@@ -49,6 +56,14 @@ fn the_guide_quotes_the_worked_example_exactly() {
             "docs/adapters.md's copy of {path} differs from the file; paste the file again:\n{expected}"
         );
     }
+}
+
+#[test]
+fn the_guide_shows_the_cache_suite_the_example_runs() {
+    let call = "hive_testkit::cache_conformance!(async { TinyCache::new() });";
+    let file = std::fs::read_to_string(format!("{}/tests/worked_example.rs", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    assert!(file.contains(call), "tests/worked_example.rs no longer runs `{call}`");
+    assert!(GUIDE.contains(call), "docs/adapters.md no longer shows `{call}`");
 }
 
 #[test]
