@@ -8,6 +8,7 @@ mod arch;
 mod bench;
 mod ci;
 mod cmd;
+mod docker;
 mod fuzz_api;
 mod metadata;
 mod services;
@@ -41,6 +42,8 @@ enum Task {
     Services,
     /// What CI runs: fmt, clippy, the test suite, docs, arch-check; stops at the first failure.
     Ci,
+    /// Print how to build and run the Docker stack; check docker/compose.yml and docker/Dockerfile (no engine needed).
+    Docker,
     /// Run the criterion benches and rewrite the results table in docs/performance.md.
     Bench(bench::BenchArgs),
     /// Fuzz the running service's API with schemathesis (R5): no 5xx, every error a problem+json.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Task::Test(args) => test::run(&args),
         Task::Services => services::run_until_interrupted(),
         Task::Ci => ci::run(),
+        Task::Docker => docker::run(),
         Task::Bench(args) => bench::run(&args),
         Task::FuzzApi(args) => fuzz_api::run(&args),
     };
