@@ -1,6 +1,8 @@
 //! `docs/api.md` is checked against the route table and the OpenAPI document: every route of
 //! `hive_http::ROUTES` has a section there, every section and every `curl` example names an
-//! operation the OpenAPI document has.
+//! operation the OpenAPI document has (or, for the dashboard, a route of
+//! `hive_http::DASHBOARD_ROUTES`, which are not API operations), and every dashboard route is
+//! listed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -116,10 +118,32 @@ fn every_documented_route_is_in_the_openapi_document() {
     );
 }
 
+/// Whether `(method, path)` is a page or asset of the dashboard.
+fn is_dashboard(method: &str, path: &str) -> bool {
+    method == "GET" && hive_http::DASHBOARD_ROUTES.iter().any(|(route, _)| *route == path)
+}
+
+#[test]
+fn every_dashboard_route_is_listed() {
+    let missing: Vec<&str> = hive_http::DASHBOARD_ROUTES
+        .iter()
+        .map(|(path, _)| *path)
+        .filter(|path| !API_DOC.contains(&format!("`{path}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/api.md does not list the dashboard routes {missing:?}"
+    );
+}
+
 #[test]
 fn every_curl_example_calls_an_openapi_operation() {
     let operations = openapi_operations();
-    let requests: Vec<(String, String)> = shell_commands(API_DOC).iter().flat_map(|c| curl_requests(c)).collect();
+    let requests: Vec<(String, String)> = shell_commands(API_DOC)
+        .iter()
+        .flat_map(|c| curl_requests(c))
+        .filter(|(method, path)| !is_dashboard(method, path))
+        .collect();
     assert!(
         requests.len() >= hive_http::ROUTES.len(),
         "too few examples: {requests:?}"
@@ -162,4 +186,6 @@ fn the_checks_see_a_wrong_document() {
     assert!(fits("/payments/{id}/refund", "/payments/p-1/refund"));
     assert!(!fits("/payments/{id}", "/payments/p-1/refund"));
     assert!(!openapi_operations().contains(&("GET".to_owned(), "/nowhere".to_owned())));
+    assert!(is_dashboard("GET", "/dashboard") && !is_dashboard("POST", "/dashboard"));
+    assert!(!is_dashboard("GET", "/payments"));
 }
