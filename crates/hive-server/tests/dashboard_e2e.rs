@@ -280,6 +280,48 @@ async fn the_dashboard_draws_the_seeded_data_in_chromium() {
     assert_eq!(currencies, Value::Bool(true));
     screenshot(&client, "dashboard.png").await;
 
+    // Redrawing the charts in another currency breaks no rule of the content security policy.
+    client
+        .execute(
+            "window.violations = []; \
+             document.addEventListener('securitypolicyviolation', e => window.violations.push(e.violatedDirective));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let currency = client.find(Locator::Id("currency")).await.unwrap();
+    currency.select_by_value("USD").await.unwrap();
+    client
+        .find(Locator::Css("#filters button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &client,
+        "the trends in USD",
+        "document.querySelector('#chart-trends svg')?.textContent.includes('(USD)')",
+    )
+    .await;
+    until(
+        &client,
+        "the redrawn charts",
+        &format!("{charts}.every(c => c.dataset.state === 'ready')"),
+    )
+    .await;
+    let violations = client.execute("return window.violations;", vec![]).await.unwrap();
+    assert_eq!(violations, json!([]), "CSP violations");
+    // (The listener does see one: an inline style attribute is refused.)
+    client
+        .execute(
+            "document.body.insertAdjacentHTML('beforeend', '<i style=\"color: red\"></i>');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    until(&client, "a refused inline style", "window.violations.length > 0").await;
+
     // Live search: typing shows suggestions and matching payments.
     client
         .find(Locator::Id("search-box"))
