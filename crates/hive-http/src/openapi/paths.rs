@@ -14,6 +14,15 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
 }
 
+/// An integer query parameter of at least `minimum` (digits beyond `u64` are clamped like any
+/// large value; a sign, a fraction or text is a `400`).
+fn integer(name: &str, minimum: u64, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "description": description,
+        "schema": { "type": "integer", "minimum": minimum }
+    })
+}
+
 fn time(name: &str, description: &str) -> Value {
     json!({
         "name": name, "in": "query", "required": false, "description": description,
@@ -80,6 +89,17 @@ fn command(id: &str, summary: &str, ok_status: &str, body: Option<&str>, params:
     with_params(operation, params)
 }
 
+/// `POST /payments/{id}/process`: no body, or `{}` (the body is read, so the limit applies).
+fn process(id: Value) -> Value {
+    let mut operation = command("processPayment", "Process a pending payment", "200", None, vec![id]);
+    operation["requestBody"] = json!({
+        "required": false,
+        "description": "None, or an empty object; any other body is a `400`",
+        "content": { "application/json": { "schema": { "type": "object", "maxProperties": 0 } } }
+    });
+    operation
+}
+
 fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value {
     json!({
         "operationId": id, "tags": ["operations"], "summary": summary, "security": [],
@@ -102,12 +122,8 @@ pub(super) fn paths() -> Value {
     let correlation = reference("parameters", "CorrelationIdPath");
     let page = || {
         vec![
-            query("page", "integer", "Page number, from 1 (default 1)"),
-            query(
-                "size",
-                "integer",
-                "Page size, 1–100 (default 20; larger is clamped to 100)",
-            ),
+            integer("page", 1, "Page number, from 1 (default 1)"),
+            integer("size", 1, "Page size, 1–100 (default 20; larger is clamped to 100)"),
         ]
     };
     let event_type = || query("eventType", "string", "Only this event type");
@@ -117,8 +133,8 @@ pub(super) fn paths() -> Value {
         "/payments": {
             "post": command("createPayment", "Create a pending payment", "201", Some("CreatePaymentRequest"), vec![]),
             "get": with_params(pay_get("listPayments", "The organization's payments, newest processed first", "PaymentPage"), vec![
-                query("limit", "integer", "Page size, 1–100 (default 20; larger is clamped to 100)"),
-                query("offset", "integer", "Payments to skip (default 0)"),
+                integer("limit", 1, "Page size, 1–100 (default 20; larger is clamped to 100)"),
+                integer("offset", 0, "Payments to skip (default 0)"),
             ]),
         },
         "/payments/search": {
@@ -138,8 +154,11 @@ pub(super) fn paths() -> Value {
         },
         "/payments/suggestions": {
             "get": with_params(pay_get("suggestPayments", "Completions of a description prefix", "Suggestions"), vec![
-                query("q", "string", "The prefix typed so far (1–100 characters)"),
-                query("size", "integer", "How many, 1–50 (default 10; larger is clamped to 50)"),
+                json!({
+                    "name": "q", "in": "query", "required": true, "description": "The prefix typed so far (1–100 characters)",
+                    "schema": { "type": "string", "minLength": 1, "maxLength": 100 }
+                }),
+                integer("size", 1, "How many, 1–50 (default 10; larger is clamped to 50)"),
             ]),
         },
         "/payments/statistics": {
@@ -152,7 +171,7 @@ pub(super) fn paths() -> Value {
             "get": with_params(pay_get("getPayment", "One payment", "Payment"), vec![id.clone()]),
         },
         "/payments/{id}/process": {
-            "post": command("processPayment", "Process a pending payment", "200", None, vec![id.clone()]),
+            "post": process(id.clone()),
         },
         "/payments/{id}/fail": {
             "post": command("failPayment", "Mark a pending payment failed", "200", Some("FailPaymentRequest"), vec![id.clone()]),
@@ -166,8 +185,8 @@ pub(super) fn paths() -> Value {
         "/payments/{id}/replay": {
             "get": with_params(pay_get("replayPayment", "A payment rebuilt from its events", "PaymentReplay"), vec![
                 id,
-                query("version", "integer", "Replay events 1..=version"),
-                time("at", "Replay the events recorded at or before this instant (RFC 3339)"),
+                integer("version", 1, "Replay events 1..=version (not with `at`)"),
+                time("at", "Replay the events recorded at or before this instant (RFC 3339; not with `version`)"),
             ]),
         },
         "/events/search": {
@@ -236,12 +255,12 @@ pub(super) fn shared_parameters() -> Value {
         "CorrelationId": {
             "name": "X-Correlation-Id", "in": "header", "required": false,
             "description": "Correlation id of the request (≤ 128 printable ASCII characters); generated when absent",
-            "schema": { "type": "string", "maxLength": 128 }
+            "schema": { "type": "string", "maxLength": 128, "pattern": "^[ -~]*$" }
         },
         "IdempotencyKey": {
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "The same key from the same organization is the same command: its first answer is replayed",
-            "schema": { "type": "string", "maxLength": 255 }
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$" }
         }
     })
 }
