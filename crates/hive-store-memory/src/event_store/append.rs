@@ -120,6 +120,26 @@ impl Staged {
         self.batches.len() - 1
     }
 
+    /// Takes the first `count` staged batches out (they are being applied to the state),
+    /// oldest first; the later ones stay staged.
+    pub(crate) fn release_front(&mut self, count: usize) -> Vec<Vec<Arc<EventEnvelope>>> {
+        let released: Vec<_> = self.batches.drain(..count.min(self.batches.len())).collect();
+        for batch in &released {
+            for event in batch {
+                self.ids.remove(&event.event_id);
+            }
+            if let Some(first) = batch.first() {
+                if let Some(pending) = self.streams.get_mut(&first.aggregate_id) {
+                    pending.drain(..batch.len().min(pending.len()));
+                    if pending.is_empty() {
+                        self.streams.remove(&first.aggregate_id);
+                    }
+                }
+            }
+        }
+        released
+    }
+
     /// Takes the last staged batch back (when it could not be encoded).
     pub(crate) fn unstage_last(&mut self) {
         let Some(batch) = self.batches.pop() else {
@@ -137,11 +157,6 @@ impl Staged {
                 }
             }
         }
-    }
-
-    /// True when nothing was staged.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.batches.is_empty()
     }
 }
 
@@ -214,6 +229,25 @@ mod tests {
             decide(&state, "b", 0, &[reused]),
             Err(EventStoreError::InvalidBatch(_))
         ));
+    }
+
+    #[test]
+    fn released_batches_leave_the_later_ones_staged() {
+        let mut state = State::default();
+        let mut staged = Staged::new(state.head());
+        staged.stage(vec![ev("a", 1)]);
+        staged.stage(vec![ev("a", 2), ev("a", 3)]);
+        let released = staged.release_front(1);
+        assert_eq!(released.len(), 1);
+        state.index_batch(released[0].iter().cloned());
+        let view = GroupView {
+            state: &state,
+            staged: &staged,
+        };
+        assert_eq!(view.version("a"), 3, "one applied, two still staged");
+        assert_eq!(view.stored("a", 2, 2).len(), 2);
+        assert!(matches!(decide(&view, "a", 3, &[ev("a", 4)]), Ok(Decision::Accept)));
+        assert!(decide(&view, "a", 1, &[ev("a", 2)]).unwrap_err().is_conflict());
     }
 
     #[test]

@@ -114,10 +114,11 @@ impl MemoryEventStore {
         );
         let broken = Arc::clone(&writer.broken);
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let wake = tx.downgrade();
         let spawn_error = |e: std::io::Error| EventStoreError::Backend(format!("cannot start the log writer: {e}"));
         let handle = std::thread::Builder::new()
             .name("hive-event-log-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || writer.run(rx, wake))
             .map_err(spawn_error)?;
         if let Some(period) = options.fsync.period() {
             spawn_ticker(&tx, period).map_err(spawn_error)?;

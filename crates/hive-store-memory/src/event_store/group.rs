@@ -1,11 +1,20 @@
 //! The writer thread of a durable store: group commit.
 //!
 //! Appends queue up in a channel. The writer takes every waiting request at once, decides each
-//! against the committed state plus the requests before it in the same group, encodes the
-//! accepted batches (one record each), writes them with one write, syncs per the fsync
-//! policy, and only then applies them to the in-memory indexes and acknowledges them.
+//! against the committed state plus the requests before it (in its group and in the group
+//! still syncing), encodes the accepted batches (one record each), writes them with one
+//! write, syncs per the fsync policy, and only then applies them to the in-memory indexes and
+//! acknowledges them.
+//!
+//! With [`FsyncPolicy::Always`] the sync runs on a second thread, so that the writer decides
+//! and encodes the next group while the previous one syncs (it writes it only once that sync
+//! succeeded). No append is acknowledged before the sync that covers it: the answers of a
+//! group, refusals and idempotent re-appends included, are sent after its own sync, which
+//! follows its predecessor's. A failed sync rolls the log back to before its group, whose
+//! appends fail, and so do those of the group decided after it (they counted on it).
 
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hive_domain::{EventEnvelope, EventStoreError, StoreResult};
@@ -43,6 +52,8 @@ pub(crate) enum Command {
     Append(AppendRequest),
     /// Sync now if anything is unsynced (sent periodically under `FsyncPolicy::EveryMillis`).
     Tick,
+    /// The sync of the group in flight has finished (sent by the sync thread).
+    Synced,
     /// Finish the queued appends, sync and stop.
     Close(oneshot::Sender<StoreResult<()>>),
 }
@@ -56,6 +67,23 @@ impl Serialize for Batch<'_> {
     }
 }
 
+type Reply = oneshot::Sender<StoreResult<Appended>>;
+
+/// A group decided and encoded (into the writer's buffer), not written yet.
+struct Prepared {
+    outcomes: Vec<(Reply, Outcome)>,
+    /// How many batches of the writer's `staged` are this group's (the last ones).
+    batches: usize,
+}
+
+/// A group written, waiting for its sync.
+struct Written {
+    outcomes: Vec<(Reply, Outcome)>,
+    batches: usize,
+    /// The log's length before the group, to roll back to.
+    before: u64,
+}
+
 /// The writer's side of a durable store.
 pub(crate) struct GroupWriter<S: LogSink> {
     pub(crate) state: Arc<RwLock<State>>,
@@ -64,6 +92,8 @@ pub(crate) struct GroupWriter<S: LogSink> {
     pub(crate) max_group: usize,
     /// Why the writer stopped accepting appends, shared with the store for `health`.
     pub(crate) broken: Arc<Mutex<Option<String>>>,
+    /// Accepted batches not yet applied to `state` (the group syncing, the group prepared).
+    staged: Staged,
     buf: Vec<u8>,
     last_sync: Instant,
 }
@@ -71,19 +101,28 @@ pub(crate) struct GroupWriter<S: LogSink> {
 impl<S: LogSink> GroupWriter<S> {
     /// A writer applying to `state` what it wrote to `log`.
     pub(crate) fn new(state: Arc<RwLock<State>>, log: LogWriter<S>, fsync: FsyncPolicy, max_group: usize) -> Self {
+        let head = state.read().head();
         Self {
             state,
             log,
             fsync,
             max_group: max_group.max(1),
             broken: Arc::default(),
+            staged: Staged::new(head),
             buf: Vec::new(),
             last_sync: Instant::now(),
         }
     }
 
-    /// Serves commands until the store closes or every sender is gone.
-    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+    /// Serves commands until the store closes or every sender is gone. `wake` reaches the
+    /// writer's own queue, for the sync thread to say that a sync finished.
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Command>, wake: mpsc::WeakSender<Command>) {
+        let mut syncer = if self.fsync.sync_each_write() {
+            Syncer::start(&self.log, wake)
+        } else {
+            None
+        };
+        let mut in_flight: Option<Written> = None;
         while let Some(first) = rx.blocking_recv() {
             let mut group = Vec::new();
             let mut tick = false;
@@ -93,6 +132,7 @@ impl<S: LogSink> GroupWriter<S> {
                 match command {
                     Command::Append(request) => group.push(request),
                     Command::Tick => tick = true,
+                    Command::Synced => {}
                     Command::Close(reply) => {
                         close = Some(reply);
                         break;
@@ -102,18 +142,51 @@ impl<S: LogSink> GroupWriter<S> {
                     next = rx.try_recv().ok();
                 }
             }
+            if let (Some(sync), true) = (&syncer, in_flight.is_some()) {
+                if let Some(result) = sync.try_result() {
+                    self.finish_in_flight(&mut in_flight, result);
+                }
+            }
             if !group.is_empty() {
-                self.commit(group);
+                let prepared = self.prepare(group);
+                if let Some(sync) = &syncer {
+                    if in_flight.is_some() && !self.finish_in_flight(&mut in_flight, sync.wait()) {
+                        self.fail(prepared, &retry_later());
+                        continue;
+                    }
+                }
+                if let Some(written) = self.write(prepared) {
+                    match syncer.as_mut().map(Syncer::begin) {
+                        Some(true) => in_flight = Some(written),
+                        Some(false) => {
+                            syncer = None;
+                            let synced = self.sync_written();
+                            self.finish(written, Some(synced));
+                        }
+                        None => {
+                            let synced = self.fsync.sync_each_write().then(|| self.sync_written());
+                            self.finish(written, synced);
+                        }
+                    }
+                }
             }
             let due = self.fsync.period().is_some_and(|p| self.last_sync.elapsed() >= p);
             if tick || due {
                 self.sync_quietly();
             }
             if let Some(reply) = close {
+                if let Some(sync) = &syncer {
+                    if in_flight.is_some() {
+                        self.finish_in_flight(&mut in_flight, sync.wait());
+                    }
+                }
                 rx.close();
                 let _ = reply.send(self.sync());
                 return;
             }
+        }
+        if let (Some(sync), true) = (&syncer, in_flight.is_some()) {
+            self.finish_in_flight(&mut in_flight, sync.wait());
         }
         self.sync_quietly();
     }
@@ -129,46 +202,105 @@ impl<S: LogSink> GroupWriter<S> {
         }
     }
 
-    /// Commits one group: decide, write once, sync, apply, acknowledge.
+    /// Syncs the last write on the writer's own thread.
+    fn sync_written(&mut self) -> std::io::Result<()> {
+        self.log.sync_data()
+    }
+
+    /// Commits one group at once: decide, write, sync, apply, acknowledge.
+    #[cfg(test)]
     pub(crate) fn commit(&mut self, group: Vec<AppendRequest>) {
+        let prepared = self.prepare(group);
+        if let Some(written) = self.write(prepared) {
+            let synced = self.fsync.sync_each_write().then(|| self.sync_written());
+            self.finish(written, synced);
+        }
+    }
+
+    /// Decides every request of a group against the state and what is staged, and encodes
+    /// the accepted batches into the buffer.
+    fn prepare(&mut self, group: Vec<AppendRequest>) -> Prepared {
         self.buf.clear();
-        let mut outcomes = Vec::with_capacity(group.len());
+        let before = self.staged.batches.len();
         let shared = Arc::clone(&self.state);
-        let mut staged = {
-            let state = shared.read();
-            let mut staged = Staged::new(state.head());
-            for request in group {
+        let state = shared.read();
+        let outcomes = group
+            .into_iter()
+            .map(|request| {
                 let outcome = decide_one(
                     &state,
-                    &mut staged,
+                    &mut self.staged,
                     &mut self.buf,
                     request.expected_version,
                     request.events,
                 );
-                outcomes.push((request.reply, outcome));
+                (request.reply, outcome)
+            })
+            .collect();
+        Prepared {
+            outcomes,
+            batches: self.staged.batches.len() - before,
+        }
+    }
+
+    /// Writes a prepared group (nothing may be in flight). `None` when it needs no sync and
+    /// was answered already: it wrote nothing, or the write failed.
+    fn write(&mut self, prepared: Prepared) -> Option<Written> {
+        if prepared.batches == 0 {
+            self.answer(prepared.outcomes, Vec::new());
+            return None;
+        }
+        match self.log.write(&self.buf) {
+            Ok(before) => Some(Written {
+                outcomes: prepared.outcomes,
+                batches: prepared.batches,
+                before,
+            }),
+            Err(error) => {
+                self.note_broken();
+                self.fail(prepared, &error);
+                None
             }
-            staged
-        };
-        if !staged.is_empty() {
-            let sync = self.fsync.sync_each_write();
-            if let Err(error) = self.log.append(&self.buf, sync) {
-                if let Some(why) = self.log.broken() {
-                    *self.broken.lock() = Some(why.to_owned());
-                }
-                for (reply, _) in outcomes {
+        }
+    }
+
+    /// Finishes the group in flight with the outcome of its sync; whether it was stored.
+    fn finish_in_flight(&mut self, in_flight: &mut Option<Written>, synced: std::io::Result<()>) -> bool {
+        match in_flight.take() {
+            Some(written) => self.finish(written, Some(synced)),
+            None => true,
+        }
+    }
+
+    /// Applies and acknowledges a written group once synced (or when no sync was due); on a
+    /// failed sync rolls the log back and fails the group. Whether it was stored.
+    fn finish(&mut self, written: Written, synced: Option<std::io::Result<()>>) -> bool {
+        if let Some(result) = synced {
+            if let Err(error) = self.log.synced(written.before, result) {
+                self.note_broken();
+                let head = self.state.read().head();
+                self.staged = Staged::new(head);
+                for (reply, _) in written.outcomes {
                     let _ = reply.send(Err(error.clone()));
                 }
-                return;
+                return false;
             }
-            if sync {
-                self.last_sync = Instant::now();
-            }
+            self.last_sync = Instant::now();
+        }
+        let batches = self.staged.release_front(written.batches);
+        {
             let mut state = self.state.write();
-            for batch in &staged.batches {
+            for batch in &batches {
                 state.index_batch(batch.iter().cloned());
             }
         }
-        let mut batches = std::mem::take(&mut staged.batches).into_iter();
+        self.answer(written.outcomes, batches);
+        true
+    }
+
+    /// Sends each request its answer, the accepted ones their stored batch (in order).
+    fn answer(&self, outcomes: Vec<(Reply, Outcome)>, batches: Vec<Vec<Arc<EventEnvelope>>>) {
+        let mut batches = batches.into_iter();
         for (reply, outcome) in outcomes {
             let result = match outcome {
                 Outcome::Staged => batches
@@ -178,6 +310,103 @@ impl<S: LogSink> GroupWriter<S> {
                 Outcome::Done(result) => result,
             };
             let _ = reply.send(result);
+        }
+    }
+
+    /// Fails every request of a group that will not be written, and forgets what it staged.
+    fn fail(&mut self, prepared: Prepared, error: &EventStoreError) {
+        // (After a failed sync the staged batches are gone already: nothing to unstage.)
+        for _ in 0..prepared.batches {
+            self.staged.unstage_last();
+        }
+        for (reply, _) in prepared.outcomes {
+            let _ = reply.send(Err(error.clone()));
+        }
+    }
+
+    fn note_broken(&self) {
+        if let Some(why) = self.log.broken() {
+            *self.broken.lock() = Some(why.to_owned());
+        }
+    }
+}
+
+/// The answer to appends decided after a group whose sync failed.
+fn retry_later() -> EventStoreError {
+    EventStoreError::Unavailable("an earlier group failed to sync; nothing of this append was written".into())
+}
+
+/// The thread that syncs the group in flight while the writer prepares the next one.
+struct Syncer {
+    jobs: Option<std::sync::mpsc::Sender<()>>,
+    results: std::sync::mpsc::Receiver<std::io::Result<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Syncer {
+    /// Starts the sync thread on a second handle of the log; `None` (the writer then syncs
+    /// itself) when there is no second handle or no thread.
+    fn start<S: LogSink>(log: &LogWriter<S>, wake: mpsc::WeakSender<Command>) -> Option<Self> {
+        let mut sink = match log.sync_handle() {
+            Ok(sink) => sink,
+            Err(error) => {
+                tracing::warn!(%error, "no second handle on the event log; syncing on the writer thread");
+                return None;
+            }
+        };
+        let (jobs, job_rx) = std::sync::mpsc::channel::<()>();
+        let (result_tx, results) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("hive-event-log-fsync".into())
+            .spawn(move || {
+                while job_rx.recv().is_ok() {
+                    if result_tx.send(sink.sync_data()).is_err() {
+                        return;
+                    }
+                    if let Some(tx) = wake.upgrade() {
+                        // A full queue will wake the writer anyway.
+                        let _ = tx.try_send(Command::Synced);
+                    }
+                }
+            });
+        match thread {
+            Ok(thread) => Some(Self {
+                jobs: Some(jobs),
+                results,
+                thread: Some(thread),
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the event log sync thread; syncing on the writer thread");
+                None
+            }
+        }
+    }
+
+    /// Asks for a sync of everything written; `false` if the sync thread is gone.
+    fn begin(&mut self) -> bool {
+        self.jobs.as_ref().is_some_and(|jobs| jobs.send(()).is_ok())
+    }
+
+    /// The outcome of the sync asked for, if it is done.
+    fn try_result(&self) -> Option<std::io::Result<()>> {
+        self.results.try_recv().ok()
+    }
+
+    /// Waits for the outcome of the sync asked for.
+    fn wait(&self) -> std::io::Result<()> {
+        self.results
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the event log sync thread stopped")))
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the event log sync thread panicked");
+            }
         }
     }
 }
@@ -320,5 +549,95 @@ mod tests {
         writer.commit(vec![retry]);
         assert!(retry_answer.blocking_recv().unwrap().is_ok());
         assert_eq!(writer.state.read().head(), 2);
+    }
+
+    #[test]
+    fn the_next_group_is_decided_while_one_syncs_and_answered_after_it() {
+        let sink = FlakySink::default();
+        let mut writer = writer(&sink);
+        let batch = vec![ev("a", 1)];
+        let (first, first_answer) = request(0, batch.clone());
+        let prepared = writer.prepare(vec![first]);
+        let mut in_flight = writer.write(prepared);
+        assert!(in_flight.is_some(), "written, waiting for its sync");
+        let (again, mut again_answer) = request(0, batch);
+        let (next, mut next_answer) = request(1, vec![ev("a", 2)]);
+        let second = writer.prepare(vec![again, next]);
+        assert_eq!(second.batches, 1, "decided against the group in flight");
+        assert_eq!(writer.state.read().head(), 0, "nothing applied before the sync");
+        assert!(writer.finish_in_flight(&mut in_flight, Ok(())));
+        assert!(matches!(first_answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))));
+        assert_eq!(writer.state.read().head(), 1);
+        assert!(
+            again_answer.try_recv().is_err(),
+            "no answer before its own group is synced"
+        );
+        assert!(next_answer.try_recv().is_err());
+        let mut in_flight = writer.write(second);
+        assert!(writer.finish_in_flight(&mut in_flight, Ok(())));
+        assert!(matches!(again_answer.blocking_recv(), Ok(Ok(Appended::Existing(_)))));
+        let Ok(Ok(Appended::Fresh(stored))) = next_answer.blocking_recv() else {
+            panic!("second group refused")
+        };
+        assert_eq!(stored[0].global_position, Some(2));
+        assert_eq!(writer.state.read().head(), 2);
+    }
+
+    #[test]
+    fn a_failed_sync_fails_its_group_and_the_one_decided_after_it() {
+        let sink = FlakySink::default();
+        let mut writer = writer(&sink);
+        let (first, first_answer) = request(0, vec![ev("a", 1)]);
+        let prepared = writer.prepare(vec![first]);
+        let mut in_flight = writer.write(prepared);
+        let (next, next_answer) = request(1, vec![ev("a", 2)]);
+        let second = writer.prepare(vec![next]);
+        let failed = writer.finish_in_flight(&mut in_flight, Err(std::io::Error::other("disk gone")));
+        assert!(!failed);
+        writer.fail(second, &retry_later());
+        assert!(matches!(
+            first_answer.blocking_recv().unwrap(),
+            Err(EventStoreError::Unavailable(_))
+        ));
+        assert!(matches!(
+            next_answer.blocking_recv().unwrap(),
+            Err(EventStoreError::Unavailable(_))
+        ));
+        assert!(sink.bytes.lock().unwrap().is_empty(), "log rolled back");
+        assert_eq!(writer.state.read().head(), 0);
+        let (retry, retry_answer) = request(0, vec![ev("a", 1)]);
+        writer.commit(vec![retry]);
+        let Ok(Ok(Appended::Fresh(stored))) = retry_answer.blocking_recv() else {
+            panic!("retry refused")
+        };
+        assert_eq!(
+            stored[0].global_position,
+            Some(1),
+            "positions start again where the log is"
+        );
+    }
+
+    #[test]
+    fn the_writer_thread_pipelines_and_acknowledges_every_append() {
+        let sink = FlakySink::default();
+        let state: Arc<RwLock<State>> = Arc::default();
+        let log = LogWriter::new(sink.clone(), "t.log", 0);
+        let writer = GroupWriter::new(Arc::clone(&state), log, FsyncPolicy::Always, 4);
+        let (tx, rx) = mpsc::channel(64);
+        let wake = tx.downgrade();
+        let thread = std::thread::spawn(move || writer.run(rx, wake));
+        let answers: Vec<_> = (0..40)
+            .map(|n| {
+                let (request, answer) = request(0, vec![ev(&format!("s{n}"), 1)]);
+                tx.blocking_send(Command::Append(request)).unwrap();
+                answer
+            })
+            .collect();
+        for answer in answers {
+            assert!(matches!(answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))));
+        }
+        drop(tx);
+        thread.join().unwrap();
+        assert_eq!(state.read().head(), 40);
     }
 }

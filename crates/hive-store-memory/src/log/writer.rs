@@ -7,13 +7,17 @@ use std::io::Write;
 use hive_domain::EventStoreError;
 
 /// Where a [`LogWriter`] writes: a file, or a fake in tests.
-pub(crate) trait LogSink: Send {
+pub(crate) trait LogSink: Send + 'static {
     /// Writes all of `bytes` at the end.
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()>;
     /// Forces written data to stable storage.
     fn sync_data(&mut self) -> std::io::Result<()>;
     /// Cuts the sink back to `len` bytes.
     fn truncate(&mut self, len: u64) -> std::io::Result<()>;
+    /// A second handle on the same sink (to sync it from another thread).
+    fn try_clone(&self) -> std::io::Result<Self>
+    where
+        Self: Sized;
 }
 
 impl LogSink for File {
@@ -28,6 +32,10 @@ impl LogSink for File {
     fn truncate(&mut self, len: u64) -> std::io::Result<()> {
         self.set_len(len)?;
         File::sync_data(self)
+    }
+
+    fn try_clone(&self) -> std::io::Result<Self> {
+        File::try_clone(self)
     }
 }
 
@@ -59,37 +67,71 @@ impl<S: LogSink> LogWriter<S> {
     /// roll-back fails, the writer is broken and refuses every later group with
     /// [`EventStoreError::Backend`] (reopening the store replays what really is on disk).
     pub(crate) fn append(&mut self, bytes: &[u8], sync: bool) -> Result<(), EventStoreError> {
+        let before = self.write(bytes)?;
+        if sync {
+            let synced = self.sink.sync_data();
+            self.synced(before, synced)?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` (whole records) with one write and no sync; returns the length before
+    /// them, to hand to [`LogWriter::synced`] once they are synced (possibly by another
+    /// handle). A failed write is rolled back as in [`LogWriter::append`].
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<u64, EventStoreError> {
         if let Some(why) = &self.broken {
             return Err(EventStoreError::Backend(why.clone()));
         }
-        let result = self
-            .sink
-            .write_all(bytes)
-            .and_then(|()| if sync { self.sink.sync_data() } else { Ok(()) });
-        match result {
+        let before = self.len;
+        match self.sink.write_all(bytes) {
             Ok(()) => {
                 self.len += bytes.len() as u64;
-                self.unsynced = !sync;
+                self.unsynced = true;
+                Ok(before)
+            }
+            Err(error) => Err(self.roll_back(before, &error)),
+        }
+    }
+
+    /// Records the outcome of syncing everything written so far, the last write having
+    /// started at length `before`: on success nothing is left unsynced; on failure the sink
+    /// is cut back to `before` as in [`LogWriter::append`].
+    pub(crate) fn synced(&mut self, before: u64, result: std::io::Result<()>) -> Result<(), EventStoreError> {
+        match result {
+            Ok(()) => {
+                self.unsynced = false;
                 Ok(())
             }
-            Err(error) => {
-                if let Err(rollback) = self.sink.truncate(self.len) {
-                    let why = format!(
-                        "writing `{}` failed ({error}) and rolling it back failed too ({rollback}); \
-                         reopen the store to recover",
-                        self.name
-                    );
-                    tracing::error!(file = %self.name, %error, %rollback, "event log writer broken");
-                    self.broken = Some(why.clone());
-                    return Err(EventStoreError::Backend(why));
-                }
-                tracing::warn!(file = %self.name, %error, "append to the log failed; nothing was written");
-                Err(EventStoreError::Unavailable(format!(
-                    "writing `{}` failed: {error}; nothing was written",
-                    self.name
-                )))
-            }
+            Err(error) => Err(self.roll_back(before, &error)),
         }
+    }
+
+    /// Syncs the sink now (report the outcome with [`LogWriter::synced`]).
+    pub(crate) fn sync_data(&mut self) -> std::io::Result<()> {
+        self.sink.sync_data()
+    }
+
+    /// A second handle on the sink, to sync it from another thread.
+    pub(crate) fn sync_handle(&self) -> std::io::Result<S> {
+        self.sink.try_clone()
+    }
+
+    /// Cuts the sink back to `before` after `error`; the error to report.
+    fn roll_back(&mut self, before: u64, error: &std::io::Error) -> EventStoreError {
+        if let Err(rollback) = self.sink.truncate(before) {
+            let why = format!(
+                "writing `{}` failed ({error}) and rolling it back failed too ({rollback}); \
+                 reopen the store to recover",
+                self.name
+            );
+            tracing::error!(file = %self.name, %error, %rollback, "event log writer broken");
+            self.broken = Some(why.clone());
+            return EventStoreError::Backend(why);
+        }
+        self.len = before;
+        self.unsynced = false;
+        tracing::warn!(file = %self.name, %error, "append to the log failed; nothing was written");
+        EventStoreError::Unavailable(format!("writing `{}` failed: {error}; nothing was written", self.name))
     }
 
     /// Syncs data written without a sync, if any.
@@ -150,6 +192,10 @@ pub(crate) mod tests {
             fail(&self.fail_truncate)?;
             self.bytes.lock().unwrap().truncate(len as usize);
             Ok(())
+        }
+
+        fn try_clone(&self) -> std::io::Result<Self> {
+            Ok(self.clone())
         }
     }
 
