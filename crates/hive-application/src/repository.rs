@@ -160,7 +160,8 @@ where
                 }
             }
         }
-        let mut stream = self.store.read_stream(aggregate_id, loaded.version + 1);
+        // Shared envelopes, decoded in place: no copy of the stored events.
+        let mut stream = self.store.read_stream_shared(aggregate_id, loaded.version + 1);
         while let Some(envelope) = stream.try_next().await? {
             let event: A::Event = self.upcasters.decode(&envelope)?;
             loaded.state.apply(&event);

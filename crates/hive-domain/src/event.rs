@@ -59,17 +59,30 @@ pub fn decode_event<E: DomainEvent>(event_type: &str, data: Value) -> Result<E, 
     if !data.is_null() {
         map.insert("eventData".into(), data);
     }
-    serde_json::from_value(Value::Object(map)).map_err(|e| {
-        let reason = e.to_string();
-        if reason.starts_with("unknown variant") {
-            CodecError::UnknownEventType(event_type.to_owned())
-        } else {
-            CodecError::Payload {
-                event_type: event_type.to_owned(),
-                reason,
-            }
+    serde_json::from_value(Value::Object(map)).map_err(|e| codec_error(event_type, &e))
+}
+
+/// [`decode_event`] from a borrowed `eventData`: reads it in place, without copying it.
+pub fn decode_event_ref<E: DomainEvent>(event_type: &str, data: &Value) -> Result<E, CodecError> {
+    let tag = Value::String(event_type.to_owned());
+    let mut fields = vec![("eventType", &tag)];
+    if !data.is_null() {
+        fields.push(("eventData", data));
+    }
+    let deserializer = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
+    E::deserialize(deserializer).map_err(|e| codec_error(event_type, &e))
+}
+
+fn codec_error(event_type: &str, error: &serde_json::Error) -> CodecError {
+    let reason = error.to_string();
+    if reason.starts_with("unknown variant") {
+        CodecError::UnknownEventType(event_type.to_owned())
+    } else {
+        CodecError::Payload {
+            event_type: event_type.to_owned(),
+            reason,
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +112,25 @@ mod tests {
             let (t, d) = encode_event(&ev).unwrap();
             assert_eq!(t, ev.event_type());
             assert_eq!(decode_event::<Ev>(&t, d).unwrap(), ev);
+        }
+    }
+
+    #[test]
+    fn decoding_in_place_matches_decoding_a_copy() {
+        for ev in [Ev::Opened { name: "x".into() }, Ev::Closed] {
+            let (t, d) = encode_event(&ev).unwrap();
+            assert_eq!(decode_event_ref::<Ev>(&t, &d).unwrap(), ev);
+        }
+        for (t, d) in [
+            ("Exploded", json!({})),
+            ("Opened", json!({"name": 3})),
+            ("Opened", Value::Null),
+        ] {
+            assert_eq!(
+                decode_event_ref::<Ev>(t, &d).unwrap_err(),
+                decode_event::<Ev>(t, d.clone()).unwrap_err(),
+                "{t} {d}"
+            );
         }
     }
 

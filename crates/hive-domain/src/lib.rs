@@ -40,10 +40,10 @@ pub use analytics::{
 pub use checkpoint::{Checkpoint, CheckpointStore, DeadLetter};
 pub use envelope::{EventEnvelope, Metadata};
 pub use error::{CodecError, EventStoreError};
-pub use event::{decode_event, encode_event, DomainEvent};
+pub use event::{decode_event, decode_event_ref, encode_event, DomainEvent};
 pub use query::{words, EventCriteria, EventPage, Page, TimeRange};
 pub use snapshot::{Snapshot, SnapshotStore};
-pub use store::{resolve_stale_append, validate_append, EventStore, EventStream};
+pub use store::{resolve_stale_append, validate_append, EventStore, EventStream, SharedEventStream};
 pub use upcast::{UpcastError, UpcasterChain};
 
 /// Compiles the examples of `README.md` as doctests.

@@ -1,14 +1,19 @@
 //! The `EventStore` port.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::{EventCriteria, EventEnvelope, EventPage, EventStoreError, Page, StoreResult, TimeRange};
 
 /// An ordered stream of stored events, read lazily (no cap on its length).
 pub type EventStream<'a> = BoxStream<'a, StoreResult<EventEnvelope>>;
+
+/// An ordered stream of stored events shared with the store, read lazily.
+pub type SharedEventStream<'a> = BoxStream<'a, StoreResult<Arc<EventEnvelope>>>;
 
 /// Where events live. Every adapter implements it and passes `hive-testkit`'s conformance suite.
 ///
@@ -32,6 +37,13 @@ pub trait EventStore: Send + Sync {
 
     /// The events of one stream with `version >= from_version`, in version order, read lazily.
     fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a>;
+
+    /// [`EventStore::read_stream`] as shared envelopes, for readers that only look at them
+    /// (loading an aggregate). The default wraps `read_stream`; an adapter that keeps its
+    /// events in memory hands out its own, without a copy per event.
+    fn read_stream_shared<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> SharedEventStream<'a> {
+        self.read_stream(aggregate_id, from_version).map_ok(Arc::new).boxed()
+    }
 
     /// The current version of a stream (0 when it has no event).
     async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64>;

@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::{decode_event, CodecError, DomainEvent, EventEnvelope};
+use crate::{decode_event, decode_event_ref, CodecError, DomainEvent, EventEnvelope};
 
 /// An upcaster step failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -97,13 +97,23 @@ impl UpcasterChain {
     }
 
     /// Upcasts then decodes an envelope into the current typed event.
+    ///
+    /// An event already at its newest schema version is read in place; only one that an
+    /// upcaster changes is copied first.
     pub fn decode<E: DomainEvent>(&self, envelope: &EventEnvelope) -> Result<E, CodecError> {
-        let current = if self.steps.is_empty() {
-            envelope.clone()
-        } else {
-            self.upcast(envelope.clone())?
-        };
+        if !self.changes(envelope) {
+            return decode_event_ref(&envelope.event_type, &envelope.event_data);
+        }
+        let current = self.upcast(envelope.clone())?;
         decode_event(&current.event_type, current.event_data)
+    }
+
+    /// Whether some step applies to `envelope` as it is.
+    fn changes(&self, envelope: &EventEnvelope) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .contains_key(&(envelope.event_type.clone(), envelope.schema_version))
     }
 }
 

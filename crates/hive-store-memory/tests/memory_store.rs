@@ -196,3 +196,17 @@ async fn one_directory_has_one_store_at_a_time() {
     assert!(store.is_durable());
     assert!(store.is_empty());
 }
+
+#[tokio::test]
+async fn shared_reads_are_the_stored_events_in_order() {
+    for (store, _dir) in both_modes().await {
+        store.append("s", 0, batch("s", 0, 1_100)).await.unwrap();
+        store.append("t", 0, vec![ev("t", 1)]).await.unwrap();
+        let copied: Vec<_> = store.read_stream("s", 7).map(Result::unwrap).collect().await;
+        let shared: Vec<_> = store.read_stream_shared("s", 7).map(Result::unwrap).collect().await;
+        assert_eq!(shared.len(), 1_094, "past a read chunk");
+        assert!(shared.iter().map(|e| &**e).eq(copied.iter()));
+        assert_eq!(store.read_stream_shared("s", 1_101).count().await, 0);
+        assert_eq!(store.read_stream_shared("missing", 0).count().await, 0);
+    }
+}

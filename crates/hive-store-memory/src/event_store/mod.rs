@@ -11,7 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use hive_domain::{
-    validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, StoreResult,
+    validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, SharedEventStream,
+    StoreResult,
 };
 use parking_lot::RwLock;
 
@@ -133,6 +134,21 @@ impl EventStore for MemoryEventStore {
             let following = (chunk.len() == READ_CHUNK).then(|| from + READ_CHUNK as u64);
             let items = chunk.into_iter().map(|e| Ok(EventEnvelope::clone(&e)));
             Some((futures::stream::iter(items), following))
+        })
+        .flatten()
+        .boxed()
+    }
+
+    fn read_stream_shared<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> SharedEventStream<'a> {
+        let state = &self.inner.state;
+        futures::stream::unfold(Some(from_version.max(1)), move |next| async move {
+            let from = next?;
+            let chunk = state.read().stream_chunk(aggregate_id, from, READ_CHUNK);
+            if chunk.is_empty() {
+                return None;
+            }
+            let following = (chunk.len() == READ_CHUNK).then(|| from + READ_CHUNK as u64);
+            Some((futures::stream::iter(chunk.into_iter().map(Ok)), following))
         })
         .flatten()
         .boxed()
