@@ -35,6 +35,13 @@ impl Process {
     /// `env` (the inherited `HIVE_…` ones are removed first), and waits until `/healthz` answers
     /// (panics, with the child's stderr, if it exits first or takes more than two minutes).
     pub async fn start(data_dir: &Path, env: &[(&str, String)]) -> Self {
+        let mut process = Self::spawn(data_dir, env);
+        process.wait_ready().await;
+        process
+    }
+
+    /// [`Process::start`] without waiting for `/healthz`.
+    pub fn spawn(data_dir: &Path, env: &[(&str, String)]) -> Self {
         let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_hive"));
         for (key, _) in std::env::vars() {
@@ -63,16 +70,16 @@ impl Process {
                 sink.push('\n');
             }
         });
-        let mut process = Self {
+        Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             stderr,
-        };
-        process.wait_ready().await;
-        process
+        }
     }
 
-    async fn wait_ready(&mut self) {
+    /// Waits until `/healthz` answers (panics, with the child's stderr, if the process exits
+    /// first or takes more than two minutes).
+    pub async fn wait_ready(&mut self) {
         let client = reqwest::Client::new();
         let give_up = Instant::now() + Duration::from_secs(120);
         loop {
@@ -110,9 +117,9 @@ impl Process {
         self.stderr()
     }
 
-    /// The process id (to signal it from another task).
-    pub fn id(&self) -> u32 {
-        self.child.id()
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 }
 
