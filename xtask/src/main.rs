@@ -13,6 +13,7 @@ mod fuzz_api;
 mod metadata;
 mod services;
 mod signals;
+mod soak;
 mod test;
 
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Fuzz the running service's API with schemathesis (R5): no 5xx, every error a problem+json.
     FuzzApi(fuzz_api::FuzzApiArgs),
+    /// Run the long reliability variants (HIVE_SOAK=1): R1 at 32 × 1000 commands, R2 at 20 SIGKILLs.
+    Soak,
 }
 
 /// Why a task failed: what to tell the user, and the exit status to leave with.
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Task::Docker => docker::run(),
         Task::Bench(args) => bench::run(&args),
         Task::FuzzApi(args) => fuzz_api::run(&args),
+        Task::Soak => soak::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,35 @@
+//! `cargo xtask soak`: the long variants of the reliability tests (issue #9), with the servers
+//! the tests need. It sets `HIVE_SOAK=1`, which scales them up: R1 to 32 writers × 1000
+//! commands (memory, memory-durable, MongoDB), R2 to 20 SIGKILLs of the service. See
+//! docs/reliability.md.
+
+use crate::services::Services;
+use crate::{cmd, TaskResult};
+
+/// The test binaries the soak runs: package, features, test target.
+const SUITES: [(&str, &str, &str); 3] = [
+    ("hive-store-memory", "billing", "reliability"),
+    ("hive-store-mongodb", "billing", "reliability"),
+    ("hive-server", "", "reliability_crash"),
+];
+
+/// Runs every soak suite (all of them, even after a failure); the first failure is returned.
+pub(crate) fn run() -> TaskResult {
+    let services = Services::start()?;
+    let mut result = Ok(());
+    for (package, features, target) in SUITES {
+        let mut test = cmd::cargo(["test", "-p", package, "--test", target]);
+        if !features.is_empty() {
+            test.args(["--features", features]);
+        }
+        test.args(["--", "--nocapture", "--test-threads", "1"]);
+        test.env("HIVE_SOAK", "1");
+        services.apply(&mut test);
+        let outcome = cmd::run(&format!("the soak of {package} ({target})"), &mut test);
+        if result.is_ok() {
+            result = outcome;
+        }
+    }
+    drop(services);
+    result
+}
