@@ -168,6 +168,109 @@ async fn the_search_index_alone_on_elasticsearch_uses_the_index_prefix_and_a_yel
     server.stop().await;
 }
 
+/// Answers `POST /_bulk` with one successful `index` item for `id` in `index` (the first item
+/// of the specification's bulk example), and document `PUT`s (checkpoints) with the index example.
+async fn mount_writes(server: &MockServer, index: &str, id: &str) {
+    let mut bulk = fixture("_global.bulk.BulkResponseExample1");
+    let mut item = bulk["items"][0].clone();
+    item["index"]["_index"] = json!(index);
+    item["index"]["_id"] = json!(id);
+    bulk["items"] = json!([item]);
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/_bulk$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bulk))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/[^/]+/_doc/[^/]+$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture("_global.index.IndexResponseExample1")))
+        .mount(server)
+        .await;
+}
+
+/// The JSON bodies of the requests `server` received at `verb path` (NDJSON split in lines),
+/// once at least one arrived; bounded by a number of attempts (empty when none came).
+async fn bodies_at(server: &MockServer, verb: &str, path: &str) -> Vec<Vec<Value>> {
+    for _ in 0..100 {
+        let requests = server.received_requests().await.unwrap();
+        let bodies: Vec<Vec<Value>> = requests
+            .iter()
+            .filter(|r| r.method.as_str() == verb && r.url.path() == path)
+            .map(|r| {
+                std::str::from_utf8(&r.body)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            })
+            .collect();
+        if !bodies.is_empty() {
+            return bodies;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Vec::new()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_is_indexed_in_elasticsearch_by_the_search_projection_with_its_checkpoint_beside_it() {
+    let cluster = MockServer::start().await;
+    mount_writes(&cluster, "payments", "pay-wm").await;
+    mount(&cluster, "green", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(layer(dir.path(), "memory-durable", cluster.uri())).await;
+    let token = token(dir.path());
+    let (status, created) = call(
+        Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(json!({"paymentId": "pay-wm", "amount": "12.30", "currency": "EUR", "description": "Wiremock invoice"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let checkpoints = bodies_at(&cluster, "PUT", "/hive-checkpoints/_doc/billing.payment_search_index").await;
+    assert_eq!(checkpoints.last().expect("the checkpoint was saved")[0]["position"], 1);
+    let bulks = bodies_at(&cluster, "POST", "/_bulk").await;
+    let lines = bulks.first().expect("the payment was sent to Elasticsearch");
+    assert_eq!(lines[0]["index"]["_index"], "payments", "{lines:?}");
+    assert_eq!(lines[0]["index"]["_id"], "pay-wm", "{lines:?}");
+    assert_eq!(lines[0]["index"]["version"], 1, "{lines:?}");
+    assert!(lines[1].to_string().contains("Wiremock invoice"), "{lines:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_checkpoint_past_the_log_head_makes_the_index_rebuilt_at_start() {
+    let cluster = MockServer::start().await;
+    let checkpoint = hive_domain::Checkpoint::new("billing.payment_search_index", 7, None);
+    let mut found = fixture("_global.get.GetResponseExample1");
+    found["_index"] = json!("hive-checkpoints");
+    found["_id"] = json!("billing.payment_search_index");
+    found["_source"] = serde_json::to_value(&checkpoint).unwrap();
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/hive-checkpoints/_doc/billing\.payment_search_index$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(found))
+        .with_priority(1)
+        .mount(&cluster)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/payments/_delete_by_query$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("delete_by_query.done")))
+        .mount(&cluster)
+        .await;
+    mount_writes(&cluster, "payments", "none").await;
+    mount(&cluster, "green", None).await;
+    // A new data directory: the log is empty, the index's checkpoint says 7.
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(layer(dir.path(), "memory-durable", cluster.uri())).await;
+    let resets = bodies_at(&cluster, "POST", "/payments/_delete_by_query").await;
+    assert_eq!(resets.len(), 1, "the index was emptied once");
+    assert_eq!(resets[0][0]["query"], json!({"match_all": {}}));
+    let checkpoints = bodies_at(&cluster, "PUT", "/hive-checkpoints/_doc/billing.payment_search_index").await;
+    assert_eq!(checkpoints[0][0]["position"], 0, "moved back to the start of the log");
+    server.stop().await;
+}
+
 #[test]
 fn without_a_url_the_service_refuses_to_start_and_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
