@@ -4,6 +4,7 @@
 use std::path::Path;
 
 pub mod process;
+pub mod proxy;
 
 use hive_server::app::App;
 use hive_server::config::{Config, Layer};
