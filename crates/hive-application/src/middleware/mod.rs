@@ -7,7 +7,7 @@
 //!
 //! The built-in layers are composed without boxing: a default stack costs one boxed future
 //! per dispatch, and each built-in layer added on its own one more. Your own middleware
-//! ([`Middleware`], or any tower layer) sits among them as a [`BusService`](crate::BusService).
+//! ([`Middleware`], or any tower layer) sits among them as a [`BusService`].
 
 mod around;
 mod idempotency;
