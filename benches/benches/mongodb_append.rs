@@ -3,6 +3,10 @@
 //! driver `insert_many` of equivalent documents (`baseline_raw_insert_many`: the same fields,
 //! into a collection with the same indexes, on the same server, no transaction).
 //!
+//! `raw_transaction` isolates the price of the adapter's guarantees from its own code: the raw
+//! driver doing the adapter's round trips for a new stream (`$inc` of a counter document and
+//! `insert_many` inside a transaction, then the commit), with none of the adapter's code.
+//!
 //! Needs a server: reads `HIVE_MONGODB_URI` (`cargo xtask services` prints it) and skips with
 //! a notice when it is unset. Each side writes into a database of its own, dropped at the end.
 
@@ -17,6 +21,7 @@ use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
 use hive_benches::deposits;
 use hive_domain::{words, EventEnvelope, EventStore};
 use hive_store_mongodb::mongodb::bson::{doc, Bson, DateTime, Document};
+use hive_store_mongodb::mongodb::options::ReturnDocument;
 use hive_store_mongodb::{MongoOptions, MongoStore};
 
 /// The document the adapter writes for `event` at `position` (its field list, built here
@@ -51,6 +56,9 @@ fn raw_document(event: &EventEnvelope, position: i64) -> Document {
     }
 }
 
+/// Where the positions of `raw_transaction` start, above the baseline's (same collection).
+const RAW_TRANSACTION_POSITIONS: i64 = 1_000_000_000;
+
 async fn open(uri: &str, prefix: &str) -> MongoStore {
     let database = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
     MongoStore::connect(uri, MongoOptions::default().with_database(database))
@@ -72,6 +80,8 @@ fn mongodb_append(c: &mut Criterion) {
         runtime.block_on(async { (open(&uri, "hive_bench").await, open(&uri, "hive_bench_raw").await) });
     let events = adapter.event_store();
     let raw_events = raw.database().collection::<Document>("events");
+    let raw_counters = raw.database().collection::<Document>("raw_counters");
+    let raw_client = raw.client().clone();
     let mut group = c.benchmark_group("mongodb_append");
     group
         .sample_size(10)
@@ -113,6 +123,44 @@ fn mongodb_append(c: &mut Criterion) {
                 |documents| {
                     let raw_events = raw_events.clone();
                     async move { raw_events.insert_many(documents).await.expect("insert_many") }
+                },
+                BatchSize::SmallInput,
+            );
+        });
+        group.bench_with_input(BenchmarkId::new("raw_transaction", size), &size, |b, &size| {
+            b.to_async(&runtime).iter_batched(
+                || {
+                    streams += 1;
+                    let stream = format!("account-{streams}");
+                    deposits(&stream, 1, size).expect("envelopes")
+                },
+                |envelopes| {
+                    let (raw_events, raw_counters, client) =
+                        (raw_events.clone(), raw_counters.clone(), raw_client.clone());
+                    async move {
+                        let mut session = client.start_session().await.expect("session");
+                        session.start_transaction().await.expect("transaction");
+                        let count = i64::try_from(envelopes.len()).unwrap();
+                        let counter = raw_counters
+                            .find_one_and_update(doc! { "_id": "global" }, doc! { "$inc": { "position": count } })
+                            .upsert(true)
+                            .return_document(ReturnDocument::After)
+                            .session(&mut session)
+                            .await
+                            .expect("$inc")
+                            .expect("counter");
+                        let last = counter.get_i64("position").expect("position");
+                        let documents = envelopes
+                            .iter()
+                            .zip(last - count + 1..)
+                            .map(|(e, p)| raw_document(e, RAW_TRANSACTION_POSITIONS + p));
+                        raw_events
+                            .insert_many(documents)
+                            .session(&mut session)
+                            .await
+                            .expect("insert_many");
+                        session.commit_transaction().await.expect("commit");
+                    }
                 },
                 BatchSize::SmallInput,
             );

@@ -21,6 +21,9 @@ pub enum FixtureError {
     /// The repository failed.
     #[error("application: {0}")]
     Application(#[from] ApplicationError),
+    /// A peer framework (compared in a bench) refused an operation.
+    #[error("peer: {0}")]
+    Peer(String),
     /// A writer task panicked or was cancelled.
     #[error("writer task: {0}")]
     Join(#[from] tokio::task::JoinError),

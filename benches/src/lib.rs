@@ -3,13 +3,19 @@
 mod account;
 mod append;
 mod bus;
+mod commands;
 mod durable;
 mod error;
 mod load;
+mod payment;
 
 pub use account::{deposits, Account, AccountCommand, AccountError, AccountEvent};
 pub use append::{BaselineLog, Rotating};
 pub use bus::{context, Constant, Ping, Stack};
+pub use commands::{CommandSide, HivePayments, ProcessPayment, StreamRig};
 pub use durable::DurableFixture;
 pub use error::FixtureError;
 pub use load::{LoadFixture, LOADED_STREAM};
+pub use payment::{
+    payment_envelopes, payment_history, BenchPayment, BenchPaymentCommand, BenchPaymentError, BenchPaymentEvent,
+};

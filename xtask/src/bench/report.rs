@@ -198,12 +198,12 @@ fn format_ratio(ratio: f64) -> String {
     format!("{}×", short(ratio))
 }
 
-/// `doc` with the text between the markers replaced by `section`; the section is appended when
-/// `doc` has no markers yet.
-pub(crate) fn replace_section(doc: &str, section: &str) -> Result<String, String> {
-    let block = format!("{BEGIN}\n{}\n{END}", section.trim_end());
-    match (doc.find(BEGIN), doc.find(END)) {
-        (Some(begin), Some(end)) if begin < end => Ok(format!("{}{block}{}", &doc[..begin], &doc[end + END.len()..])),
+/// `doc` with the text between the lines `begin` and `end` replaced by `section`; the section
+/// (with its markers) is appended when `doc` has neither marker yet.
+pub(crate) fn replace_between(doc: &str, begin: &str, end: &str, section: &str) -> Result<String, String> {
+    let block = format!("{begin}\n{}\n{end}", section.trim_end());
+    match (doc.find(begin), doc.find(end)) {
+        (Some(b), Some(e)) if b < e => Ok(format!("{}{block}{}", &doc[..b], &doc[e + end.len()..])),
         (None, None) => {
             let separator = if doc.is_empty() || doc.ends_with("\n\n") {
                 ""
@@ -215,7 +215,7 @@ pub(crate) fn replace_section(doc: &str, section: &str) -> Result<String, String
             Ok(format!("{doc}{separator}{block}\n"))
         }
         _ => Err(format!(
-            "the markers are broken: expect one `{BEGIN}` line, then one `{END}` line"
+            "the markers are broken: expect one `{begin}` line, then one `{end}` line"
         )),
     }
 }
@@ -312,13 +312,13 @@ mod tests {
     #[test]
     fn the_section_between_the_markers_is_replaced_and_the_rest_kept() -> Result<(), String> {
         let doc = format!("# Perf\n\nintro\n\n{BEGIN}\nold table\n{END}\n\n## Analysis\nkept\n");
-        let new = replace_section(&doc, "new table\n")?;
+        let new = replace_between(&doc, BEGIN, END, "new table\n")?;
         assert_eq!(
             new,
             format!("# Perf\n\nintro\n\n{BEGIN}\nnew table\n{END}\n\n## Analysis\nkept\n")
         );
         assert_eq!(
-            replace_section(&new, "new table")?,
+            replace_between(&new, BEGIN, END, "new table")?,
             new,
             "replacing again changes nothing"
         );
@@ -328,16 +328,19 @@ mod tests {
     #[test]
     fn a_doc_without_markers_gets_the_section_appended() -> Result<(), String> {
         assert_eq!(
-            replace_section("# Perf\n", "t")?,
+            replace_between("# Perf\n", BEGIN, END, "t")?,
             format!("# Perf\n\n{BEGIN}\nt\n{END}\n")
         );
-        assert_eq!(replace_section(HEADER, "t")?, format!("{HEADER}\n{BEGIN}\nt\n{END}\n"));
+        assert_eq!(
+            replace_between(HEADER, BEGIN, END, "t")?,
+            format!("{HEADER}\n{BEGIN}\nt\n{END}\n")
+        );
         Ok(())
     }
 
     #[test]
     fn broken_markers_are_an_error() {
-        assert!(replace_section(&format!("{END}\n{BEGIN}\n"), "t").is_err());
-        assert!(replace_section(&format!("{BEGIN}\nno end\n"), "t").is_err());
+        assert!(replace_between(&format!("{END}\n{BEGIN}\n"), BEGIN, END, "t").is_err());
+        assert!(replace_between(&format!("{BEGIN}\nno end\n"), BEGIN, END, "t").is_err());
     }
 }

@@ -5,7 +5,7 @@
 //! unset skips what needs that server.
 
 mod mongo;
-mod process;
+pub(crate) mod process;
 mod redis;
 
 use std::process::Command;

@@ -1,0 +1,443 @@
+//! The figures of issue #8 (P1–P8): each a ratio of two measurements of one run, its target,
+//! and whether it is met.
+
+use std::fmt::Write as _;
+
+use super::http::HttpResults;
+use super::report::{format_time, Entry, Throughput};
+
+/// The line that opens the figures table.
+pub(crate) const BEGIN: &str = "<!-- bench:figures:begin -->";
+/// The line that closes the figures table.
+pub(crate) const END: &str = "<!-- bench:figures:end -->";
+
+/// One criterion benchmark: group, function, parameter.
+type Key = (&'static str, &'static str, Option<&'static str>);
+
+/// How a figure is computed.
+#[derive(Debug, Clone, Copy)]
+enum Measure {
+    /// How many times faster the subject is: reference time ÷ subject time.
+    Speedup(Key, Key),
+    /// The subject's throughput as a share of the reference's: reference time ÷ subject time.
+    Share(Key, Key),
+    /// What the subject costs, as a multiple of the reference: subject time ÷ reference time.
+    Cost(Key, Key),
+    /// The largest deviation of the others' time from the first one's, as a fraction.
+    Flat(&'static [Key]),
+    /// The subject's throughput, in elements per second.
+    Rate(Key),
+    /// The service's requests per second as a share of the hello-world's.
+    HttpShare,
+}
+
+/// What a figure must reach.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// At least this value.
+    AtLeast(f64),
+    /// At most this value.
+    AtMost(f64),
+    /// No target: the figure is shown for what it tells.
+    Shown,
+}
+
+/// One figure.
+#[derive(Debug, Clone, Copy)]
+struct Figure {
+    /// `P1`…`P8`.
+    id: &'static str,
+    /// What it compares.
+    what: &'static str,
+    /// How it is computed.
+    measure: Measure,
+    /// Its target.
+    target: Target,
+}
+
+const CQRS_100: Key = ("vs_cqrs_es", "reference_cqrs_es", Some("100"));
+const CQRS_10K: Key = ("vs_cqrs_es", "reference_cqrs_es", Some("10000"));
+const SNAPSHOTS: &[Key] = &[
+    ("command_latency", "snapshots_every_20", Some("10")),
+    ("command_latency", "snapshots_every_20", Some("1000")),
+    ("command_latency", "snapshots_every_20", Some("10000")),
+    ("command_latency", "snapshots_every_20", Some("100000")),
+];
+
+/// Every figure of the issue, in order.
+const FIGURES: &[Figure] = &[
+    Figure {
+        id: "P1",
+        what: "command, 100 events/stream, snapshots every 20: Hive vs cqrs-es 0.5",
+        measure: Measure::Speedup(("vs_cqrs_es", "hive_snapshots", Some("100")), CQRS_100),
+        target: Target::AtLeast(3.0),
+    },
+    Figure {
+        id: "P1",
+        what: "command, 100 events/stream, no snapshots: Hive vs cqrs-es 0.5",
+        measure: Measure::Speedup(("vs_cqrs_es", "hive", Some("100")), CQRS_100),
+        target: Target::AtLeast(3.0),
+    },
+    Figure {
+        id: "P1",
+        what: "command, 10 000 events/stream, snapshots every 20: Hive vs cqrs-es 0.5",
+        measure: Measure::Speedup(("vs_cqrs_es", "hive_snapshots", Some("10000")), CQRS_10K),
+        target: Target::AtLeast(100.0),
+    },
+    Figure {
+        id: "P1",
+        what: "command, 10 000 events/stream, no snapshots: Hive vs cqrs-es 0.5",
+        measure: Measure::Speedup(("vs_cqrs_es", "hive", Some("10000")), CQRS_10K),
+        target: Target::Shown,
+    },
+    Figure {
+        id: "P2",
+        what: "command with snapshots at 1k, 10k, 100k events/stream: largest deviation from 10 events",
+        measure: Measure::Flat(SNAPSHOTS),
+        target: Target::AtMost(0.25),
+    },
+    Figure {
+        id: "P2",
+        what: "command without snapshots, 100k events/stream vs 10 (the slope)",
+        measure: Measure::Cost(
+            ("command_latency", "no_snapshots", Some("100000")),
+            ("command_latency", "no_snapshots", Some("10")),
+        ),
+        target: Target::Shown,
+    },
+    Figure {
+        id: "P3",
+        what: "bus: full default middleware stack vs calling the handler",
+        measure: Measure::Cost(
+            ("bus", "full_default_stack", None),
+            ("bus", "baseline_direct_call", None),
+        ),
+        target: Target::AtMost(2.0),
+    },
+    Figure {
+        id: "P4",
+        what: "memory store append, 1 event, vs Vec + HashMap",
+        measure: Measure::Share(
+            ("memory_append", "store", Some("1")),
+            ("memory_append", "baseline_vec_hashmap", Some("1")),
+        ),
+        target: Target::AtLeast(0.5),
+    },
+    Figure {
+        id: "P4",
+        what: "memory store append, 100 events, vs Vec + HashMap",
+        measure: Measure::Share(
+            ("memory_append", "store", Some("100")),
+            ("memory_append", "baseline_vec_hashmap", Some("100")),
+        ),
+        target: Target::AtLeast(0.5),
+    },
+    Figure {
+        id: "P4",
+        what: "durable append, batches of 100, 8 writers, fsync always (events/s)",
+        measure: Measure::Rate(("durable_append", "batches_of_100_8_writers", Some("fsync_always"))),
+        target: Target::AtLeast(100_000.0),
+    },
+    Figure {
+        id: "P4",
+        what: "durable append, batches of 100, 8 writers, fsync never (events/s)",
+        measure: Measure::Rate(("durable_append", "batches_of_100_8_writers", Some("fsync_never"))),
+        target: Target::AtLeast(100_000.0),
+    },
+    Figure {
+        id: "P5",
+        what: "MongoDB adapter append, 1 event, vs raw insert_many",
+        measure: Measure::Share(
+            ("mongodb_append", "store", Some("1")),
+            ("mongodb_append", "baseline_raw_insert_many", Some("1")),
+        ),
+        target: Target::AtLeast(0.85),
+    },
+    Figure {
+        id: "P5",
+        what: "MongoDB adapter append, 100 events, vs raw insert_many",
+        measure: Measure::Share(
+            ("mongodb_append", "store", Some("100")),
+            ("mongodb_append", "baseline_raw_insert_many", Some("100")),
+        ),
+        target: Target::AtLeast(0.85),
+    },
+    Figure {
+        id: "P6",
+        what: "payment statistics over 100k payments: L1 hit vs uncached",
+        measure: Measure::Speedup(
+            ("query_cache", "l1_hit", None),
+            ("query_cache", "baseline_uncached", None),
+        ),
+        target: Target::AtLeast(100.0),
+    },
+    Figure {
+        id: "P7",
+        what: "payment read model rebuild from 1M events vs a raw scan of the log",
+        measure: Measure::Share(
+            ("projection_rebuild", "rebuild", None),
+            ("projection_rebuild", "baseline_scan", None),
+        ),
+        target: Target::AtLeast(0.5),
+    },
+    Figure {
+        id: "P8",
+        what: "HTTP `GET /payments/{id}` through the service vs axum hello-world (wrk)",
+        measure: Measure::HttpShare,
+        target: Target::AtLeast(0.5),
+    },
+];
+
+/// The entry of `key`, if measured.
+fn find(entries: &[Entry], (group, function, value): Key) -> Option<&Entry> {
+    entries
+        .iter()
+        .find(|e| e.group == group && e.function.as_deref() == Some(function) && e.value.as_deref() == value)
+}
+
+/// A key as criterion names it.
+fn name((group, function, value): Key) -> String {
+    match value {
+        Some(value) => format!("{group}/{function}/{value}"),
+        None => format!("{group}/{function}"),
+    }
+}
+
+/// Elements per second of `entry`, if it declares elements.
+fn rate(entry: &Entry) -> Option<f64> {
+    match entry.throughput {
+        Some(Throughput::Elements(n)) => Some(n / (entry.mean_ns / 1e9)),
+        _ => None,
+    }
+}
+
+/// A figure's row, computed: (measured, reference, value) as text and the value.
+struct Computed {
+    /// The subject's measurement.
+    subject: String,
+    /// The reference's measurement.
+    reference: String,
+    /// The figure.
+    value: f64,
+}
+
+fn compute(measure: Measure, entries: &[Entry], http: Option<&HttpResults>) -> Result<Computed, String> {
+    let pair = |subject: Key, reference: Key| -> Result<(&Entry, &Entry), String> {
+        let s = find(entries, subject).ok_or_else(|| format!("`{}` not measured", name(subject)))?;
+        let r = find(entries, reference).ok_or_else(|| format!("`{}` not measured", name(reference)))?;
+        Ok((s, r))
+    };
+    match measure {
+        Measure::Speedup(subject, reference)
+        | Measure::Share(subject, reference)
+        | Measure::Cost(subject, reference) => {
+            let (s, r) = pair(subject, reference)?;
+            let value = match measure {
+                Measure::Cost(..) => s.mean_ns / r.mean_ns,
+                _ => r.mean_ns / s.mean_ns,
+            };
+            Ok(Computed {
+                subject: format_time(s.mean_ns),
+                reference: format_time(r.mean_ns),
+                value,
+            })
+        }
+        Measure::Flat(keys) => {
+            let found: Vec<&Entry> = keys
+                .iter()
+                .map(|&k| find(entries, k).ok_or_else(|| format!("`{}` not measured", name(k))))
+                .collect::<Result<_, _>>()?;
+            let (first, rest) = found.split_first().ok_or("no benchmark named")?;
+            let worst = rest
+                .iter()
+                .map(|e| e.mean_ns / first.mean_ns - 1.0)
+                .fold(0.0_f64, |worst, d| if d.abs() > worst.abs() { d } else { worst });
+            Ok(Computed {
+                subject: rest
+                    .iter()
+                    .map(|e| format_time(e.mean_ns))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reference: format_time(first.mean_ns),
+                value: worst,
+            })
+        }
+        Measure::Rate(subject) => {
+            let s = find(entries, subject).ok_or_else(|| format!("`{}` not measured", name(subject)))?;
+            let value = rate(s).ok_or_else(|| format!("`{}` declares no element throughput", name(subject)))?;
+            Ok(Computed {
+                subject: format!("{} per batch round", format_time(s.mean_ns)),
+                reference: String::new(),
+                value,
+            })
+        }
+        Measure::HttpShare => {
+            let http = http.ok_or("`cargo xtask bench http` not run")?;
+            Ok(Computed {
+                subject: format!("{:.0} req/s", http.service.requests_per_sec),
+                reference: format!("{:.0} req/s", http.hello.requests_per_sec),
+                value: http.service.requests_per_sec / http.hello.requests_per_sec,
+            })
+        }
+    }
+}
+
+/// A figure's value as text.
+fn show(measure: Measure, value: f64) -> String {
+    match measure {
+        Measure::Speedup(..) => format!("{} faster", times(value)),
+        Measure::Cost(..) => times(value),
+        Measure::Share(..) | Measure::HttpShare => format!("{:.0}% of the reference", value * 100.0),
+        Measure::Flat(..) => format!("{:+.0}%", value * 100.0),
+        Measure::Rate(..) => format!("{:.0} events/s", value),
+    }
+}
+
+/// A target as text.
+fn show_target(measure: Measure, target: Target) -> String {
+    let bound = |x: f64| match measure {
+        Measure::Speedup(..) => format!("{} faster", times(x)),
+        Measure::Cost(..) => times(x),
+        Measure::Share(..) | Measure::HttpShare => format!("{:.0}%", x * 100.0),
+        Measure::Flat(..) => format!("±{:.0}%", x * 100.0),
+        Measure::Rate(..) => format!("{x:.0} events/s"),
+    };
+    match target {
+        Target::AtLeast(x) => format!("≥ {}", bound(x)),
+        Target::AtMost(x) => format!("≤ {}", bound(x)),
+        Target::Shown => "— (shown)".to_string(),
+    }
+}
+
+/// `12.3×`, three significant digits or so.
+fn times(x: f64) -> String {
+    if x < 10.0 {
+        format!("{x:.2}×")
+    } else if x < 100.0 {
+        format!("{x:.1}×")
+    } else {
+        format!("{x:.0}×")
+    }
+}
+
+/// The figures table (without the markers).
+pub(crate) fn render(entries: &[Entry], http: Option<&HttpResults>) -> String {
+    let mut out = String::from(
+        "| figure | what | measured | reference | ratio | target | status |\n\
+         | --- | --- | ---: | ---: | ---: | --- | --- |\n",
+    );
+    for figure in FIGURES {
+        let (subject, reference, ratio, status) = match compute(figure.measure, entries, http) {
+            Ok(c) => {
+                let met = match figure.target {
+                    Target::AtLeast(x) => Some(c.value >= x),
+                    Target::AtMost(x) => Some(c.value.abs() <= x),
+                    Target::Shown => None,
+                };
+                let status = match met {
+                    Some(true) => "met",
+                    Some(false) => "**missed**",
+                    None => "—",
+                };
+                (
+                    c.subject,
+                    c.reference,
+                    show(figure.measure, c.value),
+                    status.to_string(),
+                )
+            }
+            Err(why) => (
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("not measured: {why}"),
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {subject} | {reference} | {ratio} | {} | {status} |",
+            figure.id,
+            figure.what,
+            show_target(figure.measure, figure.target)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::wrk::Report;
+
+    fn entry(group: &str, function: &str, value: Option<&str>, mean_ns: f64) -> Entry {
+        Entry {
+            group: group.into(),
+            function: Some(function.into()),
+            value: value.map(Into::into),
+            mean_ns,
+            throughput: Some(Throughput::Elements(1.0)),
+        }
+    }
+
+    fn row<'a>(table: &'a str, what: &str) -> &'a str {
+        table.lines().find(|l| l.contains(what)).unwrap_or("")
+    }
+
+    #[test]
+    fn ratios_targets_and_status() {
+        let entries = vec![
+            entry("vs_cqrs_es", "reference_cqrs_es", Some("100"), 10_000.0),
+            entry("vs_cqrs_es", "hive_snapshots", Some("100"), 2_000.0),
+            entry("vs_cqrs_es", "hive", Some("100"), 5_000.0),
+            entry("bus", "full_default_stack", None, 300.0),
+            entry("bus", "baseline_direct_call", None, 100.0),
+            entry("command_latency", "snapshots_every_20", Some("10"), 100.0),
+            entry("command_latency", "snapshots_every_20", Some("1000"), 110.0),
+            entry("command_latency", "snapshots_every_20", Some("10000"), 70.0),
+            entry("command_latency", "snapshots_every_20", Some("100000"), 120.0),
+        ];
+        let table = render(&entries, None);
+        assert!(
+            row(&table, "100 events/stream, snapshots").contains("| 5.00× faster | ≥ 3.00× faster | met |"),
+            "{table}"
+        );
+        assert!(
+            row(&table, "100 events/stream, no snapshots").contains("| 2.00× faster | ≥ 3.00× faster | **missed** |"),
+            "{table}"
+        );
+        assert!(
+            row(&table, "middleware").contains("| 3.00× | ≤ 2.00× | **missed** |"),
+            "{table}"
+        );
+        assert!(
+            row(&table, "largest deviation").contains("| -30% | ≤ ±25% | **missed** |"),
+            "{table}"
+        );
+        assert!(
+            row(&table, "10 000 events/stream, snapshots").contains("not measured: `vs_cqrs_es/hive_snapshots/10000`"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn http_share_comes_from_wrk() {
+        let report = |rate: f64| Report {
+            requests_per_sec: rate,
+            p50_us: 100.0,
+            p99_us: 900.0,
+            requests: 1_000,
+            errors: 0,
+        };
+        let http = HttpResults {
+            load: "wrk -t2 -c32 -d10s".into(),
+            date: "2026-11-23 06:00 UTC".into(),
+            service: report(30_000.0),
+            hello: report(50_000.0),
+        };
+        let table = render(&[], Some(&http));
+        assert!(
+            row(&table, "HTTP").contains("| 30000 req/s | 50000 req/s | 60% of the reference | ≥ 50% | met |"),
+            "{table}"
+        );
+    }
+}
