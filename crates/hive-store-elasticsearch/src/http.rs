@@ -40,7 +40,10 @@ impl Reply {
 #[derive(Clone)]
 pub struct EsClient {
     transport: Transport,
+    /// The cluster URL with its password (if any) masked: the only form ever shown.
     url: String,
+    /// `:password@` of the URL, to mask in the transport's error texts.
+    secret: Option<String>,
     timeout: Duration,
 }
 
@@ -53,15 +56,21 @@ impl std::fmt::Debug for EsClient {
 impl EsClient {
     /// A client of the single node at `url` (no request is sent yet).
     pub fn new(url: &str, timeout: Duration) -> EsResult<Self> {
-        let transport = Transport::single_node(url).map_err(|e| EsError::Client(format!("bad URL `{url}`: {e}")))?;
+        let shown = masked_url(url);
+        let secret = url_password(url).map(|password| format!(":{password}@"));
+        let transport = Transport::single_node(url).map_err(|e| {
+            let text = format!("bad URL `{shown}`: {e}");
+            EsError::Client(mask(&text, secret.as_deref()))
+        })?;
         Ok(Self {
             transport,
-            url: url.to_owned(),
+            url: shown,
+            secret,
             timeout,
         })
     }
 
-    /// The cluster URL.
+    /// The cluster URL, its password (`http://user:password@host`) masked as `***`.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -134,11 +143,34 @@ impl EsClient {
         if connect || error.status_code().is_none() && !error.is_json() {
             EsError::Connection {
                 url: self.url.clone(),
-                reason: error.to_string(),
+                reason: mask(&error.to_string(), self.secret.as_deref()),
             }
         } else {
-            EsError::Client(error.to_string())
+            EsError::Client(mask(&error.to_string(), self.secret.as_deref()))
         }
+    }
+}
+
+/// The non-empty password of `url`'s user info (`http://user:password@host`), if any.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// `url` with its password replaced by `***` (`http://user:***@host:9200`).
+fn masked_url(url: &str) -> String {
+    let secret = url_password(url).map(|password| format!(":{password}@"));
+    mask(url, secret.as_deref())
+}
+
+/// `text` with every `:password@` replaced by `:***@`.
+fn mask(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) => text.replace(secret, ":***@"),
+        None => text.to_owned(),
     }
 }
 
@@ -195,6 +227,19 @@ pub(crate) fn encode_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_never_leave_the_client() {
+        assert_eq!(
+            masked_url("http://elastic:s3cret@es:9200/x"),
+            "http://elastic:***@es:9200/x"
+        );
+        assert_eq!(masked_url("http://elastic@es:9200"), "http://elastic@es:9200");
+        assert_eq!(masked_url("http://es:9200"), "http://es:9200");
+        let client = EsClient::new("http://elastic:s3cret@127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        assert_eq!(client.url(), "http://elastic:***@127.0.0.1:1");
+        assert!(!format!("{client:?}").contains("s3cret"));
+    }
 
     #[test]
     fn ids_are_percent_encoded() {
