@@ -1,17 +1,20 @@
 //! `cargo xtask ci`: every check CI makes, in order, stopping at the first that fails.
 
-use crate::{arch, cmd, test, Failure, TaskResult};
+use crate::{arch, cmd, docker, fuzz_api, test, Failure, TaskResult};
 
 /// One step: its name and what it runs.
 type Step = (&'static str, fn() -> TaskResult);
 
 /// The steps, in order.
-const STEPS: [Step; 5] = [
+const STEPS: [Step; 8] = [
     ("fmt", fmt),
     ("clippy", clippy),
     ("test", tests),
+    ("fuzz-api", fuzz),
+    ("docker", docker::run),
     ("doc", doc),
     ("arch-check", arch::run),
+    ("bench-smoke", bench_smoke),
 ];
 
 /// Runs the steps; a failure names the step that failed.
@@ -48,6 +51,19 @@ fn clippy() -> TaskResult {
 /// `cargo xtask test`.
 fn tests() -> TaskResult {
     test::run(&test::TestArgs::default())
+}
+
+/// `cargo xtask fuzz-api` with its default budget and seed.
+fn fuzz() -> TaskResult {
+    fuzz_api::run(&fuzz_api::FuzzApiArgs::default())
+}
+
+/// `cargo test -p hive-benches --benches`: each bench once, unoptimised.
+fn bench_smoke() -> TaskResult {
+    cmd::run(
+        "the bench smoke run",
+        &mut cmd::cargo(["test", "-p", "hive-benches", "--benches"]),
+    )
 }
 
 /// `RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps`.

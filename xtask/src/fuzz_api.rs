@@ -77,6 +77,16 @@ pub(crate) struct FuzzApiArgs {
     pub(crate) seed: u64,
 }
 
+impl Default for FuzzApiArgs {
+    /// The budget and seed CI uses (the command-line defaults).
+    fn default() -> Self {
+        Self {
+            max_examples: 50,
+            seed: 20_261_123,
+        }
+    }
+}
+
 /// Runs the whole thing; the service is stopped on every way out.
 pub(crate) fn run(args: &FuzzApiArgs) -> TaskResult {
     let target = metadata::target_dir()?;

@@ -24,7 +24,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Hive's project tasks: ci, test, services, bench, arch-check."
+    about = "Hive's project tasks: ci, test, services, bench, fuzz-api, soak, docker, arch-check."
 )]
 struct Cli {
     /// The task to run.
@@ -41,7 +41,7 @@ enum Task {
     Test(test::TestArgs),
     /// Start the servers the tests need, print their environment variables, keep them until Ctrl-C.
     Services,
-    /// What CI runs: fmt, clippy, the test suite, docs, arch-check; stops at the first failure.
+    /// What CI runs: fmt, clippy, tests, fuzz-api, docker check, docs, arch-check, bench smoke; stops at the first failure.
     Ci,
     /// Print how to build and run the Docker stack; check docker/compose.yml and docker/Dockerfile (no engine needed).
     Docker,
