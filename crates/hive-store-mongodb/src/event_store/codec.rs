@@ -103,9 +103,10 @@ pub(crate) fn decode(doc: &Document) -> Result<EventEnvelope, EventStoreError> {
     })
 }
 
-/// The projection that leaves out what envelopes do not carry (`_id`, `searchTerms`).
+/// The projection that leaves out what envelopes do not carry (`searchTerms`). `_id` (the
+/// global position) stays: a damaged document is named by it in the `Corrupt` error.
 pub(crate) fn envelope_projection() -> Document {
-    doc! { "_id": 0, "searchTerms": 0 }
+    doc! { "searchTerms": 0 }
 }
 
 #[cfg(test)]
