@@ -168,10 +168,11 @@ pub(crate) fn hits<'a>(body: &'a Value, what: &str) -> EsResult<&'a Vec<Value>> 
         .ok_or_else(|| EsError::decode(what, "no `hits.hits` array"))
 }
 
-/// `_source` of a hit or GET answer, deserialised.
+/// `_source` of a hit or GET answer, deserialised; an error names the document (`_id`).
 pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(hit: &Value, what: &str) -> EsResult<T> {
+    let id = hit.get("_id").and_then(Value::as_str).unwrap_or("?");
     let source = hit
         .get("_source")
-        .ok_or_else(|| EsError::decode(what, "no `_source`"))?;
-    serde_json::from_value(source.clone()).map_err(|e| EsError::decode(what, e))
+        .ok_or_else(|| EsError::decode(what, format!("document `{id}`: no `_source`")))?;
+    serde_json::from_value(source.clone()).map_err(|e| EsError::decode(what, format!("document `{id}`: {e}")))
 }
