@@ -17,11 +17,11 @@ struct FileConfig {
     fsync: Option<String>,
     log_format: Option<String>,
     #[serde(default)]
-    mongodb: Section,
+    mongodb: MongodbSection,
     #[serde(default)]
     elasticsearch: ElasticsearchSection,
     #[serde(default)]
-    redis: Section,
+    redis: RedisSection,
     #[serde(default)]
     http: HttpSection,
     #[serde(default)]
@@ -30,10 +30,15 @@ struct FileConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Section {
+struct MongodbSection {
     uri: Option<String>,
-    url: Option<String>,
     database: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedisSection {
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -154,6 +154,26 @@ fn unknown_keys_and_weak_tokens_in_the_file_are_refused() {
 }
 
 #[test]
+fn each_server_section_takes_only_its_own_keys() {
+    for (text, field) in [
+        ("[redis]\nuri = \"redis://x\"", "uri"),
+        ("[redis]\ndatabase = \"x\"", "database"),
+        ("[mongodb]\nurl = \"mongodb://x\"", "url"),
+    ] {
+        let err = file::from_toml(text).unwrap_err();
+        assert!(
+            err.message.contains(&format!("unknown field `{field}`")),
+            "{text}: {err}"
+        );
+    }
+    let layer =
+        file::from_toml("[redis]\nurl = \"redis://r\"\n[mongodb]\nuri = \"mongodb://m\"\ndatabase = \"d\"").unwrap();
+    assert_eq!(layer.redis_url.as_deref(), Some("redis://r"));
+    assert_eq!(layer.mongodb_uri.as_deref(), Some("mongodb://m"));
+    assert_eq!(layer.mongodb_database.as_deref(), Some("d"));
+}
+
+#[test]
 fn fsync_accepts_periods() {
     assert_eq!(FsyncSetting::parse("50ms").unwrap(), FsyncSetting::EveryMillis(50));
     assert!(FsyncSetting::parse("0ms").is_err());
