@@ -1,7 +1,9 @@
 //! `cargo xtask soak`: the long variants of the reliability tests (issue #9), with the servers
 //! the tests need. It sets `HIVE_SOAK=1`, which scales them up: R1 to 32 writers × 1000
-//! commands (memory, memory-durable, MongoDB), R2 to 20 SIGKILLs of the service. See
-//! docs/reliability.md.
+//! commands (memory, memory-durable, MongoDB), R2 to 20 SIGKILLs of the service. Then, when
+//! cargo-fuzz is installed, it fuzzes the durable log reader (`fuzz/`, target `durable_log`) for
+//! two minutes (`RUSTC_BOOTSTRAP=1`: the stable compiler accepts cargo-fuzz's nightly flags).
+//! See docs/reliability.md.
 
 use crate::services::Services;
 use crate::{cmd, TaskResult};
@@ -31,5 +33,20 @@ pub(crate) fn run() -> TaskResult {
         }
     }
     drop(services);
-    result
+    let fuzz = fuzz_durable_log();
+    result.and(fuzz)
+}
+
+/// `cargo fuzz run durable_log` for a bounded time, or a notice when cargo-fuzz is missing.
+fn fuzz_durable_log() -> TaskResult {
+    if !cmd::cargo_has("fuzz") {
+        eprintln!(
+            "xtask: cargo-fuzz is not installed (`cargo install cargo-fuzz`); the durable log fuzz target is skipped"
+        );
+        return Ok(());
+    }
+    let mut fuzz = cmd::cargo(["fuzz", "run", "durable_log", "--", "-max_total_time=120"]);
+    fuzz.current_dir(cmd::workspace_root().join("fuzz"))
+        .env("RUSTC_BOOTSTRAP", "1");
+    cmd::run("the durable log fuzz target", &mut fuzz)
 }
