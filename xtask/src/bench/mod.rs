@@ -28,6 +28,10 @@ pub(crate) struct BenchArgs {
     /// run; prints the figures and leaves docs/performance.md untouched.
     #[arg(long)]
     pub(crate) quick: bool,
+    /// Run nothing: rewrite the tables from the results already under `target/criterion`
+    /// (and the last saved wrk reports).
+    #[arg(long, conflicts_with = "quick")]
+    pub(crate) report_only: bool,
 }
 
 /// Runs the benches (with the servers they need: Redis, a MongoDB-compatible server), then
@@ -40,12 +44,12 @@ pub(crate) fn run(args: &BenchArgs) -> TaskResult {
     let name = args.name.as_deref();
     let mut ran = Vec::new();
 
-    if name != Some(HTTP) {
+    if name != Some(HTTP) && !args.report_only {
         let services = Services::start()?;
         ran.push(run_criterion(&criterion, name, args.quick, &services)?);
         drop(services);
     }
-    let http = if name.is_none() || name == Some(HTTP) {
+    let http = if (name.is_none() || name == Some(HTTP)) && !args.report_only {
         let load = if args.quick {
             wrk::Load {
                 seconds: 2,
@@ -86,12 +90,16 @@ pub(crate) fn run(args: &BenchArgs) -> TaskResult {
             criterion.display()
         )));
     }
+    if args.report_only {
+        ran.push("nothing (`--report-only`: the tables were rewritten from the results on disk)".to_string());
+    }
     let context = report::RunContext {
         machine: machine(),
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         command: format!(
-            "`cargo xtask bench{}`, which ran {}",
+            "`cargo xtask bench{}{}`, which ran {}",
             name.map(|n| format!(" {n}")).unwrap_or_default(),
+            if args.report_only { " --report-only" } else { "" },
             ran.join(" and ")
         ),
     };
