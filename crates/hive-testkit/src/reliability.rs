@@ -7,8 +7,9 @@
 //!
 //! * every acknowledged command's event is in the store exactly once (found by its causation id,
 //!   the command id), and no refused command left an event behind;
-//! * every refused command got a typed [`ApplicationError::Conflict`] (retries exhausted), never
-//!   anything else;
+//! * every refused command got a typed [`ApplicationError::Conflict`] (retries exhausted) and left
+//!   no event, or a typed [`ApplicationError::Timeout`] (a slow server: the outcome is unknown to
+//!   the caller, so its event may be stored, but at most once); never anything else;
 //! * every stream's versions are gap-free (1..=n) and the global log has no duplicate event id;
 //! * the live read model (fed inline, then caught up by the module's
 //!   [`ProjectionRunner`](hive_application::ProjectionRunner)s as the service does in the
@@ -92,6 +93,10 @@ pub struct Report {
     pub acknowledged: usize,
     /// Refunds refused with a typed conflict after the retries (nothing stored for them).
     pub conflicts: usize,
+    /// Refunds that timed out (typed; stored at most once: `timed_out_stored` of them were).
+    pub timed_out: usize,
+    /// Timed-out refunds whose event was stored (once).
+    pub timed_out_stored: usize,
     /// Events in the audited streams afterwards.
     pub events: usize,
 }
@@ -148,6 +153,7 @@ pub async fn concurrent_writers(
     }
     let mut acknowledged: HashMap<Uuid, (String, u64)> = HashMap::new();
     let mut refused: HashSet<Uuid> = HashSet::new();
+    let mut timed_out: HashSet<Uuid> = HashSet::new();
     for task in tasks {
         for (id, stream, outcome) in task.await.unwrap_or_else(|e| panic!("writer task: {e}")) {
             match outcome {
@@ -157,11 +163,17 @@ pub async fn concurrent_writers(
                 Err(ApplicationError::Conflict { .. }) => {
                     refused.insert(id);
                 }
+                Err(ApplicationError::Timeout(_)) => {
+                    timed_out.insert(id);
+                }
                 Err(other) => panic!("refund {id} on {stream} failed with an unexpected error: {other:?}"),
             }
         }
     }
-    let events = audit_store(&ports, &streams, &acknowledged, &refused).await;
+    let landed = audit_store(&ports, &streams, &acknowledged, &refused, &timed_out).await;
+    let events = landed.0;
+    // A timed-out refund that was stored counts as acknowledged for the read-model audit.
+    acknowledged.extend(landed.1.iter().map(|(id, at)| (*id, at.clone())));
     for runner in billing.projection_runners(checkpoints) {
         let report = runner
             .catch_up()
@@ -172,8 +184,10 @@ pub async fn concurrent_writers(
     audit_read_model(&ports, fresh_read_model, &streams, &acknowledged).await;
     Report {
         commands: load.writers * load.commands_per_writer,
-        acknowledged: acknowledged.len(),
+        acknowledged: acknowledged.len() - landed.1.len(),
         conflicts: refused.len(),
+        timed_out: timed_out.len(),
+        timed_out_stored: landed.1.len(),
         events,
     }
 }
@@ -208,15 +222,18 @@ async fn setup(billing: &BillingServices, streams: &[String]) {
 }
 
 /// Every acknowledged refund stored once at the version it returned, nothing for refused ones,
-/// streams gap-free, no event id twice in the global log. The number of events audited.
+/// timed-out ones stored at most once, streams gap-free, no event id twice in the global log.
+/// The number of events audited and the timed-out refunds that were stored (stream, version).
 async fn audit_store(
     ports: &BillingPorts,
     streams: &[String],
     acknowledged: &HashMap<Uuid, (String, u64)>,
     refused: &HashSet<Uuid>,
-) -> usize {
+    timed_out: &HashSet<Uuid>,
+) -> (usize, HashMap<Uuid, (String, u64)>) {
     let mut by_causation: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     let mut total = 0;
+    let mut refunds_stored = 0;
     for stream in streams {
         let events: Vec<EventEnvelope> = ports
             .event_store
@@ -229,7 +246,11 @@ async fn audit_store(
         assert_eq!(versions, expected, "stream {stream} has gaps or duplicates");
         let refunds = events.iter().filter(|e| e.event_type == "PaymentRefunded").count();
         let acked_here = acknowledged.values().filter(|(s, _)| s == stream).count();
-        assert_eq!(refunds, acked_here, "stream {stream}: refunds stored vs acknowledged");
+        assert!(
+            refunds >= acked_here,
+            "stream {stream}: fewer refunds stored than acknowledged"
+        );
+        refunds_stored += refunds;
         for event in &events {
             by_causation
                 .entry(event.causation_id.clone())
@@ -252,8 +273,23 @@ async fn audit_store(
             "refused refund {id} left an event behind"
         );
     }
+    let mut landed = HashMap::new();
+    for id in timed_out {
+        match by_causation.get(&id.to_string()).map(Vec::as_slice).unwrap_or_default() {
+            [] => {}
+            [one] => {
+                landed.insert(*id, one.clone());
+            }
+            many => panic!("timed-out refund {id} stored {} times", many.len()),
+        }
+    }
+    assert_eq!(
+        refunds_stored,
+        acknowledged.len() + landed.len(),
+        "refunds stored = acknowledged + timed out and stored"
+    );
     audit_global_log(ports, streams).await;
-    total
+    (total, landed)
 }
 
 /// The global log holds each event of the audited streams once, positions strictly increasing.
