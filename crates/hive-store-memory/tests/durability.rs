@@ -50,6 +50,22 @@ fn record_offsets(dir: &Path) -> Vec<usize> {
 }
 
 #[tokio::test]
+async fn a_closed_store_releases_its_directory_while_handles_remain() {
+    for fsync in [FsyncPolicy::Always, FsyncPolicy::EveryMillis(2), FsyncPolicy::Never] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = DurableOptions::default().with_fsync(fsync);
+        let store = MemoryEventStore::open(dir.path(), options.clone()).await.unwrap();
+        let kept = store.clone();
+        store.append("s", 0, vec![ev("s", 1)]).await.unwrap();
+        store.close().await.unwrap();
+        // `kept` still holds the store, yet the file lock is gone once `close` answered.
+        let reopened = MemoryEventStore::open(dir.path(), options).await.unwrap();
+        assert_eq!(reopened.stream_version("s").await.unwrap(), 1, "{fsync:?}");
+        assert!(kept.append("s", 1, vec![ev("s", 2)]).await.is_err(), "{fsync:?}");
+    }
+}
+
+#[tokio::test]
 async fn everything_comes_back_after_reopen_at_the_same_positions() {
     for fsync in [FsyncPolicy::Always, FsyncPolicy::EveryMillis(2), FsyncPolicy::Never] {
         let dir = tempfile::tempdir().unwrap();

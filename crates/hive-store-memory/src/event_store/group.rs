@@ -181,7 +181,12 @@ impl<S: LogSink> GroupWriter<S> {
                     }
                 }
                 rx.close();
-                let _ = reply.send(self.sync());
+                let synced = self.sync();
+                // Release the file (and its lock) before answering: whoever awaited `close`
+                // may reopen the directory at once.
+                drop(syncer);
+                drop(self);
+                let _ = reply.send(synced);
                 return;
             }
         }
