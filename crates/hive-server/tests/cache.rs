@@ -4,63 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state their expectations by unwrapping
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod common;
+
+use common::redis::OwnRedis;
 use hive_server::app::App;
 use hive_server::config::{Config, Layer};
 use serde_json::{json, Value};
-
-/// A redis-server on a free port, nothing on disk, killed on drop.
-struct OwnRedis(Child, u16);
-
-impl OwnRedis {
-    fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            eprintln!("redis-server is not installed: skipped");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Self(child, port));
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        None
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn call(method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = reqwest::Client::new().request(method, url).bearer_auth(token);
@@ -80,7 +31,7 @@ async fn redis_down_makes_the_service_degraded_not_down() {
         data_dir: Some(dir.path().display().to_string()),
         store: Some("memory".into()),
         cache: Some("moka+redis".into()),
-        redis_url: Some(format!("redis://127.0.0.1:{}", redis.1)),
+        redis_url: Some(redis.url()),
         ..Layer::default()
     };
     let app = App::start(Config::resolve(Config::defaults().overridden_by(layer)).unwrap())

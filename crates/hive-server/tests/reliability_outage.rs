@@ -8,71 +8,16 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::proxy::Proxy;
+use common::redis::OwnRedis;
 use common::{call, start, token};
 use hive_server::config::Layer;
 use serde_json::json;
 
 const PAYMENTS: usize = 10;
 const ROUNDS: usize = 20;
-
-/// A redis-server of this test on a free port, nothing on disk, killed on drop.
-struct OwnRedis(Child, u16);
-
-impl OwnRedis {
-    fn start() -> Option<Self> {
-        let port = common::process::free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!("redis-server is not installed: skipped");
-            return None;
-        };
-        let redis = Self(child, port);
-        for _ in 0..400 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("redis-server on port {port} did not start");
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.1.to_string()])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    fn keys(&self) -> u64 {
-        self.cli(&["DBSIZE"]).parse().unwrap()
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `ROUNDS` rounds of reads of every payment and of the list: every answer 2xx, each payment
 /// with the `expected` status. The number of requests.
@@ -108,7 +53,7 @@ async fn process_all(base: &str, token: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_survive_a_redis_outage_and_caching_resumes() {
     let Some(redis) = OwnRedis::start() else { return };
-    let proxy = Proxy::start(redis.1).await;
+    let proxy = Proxy::start(redis.port()).await;
     let dir = tempfile::tempdir().unwrap();
     let service = start(Layer {
         data_dir: Some(dir.path().display().to_string()),

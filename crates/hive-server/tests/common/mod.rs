@@ -5,6 +5,7 @@ use std::path::Path;
 
 pub mod process;
 pub mod proxy;
+pub mod redis;
 
 use hive_server::app::App;
 use hive_server::config::{Config, Layer};
