@@ -88,7 +88,7 @@ async fn an_invalidation_made_while_cut_off_reaches_redis_when_it_returns() {
     assert_eq!(b.read("p").await, 1);
     assert_eq!(b.runs(), 1, "B's second read is an L2 hit");
 
-    proxy.cut(); // A alone loses Redis, which keeps its data
+    proxy.cut().await; // A alone loses Redis, which keeps its data
     a.write("p", 2).await;
     assert_eq!(a.read("p").await, 2, "A reads its write from its handler");
     assert_eq!(

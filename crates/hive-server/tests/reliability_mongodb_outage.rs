@@ -60,7 +60,7 @@ async fn commands_fail_with_503_during_an_outage_and_recover_without_a_restart()
         assert_eq!(status, 201, "{body}");
     }
 
-    proxy.cut();
+    proxy.cut().await;
     let mut refused = 0;
     for i in 0..PAYMENTS {
         let (status, problem) = call(

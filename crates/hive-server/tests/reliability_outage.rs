@@ -78,7 +78,7 @@ async fn queries_survive_a_redis_outage_and_caching_resumes() {
     let before = query_load(&base, &token, "pending").await;
     assert!(redis.keys() > 0, "answers are cached in Redis while it is up");
 
-    proxy.cut();
+    proxy.cut().await;
     // Commands invalidate the cache while Redis is unreachable; queries stay 2xx and fresh.
     process_all(&base, &token).await;
     let during = query_load(&base, &token, "completed").await;

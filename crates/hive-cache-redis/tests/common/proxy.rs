@@ -45,9 +45,23 @@ impl Proxy {
     }
 
     /// Closes every connection and refuses new ones.
-    pub fn cut(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
+    ///
+    /// Returns once every connection is closed: `abort` only asks, and a forwarding task
+    /// running on another worker could still carry a command through after it.
+    pub async fn cut(&self) {
+        loop {
+            // A connection accepted while the accept task was being cancelled is caught on
+            // the next round.
+            let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
+            if tasks.is_empty() {
+                return;
+            }
+            for task in &tasks {
+                task.abort();
+            }
+            for task in tasks {
+                let _ = task.await;
+            }
         }
     }
 

@@ -48,12 +48,24 @@ impl Proxy {
         }
     }
 
-    /// The outage: drops every open connection and refuses new ones.
-    pub fn cut(&self) {
+    /// The outage: drops every open connection and refuses new ones. Returns once every
+    /// connection is closed (`abort` only asks: a forwarding task running on another worker
+    /// could still carry a request through after it).
+    pub async fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
-        for task in self.connections.lock().unwrap().drain(..) {
+        let tasks = self.abort_connections();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Asks every forwarding task to stop; their handles, to wait for them.
+    fn abort_connections(&self) -> Vec<JoinHandle<()>> {
+        let tasks: Vec<_> = self.connections.lock().unwrap().drain(..).collect();
+        for task in &tasks {
             task.abort();
         }
+        tasks
     }
 
     /// The end of the outage: new connections go through again.
@@ -64,7 +76,8 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.cut();
+        self.up.store(false, Ordering::SeqCst);
+        self.abort_connections();
         self.accept.abort();
     }
 }
