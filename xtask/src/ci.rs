@@ -58,11 +58,11 @@ fn fuzz() -> TaskResult {
     fuzz_api::run(&fuzz_api::FuzzApiArgs::default())
 }
 
-/// `cargo test -p hive-benches --benches`: each bench once, unoptimised.
+/// `cargo test --workspace --bench '*'`: each bench once, unoptimised (reusing the test build).
 fn bench_smoke() -> TaskResult {
     cmd::run(
         "the bench smoke run",
-        &mut cmd::cargo(["test", "-p", "hive-benches", "--benches"]),
+        &mut cmd::cargo(["test", "--workspace", "--bench", "*"]),
     )
 }
 
