@@ -176,14 +176,22 @@ impl EventAnalyticsReport {
 
     /// Heatmap of `events`.
     pub fn heatmap<'a>(events: impl IntoIterator<Item = &'a EventEnvelope>) -> Heatmap {
+        Heatmap::from_counts(events.into_iter().map(|event| (event.timestamp, 1)))
+    }
+}
+
+impl Heatmap {
+    /// The heatmap of event counts at instants (or hour buckets), as adapters that count
+    /// server-side receive them: cells by weekday × hour and totals by UTC day; zero counts
+    /// are left out.
+    pub fn from_counts(counts: impl IntoIterator<Item = (DateTime<Utc>, u64)>) -> Heatmap {
         let mut cells: BTreeMap<(u8, u8), u64> = BTreeMap::new();
         let mut by_day = BTreeMap::new();
-        for event in events {
-            let t = event.timestamp;
+        for (t, count) in counts.into_iter().filter(|(_, count)| *count > 0) {
             let weekday = u8::try_from(t.weekday().number_from_monday()).unwrap_or(0);
             let hour = u8::try_from(t.hour()).unwrap_or(0);
-            *cells.entry((weekday, hour)).or_default() += 1;
-            *by_day.entry(day_key(t)).or_default() += 1;
+            *cells.entry((weekday, hour)).or_default() += count;
+            *by_day.entry(day_key(t)).or_default() += count;
         }
         let cells = cells
             .into_iter()

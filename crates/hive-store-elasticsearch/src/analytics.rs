@@ -12,11 +12,9 @@
 //! Every histogram has `min_doc_count: 1`: empty buckets are left out, as in the reference.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use elasticsearch::http::Method;
-use hive_domain::{
-    AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, HeatmapCell, Interval, StoreResult, TrendBucket,
-};
+use hive_domain::{AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, Interval, StoreResult, TrendBucket};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -159,26 +157,7 @@ pub(crate) fn parse_trends(body: &Value) -> EsResult<Vec<TrendBucket>> {
 
 /// The heatmap folded from an hourly histogram answer.
 pub(crate) fn parse_heatmap(body: &Value) -> EsResult<Heatmap> {
-    let mut cells: BTreeMap<(u8, u8), u64> = BTreeMap::new();
-    let mut by_day: BTreeMap<String, u64> = BTreeMap::new();
-    for (start, count) in starts(body, "byHour")? {
-        if count == 0 {
-            continue;
-        }
-        let weekday = u8::try_from(start.weekday().number_from_monday()).unwrap_or(0);
-        let hour = u8::try_from(start.hour()).unwrap_or(0);
-        *cells.entry((weekday, hour)).or_default() += count;
-        *by_day.entry(hive_domain::day_key(start)).or_default() += count;
-    }
-    let cells = cells
-        .into_iter()
-        .map(|((day_of_week, hour), count)| HeatmapCell {
-            day_of_week,
-            hour,
-            count,
-        })
-        .collect();
-    Ok(Heatmap { cells, by_day })
+    Ok(Heatmap::from_counts(starts(body, "byHour")?))
 }
 
 impl EsEventStore {

@@ -12,11 +12,9 @@ use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use bson::{doc, Bson, Document};
-use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::TryStreamExt;
-use hive_domain::{
-    AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, HeatmapCell, Interval, StoreResult, TrendBucket,
-};
+use hive_domain::{AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, Interval, StoreResult, TrendBucket};
 use mongodb::error::ErrorKind;
 
 use crate::error::{backend, corrupt};
@@ -154,22 +152,6 @@ impl EventAnalytics for MongoEventStore {
     }
 
     async fn heatmap(&self, filter: &AnalyticsFilter) -> StoreResult<Heatmap> {
-        let mut cells: BTreeMap<(u8, u8), u64> = BTreeMap::new();
-        let mut by_day = BTreeMap::new();
-        for (hour, n) in self.hourly(filter).await? {
-            let weekday = u8::try_from(hour.weekday().number_from_monday()).unwrap_or(0);
-            let of_day = u8::try_from(hour.hour()).unwrap_or(0);
-            *cells.entry((weekday, of_day)).or_default() += n;
-            *by_day.entry(hive_domain::day_key(hour)).or_default() += n;
-        }
-        let cells = cells
-            .into_iter()
-            .map(|((day_of_week, hour), count)| HeatmapCell {
-                day_of_week,
-                hour,
-                count,
-            })
-            .collect();
-        Ok(Heatmap { cells, by_day })
+        Ok(Heatmap::from_counts(self.hourly(filter).await?))
     }
 }
