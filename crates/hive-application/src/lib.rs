@@ -17,5 +17,7 @@ pub use error::{ApplicationError, FieldError};
 pub use event_bus::{EventBus, EventHandler};
 pub use message::{Command, Handler, Message, MessageContext, Query};
 pub use middleware::MiddlewareConfig;
-pub use projection::{CatchUp, Lease, LeaseGrant, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus};
+pub use projection::{
+    BatchError, CatchUp, Lease, LeaseGrant, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus,
+};
 pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::{stored, AccountEvent, MockStore};
-use hive_application::{ApplicationError, PoisonPolicy, Projection, ProjectionRunner};
+use hive_application::{ApplicationError, BatchError, PoisonPolicy, Projection, ProjectionRunner};
 use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventEnvelope, StoreResult};
 
 /// Checkpoints in a map (a fake, not a mock: the runner reads back what it wrote).
@@ -223,4 +223,167 @@ async fn live_mode_follows_new_events_until_shutdown() {
         .await
         .unwrap()
         .unwrap();
+}
+
+/// Keeps the positions it applied, idempotently (an event at or below the last one applied is
+/// skipped), one by one or a page at once; refuses events whose position is in `poison`. A
+/// page with a poison event is applied up to it before the batch fails, like a store whose
+/// bulk write stopped half-way.
+#[derive(Default)]
+struct Batched {
+    applied: Mutex<Vec<u64>>,
+    poison: Vec<u64>,
+    /// Whether a failed batch says how far it got (else `applied: 0`).
+    reports_progress: bool,
+    /// The positions of each page handed to `apply_batch`.
+    batches: Mutex<Vec<Vec<u64>>>,
+    /// The positions handed to `apply`.
+    singles: Mutex<Vec<u64>>,
+}
+
+impl Batched {
+    fn apply_one(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
+        let position = event.global_position.unwrap();
+        if self.poison.contains(&position) {
+            return Err(ApplicationError::Internal(format!("cannot apply {position}")));
+        }
+        let mut applied = self.applied.lock().unwrap();
+        if applied.last().is_none_or(|last| *last < position) {
+            applied.push(position);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Projection for Batched {
+    fn name(&self) -> &str {
+        "batched"
+    }
+    async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
+        self.singles.lock().unwrap().push(event.global_position.unwrap());
+        self.apply_one(event)
+    }
+    async fn reset(&self) -> Result<(), ApplicationError> {
+        self.applied.lock().unwrap().clear();
+        Ok(())
+    }
+    async fn apply_batch(&self, events: &[EventEnvelope]) -> Result<(), BatchError> {
+        self.batches
+            .lock()
+            .unwrap()
+            .push(events.iter().map(|e| e.global_position.unwrap()).collect());
+        for (index, event) in events.iter().enumerate() {
+            self.apply_one(event).map_err(|error| BatchError {
+                applied: if self.reports_progress { index } else { 0 },
+                error,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn batched_runner(projection: Arc<Batched>, checkpoints: Arc<Checkpoints>) -> ProjectionRunner {
+    ProjectionRunner::new(Arc::new(store_over(log_of(10))), checkpoints, projection).with_batch_size(4)
+}
+
+#[tokio::test]
+async fn pages_go_through_apply_batch_and_apply_is_not_called() {
+    let checkpoints = Arc::new(Checkpoints::default());
+    let projection = Arc::new(Batched::default());
+    let report = batched_runner(projection.clone(), checkpoints.clone())
+        .catch_up()
+        .await
+        .unwrap();
+    assert_eq!((report.applied, report.dead_lettered, report.position), (10, 0, 10));
+    assert_eq!(
+        *projection.batches.lock().unwrap(),
+        vec![vec![1, 2, 3, 4], vec![5, 6, 7, 8], vec![9, 10]]
+    );
+    assert!(
+        projection.singles.lock().unwrap().is_empty(),
+        "no event applied one by one"
+    );
+    assert_eq!(*projection.applied.lock().unwrap(), (1..=10).collect::<Vec<_>>());
+    assert_eq!(*checkpoints.saves.lock().unwrap(), 3, "one save per page");
+    let saved = checkpoints.load("batched").await.unwrap().unwrap();
+    assert_eq!(saved.position, 10);
+}
+
+#[tokio::test]
+async fn a_failed_batch_dead_letters_only_the_poison_event_and_applies_the_others() {
+    let checkpoints = Arc::new(Checkpoints::default());
+    let projection = Arc::new(Batched {
+        poison: vec![6],
+        ..Batched::default()
+    });
+    let report = batched_runner(projection.clone(), checkpoints.clone())
+        .catch_up()
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.applied, report.dead_lettered, report.position, report.paused),
+        (9, 1, 10, false)
+    );
+    let dead = checkpoints.dead_letters("batched").await.unwrap();
+    assert_eq!(dead.iter().map(|d| d.position).collect::<Vec<_>>(), vec![6]);
+    assert!(dead[0].error.contains("cannot apply 6"), "{}", dead[0].error);
+    assert_eq!(
+        *projection.singles.lock().unwrap(),
+        vec![5, 6, 7, 8],
+        "the failed page (nothing known applied) is applied again one by one, only that page"
+    );
+    assert_eq!(
+        *projection.applied.lock().unwrap(),
+        vec![1, 2, 3, 4, 5, 7, 8, 9, 10],
+        "every other event applied exactly once: the part applied by the batch is skipped the second time"
+    );
+    assert_eq!(
+        projection.batches.lock().unwrap().len(),
+        3,
+        "the next page is a batch again"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_batch_that_reports_progress_resumes_at_the_failing_event() {
+    let checkpoints = Arc::new(Checkpoints::default());
+    let projection = Arc::new(Batched {
+        poison: vec![6],
+        reports_progress: true,
+        ..Batched::default()
+    });
+    let report = batched_runner(projection.clone(), checkpoints.clone())
+        .catch_up()
+        .await
+        .unwrap();
+    assert_eq!((report.applied, report.dead_lettered, report.position), (9, 1, 10));
+    assert_eq!(*projection.singles.lock().unwrap(), vec![6, 7, 8]);
+    assert_eq!(*projection.applied.lock().unwrap(), vec![1, 2, 3, 4, 5, 7, 8, 9, 10]);
+    assert_eq!(checkpoints.dead_letters("batched").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_pause_policy_stops_a_failed_batch_before_the_poison_event() {
+    let checkpoints = Arc::new(Checkpoints::default());
+    let projection = Arc::new(Batched {
+        poison: vec![6],
+        ..Batched::default()
+    });
+    let runner = batched_runner(projection.clone(), checkpoints.clone()).with_poison_policy(PoisonPolicy::Pause);
+    let report = runner.catch_up().await.unwrap();
+    assert!(report.paused);
+    assert_eq!((report.applied, report.dead_lettered), (5, 0));
+    assert_eq!(
+        report.position, 5,
+        "checkpoint at the last event applied before the poison event"
+    );
+    let saved = checkpoints.load("batched").await.unwrap().unwrap();
+    assert_eq!(saved.position, 5);
+    assert_eq!(*projection.applied.lock().unwrap(), vec![1, 2, 3, 4, 5]);
+    let dead = checkpoints.dead_letters("batched").await.unwrap();
+    assert_eq!(dead.iter().map(|d| d.position).collect::<Vec<_>>(), vec![6]);
+    let again = runner.catch_up().await.unwrap();
+    assert!(again.paused, "the next catch-up stops on it again");
+    assert_eq!((again.applied, again.position), (0, 5));
 }

@@ -166,7 +166,27 @@ impl ProjectionRunner {
             let Some(last) = batch.last() else { return Ok(report) };
             let full = batch.len() == self.batch_size;
             let mut checkpoint = Checkpoint::new(name.clone(), report.position, None);
-            for event in &batch {
+            // The fast path: the whole page at once. On an error, the events it did not
+            // certainly apply go one by one through `apply`, which decides the poison events.
+            let from = if batch.iter().all(|e| e.global_position.is_some()) {
+                let applied = match self.projection.apply_batch(&batch).await {
+                    Ok(()) => batch.len(),
+                    Err(failure) => {
+                        tracing::debug!(projection = %name, applied = failure.applied, error = %failure.error,
+                            "batch failed: applying its events one by one");
+                        failure.applied.min(batch.len())
+                    }
+                };
+                if let Some(event) = applied.checked_sub(1).and_then(|i| batch.get(i)) {
+                    report.applied += applied as u64;
+                    checkpoint.position = event.global_position.unwrap_or(checkpoint.position);
+                    checkpoint.last_event_id = Some(event.event_id);
+                }
+                applied
+            } else {
+                0
+            };
+            for event in &batch[from..] {
                 let position = event.global_position.ok_or_else(|| {
                     ApplicationError::Internal(format!("event {} from the global log has no position", event.event_id))
                 })?;
