@@ -179,3 +179,64 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
     let record: PaymentRecord = h.read_model.get("p00").await.unwrap().unwrap();
     assert_eq!(h.index.get("p00").await.unwrap().unwrap().position, record.position);
 }
+
+#[tokio::test]
+async fn applying_the_log_page_by_page_gives_the_live_read_model() {
+    let h = Harness::new();
+    busy(&h).await;
+    let live = h.read_model.snapshot();
+    let log = h.events.read_all(0, 10_000).await.unwrap();
+    for page in [1, 2, 3, 5, 8, log.len()] {
+        let read_model = MemoryPaymentReadModel::new();
+        let projection = PaymentReadModelProjection::new(Arc::new(read_model.clone()), Arc::new(UpcasterChain::new()));
+        for events in log.chunks(page) {
+            projection.apply_batch(events).await.unwrap();
+        }
+        assert_eq!(read_model.snapshot(), live, "pages of {page}");
+        for events in log.chunks(page) {
+            // Handed again (a crash between applying and checkpointing): nothing changes.
+            projection.apply_batch(events).await.unwrap();
+        }
+        assert_eq!(read_model.snapshot(), live, "pages of {page}, handed twice");
+    }
+}
+
+#[tokio::test]
+async fn a_page_skips_what_the_read_model_already_reflects() {
+    let h = Harness::new();
+    busy(&h).await;
+    let log = h.events.read_all(0, 10_000).await.unwrap();
+    let read_model = MemoryPaymentReadModel::new();
+    let projection = PaymentReadModelProjection::new(Arc::new(read_model.clone()), Arc::new(UpcasterChain::new()));
+    // Every other event first, where it applies (a payment's later events wait for its earlier ones).
+    for event in log.iter().step_by(2) {
+        let _ = projection.apply(event).await;
+    }
+    projection.apply_batch(&log).await.unwrap();
+    assert_eq!(read_model.snapshot(), h.read_model.snapshot());
+}
+
+#[tokio::test]
+async fn a_page_with_an_event_out_of_order_fails_as_that_event_alone_and_writes_nothing() {
+    let h = Harness::new();
+    h.create("org-456", "p", "10", "EUR", "x").await;
+    h.process("org-456", "p").await.unwrap();
+    h.refund("org-456", "p", "1").await.unwrap();
+    h.create("org-456", "q", "20", "EUR", "y").await;
+    let log = h.events.read_all(0, 10).await.unwrap();
+    let fresh = MemoryPaymentReadModel::new();
+    let projection = PaymentReadModelProjection::new(Arc::new(fresh.clone()), Arc::new(UpcasterChain::new()));
+    let page = [log[0].clone(), log[3].clone(), log[2].clone()];
+    let error = projection.apply_batch(&page).await.unwrap_err();
+    assert_eq!(error.applied, 0, "a failed page reports nothing as certainly applied");
+    assert!(fresh.is_empty(), "nothing of the page is written");
+    projection.apply(&log[0]).await.unwrap();
+    let alone = projection.apply(&log[2]).await.unwrap_err();
+    assert_eq!(
+        error.error.to_string(),
+        alone.to_string(),
+        "the page fails with the error of the event out of order"
+    );
+    projection.apply_batch(&log).await.unwrap();
+    assert_eq!(fresh.snapshot(), h.read_model.snapshot());
+}

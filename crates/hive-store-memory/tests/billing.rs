@@ -91,3 +91,36 @@ async fn moving_a_payment_to_another_organization_moves_its_index_entry() {
     assert!(read_model.list_ids(Some("org-1"), None, 10).await.unwrap().is_empty());
     assert_eq!(read_model.list_ids(Some("org-2"), None, 10).await.unwrap(), vec!["p-1"]);
 }
+
+#[tokio::test]
+async fn upsert_many_moves_index_entries_and_leaves_them_on_a_stale_record() {
+    let read_model = MemoryPaymentReadModel::new();
+    let record = |id: &str, org: &str, position| PaymentRecord {
+        payment: view(id, org),
+        position,
+    };
+    let written = read_model
+        .upsert_many(vec![record("p-1", "org-1", 1), record("p-2", "org-1", 2)])
+        .await
+        .unwrap();
+    assert_eq!(written, 2);
+    let written = read_model
+        .upsert_many(vec![
+            record("p-1", "org-2", 3),
+            record("p-2", "org-2", 1),
+            record("p-3", "org-2", 4),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(written, 2, "the stale record of p-2 is not written");
+    assert_eq!(read_model.list_ids(Some("org-1"), None, 10).await.unwrap(), vec!["p-2"]);
+    assert_eq!(
+        read_model.list_ids(Some("org-2"), None, 10).await.unwrap(),
+        vec!["p-1", "p-3"]
+    );
+    let got = read_model.get_many(&["p-3", "p-9", "p-1"]).await.unwrap();
+    assert_eq!(
+        got,
+        vec![Some(record("p-3", "org-2", 4)), None, Some(record("p-1", "org-2", 3))]
+    );
+}

@@ -91,3 +91,36 @@ async fn sub_millisecond_instants_are_exact() {
         PaymentStatistics::compute(&payments, "org", &range)
     );
 }
+
+/// `upsert_many` sends more records than one `update` command holds in several commands, and
+/// a stale record in any of them (its stored position is greater) is skipped without losing
+/// the records after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upsert_many_spans_several_commands_and_skips_stale_records() {
+    if !server() {
+        return;
+    }
+    let store = fresh_default().await;
+    let _drop = DropDatabase(store.clone());
+    let read_model = store.payment_read_model().await.unwrap();
+    let record = |n: u64, position: u64| PaymentRecord {
+        payment: view(&format!("p-{n:04}"), "org-1", i64::try_from(n).unwrap()),
+        position,
+    };
+    // Stale ones: at the start, at the end and across the commands' boundaries.
+    let stale = [0, 999, 1000, 1001, 1199];
+    for n in stale {
+        assert!(read_model.upsert(record(n, 10_000)).await.unwrap());
+    }
+    let records: Vec<_> = (0..1200).map(|n| record(n, n + 1)).collect();
+    let written = read_model.upsert_many(records).await.unwrap();
+    assert_eq!(written, 1200 - stale.len());
+    let ids: Vec<String> = (0..1200).map(|n| format!("p-{n:04}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let got = read_model.get_many(&ids).await.unwrap();
+    let positions: Vec<u64> = got.iter().map(|r| r.as_ref().unwrap().position).collect();
+    let expected: Vec<u64> = (0..1200)
+        .map(|n| if stale.contains(&n) { 10_000 } else { n + 1 })
+        .collect();
+    assert_eq!(positions, expected);
+}

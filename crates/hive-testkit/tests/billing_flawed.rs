@@ -179,6 +179,16 @@ async fn a_read_model_overwriting_newer_records_fails() {
 }
 
 #[tokio::test]
+#[should_panic(expected = "an older position must not be written")]
+async fn a_read_model_overwriting_newer_records_in_a_batch_fails() {
+    let store = ReadModel {
+        ignores_positions: true,
+        ..ReadModel::default()
+    };
+    read_model::upsert_many_keeps_the_latest_position(Arc::new(store)).await;
+}
+
+#[tokio::test]
 #[should_panic(expected = "matches of")]
 async fn a_search_index_without_fuzziness_fails() {
     let index = Index {

@@ -56,6 +56,34 @@ pub trait PaymentReadModel: Send + Sync {
     /// The record of a payment.
     async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>>;
 
+    /// The records of several payments at once: one entry per id, in the order of `ids`
+    /// (`None` for an unknown payment; an id given twice is answered twice).
+    ///
+    /// The default calls [`get`](Self::get) for each id; adapters override it with one read.
+    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(self.get(id).await?);
+        }
+        Ok(records)
+    }
+
+    /// Stores each record as [`upsert`](Self::upsert) does, in order (a record is not written
+    /// when the stored record of that payment has a greater `position`); returns how many were
+    /// written. On an error, the records before the failing one may have been written.
+    ///
+    /// The default calls [`upsert`](Self::upsert) for each record; adapters override it with
+    /// one write.
+    async fn upsert_many(&self, records: Vec<PaymentRecord>) -> BillingResult<usize> {
+        let mut written = 0;
+        for record in records {
+            if self.upsert(record).await? {
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
     /// The organization's payments in [`organization_order`], one page, and their total.
     async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList>;
 

@@ -7,10 +7,11 @@
 //! skipped, and an event that does not follow the stored version is refused (so nothing is
 //! ever skipped silently; the runner applies it in order later).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hive_application::{ApplicationError, EventHandler, Projection};
+use hive_application::{ApplicationError, BatchError, EventHandler, Projection};
 use hive_domain::{Aggregate, EventEnvelope, UpcasterChain};
 
 use crate::{
@@ -79,6 +80,70 @@ impl PaymentReadModelProjection {
         self.read_model.upsert(PaymentRecord { payment, position }).await?;
         Ok(())
     }
+
+    /// Applies a page of stored events, in order, with one [`PaymentReadModel::get_many`] and
+    /// one [`PaymentReadModel::upsert_many`]: the read model ends as after
+    /// [`apply_event`](Self::apply_event) of each event in order.
+    ///
+    /// The payment events are grouped by payment (keeping their order), and each payment's
+    /// events are folded onto its stored record with the same rules: an event at or below
+    /// the position reached is skipped, an event that does not follow the version reached is
+    /// refused. Any error (decoding, folding, the read model) fails the whole page before it
+    /// is written, except a failure of `upsert_many` itself, which may have written part of
+    /// it; the [`hive_application::ProjectionRunner`] then applies the page event by event.
+    pub async fn apply_events(&self, envelopes: &[EventEnvelope]) -> Result<(), ApplicationError> {
+        // Each payment event with the index of its payment in `ids` (first appearance order).
+        let mut ids: Vec<&str> = Vec::new();
+        let mut slot_of: HashMap<&str, usize> = HashMap::new();
+        let mut decoded = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let Some((event, position)) = payment_event(&self.upcasters, envelope)? else {
+                continue;
+            };
+            let id = envelope.aggregate_id.as_str();
+            let slot = *slot_of.entry(id).or_insert_with(|| {
+                ids.push(id);
+                ids.len() - 1
+            });
+            decoded.push((slot, envelope, event, position));
+        }
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        // Stable: each payment's events stay in log order.
+        decoded.sort_by_key(|(slot, ..)| *slot);
+        let stored = self.read_model.get_many(&ids).await?;
+        if stored.len() != ids.len() {
+            return Err(ApplicationError::Internal(format!(
+                "the payment read model answered {} records for {} ids",
+                stored.len(),
+                ids.len()
+            )));
+        }
+        let mut records = Vec::with_capacity(ids.len());
+        for (stored, events) in stored.into_iter().zip(decoded.chunk_by(|a, b| a.0 == b.0)) {
+            let mut current = stored;
+            let mut changed = false;
+            for (_, envelope, event, position) in events {
+                if current.as_ref().is_some_and(|r| r.position >= *position) {
+                    continue;
+                }
+                let payment = fold(current.as_ref().map(|r| &r.payment), envelope, event)?;
+                current = Some(PaymentRecord {
+                    payment,
+                    position: *position,
+                });
+                changed = true;
+            }
+            if let Some(record) = current.filter(|_| changed) {
+                records.push(record);
+            }
+        }
+        if !records.is_empty() {
+            self.read_model.upsert_many(records).await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -104,6 +169,13 @@ impl Projection for PaymentReadModelProjection {
 
     async fn reset(&self) -> Result<(), ApplicationError> {
         Ok(self.read_model.reset().await?)
+    }
+
+    /// [`PaymentReadModelProjection::apply_events`]: one read and one write of the read model
+    /// per page. Whatever fails, it reports no event as certainly applied, and the runner
+    /// applies the page again event by event (harmless: applying is idempotent by position).
+    async fn apply_batch(&self, events: &[EventEnvelope]) -> Result<(), BatchError> {
+        Ok(self.apply_events(events).await?)
     }
 }
 

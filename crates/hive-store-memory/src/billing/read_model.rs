@@ -18,6 +18,42 @@ struct State {
 }
 
 impl State {
+    /// Stores `record` unless the stored record of that payment has a greater position;
+    /// whether it was written. Moves the payment between organizations only when it changed.
+    fn upsert(&mut self, record: PaymentRecord) -> bool {
+        match self.records.get_mut(&record.payment.payment_id) {
+            Some(stored) if stored.position > record.position => false,
+            Some(stored) => {
+                if stored.payment.organization_id != record.payment.organization_id {
+                    let id = &record.payment.payment_id;
+                    if let Some(ids) = self.by_organization.get_mut(&stored.payment.organization_id) {
+                        ids.remove(id);
+                    }
+                    self.by_organization
+                        .entry(record.payment.organization_id.clone())
+                        .or_default()
+                        .insert(id.clone());
+                }
+                *stored = record;
+                true
+            }
+            None => {
+                let id = record.payment.payment_id.clone();
+                match self.by_organization.get_mut(&record.payment.organization_id) {
+                    Some(ids) => {
+                        ids.insert(id.clone());
+                    }
+                    None => {
+                        self.by_organization
+                            .insert(record.payment.organization_id.clone(), BTreeSet::from([id.clone()]));
+                    }
+                }
+                self.records.insert(id, record);
+                true
+            }
+        }
+    }
+
     fn of_organization(&self, organization_id: &str) -> impl Iterator<Item = &PaymentRecord> {
         self.by_organization
             .get(organization_id)
@@ -68,28 +104,26 @@ impl MemoryPaymentReadModel {
 #[async_trait]
 impl PaymentReadModel for MemoryPaymentReadModel {
     async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
-        let mut state = self.state.write();
-        let id = record.payment.payment_id.clone();
-        if let Some(stored) = state.records.get(&id) {
-            if stored.position > record.position {
-                return Ok(false);
-            }
-            let old_organization = stored.payment.organization_id.clone();
-            if let Some(ids) = state.by_organization.get_mut(&old_organization) {
-                ids.remove(&id);
-            }
-        }
-        state
-            .by_organization
-            .entry(record.payment.organization_id.clone())
-            .or_default()
-            .insert(id.clone());
-        state.records.insert(id, record);
-        Ok(true)
+        Ok(self.state.write().upsert(record))
     }
 
     async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
         Ok(self.state.read().records.get(payment_id).cloned())
+    }
+
+    /// Under one read lock.
+    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let state = self.state.read();
+        Ok(ids.iter().map(|id| state.records.get(*id).cloned()).collect())
+    }
+
+    /// Under one write lock; each record is moved into place (no copy).
+    async fn upsert_many(&self, records: Vec<PaymentRecord>) -> BillingResult<usize> {
+        let mut state = self.state.write();
+        Ok(records
+            .into_iter()
+            .map(|record| usize::from(state.upsert(record)))
+            .sum())
     }
 
     async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {

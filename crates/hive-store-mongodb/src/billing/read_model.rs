@@ -1,9 +1,10 @@
 //! [`MongoPaymentReadModel`]: payment views in `payment_read_models`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bson::{doc, Document};
+use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
 use hive_billing::{
     BillingResult, BillingStoreError, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord, PaymentStatistics,
@@ -14,7 +15,7 @@ use mongodb::{Collection, IndexModel};
 
 use super::codec::{decode, encode, SUB_MS};
 use super::pipelines;
-use crate::error::{duplicate_key, store_error};
+use crate::error::{duplicate_key, store_error, DUPLICATE_KEY};
 use crate::store::Shared;
 
 /// A [`PaymentReadModel`] on MongoDB: one document per payment, `_id` = payment id, with the
@@ -96,6 +97,21 @@ fn failure(what: &'static str) -> impl Fn(mongodb::error::Error) -> BillingStore
     move |error| store_error(what, &error).into()
 }
 
+/// Replacements per `update` command of [`PaymentReadModel::upsert_many`]: far below the
+/// server's 100 000 statements and 16 MiB per command (a payment document is under 1 KiB).
+const UPSERT_BATCH: usize = 1000;
+
+/// An integer field of a server reply, however it is typed (`-1` when missing).
+fn int(document: &Document, key: &str) -> i64 {
+    match document.get(key) {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Bson::Double(n)) => *n as i64,
+        _ => -1,
+    }
+}
+
 #[async_trait]
 impl PaymentReadModel for MongoPaymentReadModel {
     async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
@@ -124,6 +140,118 @@ impl PaymentReadModel for MongoPaymentReadModel {
             .await
             .map_err(failure("get a payment"))?;
         found.as_ref().map(decode).transpose()
+    }
+
+    /// One `find` with `{_id: {$in: ids}}`.
+    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let docs: Vec<Document> = self
+            .collection()
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(failure("get payments"))?
+            .try_collect()
+            .await
+            .map_err(failure("get payments"))?;
+        let mut found = HashMap::with_capacity(docs.len());
+        for document in &docs {
+            let record = decode(document)?;
+            found.insert(record.payment.payment_id.clone(), record);
+        }
+        // Moved out on the last mention of an id; cloned only for an id given twice.
+        let mut left: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+        for id in ids {
+            *left.entry(id).or_default() += 1;
+        }
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let count = left.get_mut(id).map(|n| {
+                    *n -= 1;
+                    *n
+                });
+                if count == Some(0) {
+                    found.remove(*id)
+                } else {
+                    found.get(*id).cloned()
+                }
+            })
+            .collect())
+    }
+
+    /// `update` commands of up to [`UPSERT_BATCH`] replacements each, ordered, each with the
+    /// filter of [`upsert`](PaymentReadModel::upsert) (`_id` and `position` at most the
+    /// record's), so the position rule holds per record on the server. A record whose stored
+    /// position is greater misses the filter and its upsert hits `_id` (duplicate key): it is
+    /// not written, and the rest of the batch is sent again after it (an ordered batch stops
+    /// at its first error). One round trip per batch when no record is stale.
+    async fn upsert_many(&self, records: Vec<PaymentRecord>) -> BillingResult<usize> {
+        let statements = records
+            .iter()
+            .map(|record| {
+                let position = i64::try_from(record.position).unwrap_or(i64::MAX);
+                Ok(doc! {
+                    "q": { "_id": &record.payment.payment_id, "position": { "$lte": position } },
+                    "u": encode(record)?,
+                    "upsert": true,
+                })
+            })
+            .collect::<BillingResult<Vec<Document>>>()?;
+        let collection = self.collection();
+        let write_concern = bson::to_document(&self.shared.options.write_concern)
+            .map_err(|e| BillingStoreError::Backend(format!("MongoDB write concern: {e}")))?;
+        let mut written = 0;
+        let mut start = 0;
+        while let Some(rest) = statements.get(start..).filter(|rest| !rest.is_empty()) {
+            let chunk = &rest[..rest.len().min(UPSERT_BATCH)];
+            let mut command = doc! {
+                "update": collection.name(),
+                "updates": chunk.to_vec(),
+                "ordered": true,
+            };
+            if !write_concern.is_empty() {
+                command.insert("writeConcern", write_concern.clone());
+            }
+            let reply = self
+                .shared
+                .database
+                .run_command(command)
+                .await
+                .map_err(failure("upsert payments"))?;
+            if let Ok(error) = reply.get_document("writeConcernError") {
+                return Err(BillingStoreError::Backend(format!(
+                    "MongoDB upsert payments: write concern error: {error}"
+                )));
+            }
+            let first_error = reply.get_array("writeErrors").ok().and_then(|errors| {
+                errors
+                    .iter()
+                    .filter_map(Bson::as_document)
+                    .min_by_key(|e| int(e, "index"))
+            });
+            match first_error {
+                None => {
+                    written += chunk.len();
+                    start += chunk.len();
+                }
+                Some(error) => {
+                    let index = usize::try_from(int(error, "index")).unwrap_or(0).min(chunk.len() - 1);
+                    if int(error, "code") != i64::from(DUPLICATE_KEY) {
+                        return Err(BillingStoreError::Backend(format!(
+                            "MongoDB upsert payments: payment `{}`: {}",
+                            records[start + index].payment.payment_id,
+                            error.get_str("errmsg").unwrap_or("write error")
+                        )));
+                    }
+                    // The statements before it were written; this one is stale.
+                    written += index;
+                    start += index + 1;
+                }
+            }
+        }
+        Ok(written)
     }
 
     async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {

@@ -41,6 +41,8 @@ macro_rules! payment_read_model_conformance {
         $crate::__hive_path_conformance_tests!($crate::billing::hold_payment_read_model, $factory, $guard, billing::read_model, [
             payment_read_model_records_round_trip => records_round_trip,
             payment_read_model_upsert_keeps_the_latest_position => upsert_keeps_the_latest_position,
+            payment_read_model_get_many_answers_in_the_order_asked => get_many_answers_in_the_order_asked,
+            payment_read_model_upsert_many_keeps_the_latest_position => upsert_many_keeps_the_latest_position,
             payment_read_model_organization_listing_order_and_paging => organization_listing_order_and_paging,
             payment_read_model_statistics_match_the_reference => statistics_match_the_reference,
             payment_read_model_trends_match_the_reference => trends_match_the_reference,

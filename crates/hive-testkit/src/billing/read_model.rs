@@ -4,6 +4,8 @@
 //! |---|---|
 //! | [`records_round_trip`] | every field of a record reads back unchanged; unknown ids are `None` |
 //! | [`upsert_keeps_the_latest_position`] | an older position is refused, an equal one overwrites |
+//! | [`get_many_answers_in_the_order_asked`] | one answer per id, in order; unknown ids are `None` |
+//! | [`upsert_many_keeps_the_latest_position`] | `upsert`'s rule per record, in order; the count written |
 //! | [`organization_listing_order_and_paging`] | `organization_order`, offset/limit, totals, empty pages |
 //! | [`statistics_match_the_reference`] | status × currency figures, rounding, daily buckets, ranges |
 //! | [`trends_match_the_reference`] | daily buckets per currency, empty ranges |
@@ -158,6 +160,133 @@ pub async fn upsert_keeps_the_latest_position<S: PaymentReadModel + ?Sized + 'st
             position: 9
         })
     );
+}
+
+/// `get_many` answers one entry per id in the order asked: the stored record, `None` for an
+/// unknown payment, the same record again for an id asked twice; nothing for no ids.
+pub async fn get_many_answers_in_the_order_asked<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
+    let org = unique("org");
+    let payments = store_fixture(&*store, &org).await;
+    let record = |n: usize| PaymentRecord {
+        payment: payments[n].clone(),
+        position: n as u64 + 1,
+    };
+    let (unknown, other) = (unique("unknown"), unique("unknown"));
+    let ids = [
+        payments[2].payment_id.as_str(),
+        unknown.as_str(),
+        payments[0].payment_id.as_str(),
+        payments[2].payment_id.as_str(),
+        other.as_str(),
+        payments[10].payment_id.as_str(),
+    ];
+    let got = ok(store.get_many(&ids).await, format_args!("get_many({ids:?})"));
+    assert_eq!(
+        got,
+        vec![
+            Some(record(2)),
+            None,
+            Some(record(0)),
+            Some(record(2)),
+            None,
+            Some(record(10))
+        ],
+        "get_many must answer every id in the order asked, unknown ids as None"
+    );
+    assert_eq!(
+        ok(store.get_many(&[]).await, "get_many(&[])"),
+        Vec::new(),
+        "get_many of no ids"
+    );
+}
+
+/// `upsert_many` applies `upsert`'s rule to each record in order (an older position than
+/// the stored one is not written, an equal one overwrites, a new payment is written) and
+/// returns how many it wrote.
+pub async fn upsert_many_keeps_the_latest_position<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
+    let org = unique("org");
+    let payments = fixture(&org);
+    let (stale_first, mut equal, stale_middle, fresh, twice_up, twice_down) = (
+        payments[0].clone(),
+        payments[1].clone(),
+        payments[2].clone(),
+        payments[3].clone(),
+        payments[4].clone(),
+        payments[5].clone(),
+    );
+    assert!(
+        upsert(&*store, stale_first.clone(), 5).await,
+        "upsert into an empty slot"
+    );
+    assert!(upsert(&*store, equal.clone(), 7).await, "upsert into an empty slot");
+    assert!(
+        upsert(&*store, stale_middle.clone(), 9).await,
+        "upsert into an empty slot"
+    );
+    let older = |p: &PaymentView| {
+        let mut older = p.clone();
+        older.status = PaymentStatus::Pending;
+        older.description = "older".into();
+        older
+    };
+    equal.description = "rewritten".into();
+    let mut twice_up_later = twice_up.clone();
+    twice_up_later.description = "later".into();
+    let batch = vec![
+        PaymentRecord {
+            payment: older(&stale_first),
+            position: 4,
+        },
+        PaymentRecord {
+            payment: equal.clone(),
+            position: 7,
+        },
+        PaymentRecord {
+            payment: fresh.clone(),
+            position: 3,
+        },
+        PaymentRecord {
+            payment: older(&stale_middle),
+            position: 8,
+        },
+        PaymentRecord {
+            payment: twice_up.clone(),
+            position: 10,
+        },
+        PaymentRecord {
+            payment: twice_up_later.clone(),
+            position: 12,
+        },
+        PaymentRecord {
+            payment: twice_down.clone(),
+            position: 12,
+        },
+        PaymentRecord {
+            payment: older(&twice_down),
+            position: 10,
+        },
+    ];
+    let written = ok(store.upsert_many(batch).await, "upsert_many");
+    let expected = [
+        (stale_first, 5),
+        (equal, 7),
+        (fresh, 3),
+        (stale_middle, 9),
+        (twice_up_later, 12),
+        (twice_down, 12),
+    ];
+    for (payment, position) in expected {
+        assert_eq!(
+            get(&*store, &payment.payment_id).await,
+            Some(PaymentRecord { payment, position }),
+            "upsert_many: an older position must not be written, an equal or newer one must"
+        );
+    }
+    assert_eq!(
+        written, 5,
+        "upsert_many must count the records written: not the two older positions nor the older second write"
+    );
+    assert_eq!(ok(store.upsert_many(Vec::new()).await, "upsert_many(vec![])"), 0);
 }
 
 /// `list_by_organization` sorts by `organization_order`, pages by offset/limit, counts all of
