@@ -23,6 +23,8 @@ struct ReadModel {
     sorts_by_id: bool,
     /// Flaw: overwrites with older positions.
     ignores_positions: bool,
+    /// Flaw: `get_many` answers only the payments it found (unknown ids dropped).
+    drops_unknown_ids: bool,
 }
 
 #[async_trait]
@@ -38,6 +40,15 @@ impl PaymentReadModel for ReadModel {
     }
     async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
         Ok(self.records.lock().unwrap().get(payment_id).cloned())
+    }
+    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let records = self.records.lock().unwrap();
+        let found = ids.iter().map(|id| records.get(*id).cloned());
+        Ok(if self.drops_unknown_ids {
+            found.filter(Option::is_some).collect()
+        } else {
+            found.collect()
+        })
     }
     async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {
         let records = self.records.lock().unwrap();
@@ -176,6 +187,16 @@ async fn a_read_model_overwriting_newer_records_fails() {
         ..ReadModel::default()
     };
     read_model::upsert_keeps_the_latest_position(Arc::new(store)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "in the order asked, unknown ids as None")]
+async fn a_read_model_dropping_unknown_ids_from_get_many_fails() {
+    let store = ReadModel {
+        drops_unknown_ids: true,
+        ..ReadModel::default()
+    };
+    read_model::get_many_answers_in_the_order_asked(Arc::new(store)).await;
 }
 
 #[tokio::test]
