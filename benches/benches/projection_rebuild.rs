@@ -17,6 +17,8 @@
 // criterion_group!/criterion_main! generate undocumented public items.
 #![allow(missing_docs)]
 
+// Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
+use hive_benches as _;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,5 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+/// The allocator of the `hive` binary: every bench (and the `hello` reference of P8) allocates
+/// as the service does, and both sides of each comparison share it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod account;
 mod append;
 mod bus;

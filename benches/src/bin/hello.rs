@@ -4,6 +4,8 @@
 //! tokio's multi-thread runtime like the `hive` binary, until it is stopped (SIGTERM or Ctrl-C).
 //! `cargo xtask bench http` drives it with `wrk`, next to `GET /payments/{id}` of the service.
 
+// Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
+use hive_benches as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

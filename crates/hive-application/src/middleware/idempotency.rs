@@ -99,10 +99,28 @@ struct Generations {
     previous: Map,
 }
 
+/// What a shard knows of a key.
+enum Found<'a> {
+    /// Remembered and younger than the TTL.
+    Live(&'a Slot),
+    /// Remembered in the previous generation, but older than the TTL.
+    ExpiredInPrevious,
+    /// Not remembered (or expired in the current generation, which the insert overwrites).
+    Absent,
+}
+
 impl Generations {
-    fn find(&self, key: &Key, now: Instant, ttl: Duration) -> Option<&Slot> {
-        let (at, slot) = self.current.get(key).or_else(|| self.previous.get(key))?;
-        (now.duration_since(*at) < ttl).then_some(slot)
+    /// Looks `key` up: the current generation first, the previous one only when needed.
+    fn find(&self, key: &Key, now: Instant, ttl: Duration) -> Found<'_> {
+        let live = |at: &Instant| now.duration_since(*at) < ttl;
+        if let Some((at, slot)) = self.current.get(key) {
+            return if live(at) { Found::Live(slot) } else { Found::Absent };
+        }
+        match self.previous.get(key) {
+            Some((at, slot)) if live(at) => Found::Live(slot),
+            Some(_) => Found::ExpiredInPrevious,
+            None => Found::Absent,
+        }
     }
 }
 
@@ -127,24 +145,30 @@ impl Idempotency {
     /// The slot of `key`: the remembered one, or a new empty one now remembered.
     fn slot(&self, key: Key) -> Slot {
         let now = Instant::now();
-        let mut shard = self.shard(&key).lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(slot) = shard.find(&key, now, self.ttl) {
-            return Arc::clone(slot);
+        loop {
+            let mut shard = self.shard(&key).lock().unwrap_or_else(PoisonError::into_inner);
+            let expired_in_previous = match shard.find(&key, now, self.ttl) {
+                Found::Live(slot) => return Arc::clone(slot),
+                Found::ExpiredInPrevious => true,
+                Found::Absent => false,
+            };
+            if shard.current.len() >= self.capacity {
+                let full = std::mem::replace(
+                    &mut shard.current,
+                    Map::with_capacity_and_hasher(self.capacity, self.hasher.clone()),
+                );
+                let dropped = std::mem::replace(&mut shard.previous, full);
+                drop(shard);
+                drop(dropped); // freed outside the lock
+                continue; // look again: another sender may have remembered the key meanwhile
+            }
+            let slot = Slot::default();
+            if expired_in_previous {
+                shard.previous.remove(&key);
+            }
+            shard.current.insert(key, (now, Arc::clone(&slot)));
+            return slot;
         }
-        if shard.current.len() >= self.capacity {
-            let full = std::mem::replace(
-                &mut shard.current,
-                Map::with_capacity_and_hasher(self.capacity, self.hasher.clone()),
-            );
-            let dropped = std::mem::replace(&mut shard.previous, full);
-            drop(shard);
-            drop(dropped); // freed outside the lock
-            shard = self.shard(&key).lock().unwrap_or_else(PoisonError::into_inner);
-        }
-        let slot = Slot::default();
-        shard.previous.remove(&key); // an expired entry, if any
-        shard.current.insert(key, (now, Arc::clone(&slot)));
-        slot
     }
 
     fn forget(&self, key: Key, slot: &Slot) {
