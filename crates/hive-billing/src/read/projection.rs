@@ -93,8 +93,8 @@ impl PaymentReadModelProjection {
     /// it; the [`hive_application::ProjectionRunner`] then applies the page event by event.
     pub async fn apply_events(&self, envelopes: &[EventEnvelope]) -> Result<(), ApplicationError> {
         // Each payment event with the index of its payment in `ids` (first appearance order).
-        let mut ids: Vec<&str> = Vec::new();
-        let mut slot_of: HashMap<&str, usize> = HashMap::new();
+        let mut ids: Vec<&str> = Vec::with_capacity(envelopes.len());
+        let mut slot_of: HashMap<&str, usize> = HashMap::with_capacity(envelopes.len());
         let mut decoded = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
             let Some((event, position)) = payment_event(&self.upcasters, envelope)? else {
