@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -18,20 +19,31 @@ use crate::{correlation, metrics, HttpConfig, Metrics, Problem};
 
 /// Wraps `router` (routes and fallback already added) in the layers, outermost first:
 /// correlation id → tracing → metrics → problem bodies → catch panic → timeout → body limit.
+///
+/// The layers wrap the whole router once, as one service, rather than each route
+/// (`Router::layer`): axum clones a route's boxed service per request at every layer it was
+/// wrapped in, which cost one allocation per layer and request (docs/performance.md, P8).
 pub(crate) fn apply(router: Router, config: HttpConfig, metrics: Metrics) -> Router {
-    // `Router::layer` wraps every route (and the fallback) again: the last call is outermost.
-    router
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
-        .layer(DefaultBodyLimit::max(config.body_limit))
+    // `map_response(into_response)` after each layer that changes the response body type, so
+    // that every layer sees axum's `Response`.
+    let service = ServiceBuilder::new()
+        .layer(middleware::from_fn(correlation::correlate))
+        .map_response(IntoResponse::into_response)
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(middleware::from_fn(problems_only))
+        .map_response(IntoResponse::into_response)
+        .layer(CatchPanicLayer::custom(panic_problem))
+        .map_response(IntoResponse::into_response)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
-        .layer(CatchPanicLayer::custom(panic_problem))
-        .layer(middleware::from_fn(problems_only))
-        .layer(middleware::from_fn_with_state(metrics, metrics::track))
-        .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn(correlation::correlate))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .map_response(IntoResponse::into_response)
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .service(router);
+    Router::new().fallback_service(service)
 }
 
 /// Middleware: an error response without a problem body (from axum's router or a tower-http

@@ -10,6 +10,7 @@ mod metrics;
 mod openapi;
 mod problem;
 mod readiness;
+mod route_label;
 mod routes;
 mod state;
 

@@ -1,5 +1,6 @@
 //! The `hive` binary: `cargo run` serves the billing API on the embedded durable store.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -89,8 +90,11 @@ fn replay_organization(app: &App, command: &cli::EventsCommand) -> Result<String
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: in a file or a log collector they are escape codes, and
+    // formatting them is a measurable share of a request (docs/performance.md, P8).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),

@@ -3,6 +3,8 @@
 mod request;
 mod route;
 
+use std::sync::Arc;
+
 use tower::{Layer, Service};
 
 pub use request::{BusFuture, BusRequest, BusResponse, BusService, ErasedMessage};
@@ -14,9 +16,11 @@ use crate::{ApplicationError, Command, Handler, MessageContext, Query};
 macro_rules! bus {
     ($(#[$doc:meta])* $bus:ident, $builder:ident, $kind:ident) => {
         $(#[$doc])*
+        ///
+        /// Cloning is cheap (one shared pointer): clone it into every request handler.
         #[derive(Clone)]
         pub struct $bus {
-            router: Router,
+            router: Arc<Router>,
         }
 
         impl $bus {
@@ -72,7 +76,7 @@ macro_rules! bus {
 
             /// The finished bus.
             pub fn build(self) -> $bus {
-                $bus { router: self.router }
+                $bus { router: Arc::new(self.router) }
             }
         }
     };
