@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use common::cache::Level;
 use hive_application::cache::{Cache, CacheConfig, CacheInvalidator, CachePolicy, QueryCache, RemoteInvalidation};
 use hive_application::{
-    ApplicationError, EventBus, Handler, Message, MessageContext, MiddlewareConfig, Query, QueryBus,
+    ApplicationError, BatchError, EventBus, Handler, Message, MessageContext, MiddlewareConfig, Projection, Query,
+    QueryBus,
 };
 use hive_domain::{EventEnvelope, Metadata};
 use serde::Serialize;
@@ -301,4 +303,78 @@ async fn wait_until(condition: impl Fn() -> bool) {
         tokio::task::yield_now().await;
     }
     panic!("condition never held");
+}
+
+/// A projection of balances into the reader's store, counting the batches it is handed.
+struct Balances {
+    store: Store,
+    batches: AtomicU64,
+}
+
+#[async_trait]
+impl Projection for Balances {
+    fn name(&self) -> &str {
+        "balances"
+    }
+
+    async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
+        let org = event.metadata.organization_id.clone().unwrap_or_default();
+        let balance = event.event_data["balance"].as_u64().unwrap_or_default();
+        self.store
+            .lock()
+            .unwrap()
+            .insert(format!("{org}:{}", event.aggregate_id), balance);
+        Ok(())
+    }
+
+    async fn reset(&self) -> Result<(), ApplicationError> {
+        self.store.lock().unwrap().clear();
+        Ok(())
+    }
+
+    async fn apply_batch(&self, events: &[EventEnvelope]) -> Result<(), BatchError> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        for event in events {
+            self.apply(event).await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_wrapped_projection_gets_whole_batches_and_invalidates_what_they_touched() {
+    let s = setup(vec![Arc::new(Level::local())], CacheConfig::default());
+    s.write("o1", "a", 1).await;
+    s.write("o1", "b", 2).await;
+    s.write("o1", "c", 3).await;
+    for account in ["a", "b", "c"] {
+        s.read("o1", account).await.unwrap();
+    }
+    let runs = s.runs();
+    let balances = Arc::new(Balances {
+        store: s.reader.store.clone(),
+        batches: AtomicU64::new(0),
+    });
+    let tags = Arc::new(|event: &EventEnvelope| {
+        let org = event.metadata.organization_id.clone().unwrap_or_default();
+        vec![format!("account:{org}:{}", event.aggregate_id)]
+    });
+    let wrapped = CacheInvalidator::new(s.cache.clone(), tags).wrap(balances.clone());
+    let event = |account: &str, balance: u64| {
+        EventEnvelope::new(account, "Account", "Deposited", json!({ "balance": balance }), 2)
+            .with_metadata(Metadata::default().with_organization("o1"))
+    };
+    wrapped
+        .apply_batch(&[event("a", 10), event("b", 20), event("a", 11)])
+        .await
+        .unwrap();
+    assert_eq!(
+        balances.batches.load(Ordering::SeqCst),
+        1,
+        "the batch reached the projection whole"
+    );
+    assert_eq!(s.read("o1", "a").await.unwrap(), 11, "a was invalidated");
+    assert_eq!(s.read("o1", "b").await.unwrap(), 20, "b was invalidated");
+    assert_eq!(s.read("o1", "c").await.unwrap(), 3);
+    assert_eq!(s.runs(), runs + 2, "c, untouched by the batch, is still a hit");
 }

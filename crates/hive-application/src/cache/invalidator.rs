@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use hive_domain::EventEnvelope;
 
 use super::QueryCache;
-use crate::{ApplicationError, EventHandler, Projection};
+use crate::{ApplicationError, BatchError, EventHandler, Projection};
 
 /// The tags an event makes stale (provided by the bounded context).
 pub type EventTags = Arc<dyn Fn(&EventEnvelope) -> Vec<String> + Send + Sync>;
@@ -83,5 +83,24 @@ impl Projection for InvalidatingProjection {
         self.inner.reset().await?;
         self.invalidator.cache.clear().await;
         Ok(())
+    }
+
+    /// The inner projection's batch, then one invalidation of the tags of the events it
+    /// applied (each tag once). Events after a failure are applied again one by one with
+    /// [`apply`](Projection::apply), which invalidates them.
+    async fn apply_batch(&self, events: &[EventEnvelope]) -> Result<(), BatchError> {
+        let result = self.inner.apply_batch(events).await;
+        let applied = match &result {
+            Ok(()) => events.len(),
+            Err(failure) => failure.applied.min(events.len()),
+        };
+        let mut tags: Vec<String> = events[..applied]
+            .iter()
+            .flat_map(|e| (self.invalidator.tags_of)(e))
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        self.invalidator.cache.invalidate(&tags).await;
+        result
     }
 }
