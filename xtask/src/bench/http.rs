@@ -159,7 +159,7 @@ pub(crate) fn render(results: &HttpResults) -> String {
         results.date,
         results.load,
         row(
-            "`hive`: `GET /payments/{id}` (token, full middleware, cached query)",
+            "`hive`: `GET /payments/{id}` (token, full middleware, query bus; by id uncached with an in-process read model)",
             &results.service
         ),
         row("axum hello-world: `GET /`", &results.hello),
