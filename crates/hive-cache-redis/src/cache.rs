@@ -21,6 +21,52 @@ struct Pending {
     tags: HashSet<String>,
     /// Too many to keep: clear the whole cache instead.
     all: bool,
+    /// Tags taken by a flush whose answer has not come yet (still counted as pending).
+    sending_tags: usize,
+    /// Clears taken by a flush whose answer has not come yet.
+    sending_all: usize,
+}
+
+/// The invalidations a flush took from [`Pending`], counted as pending until Redis answered;
+/// dropped with `taken` still set (an error, or the flush's future dropped), they are pending
+/// again.
+struct Sending<'a> {
+    cache: &'a RedisCache,
+    taken: Option<Pending>,
+    tags: usize,
+    all: bool,
+}
+
+impl<'a> Sending<'a> {
+    fn take(cache: &'a RedisCache) -> Self {
+        let mut pending = cache.pending();
+        let taken = Pending {
+            tags: std::mem::take(&mut pending.tags),
+            all: std::mem::replace(&mut pending.all, false),
+            ..Pending::default()
+        };
+        let (tags, all) = (if taken.all { 0 } else { taken.tags.len() }, taken.all);
+        pending.sending_tags += tags;
+        pending.sending_all += usize::from(all);
+        cache.inner.has_pending.store(false, Ordering::Release);
+        Self {
+            cache,
+            taken: Some(taken),
+            tags,
+            all,
+        }
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.cache.pending();
+        pending.sending_tags -= self.tags;
+        pending.sending_all -= usize::from(self.all);
+        if let Some(taken) = self.taken.take() {
+            self.cache.keep_pending_in(&mut pending, taken.tags, taken.all);
+        }
+    }
 }
 
 struct Inner {
@@ -142,12 +188,15 @@ impl RedisCache {
 
     /// How many invalidated tags wait for Redis to come back (`usize::MAX` when a whole clear
     /// does).
+    ///
+    /// An invalidation being sent still counts until Redis has answered it: 0 means every
+    /// invalidation made so far has reached Redis.
     pub fn pending_invalidations(&self) -> usize {
         let pending = self.pending();
-        if pending.all {
+        if pending.all || pending.sending_all > 0 {
             usize::MAX
         } else {
-            pending.tags.len()
+            pending.tags.len() + pending.sending_tags
         }
     }
 
@@ -181,27 +230,29 @@ impl RedisCache {
         serde_json::to_string(&message).map_err(|e| CacheError::Backend(e.to_string()))
     }
 
-    /// Sends the invalidations that failed earlier; an error leaves them pending.
+    /// Sends the invalidations that failed earlier; an error leaves them pending, and so does
+    /// a flush dropped before Redis answered (the [`Sending`] guard puts them back).
     async fn flush_pending(&self) -> Result<(), CacheError> {
         if !self.inner.has_pending.load(Ordering::Acquire) {
             return Ok(());
         }
-        let pending = std::mem::take(&mut *self.pending());
-        self.inner.has_pending.store(false, Ordering::Release);
-        let sent = if pending.all {
-            self.send_clear().await
-        } else {
-            let tags: Vec<String> = pending.tags.iter().cloned().collect();
-            self.send_invalidation(&tags).await
+        let mut sending = Sending::take(self);
+        let sent = match &sending.taken {
+            Some(taken) if taken.all => self.send_clear().await,
+            Some(taken) => {
+                let tags: Vec<String> = taken.tags.iter().cloned().collect();
+                self.send_invalidation(&tags).await
+            }
+            None => Ok(()),
         };
-        if sent.is_err() {
-            self.keep_pending(pending.tags, pending.all);
-        } else {
-            tracing::info!(
-                tags = pending.tags.len(),
-                all = pending.all,
-                "pending cache invalidations sent"
-            );
+        if sent.is_ok() {
+            if let Some(taken) = sending.taken.take() {
+                tracing::info!(
+                    tags = taken.tags.len(),
+                    all = taken.all,
+                    "pending cache invalidations sent"
+                );
+            }
         }
         sent
     }
@@ -212,6 +263,11 @@ impl RedisCache {
 
     fn keep_pending(&self, tags: impl IntoIterator<Item = String>, all: bool) {
         let mut pending = self.pending();
+        self.keep_pending_in(&mut pending, tags, all);
+    }
+
+    /// Adds to `pending` (already locked) what Redis did not get.
+    fn keep_pending_in(&self, pending: &mut Pending, tags: impl IntoIterator<Item = String>, all: bool) {
         pending.all |= all;
         if !pending.all {
             pending.tags.extend(tags);
@@ -356,9 +412,9 @@ impl Cache for RedisCache {
         let sent = self.send_clear().await;
         if sent.is_err() {
             self.keep_pending(Vec::new(), true);
-        } else {
-            std::mem::take(&mut *self.pending());
         }
+        // On success the invalidations still pending are kept: one that failed while this
+        // clear was on its way may be newer than the clear; sending it again is harmless.
         sent
     }
 
