@@ -181,7 +181,7 @@ impl PaymentReadModel for MongoPaymentReadModel {
             .collect())
     }
 
-    /// `update` commands of up to [`UPSERT_BATCH`] replacements each, ordered, each with the
+    /// `update` commands of up to `UPSERT_BATCH` replacements each, ordered, each with the
     /// filter of [`upsert`](PaymentReadModel::upsert) (`_id` and `position` at most the
     /// record's), so the position rule holds per record on the server. A record whose stored
     /// position is greater misses the filter and its upsert hits `_id` (duplicate key): it is
