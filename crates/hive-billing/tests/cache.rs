@@ -242,11 +242,7 @@ async fn through_the_runners_the_cache_follows_the_projections() {
 }
 
 fn redis_url() -> Option<String> {
-    let url = std::env::var("HIVE_REDIS_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!("HIVE_REDIS_URL is not set: Redis test skipped (`cargo xtask test` provides one)");
-    }
-    url
+    hive_testkit::backend::url(hive_testkit::backend::REDIS)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -142,8 +142,9 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
-/// The lower-cased text of every string and number in `eventData` and `metadata`, space-joined.
-pub(crate) fn searchable_text(event: &EventEnvelope) -> String {
+/// The lower-cased text of every string and number in `eventData` and `metadata`, space-joined:
+/// what [`EventCriteria::text`] is matched against, word by word ([`words`]).
+pub fn searchable_text(event: &EventEnvelope) -> String {
     let mut out = String::new();
     collect_text(&event.event_data, &mut out);
     if let Ok(meta) = serde_json::to_value(&event.metadata) {

@@ -25,10 +25,7 @@ async fn start(data_dir: &Path, uri: &str, database: &str) -> Running {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_runs_on_mongodb_and_keeps_its_data_across_a_restart() {
-    let Ok(uri) = std::env::var("HIVE_MONGODB_URI") else {
-        eprintln!(
-            "skipped: HIVE_MONGODB_URI is not set; `cargo xtask test` starts a MongoDB-compatible server and sets it"
-        );
+    let Some(uri) = hive_testkit::backend::url(hive_testkit::backend::MONGODB) else {
         return;
     };
     let database = format!("hive_test_{}", uuid::Uuid::new_v4().simple());

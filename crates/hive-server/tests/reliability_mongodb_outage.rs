@@ -27,8 +27,7 @@ fn port_of(uri: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_fail_with_503_during_an_outage_and_recover_without_a_restart() {
-    let Ok(uri) = std::env::var("HIVE_MONGODB_URI") else {
-        eprintln!("skipped: HIVE_MONGODB_URI is not set");
+    let Some(uri) = hive_testkit::backend::url(hive_testkit::backend::MONGODB) else {
         return;
     };
     let proxy = Proxy::start(port_of(&uri)).await;

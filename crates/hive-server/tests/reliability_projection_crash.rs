@@ -23,11 +23,7 @@ use hive_store_mongodb::{MongoOptions, MongoStore};
 const BACKLOG: usize = 300;
 
 fn uri() -> Option<String> {
-    let uri = std::env::var("HIVE_MONGODB_URI").ok().filter(|u| !u.trim().is_empty());
-    if uri.is_none() {
-        eprintln!("skipped: HIVE_MONGODB_URI is not set; `cargo xtask test` starts a MongoDB-compatible server");
-    }
-    uri
+    hive_testkit::backend::url(hive_testkit::backend::MONGODB)
 }
 
 /// Drops the test database at the end.

@@ -19,6 +19,8 @@
 //!   invalidation by tags, clear, and no stale fill ([`cache`]).
 //! * With the `billing` feature, `reliability::concurrent_writers` runs many concurrent writers
 //!   through the billing command bus and audits the store and the read model (issue #9, R1).
+//! * **[`backend`]**: the URL of a server a test needs (`HIVE_ELASTICSEARCH_URL`…), which
+//!   fails the test instead of skipping it in CI, and is counted in `cargo xtask test`'s table.
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -135,6 +137,7 @@
 //!     .then_expect_error_message("insufficient funds: balance 0, asked 5");
 //! ```
 
+pub mod backend;
 #[cfg(feature = "billing")]
 pub mod billing;
 pub mod cache;

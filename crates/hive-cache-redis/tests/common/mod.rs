@@ -13,11 +13,7 @@ use hive_cache_redis::{RedisCache, RedisCacheConfig};
 
 /// `HIVE_REDIS_URL`, or `None` with a notice (the test is then skipped).
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("HIVE_REDIS_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!("HIVE_REDIS_URL is not set: Redis test skipped (`cargo xtask test` provides one)");
-    }
-    url
+    hive_testkit::backend::url(hive_testkit::backend::REDIS)
 }
 
 /// A prefix no other test uses.
@@ -39,13 +35,12 @@ pub struct OwnRedis {
 impl OwnRedis {
     /// Starts one, or `None` with a notice when `redis-server` is not installed.
     pub async fn start() -> Option<Self> {
-        if Command::new("redis-server")
+        let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
             .status()
-            .is_err()
-        {
-            eprintln!("redis-server is not installed: Redis outage test skipped");
+            .is_ok();
+        if !hive_testkit::backend::program(installed, "redis-server") {
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();

@@ -22,7 +22,7 @@ impl OwnRedis {
             .stderr(Stdio::null())
             .spawn();
         let Ok(child) = child else {
-            eprintln!("redis-server is not installed: skipped");
+            hive_testkit::backend::program(false, "redis-server");
             return None;
         };
         let redis = Self { child, port };

@@ -9,13 +9,7 @@ pub const ENV: &str = "HIVE_MONGODB_URI";
 
 /// The server's URI, or `None` after a skip notice.
 pub fn uri() -> Option<String> {
-    match std::env::var(ENV) {
-        Ok(uri) if !uri.trim().is_empty() => Some(uri),
-        _ => {
-            eprintln!("skipped: {ENV} is not set; `cargo xtask test` starts a MongoDB-compatible server and sets it");
-            None
-        }
-    }
+    hive_testkit::backend::url(ENV)
 }
 
 /// Whether a server is configured (prints the skip notice when not).
@@ -41,7 +35,7 @@ impl Drop for DropDatabase {
 
 /// A store on a database of its own (`hive_test_<uuid>`).
 pub async fn fresh(options: MongoOptions) -> MongoStore {
-    let uri = uri().expect("HIVE_MONGODB_URI");
+    let uri = std::env::var(ENV).expect("HIVE_MONGODB_URI");
     let database = format!("hive_test_{}", uuid::Uuid::new_v4().simple());
     MongoStore::connect(&uri, options.with_database(database))
         .await

@@ -68,7 +68,10 @@ macro_rules! payment_read_model_conformance {
 #[macro_export]
 macro_rules! payment_search_index_conformance {
     ($factory:expr $(,)?) => {
-        $crate::__hive_path_conformance_tests!($crate::billing::hold_payment_search_index, $factory, billing::search_index, [
+        $crate::payment_search_index_conformance!(skip_unless = true, $factory);
+    };
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_path_conformance_tests!($crate::billing::hold_payment_search_index, $factory, $guard, billing::search_index, [
             payment_search_index_documents_round_trip => documents_round_trip,
             payment_search_index_bulk_reports_every_item => bulk_reports_every_item,
             payment_search_index_filters_match_the_reference => filters_match_the_reference,
