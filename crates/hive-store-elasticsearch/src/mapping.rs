@@ -3,16 +3,19 @@
 use serde_json::{json, Value};
 
 /// The events index (seed 000): ids keyword, `version` and `globalPosition` long, `timestamp`
-/// date; string leaves of `eventData` and `metadata` are `text` (searchable by `multi_match`)
-/// with a `keyword` sub-field; `metadata.organizationId` and `metadata.userId` are keywords
-/// (filters, `terms` aggregations).
+/// date; `metadata.organizationId`, `metadata.userId` and `metadata.source` keywords (filters,
+/// `terms` aggregations).
+///
+/// `eventData` and the other metadata keys are kept in `_source` but not mapped: event payloads
+/// are free-form (one field may hold a number in one event, a string or an object in the next,
+/// or an array mixing them), and a dynamic mapping refuses the first event that disagrees with
+/// an earlier one. Free-text search goes to `searchText` instead: every string and number of
+/// `eventData` and `metadata` ([`hive_domain::searchable_text`]), analysed by `hive_words`
+/// ([`events_analysis`]) and left out of `_source`.
 pub fn events() -> Value {
-    let text = json!({"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}});
     json!({
-        "dynamic_templates": [
-            {"event_data_strings": {"path_match": "eventData.*", "match_mapping_type": "string", "mapping": text}},
-            {"metadata_strings": {"path_match": "metadata.*", "match_mapping_type": "string", "mapping": text}}
-        ],
+        "dynamic": false,
+        "_source": {"excludes": [SEARCH_TEXT]},
         "properties": {
             "eventId": {"type": "keyword"},
             "aggregateId": {"type": "keyword"},
@@ -24,15 +27,34 @@ pub fn events() -> Value {
             "version": {"type": "long"},
             "globalPosition": {"type": "long"},
             "timestamp": {"type": "date"},
-            "eventData": {"type": "object"},
+            "eventData": {"type": "object", "enabled": false},
             "metadata": {
                 "type": "object",
+                "dynamic": false,
                 "properties": {
                     "organizationId": {"type": "keyword"},
                     "userId": {"type": "keyword"},
                     "source": {"type": "keyword"}
                 }
-            }
+            },
+            SEARCH_TEXT: {"type": "text", "analyzer": "hive_words", "norms": false, "index_options": "docs"}
+        }
+    })
+}
+
+/// The field of an event document that holds its searchable text.
+pub const SEARCH_TEXT: &str = "searchText";
+
+/// The analysis settings of the events index: `hive_words` splits on every character that is
+/// neither a letter nor a digit and lower-cases, the words of
+/// [`hive_domain::words`] (so a search matches exactly what the reference matches).
+pub fn events_analysis() -> Value {
+    json!({
+        "tokenizer": {
+            "hive_words": {"type": "pattern", "pattern": "[^\\p{IsAlphabetic}\\p{N}]+"}
+        },
+        "analyzer": {
+            "hive_words": {"type": "custom", "tokenizer": "hive_words", "filter": ["lowercase"]}
         }
     })
 }
@@ -114,6 +136,12 @@ pub fn dead_letters() -> Value {
 /// completion inputs of the description (every word suffix, see `hive_billing::text`) with the
 /// `organizationId` context; `amount` `scaled_float` with `scaling_factor` 1000 (3 decimals
 /// exact, for BHD; the exact amount string stays in `_source`); dates `date`; `position` long.
+///
+/// The fields the billing read model derives from the payment (see
+/// `hive_store_elasticsearch::billing::EsPaymentDocument`, feature `billing`): `statisticsAt`
+/// `date` (`processedAt`, else `createdAt`), `amountMinorUnits` `long` (the amount in the
+/// currency's minor units: exact sums), `subMillisecondNanos.processedAt` and
+/// `subMillisecondNanos.statisticsAt` `integer` (the nanoseconds a `date` drops).
 pub fn payments() -> Value {
     let completion = json!({
         "type": "completion",
@@ -139,7 +167,15 @@ pub fn payments() -> Value {
             "createdAt": {"type": "date"},
             "processedAt": {"type": "date"},
             "updatedAt": {"type": "date"},
-            "position": {"type": "long"}
+            "position": {"type": "long"},
+            "statisticsAt": {"type": "date"},
+            "amountMinorUnits": {"type": "long"},
+            "subMillisecondNanos": {
+                "properties": {
+                    "processedAt": {"type": "integer"},
+                    "statisticsAt": {"type": "integer"}
+                }
+            }
         }
     })
 }

@@ -50,7 +50,9 @@ pub(crate) async fn ensure_index_with(client: &EsClient, name: &str, template: V
 /// Every index of the event-sourcing side.
 pub(crate) async fn ensure_event_indices(client: &EsClient, options: &EsOptions) -> EsResult<()> {
     use crate::mapping as m;
-    ensure_index(client, &options.events_index, options, m::events()).await?;
+    let mut events = template_body(&options.events_index, options, m::events());
+    events["template"]["settings"]["analysis"] = m::events_analysis();
+    ensure_index_with(client, &options.events_index, events).await?;
     ensure_index(client, &options.commits_index, options, m::commits()).await?;
     ensure_index(client, &options.sequence_index, options, m::sequence()).await?;
     ensure_index(client, &options.snapshots_index, options, m::snapshots()).await?;

@@ -113,7 +113,7 @@ async fn append_creates_one_commit_then_allocates_positions_and_publishes() {
             "GET /t-commits/_doc/pay-1@0",
             "PUT /t-sequence/_create/global",
             "POST /_bulk?refresh=wait_for",
-            "POST /t-commits/_update/pay-1@0",
+            "POST /t-commits/_update/pay-1@0?retry_on_conflict=5",
         ]
     );
     let received = server.received_requests().await.unwrap();
@@ -406,7 +406,7 @@ async fn read_all_reads_by_position_and_stops_at_a_hole() {
 }
 
 #[tokio::test]
-async fn search_puts_filters_in_bool_filter_and_text_in_multi_match() {
+async fn search_puts_filters_in_bool_filter_and_text_in_a_match_on_search_text() {
     let server = MockServer::start().await;
     let mut e = serde_json::to_value(ev("pay-1", 1)).unwrap();
     e["globalPosition"] = json!(1);
@@ -437,8 +437,7 @@ async fn search_puts_filters_in_bool_filter_and_text_in_multi_match() {
                     {"term": {"metadata.organizationId": "org-1"}},
                     {"terms": {"eventType": ["PaymentCreated"]}}
                 ],
-                "must": [{"multi_match": {"query": "cloud OR \"x\" AND*", "fields": ["eventData.*", "metadata.*"],
-                          "type": "cross_fields", "operator": "and", "lenient": true}}]
+                "must": [{"match": {"searchText": {"query": "cloud OR \"x\" AND*", "operator": "and"}}}]
             }},
             "sort": [{"timestamp": "asc"}, {"globalPosition": "asc"}]
         })

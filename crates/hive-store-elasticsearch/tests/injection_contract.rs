@@ -1,5 +1,5 @@
 //! Injection contract: user text with Elasticsearch query syntax only ever travels as the
-//! `query` of a `multi_match` (or the `prefix` of the completion suggester), never in a
+//! `query` of a `match` or `multi_match` (or the `prefix` of the completion suggester), never in a
 //! `query_string`, `simple_query_string`, `regexp`, `wildcard` or `script`; identifiers with
 //! query syntax or MongoDB operators only in exact `term` filters.
 
@@ -104,7 +104,7 @@ async fn server() -> MockServer {
 }
 
 #[tokio::test]
-async fn event_search_text_only_goes_into_multi_match() {
+async fn event_search_text_only_goes_into_a_match_query() {
     let server = server().await;
     let events = store(&server).event_store();
     for text in HOSTILE {
@@ -119,8 +119,8 @@ async fn event_search_text_only_goes_into_multi_match() {
     assert_eq!(received.len(), HOSTILE.len());
     for (request, text) in received.iter().zip(HOSTILE) {
         let sent = body(request);
-        assert_literal(&sent, text, &["/multi_match/query"]);
-        assert_eq!(sent["query"]["bool"]["must"][0]["multi_match"]["query"], *text);
+        assert_literal(&sent, text, &["/match/searchText/query"]);
+        assert_eq!(sent["query"]["bool"]["must"][0]["match"]["searchText"]["query"], *text);
     }
 }
 

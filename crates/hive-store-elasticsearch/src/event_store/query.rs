@@ -22,8 +22,9 @@ pub(crate) fn time_range(field: &str, range: &TimeRange) -> Option<Value> {
     (!bounds.is_empty()).then(|| json!({"range": {field: bounds}}))
 }
 
-/// The `bool` query of `criteria`. The text is matched word by word (`operator: and`) over
-/// every field of `eventData` and `metadata`; it is never parsed as query syntax.
+/// The `bool` query of `criteria`. The text is matched word by word (`operator: and`) against
+/// the `searchText` of the events (every string and number of `eventData` and `metadata`, split
+/// into words as the reference does); it is never parsed as query syntax.
 pub(crate) fn criteria_query(criteria: &EventCriteria) -> Value {
     let mut filter = Vec::new();
     let mut term = |field: &str, value: &Option<String>| {
@@ -42,12 +43,8 @@ pub(crate) fn criteria_query(criteria: &EventCriteria) -> Value {
     filter.extend(time_range("timestamp", &criteria.time_range));
     let mut query = json!({"bool": {"filter": filter}});
     if let Some(text) = criteria.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        query["bool"]["must"] = json!([{"multi_match": {
-            "query": text,
-            "fields": ["eventData.*", "metadata.*"],
-            "type": "cross_fields",
-            "operator": "and",
-            "lenient": true
+        query["bool"]["must"] = json!([{"match": {
+            crate::mapping::SEARCH_TEXT: {"query": text, "operator": "and"}
         }}]);
     }
     query

@@ -14,6 +14,10 @@ use crate::{EsError, EsResult};
 use super::commit::CommitDoc;
 use super::EsEventStore;
 
+/// How often the engine retries the update that marks a commit published when another writer
+/// updates it at the same time.
+const RETRY_ON_CONFLICT: &str = "5";
+
 /// The id of the sequence document.
 pub(crate) const SEQUENCE_ID: &str = "global";
 
@@ -85,6 +89,17 @@ impl EsEventStore {
     /// range) and publishes its events. Returns the first position.
     pub(crate) async fn sequence(&self, commit: &CommitDoc) -> EsResult<u64> {
         let id = commit.id();
+        let full;
+        let commit = if commit.events.len() as u64 == commit.count {
+            commit
+        } else {
+            // A commit found by search comes without its events: publish the stored one.
+            full = self
+                .get_commit(&id)
+                .await?
+                .ok_or_else(|| EsError::decode("sequence", format!("commit `{id}` vanished")))?;
+            &full
+        };
         let mut attempt = 0u32;
         loop {
             let current = self.read_sequence().await?;
@@ -135,7 +150,8 @@ impl EsEventStore {
         for event in positioned.positioned_events() {
             let action =
                 json!({"index": {"_index": index, "_id": format!("{}:{}", event.aggregate_id, event.version)}});
-            let doc = serde_json::to_value(&event).map_err(|e| EsError::decode("event", e))?;
+            let mut doc = serde_json::to_value(&event).map_err(|e| EsError::decode("event", e))?;
+            doc[crate::mapping::SEARCH_TEXT] = json!(hive_domain::searchable_text(&event));
             lines.push_str(&action.to_string());
             lines.push('\n');
             lines.push_str(&doc.to_string());
@@ -150,10 +166,13 @@ impl EsEventStore {
         if let Some(error) = outcome.first_error(index) {
             return Err(error);
         }
+        // Writers finishing the same commit race on this update; each sets the same position,
+        // so the engine retries its read-modify-write instead of answering 409.
         let path = format!("/{}/_update/{}", self.options.commits_index, encode_id(&commit.id()));
         let body = json!({"doc": {"position": from}});
+        let query = [("retry_on_conflict", RETRY_ON_CONFLICT.to_owned())];
         self.client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .expect(Method::Post, &path, &query, Some(Body::Json(body)), &[])
             .await?;
         Ok(())
     }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod live;
+
 use hive_store_elasticsearch::{EsOptions, EsStore, Refresh};
 use serde_json::{json, Value};
 use wiremock::{MockServer, Request};

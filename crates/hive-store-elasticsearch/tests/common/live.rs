@@ -1,0 +1,35 @@
+//! A live cluster for the conformance suites: `HIVE_ELASTICSEARCH_URL` (OpenSearch started by
+//! `cargo xtask test`, or an Elasticsearch 8 of the user's), a store on fresh indices per test.
+
+use hive_store_elasticsearch::{EsOptions, EsStore, Refresh};
+
+/// Whether a cluster is configured (a skip notice when not, a panic where backends are required).
+pub fn server() -> bool {
+    hive_testkit::backend::available(hive_testkit::backend::ELASTICSEARCH)
+}
+
+/// A store on indices of its own (`hive-test-<uuid>-*`), refreshing after every write.
+pub async fn fresh() -> EsStore {
+    let url = std::env::var(hive_testkit::backend::ELASTICSEARCH).expect("HIVE_ELASTICSEARCH_URL");
+    let prefix = format!("hive-test-{}", uuid::Uuid::new_v4().simple());
+    let options = EsOptions::new(url)
+        .with_prefix(&prefix)
+        .with_refresh(Refresh::Immediate);
+    EsStore::connect(options).await.unwrap()
+}
+
+/// Deletes the store's indices when dropped (the guard of a [`hive_testkit::Held`] store).
+pub struct DeleteIndices(pub EsStore);
+
+impl Drop for DeleteIndices {
+    fn drop(&mut self) {
+        let store = self.0.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            tokio::task::block_in_place(|| {
+                if let Err(error) = handle.block_on(store.delete_indices()) {
+                    eprintln!("could not delete the test indices: {error}");
+                }
+            });
+        }
+    }
+}
