@@ -50,17 +50,40 @@ pub(crate) fn criteria_query(criteria: &EventCriteria) -> Value {
     query
 }
 
+/// The deepest `from + size` a search may ask for (`index.max_result_window`'s default);
+/// pages beyond it are reached with `search_after`.
+pub(crate) const MAX_RESULT_WINDOW: u64 = 10_000;
+
+/// The order of event look-ups: oldest first, then global order (unique, so `search_after`
+/// never skips or repeats an event).
+fn sort() -> Value {
+    json!([{"timestamp": "asc"}, {"globalPosition": "asc"}])
+}
+
 impl EsEventStore {
     /// One page of the events matching `criteria`, oldest first, and their total
     /// (near-real-time: events published less than a refresh ago may be missing).
+    ///
+    /// Within the first [`MAX_RESULT_WINDOW`] matches the page is one `from`/`size` search;
+    /// deeper pages walk there with `search_after` (sort values only, no `_source`), then read
+    /// the page after the last match skipped.
     pub(crate) async fn search_events(&self, criteria: &EventCriteria, page: Page) -> EsResult<EventPage> {
-        let body = json!({
-            "from": page.offset,
+        let query = criteria_query(criteria);
+        let mut body = json!({
             "size": page.limit_usize(),
             "track_total_hits": true,
-            "query": criteria_query(criteria),
-            "sort": [{"timestamp": "asc"}, {"globalPosition": "asc"}]
+            "query": query,
+            "sort": sort()
         });
+        if page.offset + page.limit <= MAX_RESULT_WINDOW {
+            body["from"] = json!(page.offset);
+        } else {
+            match self.sort_values_after(&body["query"], page.offset).await? {
+                Some(after) => body["search_after"] = after,
+                // Fewer matches than the offset: an empty page, with the true total.
+                None => body["size"] = json!(0),
+            }
+        }
         let path = format!("/{}/_search", self.options.events_index);
         let reply = self
             .client
@@ -76,5 +99,41 @@ impl EsEventStore {
             .and_then(Value::as_u64)
             .ok_or_else(|| EsError::decode(&path, "no `hits.total.value`"))?;
         Ok(EventPage { items, total })
+    }
+
+    /// The sort values of the `skip`-th match of `query` (`None` when there are fewer), found
+    /// with `search_after` steps of at most [`MAX_RESULT_WINDOW`] hits without `_source`.
+    async fn sort_values_after(&self, query: &Value, skip: u64) -> EsResult<Option<Value>> {
+        let path = format!("/{}/_search", self.options.events_index);
+        let mut after: Option<Value> = None;
+        let mut left = skip;
+        while left > 0 {
+            let step = left.min(MAX_RESULT_WINDOW);
+            let mut body = json!({
+                "size": step,
+                "_source": false,
+                "track_total_hits": false,
+                "query": query,
+                "sort": sort()
+            });
+            if let Some(after) = after.take() {
+                body["search_after"] = after;
+            }
+            let reply = self
+                .client
+                .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+                .await?;
+            let found = hits(&reply.body, &path)?;
+            if (found.len() as u64) < step {
+                // Fewer matches than `skip`.
+                return Ok(None);
+            }
+            left -= step;
+            after = found.last().and_then(|hit| hit.get("sort")).cloned();
+            if after.is_none() {
+                return Err(EsError::decode(&path, "a hit without `sort` values"));
+            }
+        }
+        Ok(after)
     }
 }
