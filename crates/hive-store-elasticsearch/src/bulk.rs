@@ -316,6 +316,14 @@ impl BulkWriter {
         }
     }
 
+    /// Deletes an index (`DELETE /{index}`); a missing index is fine.
+    pub async fn delete_index(&self, index: &str) -> EsResult<()> {
+        self.client
+            .expect(Method::Delete, &format!("/{index}"), &[], None, &[404])
+            .await
+            .map(|_| ())
+    }
+
     /// `POST /{index}/_refresh`: makes every write searchable.
     pub async fn refresh(&self, index: &str) -> EsResult<()> {
         self.client

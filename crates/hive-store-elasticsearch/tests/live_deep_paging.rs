@@ -56,7 +56,9 @@ async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end() {
     }
     let mut expected = Vec::new();
     loop {
-        let after = expected.last().map_or(0, |e: &EventEnvelope| e.global_position.unwrap());
+        let after = expected
+            .last()
+            .map_or(0, |e: &EventEnvelope| e.global_position.unwrap());
         let more = events.read_all(after, 5_000).await.unwrap();
         if more.is_empty() {
             break;
