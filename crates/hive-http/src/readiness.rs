@@ -65,6 +65,11 @@ pub trait ReadinessCheck: Send + Sync {
     fn name(&self) -> &str;
     /// Probes the backend.
     async fn check(&self) -> Readiness;
+    /// What answers (product and version, e.g. `opensearch 2.19.6`), listed as `backend` in
+    /// the answer; `None` (the default) leaves it out.
+    fn backend(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Longest time one check may take before it counts as down.
@@ -77,19 +82,22 @@ pub(crate) async fn report(checks: &[Arc<dyn ReadinessCheck>]) -> Response {
         let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check.check())
             .await
             .unwrap_or_else(|_| Readiness::Down(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")));
-        (check.name().to_owned(), outcome)
+        (check.name().to_owned(), outcome, check.backend())
     }))
     .await;
     let down: Vec<&str> = results
         .iter()
-        .filter(|(_, outcome)| matches!(outcome, Readiness::Down(_)))
-        .map(|(name, _)| name.as_str())
+        .filter(|(_, outcome, _)| matches!(outcome, Readiness::Down(_)))
+        .map(|(name, _, _)| name.as_str())
         .collect();
-    let degraded = results.iter().any(|(_, o)| matches!(o, Readiness::Degraded(_)));
+    let degraded = results.iter().any(|(_, o, _)| matches!(o, Readiness::Degraded(_)));
     let listed: BTreeMap<&str, Value> = results
         .iter()
-        .map(|(name, outcome)| {
-            let entry = json!({ "status": outcome.status(), "detail": outcome.detail() });
+        .map(|(name, outcome, backend)| {
+            let mut entry = json!({ "status": outcome.status(), "detail": outcome.detail() });
+            if let Some(backend) = backend {
+                entry["backend"] = json!(backend);
+            }
             (name.as_str(), entry)
         })
         .collect();

@@ -24,6 +24,22 @@ impl ReadinessCheck for Check {
     }
 }
 
+/// A check that knows what answers it.
+struct Named;
+
+#[async_trait]
+impl ReadinessCheck for Named {
+    fn name(&self) -> &str {
+        "search"
+    }
+    async fn check(&self) -> Readiness {
+        Readiness::Up
+    }
+    fn backend(&self) -> Option<String> {
+        Some("opensearch 2.19.6".into())
+    }
+}
+
 struct Panicking;
 
 #[async_trait]
@@ -90,6 +106,16 @@ async fn readyz_is_ready_degraded_or_a_503_listing_the_checks() {
     );
     assert_eq!(reply.body["checks"]["store"]["status"], "up");
     assert!(reply.body["detail"].as_str().unwrap().contains("index"));
+}
+
+#[tokio::test]
+async fn a_check_that_knows_its_backend_names_it() {
+    let reply = with_checks(vec![Arc::new(Named)]).get("", "/readyz").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.body["checks"]["search"],
+        json!({"status": "up", "detail": null, "backend": "opensearch 2.19.6"})
+    );
 }
 
 #[tokio::test(start_paused = true)]

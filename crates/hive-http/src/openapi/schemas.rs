@@ -188,7 +188,8 @@ pub(super) fn schemas() -> Value {
         "Health": object(&["status"], json!({ "status": { "type": "string", "enum": ["ok"] } })),
         "Check": object(&["status"], json!({
             "status": { "type": "string", "enum": ["up", "degraded", "down"] },
-            "detail": nullable("string", None)
+            "detail": nullable("string", None),
+            "backend": { "type": "string", "description": "What answers, where the check knows it (e.g. `opensearch 2.19.6`)" }
         })),
         "Readiness": object(&["status", "checks"], json!({
             "status": { "type": "string", "enum": ["ready", "degraded"] },
