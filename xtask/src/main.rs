@@ -37,9 +37,11 @@ struct Cli {
 enum Task {
     /// Check the crate dependency rules of ARCHITECTURE.md against `cargo metadata`.
     ArchCheck,
-    /// Run the whole test suite, with the servers the tests need (Redis, MongoDB-compatible).
+    /// Run the whole test suite, with the servers the tests need (Redis, SecantusDB for MongoDB,
+    /// OpenSearch: from HIVE_… variables, else started), and tally which tests used them.
     Test(test::TestArgs),
-    /// Start the servers the tests need, print their environment variables, keep them until Ctrl-C.
+    /// Start the servers the tests need (Redis, SecantusDB, OpenSearch), print their variables as
+    /// `export` lines, keep them until Ctrl-C.
     Services,
     /// What CI runs: fmt, clippy, tests, fuzz-api, docker check, docs, arch-check, bench smoke; stops at the first failure.
     Ci,

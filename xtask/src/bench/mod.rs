@@ -34,7 +34,7 @@ pub(crate) struct BenchArgs {
     pub(crate) report_only: bool,
 }
 
-/// Runs the benches (with the servers they need: Redis, a MongoDB-compatible server), then
+/// Runs the benches (with the servers they need: Redis, a MongoDB-compatible server, OpenSearch), then
 /// rewrites the sections between the markers of docs/performance.md (creating the file if
 /// needed) from every result under `target/criterion`, or, with `--quick`, prints the figures.
 pub(crate) fn run(args: &BenchArgs) -> TaskResult {

@@ -10,11 +10,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::process::{open_log, Server};
-use super::Provided;
+use super::{Provided, Provision, MONGODB};
 use crate::{cmd, signals, Failure, TaskResult};
 
 /// The variable the tests read.
-pub(crate) const ENV: &str = "HIVE_MONGODB_URI";
+const ENV: &str = MONGODB.env;
 
 /// What pip installs: pinned, so every machine tests against the same server.
 const PACKAGE: &str = "secantusdb==0.7.0b3";
@@ -25,19 +25,16 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The line SecantusDB logs on stderr once it accepts connections, before `127.0.0.1:PORT`.
 const LISTENING: &str = "secantus listening on ";
 
-/// Finds or starts a MongoDB-compatible server; `Ok(None)` (after a notice) when python3 is
-/// missing.
-pub(crate) fn provide(target: &Path, logs: &Path) -> TaskResult<Option<Provided>> {
-    if let Ok(uri) = std::env::var(ENV) {
-        eprintln!("xtask: MongoDB: using {ENV}={uri} from the environment");
-        return Ok(Some(Provided::existing(ENV, uri)));
+/// Finds or starts a MongoDB-compatible server; `Ok(Err(why))` when python3 is missing.
+pub(crate) fn provide(target: &Path, logs: &Path) -> TaskResult<Provision> {
+    if let Some(provided) = super::from_env(MONGODB) {
+        return Ok(Ok(provided));
     }
     let Some(python) = cmd::which("python3") else {
-        eprintln!(
-            "xtask: MongoDB: no {ENV} and no python3 to install SecantusDB with; the MongoDB tests will be \
-             skipped. Install python3 (with venv) or set {ENV} to run them."
-        );
-        return Ok(None);
+        return Ok(Err(format!(
+            "there is no python3 to install SecantusDB with: install it with \
+             `apt-get install -y python3 python3-venv`, or set {ENV}"
+        )));
     };
     let venv = target.join("secantus-venv");
     let program = install(&python, &venv)?;
@@ -53,7 +50,7 @@ pub(crate) fn provide(target: &Path, logs: &Path) -> TaskResult<Option<Provided>
         "xtask: MongoDB: started SecantusDB (pid {}) on 127.0.0.1:{port}",
         server.pid()
     );
-    Ok(Some(Provided::started(ENV, uri, server)))
+    Ok(Ok(Provided::started(MONGODB, uri, server)))
 }
 
 /// Installs SecantusDB into `venv` unless its `secantusd-py` is already there; returns that path.
@@ -72,15 +69,21 @@ fn install(python: &Path, venv: &Path) -> TaskResult<PathBuf> {
             f.code,
         )
     };
+    // Their output goes to stderr: `cargo xtask services` keeps stdout for the exports.
     cmd::run(
         "creating the SecantusDB venv",
-        Command::new(python).args(["-m", "venv"]).arg(venv),
+        Command::new(python)
+            .args(["-m", "venv"])
+            .arg(venv)
+            .stdout(std::io::stderr()),
     )
     .map_err(hint)?;
     let pip = venv.join("bin").join("pip");
     cmd::run(
         "installing SecantusDB",
-        Command::new(pip).args(["install", "--quiet", "--disable-pip-version-check", PACKAGE]),
+        Command::new(pip)
+            .args(["install", "--quiet", "--disable-pip-version-check", PACKAGE])
+            .stdout(std::io::stderr()),
     )
     .map_err(hint)?;
     if program.is_file() {

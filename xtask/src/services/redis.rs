@@ -1,44 +1,84 @@
 //! Redis for the tests: `HIVE_REDIS_URL`, else one answering on 127.0.0.1:6379, else a
-//! `redis-server` started on a free port.
+//! `redis-server` started on a free port, installed first from Debian's packages when it is
+//! missing and xtask runs as root.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::process::Server;
-use super::Provided;
+use super::{apt, Provided, Provision, REDIS};
 use crate::{cmd, signals, Failure, TaskResult};
 
 /// The variable the tests read.
-pub(crate) const ENV: &str = "HIVE_REDIS_URL";
+const ENV: &str = REDIS.env;
 
 /// How long a started redis-server gets to answer PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Finds or starts Redis; `Ok(None)` (after a notice) when there is none to be had.
-pub(crate) fn provide(logs: &Path) -> TaskResult<Option<Provided>> {
-    if let Ok(url) = std::env::var(ENV) {
-        eprintln!("xtask: Redis: using {ENV}={url} from the environment");
-        return Ok(Some(Provided::existing(ENV, url)));
+/// The address a Redis of the machine's own answers on, if there is one.
+const DEFAULT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 6379);
+
+/// Finds or starts Redis; `Ok(Err(why))` when there is none to be had.
+pub(crate) fn provide(logs: &Path) -> TaskResult<Provision> {
+    if let Some(provided) = super::from_env(REDIS) {
+        return Ok(Ok(provided));
     }
-    let default = SocketAddr::from(([127, 0, 0, 1], 6379));
-    if ping(default) {
-        eprintln!("xtask: Redis: found one answering on {default}");
-        return Ok(Some(Provided::existing(ENV, format!("redis://{default}"))));
+    if let Some(running) = running() {
+        return Ok(Ok(running));
     }
-    let Some(program) = cmd::which("redis-server") else {
-        eprintln!(
-            "xtask: Redis: not found (no {ENV}, nothing answers on {default}, no redis-server on PATH); \
-             the Redis tests will be skipped. Install redis-server or set {ENV} to run them."
-        );
-        return Ok(None);
+    let program = match cmd::which("redis-server") {
+        Some(program) => program,
+        None => {
+            let program = match install()? {
+                Ok(program) => program,
+                Err(why) => return Ok(Err(why)),
+            };
+            // Debian's package may start a Redis of the system's as it installs.
+            if let Some(running) = running() {
+                return Ok(Ok(running));
+            }
+            program
+        }
     };
     let (server, addr) = start(&program, logs)?;
     eprintln!("xtask: Redis: started redis-server (pid {}) on {addr}", server.pid());
-    Ok(Some(Provided::started(ENV, format!("redis://{addr}"), server)))
+    Ok(Ok(Provided::started(REDIS, format!("redis://{addr}"), server)))
+}
+
+/// The Redis answering on 127.0.0.1:6379, if one does.
+fn running() -> Option<Provided> {
+    if !ping(DEFAULT) {
+        return None;
+    }
+    eprintln!("xtask: Redis: found one answering on {DEFAULT}");
+    Some(Provided::running(REDIS, format!("redis://{DEFAULT}")))
+}
+
+/// Installs Debian's `redis-server` when running as root; `Ok(Err(why))` with the command to
+/// run when not root, or when apt-get fails.
+fn install() -> TaskResult<Result<PathBuf, String>> {
+    let not_here = format!("redis-server is not installed and nothing answers on {DEFAULT}");
+    if !apt::is_root() {
+        return Ok(Err(format!(
+            "{not_here}; install it with `sudo apt-get install -y redis-server`, or set {ENV}"
+        )));
+    }
+    eprintln!("xtask: Redis: {not_here}; installing Debian's redis-server (running as root)");
+    if let Err(failure) = apt::install(&["redis-server"]) {
+        if signals::interrupted() {
+            return Err(failure);
+        }
+        return Ok(Err(format!(
+            "{}; install it with `apt-get install -y redis-server`, or set {ENV}",
+            failure.message
+        )));
+    }
+    Ok(cmd::which("redis-server")
+        .ok_or_else(|| "apt-get installed redis-server, but there is no redis-server on PATH".to_string()))
 }
 
 /// Starts `redis-server` on a free port, keeping nothing on disk, and waits until it answers.
@@ -134,6 +174,11 @@ mod tests {
     #[test]
     fn a_started_redis_server_answers_and_is_gone_once_dropped() -> TaskResult {
         let Some(program) = cmd::which("redis-server") else {
+            // `cargo xtask test` installs it in CI; a skip there would hide that it did not.
+            assert!(
+                !crate::services::require::in_ci(),
+                "CI is set, but redis-server is not on PATH: `cargo xtask test` installs it (as root)"
+            );
             eprintln!("redis-server is not on PATH; nothing to start");
             return Ok(());
         };
