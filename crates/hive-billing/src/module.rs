@@ -206,7 +206,8 @@ impl BillingModule {
             command_bus,
             query_bus,
             event_bus: self.event_bus,
-            sync: SearchIndexSync::new(Arc::clone(&ports.read_model), Arc::clone(&ports.search_index)),
+            sync: SearchIndexSync::new(Arc::clone(&ports.read_model), Arc::clone(&ports.search_index))
+                .with_event_store(Arc::clone(&ports.event_store)),
             read_model_projection,
             search_projection,
             event_store: ports.event_store,
@@ -225,7 +226,7 @@ pub struct BillingServices {
     pub query_bus: QueryBus,
     /// The bus the projections are registered on.
     pub event_bus: EventBus,
-    /// Search-index synchronisation and verification.
+    /// Search-index synchronisation and verification (checked against the event log too).
     pub sync: SearchIndexSync,
     /// The read-model projection.
     pub read_model_projection: Arc<PaymentReadModelProjection>,

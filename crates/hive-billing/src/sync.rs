@@ -3,9 +3,17 @@
 //! The search index is maintained from the event log by [`crate::PaymentSearchProjection`];
 //! this service repairs it from the read model (bulk writes, every per-item failure reported)
 //! and reports where the two disagree on status, amount or currency.
+//!
+//! Given the event log ([`SearchIndexSync::with_event_store`], as [`crate::BillingModule`]
+//! does), it also checks each payment against the log: a payment the read model or the index
+//! holds without any event in the log (left from another log, written by hand) is reported
+//! ([`Mismatch::NotInEventLog`], [`SyncReport::not_in_event_log`]) and never copied into the
+//! index. This matters most where the read model and the search index are one store (the
+//! Elasticsearch `payments` index): comparing them then finds nothing, the log still does.
 
 use std::sync::Arc;
 
+use hive_domain::EventStore;
 use serde::{Deserialize, Serialize};
 
 use crate::{BillingResult, BulkFailure, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex};
@@ -22,6 +30,10 @@ pub struct SyncReport {
     pub failed: Vec<BulkFailure>,
     /// Payments asked for that the read model does not hold.
     pub missing: Vec<String>,
+    /// Payments the read model holds that have no event in the event log: not written to the
+    /// index (a rebuild of the read model drops them). Empty without an event store.
+    #[serde(default)]
+    pub not_in_event_log: Vec<String>,
 }
 
 /// How a payment differs between the read model and the index.
@@ -37,6 +49,15 @@ pub enum Mismatch {
     MissingFromReadModel {
         /// The payment.
         payment_id: String,
+    },
+    /// The read model or the index (or both) has it, the event log has no event of it.
+    NotInEventLog {
+        /// The payment.
+        payment_id: String,
+        /// Whether the read model holds it.
+        in_read_model: bool,
+        /// Whether the index holds it.
+        in_index: bool,
     },
     /// Both have it with different values.
     Differs {
@@ -84,6 +105,7 @@ impl VerifyReport {
 pub struct SearchIndexSync {
     read_model: Arc<dyn PaymentReadModel>,
     index: Arc<dyn PaymentSearchIndex>,
+    events: Option<Arc<dyn EventStore>>,
     batch_size: usize,
 }
 
@@ -91,6 +113,7 @@ impl std::fmt::Debug for SearchIndexSync {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SearchIndexSync")
             .field("batch_size", &self.batch_size)
+            .field("checks_the_event_log", &self.events.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -101,7 +124,24 @@ impl SearchIndexSync {
         Self {
             read_model,
             index,
+            events: None,
             batch_size: 500,
+        }
+    }
+
+    /// Checks every payment against `events` too: one that has no event there is reported
+    /// and not written to the index.
+    #[must_use]
+    pub fn with_event_store(mut self, events: Arc<dyn EventStore>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Whether the payment has events in the log (`true` without an event store).
+    async fn in_event_log(&self, payment_id: &str) -> BillingResult<bool> {
+        match &self.events {
+            Some(events) => Ok(events.stream_version(payment_id).await? > 0),
+            None => Ok(true),
         }
     }
 
@@ -132,6 +172,15 @@ impl SearchIndexSync {
         let mut report = VerifyReport::default();
         let record = self.read_model.get(payment_id).await?;
         let document = self.index.get(payment_id).await?;
+        if (record.is_some() || document.is_some()) && !self.in_event_log(payment_id).await? {
+            report.checked += 1;
+            report.mismatches.push(Mismatch::NotInEventLog {
+                payment_id: payment_id.to_owned(),
+                in_read_model: record.is_some(),
+                in_index: document.is_some(),
+            });
+            return Ok(report);
+        }
         match (record, document) {
             (None, None) => {}
             (None, Some(_)) => {
@@ -183,6 +232,7 @@ impl SearchIndexSync {
         let mut documents = Vec::with_capacity(ids.len());
         for id in ids {
             match self.read_model.get(&id).await? {
+                Some(_) if !self.in_event_log(&id).await? => report.not_in_event_log.push(id),
                 Some(record) => documents.push(PaymentSearchDocument::new(record.payment, record.position)),
                 None => report.missing.push(id),
             }
@@ -226,6 +276,7 @@ fn merge(into: &mut SyncReport, from: SyncReport) {
     into.stale.extend(from.stale);
     into.failed.extend(from.failed);
     into.missing.extend(from.missing);
+    into.not_in_event_log.extend(from.not_in_event_log);
 }
 
 fn compare(record: &PaymentRecord, document: Option<&PaymentSearchDocument>) -> Option<Mismatch> {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use common::Harness;
 use hive_application::Projection;
 use hive_billing::{
-    Mismatch, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentSearchIndex, PaymentSearchProjection,
-    PaymentStatus,
+    Mismatch, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex,
+    PaymentSearchProjection, PaymentStatus, SearchIndexSync,
 };
 use hive_domain::{EventStore, UpcasterChain};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
@@ -178,6 +178,68 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
     assert_eq!(everything.indexed.len(), 12);
     let record: PaymentRecord = h.read_model.get("p00").await.unwrap().unwrap();
     assert_eq!(h.index.get("p00").await.unwrap().unwrap().position, record.position);
+}
+
+/// A payment the read model or the index holds without any event in the log (left from
+/// another log, written by hand) is reported by verify and never copied by sync; where the
+/// read model and the index agree on it (as when they are one store) only the log tells.
+#[tokio::test]
+async fn sync_and_verify_find_payments_that_have_no_events_in_the_log() {
+    let h = Harness::new();
+    busy(&h).await;
+    let template = h.read_model.get("p02").await.unwrap().unwrap();
+    let ghost = |id: &str| {
+        let mut record = template.clone();
+        record.payment.payment_id = id.into();
+        record
+    };
+    let document = |record: &PaymentRecord| PaymentSearchDocument::new(record.payment.clone(), record.position);
+    // In both, only in the read model, only in the index.
+    let (both, read_model_only, index_only) = (ghost("ghost-1"), ghost("ghost-2"), ghost("ghost-3"));
+    h.read_model.upsert(both.clone()).await.unwrap();
+    h.index
+        .index(vec![document(&both), document(&index_only)])
+        .await
+        .unwrap();
+    h.read_model.upsert(read_model_only).await.unwrap();
+    let not_in_log = |id: &str, in_read_model: bool, in_index: bool| Mismatch::NotInEventLog {
+        payment_id: id.into(),
+        in_read_model,
+        in_index,
+    };
+
+    let report = h.billing.sync.verify_all().await.unwrap();
+    assert_eq!(
+        report.checked, 14,
+        "the 12 payments of the log and the read model's 2 others"
+    );
+    assert_eq!(
+        report.mismatches,
+        vec![not_in_log("ghost-1", true, true), not_in_log("ghost-2", true, false)]
+    );
+    let organization = h.billing.sync.verify_organization("org-456").await.unwrap();
+    assert_eq!(organization.mismatches.len(), 2, "{organization:?}");
+    let one = h.billing.sync.verify_payment("ghost-3").await.unwrap();
+    assert_eq!(one.mismatches, vec![not_in_log("ghost-3", false, true)]);
+    assert!(h.billing.sync.verify_payment("p02").await.unwrap().is_in_sync());
+
+    let synced = h.billing.sync.synchronize_all().await.unwrap();
+    assert_eq!(synced.not_in_event_log, vec!["ghost-1", "ghost-2"]);
+    assert_eq!(synced.indexed.len(), 12, "only the log's payments are written");
+    assert_eq!(
+        h.index.get("ghost-2").await.unwrap(),
+        None,
+        "never copied into the index"
+    );
+    let single = h.billing.sync.synchronize_payment("ghost-2").await.unwrap();
+    assert_eq!(
+        (single.not_in_event_log, single.indexed.len()),
+        (vec!["ghost-2".to_owned()], 0)
+    );
+
+    // Without the log, a payment both stores hold alike looks fine.
+    let blind = SearchIndexSync::new(Arc::new(h.read_model.clone()), Arc::new(h.index.clone()));
+    assert!(blind.verify_payment("ghost-1").await.unwrap().is_in_sync());
 }
 
 #[tokio::test]

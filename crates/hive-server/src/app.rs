@@ -65,10 +65,12 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the stores, builds the billing module and brings every projection up to date.
     ///
-    /// On the embedded stores and on Elasticsearch the payment read model lives in memory: its
-    /// checkpoint does too, so it is rebuilt from the event log at every start. So does the
-    /// search index with `search = "memory"`; on Elasticsearch it keeps its checkpoint beside
-    /// it and resumes (see [`crate::search::catch_up_at_start`]).
+    /// On the embedded stores the payment read model lives in memory: its checkpoint does too,
+    /// so it is rebuilt from the event log at every start. In MongoDB and Elasticsearch it
+    /// keeps its checkpoint beside it and resumes (see
+    /// [`crate::stores::catch_up_read_model_at_start`]). So does the search index:
+    /// rebuilt at every start with `search = "memory"`, resuming on Elasticsearch (see
+    /// [`crate::search::catch_up_at_start`]).
     pub async fn start(config: Config) -> Result<App, StartError> {
         Self::start_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -96,7 +98,8 @@ impl App {
             config.store,
             crate::config::StoreKind::Mongodb | crate::config::StoreKind::Elasticsearch
         );
-        let shared_read_model = config.store == crate::config::StoreKind::Mongodb;
+        let shared_read_model = shared_log;
+        let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
         let shared_search = search.persistent && shared_log;
         let runners: Vec<_> = [
             (
@@ -126,7 +129,7 @@ impl App {
             let report = if runner.name() == search_name {
                 crate::search::catch_up_at_start(&config, &search, runner).await
             } else {
-                runner.catch_up().await
+                crate::stores::catch_up_read_model_at_start(&config, read_model_checkpoints.as_ref(), runner).await
             };
             let report = report.map_err(|source| StartError::Projection {
                 name: runner.name().to_owned(),

@@ -23,8 +23,8 @@ pub fn options(config: &Config) -> Option<EsOptions> {
 }
 
 /// Connects when the configuration uses Elasticsearch: puts the index templates and creates
-/// the indices that are missing (the event-side ones, which hold the search projection's
-/// checkpoint too, and with `search = "elasticsearch"` the payments index).
+/// the indices that are missing (the event-side ones, which hold the projections'
+/// checkpoints too, and the payments index when the read model or the search index is there).
 pub async fn connect(config: &Config) -> Result<Option<EsStore>, StartError> {
     let Some(options) = options(config) else {
         return Ok(None);
@@ -33,7 +33,7 @@ pub async fn connect(config: &Config) -> Result<Option<EsStore>, StartError> {
     let store = EsStore::connect(options)
         .await
         .map_err(|e| start_error("Elasticsearch indices", &url, &e))?;
-    if config.search == SearchKind::Elasticsearch {
+    if config.search == SearchKind::Elasticsearch || config.store == StoreKind::Elasticsearch {
         store
             .payment_search_index()
             .ensure_index()
@@ -70,7 +70,8 @@ pub fn redact(text: &str, url: &str) -> String {
 
 /// `/readyz` entry `elasticsearch`: `GET _cluster/health`. Green is up; yellow (a replica
 /// unassigned, every primary shard working) is ready but reported `degraded`; red or no
-/// answer is down, with the reason.
+/// answer is down, with the reason. Its `backend` names the engine and version
+/// (`elasticsearch 8.15.5`, `opensearch 2.19.6`).
 pub struct ClusterHealth {
     store: EsStore,
 }
@@ -96,6 +97,10 @@ impl ReadinessCheck for ClusterHealth {
             )),
             Err(error) => Readiness::Down(redact(&error.to_string(), self.store.client().url())),
         }
+    }
+
+    fn backend(&self) -> Option<String> {
+        self.store.cluster_info().map(ToString::to_string)
     }
 }
 

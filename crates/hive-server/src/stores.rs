@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hive_application::{ApplicationError, CatchUp, ProjectionRunner};
 use hive_billing::PaymentReadModel;
 use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore};
 use hive_store_elasticsearch::EsStore;
@@ -23,8 +24,8 @@ pub struct Stores {
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
     /// The read model's projection checkpoints: kept where the read model is (in memory, so
-    /// rebuilt at start, with the embedded stores and Elasticsearch; in MongoDB beside it with
-    /// MongoDB).
+    /// rebuilt at start, with the embedded stores; in MongoDB beside it with MongoDB; in the
+    /// Elasticsearch checkpoint index with Elasticsearch).
     pub read_model_checkpoints: Arc<dyn CheckpointStore>,
     /// The embedded log, to close at shutdown.
     pub memory_log: Option<MemoryEventStore>,
@@ -80,20 +81,51 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
     })
 }
 
-/// Events, snapshots and analytics in Elasticsearch. The payment read model has no
-/// Elasticsearch adapter: it is kept in memory, with its checkpoint, and rebuilt from the
-/// Elasticsearch log at every start.
+/// Events, snapshots, analytics and the payment read model in Elasticsearch: the read model
+/// in the `payments` index (the one the search index uses with `search = "elasticsearch"`,
+/// created by [`crate::elasticsearch::connect`]), its checkpoint in the checkpoint index, so a
+/// restart resumes where the projection stopped (see [`catch_up_read_model_at_start`]).
 fn on_elasticsearch(store: EsStore) -> Stores {
     let events = store.event_store();
     Stores {
         event_store: Arc::new(events.clone()),
         snapshots: Arc::new(store.snapshot_store()),
         analytics: Arc::new(events),
-        read_model: Arc::new(MemoryPaymentReadModel::new()),
-        read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
+        read_model: Arc::new(store.payment_read_model()),
+        read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
         elasticsearch: Some(store),
     }
+}
+
+/// Brings the read-model projection up to date at start. A read model that outlives the
+/// process (`store = "elasticsearch"`) resumes from its checkpoint, but is rebuilt (emptied,
+/// then fed the whole log) when it has no checkpoint yet — the first start with the read model
+/// in Elasticsearch: documents the search projection wrote before lack the read model's
+/// fields (`statisticsAt`, `amountMinorUnits`…), and their positions would make the
+/// projection skip them — or when its checkpoint is past the log's head (the log was
+/// replaced). The others catch up (from 0 when in memory; from their checkpoint in MongoDB).
+pub async fn catch_up_read_model_at_start(
+    config: &Config,
+    checkpoints: &dyn CheckpointStore,
+    runner: &ProjectionRunner,
+) -> Result<CatchUp, ApplicationError> {
+    if config.store != StoreKind::Elasticsearch {
+        return runner.catch_up().await;
+    }
+    let never_ran = checkpoints.load(runner.name()).await?.is_none();
+    let status = runner.status().await?;
+    if never_ran || status.position > status.head {
+        tracing::warn!(
+            projection = runner.name(),
+            checkpoint = status.position,
+            head = status.head,
+            never_ran,
+            "the payment read model in Elasticsearch does not match this event log: rebuilding it"
+        );
+        return runner.rebuild().await;
+    }
+    runner.catch_up().await
 }
 
 /// Events, snapshots, checkpoints and the payment read model in MongoDB.

@@ -138,7 +138,7 @@ pub fn dead_letters() -> Value {
 /// exact, for BHD; the exact amount string stays in `_source`); dates `date`; `position` long.
 ///
 /// The fields the billing read model derives from the payment (see
-/// `hive_store_elasticsearch::billing::EsPaymentDocument`, feature `billing`): `statisticsAt`
+/// `hive_store_elasticsearch::EsPaymentDocument`, feature `billing`): `statisticsAt`
 /// `date` (`processedAt`, else `createdAt`), `amountMinorUnits` `long` (the amount in the
 /// currency's minor units: exact sums), `subMillisecondNanos.processedAt` and
 /// `subMillisecondNanos.statisticsAt` `integer` (the nanoseconds a `date` drops).

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::http::EsClient;
-use crate::{EsEventStore, EsOptions, EsResult};
+use crate::{ClusterInfo, EsEventStore, EsOptions, EsResult};
 
 /// A connection to a cluster, the indices set up, and the adapters sharing it.
 ///
@@ -18,12 +18,15 @@ use crate::{EsEventStore, EsOptions, EsResult};
 pub struct EsStore {
     client: EsClient,
     options: Arc<EsOptions>,
+    info: Option<ClusterInfo>,
 }
 
 impl EsStore {
-    /// Connects and creates the index templates and indices that are missing.
+    /// Connects, reads which engine answers (`GET /`) and creates the index templates and
+    /// indices that are missing.
     pub async fn connect(options: EsOptions) -> EsResult<Self> {
-        let store = Self::lazy(options)?;
+        let mut store = Self::lazy(options)?;
+        store.info = Some(ClusterInfo::fetch(&store.client).await?);
         crate::setup::ensure_event_indices(&store.client, &store.options).await?;
         Ok(store)
     }
@@ -34,7 +37,14 @@ impl EsStore {
         Ok(Self {
             client,
             options: Arc::new(options),
+            info: None,
         })
+    }
+
+    /// The engine and version found by [`connect`](Self::connect) (`None` for a
+    /// [`lazy`](Self::lazy) store).
+    pub fn cluster_info(&self) -> Option<&ClusterInfo> {
+        self.info.as_ref()
     }
 
     /// The options.
@@ -57,6 +67,14 @@ impl EsStore {
     #[cfg(feature = "billing")]
     pub fn payment_search_index(&self) -> crate::EsPaymentSearchIndex {
         crate::EsPaymentSearchIndex::new(self.client.clone(), self.options.clone())
+    }
+
+    /// The payment read model on the same `payments` index as the search index (feature
+    /// `billing`; create the index with
+    /// [`EsPaymentReadModel::ensure_index`](crate::EsPaymentReadModel::ensure_index)).
+    #[cfg(feature = "billing")]
+    pub fn payment_read_model(&self) -> crate::EsPaymentReadModel {
+        crate::EsPaymentReadModel::new(self.client.clone(), self.options.clone())
     }
 
     /// The snapshot store.

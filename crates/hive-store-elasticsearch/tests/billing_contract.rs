@@ -13,6 +13,7 @@ use hive_billing::{
     Suggestion,
 };
 use hive_domain::TimeRange;
+use hive_store_elasticsearch::EsPaymentDocument;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -48,6 +49,14 @@ async fn ensure_index_puts_the_template_with_analyzers_then_creates_the_index() 
     )
     .await;
     mount(&server, "PUT", "/t-payments", 200, fixture("create_index.acknowledged")).await;
+    mount(
+        &server,
+        "PUT",
+        "/t-payments/_mapping",
+        200,
+        fixture("indices.acknowledged"),
+    )
+    .await;
     store(&server).payment_search_index().ensure_index().await.unwrap();
     let received = server.received_requests().await.unwrap();
     let template = body(&received[0]);
@@ -64,9 +73,52 @@ async fn ensure_index_puts_the_template_with_analyzers_then_creates_the_index() 
     assert_eq!(properties["description"]["fields"]["suggest"]["type"], "completion");
     assert_eq!(properties["suggest"]["contexts"][0]["path"], "organizationId");
     assert_eq!(properties["tags"]["type"], "keyword");
+    assert_eq!(properties["statisticsAt"]["type"], "date");
+    assert_eq!(properties["amountMinorUnits"]["type"], "long");
+    assert_eq!(
+        properties["subMillisecondNanos"]["properties"]["processedAt"]["type"],
+        "integer"
+    );
     assert_eq!(
         requests(&server).await,
-        vec!["PUT /_index_template/t-payments", "PUT /t-payments"]
+        vec![
+            "PUT /_index_template/t-payments",
+            "PUT /t-payments",
+            "PUT /t-payments/_mapping"
+        ]
+    );
+    // An index created before the read model's fields gains them.
+    assert_eq!(body(&received[2]), hive_store_elasticsearch::mapping::payments());
+}
+
+#[tokio::test]
+async fn ensure_index_on_an_existing_index_puts_its_mapping() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "PUT",
+        "/_index_template/t-payments",
+        200,
+        fixture("index_template.acknowledged"),
+    )
+    .await;
+    mount(&server, "PUT", "/t-payments", 400, fixture("create_index.exists")).await;
+    mount(
+        &server,
+        "PUT",
+        "/t-payments/_mapping",
+        200,
+        fixture("indices.acknowledged"),
+    )
+    .await;
+    store(&server).payment_read_model().ensure_index().await.unwrap();
+    assert_eq!(
+        requests(&server).await,
+        vec![
+            "PUT /_index_template/t-payments",
+            "PUT /t-payments",
+            "PUT /t-payments/_mapping"
+        ]
     );
 }
 
@@ -105,11 +157,24 @@ async fn index_sends_external_gte_versions_and_reports_every_item() {
         lines[0],
         json!({"index": {"_index": "t-payments", "_id": "pay-1", "version": 2, "version_type": "external_gte"}})
     );
-    assert_eq!(lines[1], serde_json::to_value(&docs[0]).unwrap());
+    assert_eq!(
+        lines[1],
+        serde_json::to_value(EsPaymentDocument::new(docs[0].clone())).unwrap()
+    );
     assert_eq!(
         lines[1]["amount"], "250.00",
         "the exact amount string is kept in _source"
     );
+    assert_eq!(
+        lines[1]["amountMinorUnits"], 25_000,
+        "the amount in cents, for exact sums"
+    );
+    assert_eq!(
+        lines[1]["statisticsAt"], lines[1]["processedAt"],
+        "statistics count a processed payment at its processing"
+    );
+    let back: PaymentSearchDocument = serde_json::from_value(lines[1].clone()).unwrap();
+    assert_eq!(back, docs[0], "the derived fields are ignored when read");
     assert_eq!(lines[2]["index"]["version"], 5);
 }
 
@@ -189,24 +254,38 @@ async fn delete_reports_whether_a_document_was_there() {
     );
 }
 
+/// Not a `_delete_by_query`: its version tombstones would refuse the rebuild's writes.
 #[tokio::test]
-async fn reset_deletes_by_query() {
+async fn reset_deletes_the_index_and_creates_it_again() {
     let server = MockServer::start().await;
+    mount(&server, "DELETE", "/t-payments", 200, fixture("indices.acknowledged")).await;
     mount(
         &server,
-        "POST",
-        "/t-payments/_delete_by_query",
+        "PUT",
+        "/_index_template/t-payments",
         200,
-        fixture("delete_by_query.done"),
+        fixture("index_template.acknowledged"),
+    )
+    .await;
+    mount(&server, "PUT", "/t-payments", 200, fixture("create_index.acknowledged")).await;
+    mount(
+        &server,
+        "PUT",
+        "/t-payments/_mapping",
+        200,
+        fixture("indices.acknowledged"),
     )
     .await;
     store(&server).payment_search_index().reset().await.unwrap();
     assert_eq!(
         requests(&server).await,
-        vec!["POST /t-payments/_delete_by_query?conflicts=proceed&refresh=true"]
+        vec![
+            "DELETE /t-payments",
+            "PUT /_index_template/t-payments",
+            "PUT /t-payments",
+            "PUT /t-payments/_mapping"
+        ]
     );
-    let received = server.received_requests().await.unwrap();
-    assert_eq!(body(&received[0]), json!({"query": {"match_all": {}}}));
 }
 
 #[tokio::test]

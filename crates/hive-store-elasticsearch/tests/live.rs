@@ -1,7 +1,7 @@
 //! The `hive-testkit` conformance suites against a live cluster (`HIVE_ELASTICSEARCH_URL`:
 //! the OpenSearch node `cargo xtask test` starts, or an Elasticsearch 8 of your own), one macro
-//! call per port. Every test runs on indices of its own (`hive-test-<uuid>-*`), deleted
-//! afterwards.
+//! call per port (with `--all-features`, the billing payment search index and read model too).
+//! Every test runs on indices of its own (`hive-test-<uuid>-*`), deleted afterwards.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,5 +50,16 @@ mod payment_search_index {
         let index = store.payment_search_index();
         index.ensure_index().await.unwrap();
         Held::with_guard(index, DeleteIndices(store))
+    });
+}
+
+#[cfg(feature = "billing")]
+mod payment_read_model {
+    use super::*;
+    hive_testkit::payment_read_model_conformance!(skip_unless = server(), async {
+        let store = fresh().await;
+        let read_model = store.payment_read_model();
+        read_model.ensure_index().await.unwrap();
+        Held::with_guard(read_model, DeleteIndices(store))
     });
 }

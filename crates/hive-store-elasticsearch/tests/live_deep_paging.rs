@@ -30,7 +30,7 @@ async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end() {
     let mut written = 0u64;
     let mut versions = [0u64; 2];
     while written < EVENTS {
-        let stream = usize::from(written % (2 * BATCH) != 0);
+        let stream = usize::from(!written.is_multiple_of(2 * BATCH));
         let count = BATCH.min(EVENTS - written);
         let batch: Vec<EventEnvelope> = (0..count)
             .map(|i| {

@@ -95,12 +95,16 @@ pub async fn search(app: &App, command: SearchCommand) -> CommandResult {
             }
             .map_err(|e| e.to_string())?;
             println!(
-                "indexed {}, removed {} stale, {} missing from the read model, {} failed",
+                "indexed {}, removed {} stale, {} missing from the read model, {} not in the event log, {} failed",
                 report.indexed.len(),
                 report.stale.len(),
                 report.missing.len(),
+                report.not_in_event_log.len(),
                 report.failed.len()
             );
+            for payment_id in &report.not_in_event_log {
+                println!("  not in the event log (left out; rebuild the read model to drop it): {payment_id}");
+            }
             for failure in &report.failed {
                 println!("  failed: {failure:?}");
             }

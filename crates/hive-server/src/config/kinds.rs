@@ -52,8 +52,8 @@ kind!(
         MemoryDurable = "memory-durable", available = true;
         /// MongoDB.
         Mongodb = "mongodb", available = true;
-        /// Elasticsearch (`elasticsearch.url` required); the payment read model is kept in
-        /// memory and rebuilt from the Elasticsearch log at start.
+        /// Elasticsearch (`elasticsearch.url` required), the payment read model too (in the
+        /// `payments` index, its checkpoint beside it: resumed at start).
         Elasticsearch = "elasticsearch", available = true;
     }
 );

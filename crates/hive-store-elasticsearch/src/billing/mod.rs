@@ -1,20 +1,29 @@
-//! The Elasticsearch adapter of billing's [`PaymentSearchIndex`] (feature `billing`).
+//! The Elasticsearch adapters of billing's [`PaymentSearchIndex`] and
+//! [`PaymentReadModel`](hive_billing::PaymentReadModel) (feature `billing`), both on the
+//! `payments` index and its one [`EsPaymentDocument`] per payment.
 
+mod aggregations;
+mod document;
+mod index;
+mod read_model;
 mod request;
 mod response;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use elasticsearch::http::Method;
 use hive_billing::{
     BillingResult, BillingStoreError, BulkReport, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
     PaymentSearchResults, Suggestion,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::http::{encode_id, Body, EsClient};
-use crate::{BulkOp, BulkWriter, EsError, EsOptions, EsResult};
+pub use document::{EsPaymentDocument, SubMillisecondNanos};
+use index::PaymentsIndex;
+pub use read_model::EsPaymentReadModel;
+
+use crate::http::EsClient;
+use crate::{EsError, EsOptions, EsResult};
 
 impl From<EsError> for BillingStoreError {
     fn from(error: EsError) -> Self {
@@ -27,8 +36,10 @@ impl From<EsError> for BillingStoreError {
 }
 
 /// The payment search index on the `payments` index (seed 004): one document per payment
-/// (`_id` = payment id, the [`PaymentSearchDocument`] as `_source`), written through the
-/// [`BulkWriter`] with `version_type: external_gte` on the document's global position.
+/// (`_id` = payment id, the [`EsPaymentDocument`] of its [`PaymentSearchDocument`] as
+/// `_source`), written through the [`BulkWriter`](crate::BulkWriter) with `version_type:
+/// external_gte` on the document's global position. The [`EsPaymentReadModel`] of the same
+/// options writes the same documents to the same index.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,80 +54,47 @@ impl From<EsError> for BillingStoreError {
 /// ```
 #[derive(Debug, Clone)]
 pub struct EsPaymentSearchIndex {
-    client: EsClient,
-    options: Arc<EsOptions>,
-    writer: BulkWriter,
+    index: PaymentsIndex,
 }
 
 impl EsPaymentSearchIndex {
     /// The index of `options.payments_index` on `client` (no request is sent).
     pub fn new(client: EsClient, options: Arc<EsOptions>) -> Self {
-        let writer = BulkWriter::new(client.clone(), 500);
         Self {
-            client,
-            options,
-            writer,
+            index: PaymentsIndex::new(client, options),
         }
     }
 
-    /// Puts the payments template (analyzers, mapping) and creates the index unless it exists.
+    /// Puts the payments template (analyzers, mapping), creates the index unless it exists,
+    /// and puts the mapping on it (an existing index gains the fields added since it was
+    /// created).
     pub async fn ensure_index(&self) -> EsResult<()> {
-        crate::setup::ensure_payments_index(&self.client, &self.options).await
-    }
-
-    fn index_name(&self) -> &str {
-        &self.options.payments_index
-    }
-
-    fn doc_path(&self, payment_id: &str) -> String {
-        format!("/{}/_doc/{}", self.index_name(), encode_id(payment_id))
-    }
-
-    fn refresh(&self) -> Vec<(&'static str, String)> {
-        vec![("refresh", self.options.refresh.as_param().to_owned())]
-    }
-
-    async fn search_request(&self, body: Value) -> EsResult<Value> {
-        let path = format!("/{}/_search", self.index_name());
-        let reply = self
-            .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
-            .await?;
-        Ok(reply.body)
+        self.index.ensure().await
     }
 }
 
 #[async_trait]
 impl PaymentSearchIndex for EsPaymentSearchIndex {
+    /// One `_bulk` per 500 documents, each an [`EsPaymentDocument`] indexed with
+    /// `version = position, version_type = external_gte`.
     async fn index(&self, documents: Vec<PaymentSearchDocument>) -> BillingResult<BulkReport> {
         if documents.is_empty() {
             return Ok(BulkReport::default());
         }
-        let mut ids = Vec::with_capacity(documents.len());
-        let mut ops = Vec::with_capacity(documents.len());
-        for document in documents {
-            let doc = serde_json::to_value(&document)
-                .map_err(|e| BillingStoreError::Backend(format!("cannot serialise a payment document: {e}")))?;
-            ids.push(document.payment.payment_id.clone());
-            ops.push(BulkOp::IndexVersioned {
-                index: self.index_name().to_owned(),
-                id: document.payment.payment_id,
-                doc,
-                version: document.position,
-            });
-        }
-        let refresh = self.options.refresh.as_param();
-        let outcome = self.writer.send(ops, Some(refresh)).await?;
+        let ids: Vec<String> = documents.iter().map(|d| d.payment.payment_id.clone()).collect();
+        let documents: Vec<EsPaymentDocument> = documents.into_iter().map(EsPaymentDocument::new).collect();
+        let outcome = self.index.write(&documents).await?;
         Ok(response::bulk_report(&ids, &outcome))
     }
 
     async fn delete(&self, payment_id: &str) -> BillingResult<bool> {
         let reply = self
-            .client
+            .index
+            .client()
             .expect(
-                Method::Delete,
-                &self.doc_path(payment_id),
-                &self.refresh(),
+                elasticsearch::http::Method::Delete,
+                &self.index.doc_path(payment_id),
+                &self.index.refresh(),
                 None,
                 &[404],
             )
@@ -125,20 +103,14 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
     }
 
     async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentSearchDocument>> {
-        let path = self.doc_path(payment_id);
-        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
-        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
-            return Ok(None);
+        match self.index.get_source(payment_id).await? {
+            Some((what, source)) => Ok(Some(document::search_document(&what, &source)?)),
+            None => Ok(None),
         }
-        let source = reply
-            .body
-            .get("_source")
-            .ok_or_else(|| EsError::decode(format!("GET {path}"), "no `_source`"))?;
-        Ok(Some(response::document(&format!("GET {path}"), source)?))
     }
 
     async fn search(&self, criteria: &PaymentSearchCriteria) -> BillingResult<PaymentSearchResults> {
-        let body = self.search_request(request::search_body(criteria)).await?;
+        let body = self.index.search(request::search_body(criteria)).await?;
         Ok(response::search_results(&body)?)
     }
 
@@ -149,17 +121,14 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         if size == 0 {
             return Ok(Vec::new());
         }
-        let answer = self.search_request(body).await?;
+        let answer = self.index.search(body).await?;
         Ok(response::suggestions(&answer, prefix, size)?)
     }
 
+    /// Deletes the index and creates it again (see [`EsPaymentReadModel`]'s `reset`: a
+    /// `_delete_by_query` would leave version tombstones that refuse the rebuild's writes).
+    /// The read model on the same index is emptied too.
     async fn reset(&self) -> BillingResult<()> {
-        let path = format!("/{}/_delete_by_query", self.index_name());
-        let query = [("conflicts", "proceed".to_owned()), ("refresh", "true".to_owned())];
-        let body = json!({"query": {"match_all": {}}});
-        self.client
-            .expect(Method::Post, &path, &query, Some(Body::Json(body)), &[])
-            .await?;
-        Ok(())
+        Ok(self.index.reset().await?)
     }
 }

@@ -3,16 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hive_billing::read::text;
-use hive_billing::{BulkFailure, BulkReport, PaymentSearchDocument, PaymentSearchResults, ScoredPayment, Suggestion};
+use hive_billing::{BulkFailure, BulkReport, PaymentSearchResults, ScoredPayment, Suggestion};
 use serde_json::Value;
 
 use super::request::SUGGESTION;
 use crate::{BulkOutcome, EsError, EsResult};
-
-/// A stored `_source` as a document.
-pub(crate) fn document(what: &str, source: &Value) -> EsResult<PaymentSearchDocument> {
-    serde_json::from_value(source.clone()).map_err(|e| EsError::decode(what, format!("a payment document: {e}")))
-}
 
 /// The page and total of a `_search` answer; a hit's score is its `_score` (0 when null).
 pub(crate) fn search_results(body: &Value) -> EsResult<PaymentSearchResults> {
@@ -32,7 +27,7 @@ pub(crate) fn search_results(body: &Value) -> EsResult<PaymentSearchResults> {
                 .get("_source")
                 .ok_or_else(|| EsError::decode(what, "a hit without `_source`"))?;
             Ok(ScoredPayment {
-                payment: document(what, source)?.payment,
+                payment: super::document::view(what, source)?,
                 score: hit.get("_score").and_then(Value::as_f64).unwrap_or(0.0),
             })
         })

@@ -1,0 +1,265 @@
+//! [`EsPaymentReadModel`]: billing's payment read model on the `payments` index.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hive_billing::{
+    BillingResult, BillingStoreError, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord, PaymentStatistics,
+    PaymentView,
+};
+use hive_domain::{Page, TimeRange};
+use serde_json::{json, Value};
+
+use super::document::{self, EsPaymentDocument};
+use super::index::PaymentsIndex;
+use super::request::{window, MAX_RESULT_WINDOW};
+use super::{aggregations, response};
+use crate::http::EsClient;
+use crate::{EsError, EsOptions, EsResult};
+
+/// Ids per `_mget` of [`PaymentReadModel::get_many`].
+const MGET_BATCH: usize = 1_000;
+/// Documents per page when statistics fall back to reading the matching documents.
+const FALLBACK_PAGE: usize = 1_000;
+
+/// A [`PaymentReadModel`] on the `payments` index, the one the [`super::EsPaymentSearchIndex`]
+/// of the same options writes: one [`EsPaymentDocument`] per payment, `_id` = payment id,
+/// written with `version = position, version_type = external_gte` (an older position is
+/// refused by Elasticsearch, an equal one overwrites). The read-model projection and the
+/// search projection applying the same event write the same document.
+///
+/// * `get` and `get_many` are realtime (`GET`, `_mget`): a write is seen at once.
+/// * Writes refresh per the options' [`Refresh`](crate::Refresh) policy, so listings and
+///   statistics see them when the write returns.
+/// * `list_by_organization` sorts by `processedAt` desc (missing last), its sub-millisecond
+///   nanoseconds desc, `paymentId` asc (`organization_order`), within
+///   `index.max_result_window` (10 000).
+/// * `statistics` and `trends` are aggregations with exact totals (see the crate README).
+/// * `list_ids` pages on `paymentId` with `search_after`.
+/// * `reset` deletes the index and creates it again (the search index's documents go too:
+///   they are the same documents).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use hive_billing::PaymentReadModel;
+/// use hive_domain::TimeRange;
+/// use hive_store_elasticsearch::{EsOptions, EsStore};
+///
+/// let store = EsStore::connect(EsOptions::new("http://localhost:9200")).await?;
+/// let read_model = store.payment_read_model();
+/// read_model.ensure_index().await?;
+/// let statistics = read_model.statistics("org-1", TimeRange::all()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EsPaymentReadModel {
+    index: PaymentsIndex,
+}
+
+impl EsPaymentReadModel {
+    /// The read model on `options.payments_index` of `client` (no request is sent).
+    pub fn new(client: EsClient, options: Arc<EsOptions>) -> Self {
+        Self {
+            index: PaymentsIndex::new(client, options),
+        }
+    }
+
+    /// Puts the payments template, creates the index unless it exists and puts the mapping
+    /// on it (the same index as [`super::EsPaymentSearchIndex::ensure_index`]).
+    pub async fn ensure_index(&self) -> EsResult<()> {
+        self.index.ensure().await
+    }
+
+    /// Every payment matching `query`, read page by page (`search_after` on `paymentId`).
+    async fn all_views(&self, query: Value) -> EsResult<Vec<PaymentView>> {
+        let what = "payments statistics (exact fallback)";
+        let mut out = Vec::new();
+        let mut after: Option<Value> = None;
+        loop {
+            let mut body = json!({
+                "query": query,
+                "sort": [{"paymentId": "asc"}],
+                "size": FALLBACK_PAGE,
+                "track_total_hits": false
+            });
+            if let Some(after) = after.take() {
+                body["search_after"] = after;
+            }
+            let answer = self.index.search(body).await?;
+            let hits = hits(&answer, what)?;
+            for hit in hits {
+                out.push(document::view(what, source(hit, what)?)?);
+            }
+            match hits.last().and_then(|h| h.get("sort")) {
+                Some(sort) if hits.len() == FALLBACK_PAGE => after = Some(sort.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+fn hits<'a>(answer: &'a Value, what: &str) -> EsResult<&'a Vec<Value>> {
+    answer
+        .pointer("/hits/hits")
+        .and_then(Value::as_array)
+        .ok_or_else(|| EsError::decode(what, "no `hits.hits`"))
+}
+
+fn source<'a>(hit: &'a Value, what: &str) -> EsResult<&'a Value> {
+    hit.get("_source")
+        .ok_or_else(|| EsError::decode(what, "a hit without `_source`"))
+}
+
+#[async_trait]
+impl PaymentReadModel for EsPaymentReadModel {
+    /// `PUT _doc/{id}?version={position}&version_type=external_gte`; a 409 is `false`.
+    async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
+        Ok(self.index.write_one(&EsPaymentDocument::of_record(record)).await?)
+    }
+
+    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
+        match self.index.get_source(payment_id).await? {
+            Some((what, source)) => Ok(Some(document::record(&what, &source)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// One realtime `_mget` per 1000 distinct ids.
+    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let mut distinct: Vec<&str> = ids.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut found: HashMap<String, PaymentRecord> = HashMap::with_capacity(distinct.len());
+        for chunk in distinct.chunks(MGET_BATCH) {
+            for source in self.index.mget_sources(chunk).await? {
+                let record = document::record("payments _mget", &source)?;
+                found.insert(record.payment.payment_id.clone(), record);
+            }
+        }
+        Ok(ids.iter().map(|id| found.get(*id).cloned()).collect())
+    }
+
+    /// `_bulk` requests of 500 versioned index operations, in order (Elasticsearch applies
+    /// the items of one document in request order, so a later record of the same payment is
+    /// checked against the earlier one). 409 items are the stale records; any other failed
+    /// item is an error (the other items of its request are written).
+    async fn upsert_many(&self, records: Vec<PaymentRecord>) -> BillingResult<usize> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let documents: Vec<EsPaymentDocument> = records.into_iter().map(EsPaymentDocument::of_record).collect();
+        let outcome = self.index.write(&documents).await?;
+        if outcome.items.len() != documents.len() {
+            return Err(BillingStoreError::Backend(format!(
+                "the bulk answer has {} items for {} payments",
+                outcome.items.len(),
+                documents.len()
+            )));
+        }
+        let mut written = 0;
+        for item in &outcome.items {
+            match item.to_error() {
+                None => written += 1,
+                Some(_) if item.status == 409 => {}
+                Some(error) => return Err(error.into()),
+            }
+        }
+        Ok(written)
+    }
+
+    async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {
+        let (from, size) = window(page.offset, page.limit_usize() as u64);
+        let body = json!({
+            "query": {"bool": {"filter": [{"term": {"organizationId": organization_id}}]}},
+            "sort": [
+                {"processedAt": {"order": "desc", "missing": "_last"}},
+                {"subMillisecondNanos.processedAt": {"order": "desc", "missing": "_last"}},
+                {"paymentId": {"order": "asc"}}
+            ],
+            "track_total_hits": true,
+            "from": from,
+            "size": size
+        });
+        let answer = self.index.search(body).await?;
+        let results = response::search_results(&answer)?;
+        Ok(PaymentList {
+            items: results.items.into_iter().map(|scored| scored.payment).collect(),
+            total: results.total,
+        })
+    }
+
+    async fn statistics(&self, organization_id: &str, range: TimeRange) -> BillingResult<PaymentStatistics> {
+        let answer = self
+            .index
+            .search(aggregations::body(organization_id, &range, true))
+            .await?;
+        if let Some(statistics) = aggregations::statistics(&answer)? {
+            return Ok(statistics);
+        }
+        let payments = self.all_views(aggregations::query(organization_id, &range)).await?;
+        Ok(PaymentStatistics::compute(&payments, organization_id, &range))
+    }
+
+    async fn trends(&self, organization_id: &str, range: TimeRange) -> BillingResult<Vec<DailyBucket>> {
+        let answer = self
+            .index
+            .search(aggregations::body(organization_id, &range, false))
+            .await?;
+        if let Some(daily) = aggregations::daily(&answer)? {
+            return Ok(daily);
+        }
+        let payments = self.all_views(aggregations::query(organization_id, &range)).await?;
+        Ok(PaymentStatistics::daily_buckets(&payments, organization_id, &range))
+    }
+
+    async fn list_ids(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> BillingResult<Vec<String>> {
+        let what = "payments list_ids";
+        let query = match organization_id {
+            Some(organization) => json!({"bool": {"filter": [{"term": {"organizationId": organization}}]}}),
+            None => json!({"match_all": {}}),
+        };
+        let mut ids = Vec::with_capacity(limit.min(MAX_RESULT_WINDOW as usize));
+        let mut after = after.map(|a| json!([a]));
+        while ids.len() < limit {
+            let size = (limit - ids.len()).min(MAX_RESULT_WINDOW as usize);
+            let mut body = json!({
+                "_source": false,
+                "query": query,
+                "sort": [{"paymentId": "asc"}],
+                "size": size,
+                "track_total_hits": false
+            });
+            if let Some(after) = after.take() {
+                body["search_after"] = after;
+            }
+            let answer = self.index.search(body).await?;
+            let hits = hits(&answer, what)?;
+            for hit in hits {
+                let id = hit
+                    .get("_id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| EsError::decode(what, "a hit without `_id`"))?;
+                ids.push(id.to_owned());
+            }
+            if hits.len() < size {
+                break;
+            }
+            after = ids.last().map(|last| json!([last]));
+        }
+        Ok(ids)
+    }
+
+    /// Deletes the `payments` index and creates it again from its template: a
+    /// `_delete_by_query` would leave a version tombstone per document (its position plus
+    /// one, for `index.gc_deletes`, 60 s by default) and the rebuild after the reset, writing
+    /// the same payments at the same positions, would be refused as stale.
+    async fn reset(&self) -> BillingResult<()> {
+        Ok(self.index.reset().await?)
+    }
+}
