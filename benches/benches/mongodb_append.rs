@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
-use hive_benches::deposits;
+use hive_benches::{deposits, new_stream};
 use hive_domain::{words, EventEnvelope, EventStore};
 use hive_store_mongodb::mongodb::bson::{doc, Bson, DateTime, Document};
 use hive_store_mongodb::mongodb::options::ReturnDocument;
@@ -93,12 +93,7 @@ fn mongodb_append(c: &mut Criterion) {
         group.throughput(Throughput::Elements(size as u64));
         group.bench_with_input(BenchmarkId::new("store", size), &size, |b, &size| {
             b.to_async(&runtime).iter_batched(
-                || {
-                    streams += 1;
-                    let stream = format!("account-{streams}");
-                    let envelopes = deposits(&stream, 1, size).expect("envelopes");
-                    (stream, envelopes)
-                },
+                || new_stream(&mut streams, size).expect("envelopes"),
                 |(stream, envelopes)| {
                     let events = events.clone();
                     async move { events.append(&stream, 0, envelopes).await.expect("append") }

@@ -14,17 +14,14 @@
 #![allow(missing_docs)]
 
 // Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
-use hive_benches as _;
+use hive_benches::{payment_view, payment_views_start, BENCH_ORG};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use hive_application::cache::{Cache, CacheConfig, QueryCache};
 use hive_application::{EventBus, MessageContext, MiddlewareConfig, QueryBus};
-use hive_billing::{
-    BillingModule, BillingPorts, GetPaymentStatistics, PaymentReadModel, PaymentRecord, PaymentStatus, PaymentView,
-};
+use hive_billing::{BillingModule, BillingPorts, GetPaymentStatistics, PaymentReadModel, PaymentRecord};
 use hive_cache_moka::{MokaCache, MokaCacheConfig};
 use hive_cache_redis::{RedisCache, RedisCacheConfig};
 use hive_domain::Metadata;
@@ -32,42 +29,7 @@ use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchInde
 use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
 
 const PAYMENTS: u64 = 100_000;
-const ORG: &str = "org-bench";
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 11, 1, 0, 0, 0).unwrap()
-}
-
-fn view(n: u64) -> PaymentView {
-    let created = start() + chrono::Duration::seconds(i64::try_from(n * 25).unwrap());
-    let status = [
-        PaymentStatus::Pending,
-        PaymentStatus::Completed,
-        PaymentStatus::Completed,
-        PaymentStatus::Failed,
-        PaymentStatus::PartiallyRefunded,
-        PaymentStatus::Refunded,
-    ][usize::try_from(n % 6).unwrap()];
-    let processed = (status != PaymentStatus::Pending).then_some(created + chrono::Duration::minutes(5));
-    PaymentView {
-        payment_id: format!("pay-{n}"),
-        organization_id: ORG.into(),
-        user_id: format!("user-{}", n % 50),
-        amount: format!("{}.{:02}", 10 + n % 990, n % 100).parse().unwrap(),
-        currency: ["EUR", "USD", "GBP"][usize::try_from(n % 3).unwrap()].parse().unwrap(),
-        status,
-        description: format!("Cloud compute {n}"),
-        tags: vec!["compute".into()],
-        created_at: created,
-        processed_at: processed.filter(|_| status != PaymentStatus::Failed),
-        failed_at: processed.filter(|_| status == PaymentStatus::Failed),
-        error: (status == PaymentStatus::Failed).then(|| "card declined".into()),
-        refunded_at: None,
-        refund_amount: None,
-        updated_at: processed.unwrap_or(created),
-        version: 2,
-    }
-}
+const ORG: &str = BENCH_ORG;
 
 /// A query bus of the billing module over `read_model`, with `levels` as its cache (none: no
 /// cache layer at all).
@@ -93,8 +55,8 @@ fn context() -> MessageContext {
 
 fn query() -> GetPaymentStatistics {
     GetPaymentStatistics {
-        from: start(),
-        to: start() + chrono::Duration::days(31),
+        from: payment_views_start(),
+        to: payment_views_start() + chrono::Duration::days(31),
     }
 }
 
@@ -109,7 +71,7 @@ fn query_cache(c: &mut Criterion) {
         for n in 0..PAYMENTS {
             read_model
                 .upsert(PaymentRecord {
-                    payment: view(n),
+                    payment: payment_view(n),
                     position: n + 1,
                 })
                 .await

@@ -152,3 +152,18 @@ pub fn deposits(stream: &str, first_version: u64, count: usize) -> Result<Vec<Ev
         })
         .collect()
 }
+
+/// The next new stream of an append bench: bumps `streams`, names the stream `account-{n}` and
+/// gives it its first `count` events ([`deposits`] from version 1).
+///
+/// ```
+/// let mut streams = 0;
+/// let (stream, events) = hive_benches::new_stream(&mut streams, 2).unwrap();
+/// assert_eq!((stream.as_str(), events.len(), streams), ("account-1", 2, 1));
+/// ```
+pub fn new_stream(streams: &mut u64, count: usize) -> Result<(String, Vec<EventEnvelope>), CodecError> {
+    *streams += 1;
+    let stream = format!("account-{streams}");
+    let events = deposits(&stream, 1, count)?;
+    Ok((stream, events))
+}

@@ -13,8 +13,9 @@ mod durable;
 mod error;
 mod load;
 mod payment;
+mod payment_view;
 
-pub use account::{deposits, Account, AccountCommand, AccountError, AccountEvent};
+pub use account::{deposits, new_stream, Account, AccountCommand, AccountError, AccountEvent};
 pub use append::{BaselineLog, Rotating};
 pub use bus::{context, Constant, Ping, Stack};
 pub use commands::{CommandSide, HivePayments, ProcessPayment, StreamRig};
@@ -24,3 +25,4 @@ pub use load::{LoadFixture, LOADED_STREAM};
 pub use payment::{
     payment_envelopes, payment_history, BenchPayment, BenchPaymentCommand, BenchPaymentError, BenchPaymentEvent,
 };
+pub use payment_view::{payment_view, payment_views_start, BENCH_ORG};

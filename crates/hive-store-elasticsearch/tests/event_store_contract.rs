@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{body, fixture, found, ndjson, requests, search_hits, store};
+use common::{body, fixture, found, mget, ndjson, requests, search_hits, store};
 use futures::TryStreamExt;
 use hive_domain::{EventCriteria, EventEnvelope, EventStore, EventStoreError, Metadata, Page};
 use serde_json::{json, Value};
@@ -41,22 +41,10 @@ async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Val
         .await;
 }
 
-async fn mount_once(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
 async fn append_creates_one_commit_then_allocates_positions_and_publishes() {
     let server = MockServer::start().await;
     let events = vec![ev("pay-1", 1), ev("pay-1", 2)];
-    mount(&server, "POST", "/t-commits/_search", 200, fixture("search.empty")).await;
-    mount_once(&server, "GET", "/t-commits/_doc/pay-1@0", 404, fixture("get.not_found")).await;
     mount(
         &server,
         "PUT",
@@ -67,7 +55,14 @@ async fn append_creates_one_commit_then_allocates_positions_and_publishes() {
     .await;
     mount(&server, "GET", "/t-sequence/_doc/global", 404, fixture("get.not_found")).await;
     let stored = found("t-commits", "pay-1@0", commit("pay-1", 0, &events, None), 0);
-    mount(&server, "GET", "/t-commits/_doc/pay-1@0", 200, stored).await;
+    mount(
+        &server,
+        "POST",
+        "/t-commits/_mget",
+        200,
+        mget("t-commits", vec![Ok(stored)]),
+    )
+    .await;
     mount(
         &server,
         "PUT",
@@ -106,23 +101,16 @@ async fn append_creates_one_commit_then_allocates_positions_and_publishes() {
     assert_eq!(
         requests(&server).await,
         [
-            "POST /t-commits/_search",
-            "GET /t-commits/_doc/pay-1@0",
             "PUT /t-commits/_create/pay-1@0",
             "GET /t-sequence/_doc/global",
-            "GET /t-commits/_doc/pay-1@0",
+            "POST /t-commits/_mget",
             "PUT /t-sequence/_create/global",
             "POST /_bulk?refresh=wait_for",
             "POST /t-commits/_update/pay-1@0?retry_on_conflict=5",
         ]
     );
     let received = server.received_requests().await.unwrap();
-    assert_eq!(
-        body(&received[0]),
-        json!({"size": 1, "_source": {"excludes": ["events"]}, "query": {"term": {"aggregateId": "pay-1"}},
-               "sort": [{"toVersion": "desc"}]})
-    );
-    let created = body(&received[2]);
+    let created = body(&received[0]);
     assert_eq!(created["aggregateId"], "pay-1");
     assert_eq!(
         (created["fromVersion"].clone(), created["toVersion"].clone()),
@@ -130,25 +118,24 @@ async fn append_creates_one_commit_then_allocates_positions_and_publishes() {
     );
     assert_eq!(created["events"].as_array().unwrap().len(), 2);
     assert!(created.get("position").is_none());
+    assert_eq!(body(&received[2]), json!({"ids": ["pay-1@0"]}));
     assert_eq!(
-        body(&received[5]),
+        body(&received[3]),
         json!({"position": 2, "lastCommit": "pay-1@0", "lastFrom": 1})
     );
-    assert_eq!(received[6].headers["content-type"], "application/x-ndjson");
-    let lines = ndjson(&received[6]);
+    assert_eq!(received[4].headers["content-type"], "application/x-ndjson");
+    let lines = ndjson(&received[4]);
     assert_eq!(lines[0], json!({"index": {"_index": "t-events", "_id": "pay-1:1"}}));
     assert_eq!(lines[1]["globalPosition"], 1);
     assert_eq!(lines[3]["globalPosition"], 2);
     assert_eq!(lines[3]["eventId"], events[1].event_id.to_string());
-    assert_eq!(body(&received[7]), json!({"doc": {"position": 1}}));
+    assert_eq!(body(&received[5]), json!({"doc": {"position": 1}}));
 }
 
 #[tokio::test]
 async fn a_create_answered_409_is_a_conflict_with_the_actual_version() {
     let server = MockServer::start().await;
     let theirs = vec![ev("pay-1", 1)];
-    mount_once(&server, "POST", "/t-commits/_search", 200, fixture("search.empty")).await;
-    mount_once(&server, "GET", "/t-commits/_doc/pay-1@0", 404, fixture("get.not_found")).await;
     mount(
         &server,
         "PUT",
@@ -182,7 +169,10 @@ async fn a_create_answered_409_is_a_conflict_with_the_actual_version() {
         }
     );
     let log = requests(&server).await;
-    assert_eq!(log[2], "PUT /t-commits/_create/pay-1@0");
+    assert_eq!(
+        log[0], "PUT /t-commits/_create/pay-1@0",
+        "a new stream needs no look-up first"
+    );
     assert!(
         !log.iter().any(|r| r.contains("sequence")),
         "no position is allocated: {log:?}"
@@ -190,7 +180,7 @@ async fn a_create_answered_409_is_a_conflict_with_the_actual_version() {
 }
 
 #[tokio::test]
-async fn a_stale_expected_version_is_a_conflict_before_any_write() {
+async fn a_stale_expected_version_past_zero_is_a_conflict_before_any_write() {
     let server = MockServer::start().await;
     let theirs = vec![ev("pay-1", 1), ev("pay-1", 2)];
     let hit = vec![("pay-1@0".to_owned(), commit("pay-1", 0, &theirs, Some(1)), json!([0]))];
@@ -205,7 +195,7 @@ async fn a_stale_expected_version_is_a_conflict_before_any_write() {
     mount(&server, "GET", "/t-commits/_doc/pay-1@2", 404, fixture("get.not_found")).await;
     let err = store(&server)
         .event_store()
-        .append("pay-1", 0, vec![ev("pay-1", 1)])
+        .append("pay-1", 1, vec![ev("pay-1", 2)])
         .await
         .unwrap_err();
     assert!(matches!(err, EventStoreError::Conflict { actual: 2, .. }), "{err:?}");
@@ -216,8 +206,6 @@ async fn a_stale_expected_version_is_a_conflict_before_any_write() {
 async fn the_sequence_is_moved_with_if_seq_no_and_retried_on_409() {
     let server = MockServer::start().await;
     let events = vec![ev("pay-2", 1)];
-    mount(&server, "POST", "/t-commits/_search", 200, fixture("search.empty")).await;
-    mount_once(&server, "GET", "/t-commits/_doc/pay-2@0", 404, fixture("get.not_found")).await;
     mount(
         &server,
         "PUT",
@@ -241,9 +229,15 @@ async fn the_sequence_is_moved_with_if_seq_no_and_retried_on_409() {
         commit("other", 0, &[ev("other", 1), ev("other", 2)], Some(3)),
         1,
     );
-    mount(&server, "GET", "/t-commits/_doc/other@0", 200, other).await;
     let mine = found("t-commits", "pay-2@0", commit("pay-2", 0, &events, None), 2);
-    mount(&server, "GET", "/t-commits/_doc/pay-2@0", 200, mine).await;
+    mount(
+        &server,
+        "POST",
+        "/t-commits/_mget",
+        200,
+        mget("t-commits", vec![Ok(other), Ok(mine)]),
+    )
+    .await;
     Mock::given(method("PUT"))
         .and(path("/t-sequence/_doc/global"))
         .and(query_param("if_seq_no", "11"))
@@ -297,8 +291,6 @@ async fn the_sequence_is_moved_with_if_seq_no_and_retried_on_409() {
 #[tokio::test]
 async fn a_mapping_conflict_in_the_published_events_is_a_typed_error() {
     let server = MockServer::start().await;
-    mount(&server, "POST", "/t-commits/_search", 200, fixture("search.empty")).await;
-    mount_once(&server, "GET", "/t-commits/_doc/pay-1@0", 404, fixture("get.not_found")).await;
     mount(
         &server,
         "PUT",
@@ -309,7 +301,14 @@ async fn a_mapping_conflict_in_the_published_events_is_a_typed_error() {
     .await;
     mount(&server, "GET", "/t-sequence/_doc/global", 404, fixture("get.not_found")).await;
     let stored = found("t-commits", "pay-1@0", commit("pay-1", 0, &[ev("pay-1", 1)], None), 0);
-    mount(&server, "GET", "/t-commits/_doc/pay-1@0", 200, stored).await;
+    mount(
+        &server,
+        "POST",
+        "/t-commits/_mget",
+        200,
+        mget("t-commits", vec![Ok(stored)]),
+    )
+    .await;
     mount(
         &server,
         "PUT",

@@ -1,192 +1,16 @@
-//! The figures of issue #8 (P1–P8): each a ratio of two measurements of one run, its target,
-//! and whether it is met.
+//! The figures table: each figure (listed in [`super::targets`]) computed from one run's
+//! measurements, its target, and whether it is met.
 
 use std::fmt::Write as _;
 
 use super::http::HttpResults;
 use super::report::{format_time, Entry, Throughput};
+use super::targets::{Key, Measure, Target, FIGURES};
 
 /// The line that opens the figures table.
 pub(crate) const BEGIN: &str = "<!-- bench:figures:begin -->";
 /// The line that closes the figures table.
 pub(crate) const END: &str = "<!-- bench:figures:end -->";
-
-/// One criterion benchmark: group, function, parameter.
-type Key = (&'static str, &'static str, Option<&'static str>);
-
-/// How a figure is computed.
-#[derive(Debug, Clone, Copy)]
-enum Measure {
-    /// How many times faster the subject is: reference time ÷ subject time.
-    Speedup(Key, Key),
-    /// The subject's throughput as a share of the reference's: reference time ÷ subject time.
-    Share(Key, Key),
-    /// What the subject costs, as a multiple of the reference: subject time ÷ reference time.
-    Cost(Key, Key),
-    /// The largest deviation of the others' time from the first one's, as a fraction.
-    Flat(&'static [Key]),
-    /// The subject's throughput, in elements per second.
-    Rate(Key),
-    /// The service's requests per second as a share of the hello-world's.
-    HttpShare,
-}
-
-/// What a figure must reach.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    /// At least this value.
-    AtLeast(f64),
-    /// At most this value.
-    AtMost(f64),
-    /// No target: the figure is shown for what it tells.
-    Shown,
-}
-
-/// One figure.
-#[derive(Debug, Clone, Copy)]
-struct Figure {
-    /// `P1`…`P8`.
-    id: &'static str,
-    /// What it compares.
-    what: &'static str,
-    /// How it is computed.
-    measure: Measure,
-    /// Its target.
-    target: Target,
-}
-
-const CQRS_100: Key = ("vs_cqrs_es", "reference_cqrs_es", Some("100"));
-const CQRS_10K: Key = ("vs_cqrs_es", "reference_cqrs_es", Some("10000"));
-const SNAPSHOTS: &[Key] = &[
-    ("command_latency", "snapshots_every_20", Some("10")),
-    ("command_latency", "snapshots_every_20", Some("1000")),
-    ("command_latency", "snapshots_every_20", Some("10000")),
-    ("command_latency", "snapshots_every_20", Some("100000")),
-];
-
-/// Every figure of the issue, in order.
-const FIGURES: &[Figure] = &[
-    Figure {
-        id: "P1",
-        what: "command, 100 events/stream, snapshots every 20: Hive vs cqrs-es 0.5",
-        measure: Measure::Speedup(("vs_cqrs_es", "hive_snapshots", Some("100")), CQRS_100),
-        target: Target::AtLeast(3.0),
-    },
-    Figure {
-        id: "P1",
-        what: "command, 100 events/stream, no snapshots: Hive vs cqrs-es 0.5",
-        measure: Measure::Speedup(("vs_cqrs_es", "hive", Some("100")), CQRS_100),
-        target: Target::AtLeast(3.0),
-    },
-    Figure {
-        id: "P1",
-        what: "command, 10 000 events/stream, snapshots every 20: Hive vs cqrs-es 0.5",
-        measure: Measure::Speedup(("vs_cqrs_es", "hive_snapshots", Some("10000")), CQRS_10K),
-        target: Target::AtLeast(100.0),
-    },
-    Figure {
-        id: "P1",
-        what: "command, 10 000 events/stream, no snapshots: Hive vs cqrs-es 0.5",
-        measure: Measure::Speedup(("vs_cqrs_es", "hive", Some("10000")), CQRS_10K),
-        target: Target::Shown,
-    },
-    Figure {
-        id: "P2",
-        what: "command with snapshots at 1k, 10k, 100k events/stream: largest deviation from 10 events",
-        measure: Measure::Flat(SNAPSHOTS),
-        target: Target::AtMost(0.25),
-    },
-    Figure {
-        id: "P2",
-        what: "command without snapshots, 100k events/stream vs 10 (the slope)",
-        measure: Measure::Cost(
-            ("command_latency", "no_snapshots", Some("100000")),
-            ("command_latency", "no_snapshots", Some("10")),
-        ),
-        target: Target::Shown,
-    },
-    Figure {
-        id: "P3",
-        what: "bus: full default middleware stack vs calling the handler",
-        measure: Measure::Cost(
-            ("bus", "full_default_stack", None),
-            ("bus", "baseline_direct_call", None),
-        ),
-        target: Target::AtMost(2.0),
-    },
-    Figure {
-        id: "P4",
-        what: "memory store append, 1 event, vs Vec + HashMap",
-        measure: Measure::Share(
-            ("memory_append", "store", Some("1")),
-            ("memory_append", "baseline_vec_hashmap", Some("1")),
-        ),
-        target: Target::AtLeast(0.5),
-    },
-    Figure {
-        id: "P4",
-        what: "memory store append, 100 events, vs Vec + HashMap",
-        measure: Measure::Share(
-            ("memory_append", "store", Some("100")),
-            ("memory_append", "baseline_vec_hashmap", Some("100")),
-        ),
-        target: Target::AtLeast(0.5),
-    },
-    Figure {
-        id: "P4",
-        what: "durable append, batches of 100, 8 writers, fsync always (events/s)",
-        measure: Measure::Rate(("durable_append", "batches_of_100_8_writers", Some("fsync_always"))),
-        target: Target::AtLeast(100_000.0),
-    },
-    Figure {
-        id: "P4",
-        what: "durable append, batches of 100, 8 writers, fsync never (events/s)",
-        measure: Measure::Rate(("durable_append", "batches_of_100_8_writers", Some("fsync_never"))),
-        target: Target::AtLeast(100_000.0),
-    },
-    Figure {
-        id: "P5",
-        what: "MongoDB adapter append, 1 event, vs raw insert_many",
-        measure: Measure::Share(
-            ("mongodb_append", "store", Some("1")),
-            ("mongodb_append", "baseline_raw_insert_many", Some("1")),
-        ),
-        target: Target::AtLeast(0.85),
-    },
-    Figure {
-        id: "P5",
-        what: "MongoDB adapter append, 100 events, vs raw insert_many",
-        measure: Measure::Share(
-            ("mongodb_append", "store", Some("100")),
-            ("mongodb_append", "baseline_raw_insert_many", Some("100")),
-        ),
-        target: Target::AtLeast(0.85),
-    },
-    Figure {
-        id: "P6",
-        what: "payment statistics over 100k payments: L1 hit vs uncached",
-        measure: Measure::Speedup(
-            ("query_cache", "l1_hit", None),
-            ("query_cache", "baseline_uncached", None),
-        ),
-        target: Target::AtLeast(100.0),
-    },
-    Figure {
-        id: "P7",
-        what: "payment read model rebuild from 1M events vs a raw scan of the log",
-        measure: Measure::Share(
-            ("projection_rebuild", "rebuild", None),
-            ("projection_rebuild", "baseline_scan", None),
-        ),
-        target: Target::AtLeast(0.5),
-    },
-    Figure {
-        id: "P8",
-        what: "HTTP `GET /payments/{id}` through the service vs axum hello-world (wrk)",
-        measure: Measure::HttpShare,
-        target: Target::AtLeast(0.5),
-    },
-];
 
 /// The entry of `key`, if measured.
 fn find(entries: &[Entry], (group, function, value): Key) -> Option<&Entry> {
@@ -262,6 +86,14 @@ fn compute(measure: Measure, entries: &[Entry], http: Option<&HttpResults>) -> R
                 value: worst,
             })
         }
+        Measure::Time(subject) => {
+            let s = find(entries, subject).ok_or_else(|| format!("`{}` not measured", name(subject)))?;
+            Ok(Computed {
+                subject: format_time(s.mean_ns),
+                reference: String::new(),
+                value: s.mean_ns,
+            })
+        }
         Measure::Rate(subject) => {
             let s = find(entries, subject).ok_or_else(|| format!("`{}` not measured", name(subject)))?;
             let value = rate(s).ok_or_else(|| format!("`{}` declares no element throughput", name(subject)))?;
@@ -290,6 +122,7 @@ fn show(measure: Measure, value: f64) -> String {
         Measure::Share(..) | Measure::HttpShare => format!("{:.0}% of the reference", value * 100.0),
         Measure::Flat(..) => format!("{:+.0}%", value * 100.0),
         Measure::Rate(..) => format!("{:.0} events/s", value),
+        Measure::Time(..) => format_time(value),
     }
 }
 
@@ -301,6 +134,7 @@ fn show_target(measure: Measure, target: Target) -> String {
         Measure::Share(..) | Measure::HttpShare => format!("{:.0}%", x * 100.0),
         Measure::Flat(..) => format!("±{:.0}%", x * 100.0),
         Measure::Rate(..) => format!("{x:.0} events/s"),
+        Measure::Time(..) => format_time(x),
     };
     match target {
         Target::AtLeast(x) => format!("≥ {}", bound(x)),

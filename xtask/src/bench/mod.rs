@@ -6,6 +6,7 @@ mod collect;
 mod figures;
 mod http;
 mod report;
+mod targets;
 mod wrk;
 
 use std::fs;

@@ -83,6 +83,33 @@ impl EsEventStore {
         parse_source(&reply.body, &path).map(Some)
     }
 
+    /// Realtime `_mget` of the commits `ids`: one entry per id, in order (`None` when missing).
+    pub(crate) async fn get_commits(&self, ids: &[&str]) -> EsResult<Vec<Option<CommitDoc>>> {
+        let path = format!("/{}/_mget", self.options.commits_index);
+        let body = json!({"ids": ids});
+        let reply = self
+            .client
+            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .await?;
+        let docs = reply
+            .body
+            .get("docs")
+            .and_then(Value::as_array)
+            .ok_or_else(|| EsError::decode(&path, "no `docs` array"))?;
+        if docs.len() != ids.len() {
+            return Err(EsError::decode(
+                &path,
+                format!("{} docs for {} ids", docs.len(), ids.len()),
+            ));
+        }
+        docs.iter()
+            .map(|doc| match doc.get("found").and_then(Value::as_bool) {
+                Some(true) => parse_source(doc, &path).map(Some),
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
     /// `PUT {commits}/_create/{id}`: 201, or 409 when a commit already took that version.
     pub(crate) async fn create_commit(&self, commit: &CommitDoc) -> EsResult<Created> {
         let path = format!("/{}/_create/{}", self.options.commits_index, encode_id(&commit.id()));

@@ -64,7 +64,13 @@ impl EventStore for EsEventStore {
         events: Vec<EventEnvelope>,
     ) -> StoreResult<Vec<EventEnvelope>> {
         validate_append(aggregate_id, expected_version, &events)?;
-        let (version, last) = self.tip(aggregate_id).await?;
+        // Every stream starts with the commit `@0`: creating it succeeds exactly when the
+        // stream is empty, so a new stream needs no look-up first (a 409 is resolved below).
+        let (version, last) = if expected_version == 0 {
+            (0, None)
+        } else {
+            self.tip(aggregate_id).await?
+        };
         if version != expected_version {
             return self.stale(aggregate_id, expected_version, version, &events).await;
         }

@@ -107,10 +107,16 @@ impl EsEventStore {
                 self.publish(commit, current.doc.last_from).await?;
                 return Ok(current.doc.last_from);
             }
-            if let Some(previous) = current.doc.last_commit.as_deref() {
-                self.ensure_published(previous, current.doc.last_from).await?;
+            // The commit the sequence names last, and this one, in one realtime `_mget`.
+            let previous = current.doc.last_commit.as_deref();
+            let ids: Vec<&str> = previous.into_iter().chain([id.as_str()]).collect();
+            let mut found = self.get_commits(&ids).await?.into_iter();
+            if let Some(previous) = previous {
+                self.ensure_published(previous, found.next().flatten(), current.doc.last_from)
+                    .await?;
             }
-            if let Some(position) = self.get_commit(&id).await?.and_then(|c| c.position) {
+            // Another writer may have sequenced this commit already (appending after it).
+            if let Some(position) = found.next().flatten().and_then(|c| c.position) {
                 return Ok(position);
             }
             let next = SequenceDoc {
@@ -128,9 +134,10 @@ impl EsEventStore {
         }
     }
 
-    /// Publishes the commit `id` at `from` unless it carries a position already.
-    async fn ensure_published(&self, id: &str, from: u64) -> EsResult<()> {
-        match self.get_commit(id).await? {
+    /// Publishes the commit `id` (as read: `stored`) at `from` unless it carries a position
+    /// already.
+    async fn ensure_published(&self, id: &str, stored: Option<CommitDoc>, from: u64) -> EsResult<()> {
+        match stored {
             Some(commit) if commit.position.is_none() => self.publish(&commit, from).await,
             Some(_) => Ok(()),
             None => Err(EsError::decode(

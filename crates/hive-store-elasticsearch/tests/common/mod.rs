@@ -37,6 +37,16 @@ pub fn found(index: &str, id: &str, source: Value, seq_no: u64) -> Value {
     body
 }
 
+/// An `_mget` answer: each entry a GET answer ([`found`]) or, for `None`, a missing document
+/// of `index`.
+pub fn mget(index: &str, docs: Vec<Result<Value, &str>>) -> Value {
+    let docs: Vec<Value> = docs
+        .into_iter()
+        .map(|doc| doc.unwrap_or_else(|id| json!({"_index": index, "_id": id, "found": false})))
+        .collect();
+    json!({ "docs": docs })
+}
+
 /// Options whose indices are `t-events`, `t-commits`…, `refresh=wait_for`.
 pub fn options(server: &MockServer) -> EsOptions {
     EsOptions::new(server.uri())
