@@ -9,7 +9,8 @@ use std::path::Path;
 
 mod common;
 
-use common::flow::{answers, billing_flow, comparable, differences, get, search_answers, settle};
+use common::compare::{comparable, differences};
+use common::flow::{answers, billing_flow, get, search_answers, settle};
 use common::{start, token, Running};
 use hive_server::config::Layer;
 use hive_testkit::backend;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+pub mod compare;
 pub mod flow;
 pub mod process;
 pub mod proxy;
