@@ -26,19 +26,12 @@ fn uri() -> Option<String> {
     hive_testkit::backend::url(hive_testkit::backend::MONGODB)
 }
 
-/// Drops the test database at the end.
-struct DropDatabase(MongoStore);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let store = self.0.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            tokio::task::block_in_place(|| {
-                // Bounded: a transaction the kill left open may hold the database for a while.
-                let _ = handle.block_on(tokio::time::timeout(Duration::from_secs(10), store.drop_database()));
-            });
-        }
-    }
+/// Drops the test database at the end; bounded: a transaction the kill left open may hold the
+/// database for a while.
+fn drop_database(store: MongoStore) -> hive_testkit::CleanUp {
+    hive_testkit::CleanUp::new(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(10), store.drop_database()).await;
+    })
 }
 
 /// Writes `BACKLOG` created and processed payments straight into the store, leaving the read
@@ -134,7 +127,7 @@ async fn a_projection_killed_mid_batch_resumes_to_the_rebuilt_state() {
     let store = MongoStore::connect(&uri, MongoOptions::default().with_database(database.clone()))
         .await
         .unwrap();
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     let backlog = write_backlog(&store).await;
     let env = [
         ("HIVE_STORE", "mongodb".to_owned()),

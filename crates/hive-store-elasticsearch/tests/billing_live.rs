@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::live::{fresh, server, DeleteIndices};
+use common::live::{delete_indices, fresh, server};
 use hive_billing::{
     Amount, PaymentReadModel, PaymentRecord, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
     PaymentStatistics, PaymentStatus, PaymentView,
@@ -47,11 +47,11 @@ fn view(id: &str, org: &str, amount: &str, currency: &str, processed: Option<i64
 }
 
 /// Both ports on the indices of a fresh store, the payments index created, and its guard.
-async fn ports() -> (EsPaymentReadModel, EsPaymentSearchIndex, DeleteIndices) {
+async fn ports() -> (EsPaymentReadModel, EsPaymentSearchIndex, hive_testkit::CleanUp) {
     let store = fresh().await;
     let read_model = store.payment_read_model();
     read_model.ensure_index().await.unwrap();
-    (read_model, store.payment_search_index(), DeleteIndices(store))
+    (read_model, store.payment_search_index(), delete_indices(store))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,51 +162,6 @@ async fn a_reset_empties_both_ports_and_the_rebuild_writes_the_same_positions_ag
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sub_millisecond_instants_sort_and_filter_exactly() {
-    if !server() {
-        return;
-    }
-    let (read_model, _index, _guard) = ports().await;
-    let payments = [
-        view("p-a", "org", "1.00", "EUR", Some(100)),
-        view("p-b", "org", "2.00", "EUR", Some(900_000)),
-        view("p-c", "org", "4.00", "EUR", Some(400)),
-        view("p-d", "org", "8.00", "EUR", Some(1_000_400)),
-    ];
-    for (position, p) in (1..).zip(&payments) {
-        let record = PaymentRecord {
-            payment: p.clone(),
-            position,
-        };
-        read_model.upsert(record.clone()).await.unwrap();
-        assert_eq!(read_model.get(&p.payment_id).await.unwrap(), Some(record));
-    }
-    let listed = read_model.list_by_organization("org", Page::first(10)).await.unwrap();
-    let ids: Vec<&str> = listed.items.iter().map(|p| p.payment_id.as_str()).collect();
-    assert_eq!(
-        ids,
-        ["p-d", "p-b", "p-c", "p-a"],
-        "processedAt descending to the nanosecond"
-    );
-    let ranges = [
-        TimeRange::between(at(400), at(900_000)),
-        TimeRange::between(at(101), at(1_000_401)),
-        TimeRange::between(at(100), at(400)),
-        TimeRange {
-            from: Some(at(399)),
-            to: None,
-        },
-    ];
-    for range in ranges {
-        assert_eq!(
-            read_model.statistics("org", range).await.unwrap(),
-            PaymentStatistics::compute(&payments, "org", &range),
-            "{range:?}"
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_stay_exact_where_aggregations_cannot_sum_exactly() {
     if !server() {
         return;
@@ -251,52 +206,4 @@ async fn statistics_stay_exact_where_aggregations_cannot_sum_exactly() {
             "{org}"
         );
     }
-}
-
-/// `upsert_many` sends more records than one `_bulk` holds in several requests, and a stale
-/// record in any of them (its stored position is greater) is skipped without losing the
-/// records after it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upsert_many_spans_several_bulk_requests_and_skips_stale_records() {
-    if !server() {
-        return;
-    }
-    let (read_model, _index, _guard) = ports().await;
-    let record = |n: u64, position: u64| PaymentRecord {
-        payment: view(
-            &format!("p-{n:04}"),
-            "org-1",
-            "1.00",
-            "EUR",
-            Some(i64::try_from(n).unwrap()),
-        ),
-        position,
-    };
-    let stale = [0, 499, 500, 501, 1199];
-    for n in stale {
-        assert!(read_model.upsert(record(n, 10_000)).await.unwrap());
-    }
-    let records: Vec<_> = (0..1200).map(|n| record(n, n + 1)).collect();
-    let written = read_model.upsert_many(records).await.unwrap();
-    assert_eq!(written, 1200 - stale.len());
-    let ids: Vec<String> = (0..1200).map(|n| format!("p-{n:04}")).collect();
-    let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
-    asked.push("p-0003");
-    let got = read_model.get_many(&asked).await.unwrap();
-    let positions: Vec<u64> = got.iter().map(|r| r.as_ref().unwrap().position).collect();
-    let mut expected: Vec<u64> = (0..1200)
-        .map(|n| if stale.contains(&n) { 10_000 } else { n + 1 })
-        .collect();
-    expected.push(4);
-    assert_eq!(positions, expected);
-    let mut walked = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = read_model.list_ids(Some("org-1"), after.as_deref(), 500).await.unwrap();
-        let Some(last) = page.last().cloned() else { break };
-        walked.extend(page);
-        after = Some(last);
-    }
-    assert_eq!(walked, ids);
-    assert_eq!(read_model.list_ids(None, None, 12_000).await.unwrap(), ids);
 }

@@ -7,14 +7,14 @@
 
 mod common;
 
-use common::live::{fresh, server, DeleteIndices};
+use common::live::{delete_indices, fresh, server};
 use hive_testkit::Held;
 
 mod event_store {
     use super::*;
     hive_testkit::event_store_conformance!(skip_unless = server(), async {
         let store = fresh().await;
-        Held::with_guard(store.event_store(), DeleteIndices(store))
+        Held::with_guard(store.event_store(), delete_indices(store))
     });
 }
 
@@ -22,7 +22,7 @@ mod event_analytics {
     use super::*;
     hive_testkit::event_analytics_conformance!(skip_unless = server(), async {
         let store = fresh().await;
-        Held::with_guard(store.event_store(), DeleteIndices(store))
+        Held::with_guard(store.event_store(), delete_indices(store))
     });
 }
 
@@ -30,7 +30,7 @@ mod snapshot_store {
     use super::*;
     hive_testkit::snapshot_store_conformance!(skip_unless = server(), async {
         let store = fresh().await;
-        Held::with_guard(store.snapshot_store(), DeleteIndices(store))
+        Held::with_guard(store.snapshot_store(), delete_indices(store))
     });
 }
 
@@ -38,7 +38,7 @@ mod checkpoint_store {
     use super::*;
     hive_testkit::checkpoint_store_conformance!(skip_unless = server(), async {
         let store = fresh().await;
-        Held::with_guard(store.checkpoint_store(), DeleteIndices(store))
+        Held::with_guard(store.checkpoint_store(), delete_indices(store))
     });
 }
 
@@ -49,7 +49,7 @@ mod payment_search_index {
         let store = fresh().await;
         let index = store.payment_search_index();
         index.ensure_index().await.unwrap();
-        Held::with_guard(index, DeleteIndices(store))
+        Held::with_guard(index, delete_indices(store))
     });
 }
 
@@ -60,6 +60,6 @@ mod payment_read_model {
         let store = fresh().await;
         let read_model = store.payment_read_model();
         read_model.ensure_index().await.unwrap();
-        Held::with_guard(read_model, DeleteIndices(store))
+        Held::with_guard(read_model, delete_indices(store))
     });
 }

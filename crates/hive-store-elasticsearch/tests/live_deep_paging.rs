@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::live::{fresh, server, DeleteIndices};
+use common::live::{delete_indices, fresh, server};
 use hive_domain::{EventEnvelope, EventStore, Page};
 use serde_json::json;
 
@@ -21,7 +21,7 @@ async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end() {
         return;
     }
     let store = fresh().await;
-    let _delete = DeleteIndices(store.clone());
+    let _delete = delete_indices(store.clone());
     let events = store.event_store();
     let correlation = format!("corr-{}", uuid::Uuid::new_v4().simple());
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();

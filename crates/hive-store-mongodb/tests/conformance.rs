@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fresh, fresh_default, server, DropDatabase};
+use common::{drop_database, fresh, fresh_default, server};
 use hive_store_mongodb::{MongoOptions, TransactionMode};
 use hive_testkit::Held;
 
@@ -16,7 +16,7 @@ mod events {
     hive_testkit::event_store_conformance!(skip_unless = server(), async {
         let store = fresh(MongoOptions::default().with_lookup_indexes(false)).await;
         assert!(store.uses_transactions(), "the test server runs transactions");
-        Held::with_guard(store.event_store(), DropDatabase(store))
+        Held::with_guard(store.event_store(), drop_database(store))
     });
 }
 
@@ -33,7 +33,7 @@ mod lookups {
                         return;
                     }
                     let store = fresh_default().await;
-                    let held = Held::with_guard(store.event_store(), DropDatabase(store));
+                    let held = Held::with_guard(store.event_store(), drop_database(store));
                     hive_testkit::event_store::$case(held.store()).await;
                 }
             )*
@@ -55,7 +55,7 @@ mod snapshots {
     use super::*;
     hive_testkit::snapshot_store_conformance!(skip_unless = server(), async {
         let store = fresh_default().await;
-        Held::with_guard(store.snapshot_store(), DropDatabase(store))
+        Held::with_guard(store.snapshot_store(), drop_database(store))
     });
 }
 
@@ -63,7 +63,7 @@ mod checkpoints {
     use super::*;
     hive_testkit::checkpoint_store_conformance!(skip_unless = server(), async {
         let store = fresh_default().await;
-        Held::with_guard(store.checkpoint_store(), DropDatabase(store))
+        Held::with_guard(store.checkpoint_store(), drop_database(store))
     });
 }
 
@@ -71,7 +71,7 @@ mod analytics {
     use super::*;
     hive_testkit::event_analytics_conformance!(skip_unless = server(), async {
         let store = fresh_default().await;
-        Held::with_guard(store.event_store(), DropDatabase(store))
+        Held::with_guard(store.event_store(), drop_database(store))
     });
 }
 
@@ -88,7 +88,7 @@ mod fallback {
             .with_lookup_indexes(false);
         let store = fresh(options).await;
         assert!(!store.uses_transactions());
-        Held::with_guard(store.event_store(), DropDatabase(store))
+        Held::with_guard(store.event_store(), drop_database(store))
     }
 
     macro_rules! cases {
@@ -129,7 +129,7 @@ mod fallback {
         use super::*;
         hive_testkit::event_analytics_conformance!(skip_unless = server(), async {
             let store = fresh(MongoOptions::default().with_transactions(TransactionMode::Never)).await;
-            Held::with_guard(store.event_store(), DropDatabase(store))
+            Held::with_guard(store.event_store(), drop_database(store))
         });
     }
 }

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{fresh, server, DropDatabase};
+use common::{drop_database, fresh, server};
 use hive_domain::{EventCriteria, EventEnvelope, EventStore, Page};
 use hive_store_mongodb::{MongoEventStore, MongoOptions, TransactionMode};
 use serde_json::json;
@@ -75,7 +75,7 @@ async fn transactions_later_appends_wait_for_an_open_one() {
     }
     let store = fresh(MongoOptions::default().with_lookup_indexes(false)).await;
     assert!(store.uses_transactions());
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     later_appends_wait_for_an_open_one(Arc::new(store.event_store())).await;
 }
 
@@ -88,7 +88,7 @@ async fn fallback_later_appends_wait_for_an_open_one() {
         .with_transactions(TransactionMode::Never)
         .with_lookup_indexes(false);
     let store = fresh(options).await;
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     later_appends_wait_for_an_open_one(Arc::new(store.event_store())).await;
 }
 
@@ -104,7 +104,7 @@ async fn fallback_a_dead_writer_leaves_nothing_visible() {
         .with_transactions(TransactionMode::Never)
         .with_lease_ttl(Duration::from_millis(300));
     let store = fresh(options).await;
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     let events_store = store.event_store();
     events_store.append("alive", 0, events("alive", 0, 1)).await.unwrap();
     let dead = events_store

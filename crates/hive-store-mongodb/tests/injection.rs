@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{fresh_default, server, DropDatabase};
+use common::{drop_database, fresh_default, server};
 use futures::TryStreamExt;
 use hive_domain::{EventCriteria, EventEnvelope, EventStore, Metadata, Page};
 use serde_json::{json, Value};
@@ -61,8 +61,9 @@ async fn dollar_and_dotted_keys_are_stored_and_read_back_verbatim() {
     if !server() {
         return;
     }
-    let store = DropDatabase(fresh_default().await);
-    let events = store.0.event_store();
+    let store = fresh_default().await;
+    let _drop = drop_database(store.clone());
+    let events = store.event_store();
     let stored = seed(&events).await;
     let read: Vec<EventEnvelope> = events.read_stream("inj-1", 0).try_collect().await.unwrap();
     assert_eq!(read.len(), 1);
@@ -78,8 +79,9 @@ async fn criteria_with_regex_or_operator_syntax_match_literally() {
     if !server() {
         return;
     }
-    let store = DropDatabase(fresh_default().await);
-    let events = store.0.event_store();
+    let store = fresh_default().await;
+    let _drop = drop_database(store.clone());
+    let events = store.event_store();
     let stored = seed(&events).await;
     let texts = [
         "a.c", "ab.*c", "pay.*", "(urgent)", "$5", "^abc$", "abc|pay", "payment", ".*", "$where",

@@ -11,7 +11,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use common::{fresh, fresh_default, server, DropDatabase};
+use common::{drop_database, fresh, fresh_default, server};
 use hive_application::{ApplicationError, Projection, ProjectionRunner};
 use hive_billing::BillingPorts;
 use hive_domain::{EventEnvelope, EventStore};
@@ -25,7 +25,7 @@ const SOAK_COMMANDS: usize = 1000;
 
 async fn r1(load: Load, name: &str) {
     let store = fresh_default().await;
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     let events = store.event_store();
     let ports = BillingPorts {
         event_store: Arc::new(events.clone()),
@@ -99,7 +99,7 @@ fn events(stream: &str, count: u64) -> Vec<EventEnvelope> {
 /// applies it and everything after, once each, in order.
 async fn runner_waits_for_an_open_append(options: MongoOptions) {
     let store = fresh(options.with_lookup_indexes(false)).await;
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     let events_store: Arc<MongoEventStore> = Arc::new(store.event_store());
     let recorder = Arc::new(Recorder::default());
     let runner = ProjectionRunner::new(

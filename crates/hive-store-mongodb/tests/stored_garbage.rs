@@ -8,7 +8,7 @@
 mod common;
 
 use bson::{doc, Bson, Document};
-use common::{fresh_default, server, DropDatabase};
+use common::{drop_database, fresh_default, server};
 use futures::TryStreamExt;
 use hive_domain::{EventEnvelope, EventStore, EventStoreError};
 use serde_json::json;
@@ -50,7 +50,7 @@ async fn damaged_event_documents_are_typed_corruption_naming_the_record() {
         return;
     }
     let store = fresh_default().await;
-    let _drop = DropDatabase(store.clone());
+    let _drop = drop_database(store.clone());
     let events = store.event_store();
     let event = EventEnvelope::new("garbage", "Garbage", "Stored", json!({"n": 1}), 1);
     events.append("garbage", 0, vec![event]).await.unwrap();

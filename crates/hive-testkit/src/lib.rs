@@ -142,6 +142,7 @@ pub mod backend;
 pub mod billing;
 pub mod cache;
 pub mod checkpoint_store;
+mod cleanup;
 pub mod event_analytics;
 pub mod event_store;
 mod fixture;
@@ -156,6 +157,7 @@ mod support;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use cleanup::CleanUp;
 pub use fixture::{AggregateFixture, FixtureResult};
 pub use held::Held;
 

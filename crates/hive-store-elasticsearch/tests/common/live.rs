@@ -19,17 +19,10 @@ pub async fn fresh() -> EsStore {
 }
 
 /// Deletes the store's indices when dropped (the guard of a [`hive_testkit::Held`] store).
-pub struct DeleteIndices(pub EsStore);
-
-impl Drop for DeleteIndices {
-    fn drop(&mut self) {
-        let store = self.0.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            tokio::task::block_in_place(|| {
-                if let Err(error) = handle.block_on(store.delete_indices()) {
-                    eprintln!("could not delete the test indices: {error}");
-                }
-            });
+pub fn delete_indices(store: EsStore) -> hive_testkit::CleanUp {
+    hive_testkit::CleanUp::new(async move {
+        if let Err(error) = store.delete_indices().await {
+            eprintln!("could not delete the test indices: {error}");
         }
-    }
+    })
 }

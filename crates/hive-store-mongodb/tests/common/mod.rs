@@ -17,20 +17,13 @@ pub fn server() -> bool {
     uri().is_some()
 }
 
-/// Drops the test's database when dropped.
-pub struct DropDatabase(pub MongoStore);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let store = self.0.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            tokio::task::block_in_place(|| {
-                if let Err(error) = handle.block_on(store.drop_database()) {
-                    eprintln!("could not drop the test database: {error}");
-                }
-            });
+/// Drops the test's database when dropped (the guard of a [`hive_testkit::Held`] store).
+pub fn drop_database(store: MongoStore) -> hive_testkit::CleanUp {
+    hive_testkit::CleanUp::new(async move {
+        if let Err(error) = store.drop_database().await {
+            eprintln!("could not drop the test database: {error}");
         }
-    }
+    })
 }
 
 /// A store on a database of its own (`hive_test_<uuid>`).

@@ -47,6 +47,8 @@ macro_rules! payment_read_model_conformance {
             payment_read_model_statistics_match_the_reference => statistics_match_the_reference,
             payment_read_model_trends_match_the_reference => trends_match_the_reference,
             payment_read_model_ids_page_by_keyset => ids_page_by_keyset,
+            payment_read_model_sub_millisecond_instants_sort_and_filter_exactly => sub_millisecond_instants_sort_and_filter_exactly,
+            payment_read_model_upsert_many_spans_batches_and_skips_stale_records => upsert_many_spans_batches_and_skips_stale_records,
         ]);
     };
     ($factory:expr $(,)?) => {

@@ -12,6 +12,8 @@
 //! matches and their total, and by order only where the reference ranks one match strictly
 //! above another by field weight; scores are checked only to be 0 without text.
 
+mod bulk_upsert;
+mod instants;
 mod macros;
 pub mod read_model;
 pub mod search_index;

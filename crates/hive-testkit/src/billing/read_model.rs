@@ -10,6 +10,8 @@
 //! | [`statistics_match_the_reference`] | status × currency figures, rounding, daily buckets, ranges |
 //! | [`trends_match_the_reference`] | daily buckets per currency, empty ranges |
 //! | [`ids_page_by_keyset`] | `list_ids` ascending after a key, per organization and overall |
+//! | [`sub_millisecond_instants_sort_and_filter_exactly`] | nanoseconds read back, order listings and bound statistics |
+//! | [`upsert_many_spans_batches_and_skips_stale_records`] | 2 100 records in one call: stale ones skipped, none lost |
 
 use std::sync::Arc;
 
@@ -20,6 +22,9 @@ use hive_domain::{Page, TimeRange};
 
 use super::support::{at, ok, payment};
 use crate::support::unique;
+
+pub use super::bulk_upsert::upsert_many_spans_batches_and_skips_stale_records;
+pub use super::instants::sub_millisecond_instants_sort_and_filter_exactly;
 
 async fn upsert<S: PaymentReadModel + ?Sized>(store: &S, payment: PaymentView, position: u64) -> bool {
     let what = format!("upsert(`{}` @{position})", payment.payment_id);
