@@ -110,7 +110,7 @@ fn append(
         while std::time::Instant::now() < until {
             n += 1;
             let stream = format!("warm-up-{n}");
-            let envelopes = deposits(&stream, 1, if n % 2 == 0 { 100 } else { 1 }).expect("envelopes");
+            let envelopes = deposits(&stream, 1, if n.is_multiple_of(2) { 100 } else { 1 }).expect("envelopes");
             let lines = raw_bulk(raw_index, &envelopes, 1_000_000_000 + n * 100);
             events.append(&stream, 0, envelopes).await.expect("append");
             let reply = http

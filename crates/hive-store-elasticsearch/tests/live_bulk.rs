@@ -1,7 +1,7 @@
 //! The bulk writer on a live cluster: every path (create index, index, versioned index, update
 //! with upsert, delete, refresh, flush by size and by interval) and per-item errors, as the
 //! engine itself answers them. The 429-per-item retry is a contract test
-//! (`billing_contract.rs`): a live node does not refuse items on demand.
+//! (`bulk_contract.rs`): a live node does not refuse items on demand.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
