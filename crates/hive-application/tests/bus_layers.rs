@@ -39,6 +39,7 @@ fn default_bus() -> CommandBus {
 
 #[test]
 fn an_immediate_answer_needs_no_timer() {
+    let _serial = SERIAL.blocking_lock();
     // No time driver: arming a timer would panic.
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let answer = runtime
@@ -61,8 +62,14 @@ impl Write for Captured {
     }
 }
 
+/// The tests of this file, one at a time: tracing caches each callsite's interest globally,
+/// and a test dispatching with no subscriber while another installs one can leave the
+/// callsites disabled for it (its log then comes back empty: seen once in CI).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn a_listening_subscriber_gets_the_span_with_the_correlation_id() {
+    let _serial = SERIAL.lock().await;
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -87,6 +94,7 @@ async fn a_listening_subscriber_gets_the_span_with_the_correlation_id() {
 
 #[tokio::test]
 async fn without_a_subscriber_the_handler_runs_the_same() {
+    let _serial = SERIAL.lock().await;
     let answer = default_bus()
         .dispatch(Echo, MessageContext::new().with_correlation_id("quiet"))
         .await
@@ -96,6 +104,7 @@ async fn without_a_subscriber_the_handler_runs_the_same() {
 
 #[tokio::test]
 async fn any_tower_layer_composes_with_the_built_in_ones() {
+    let _serial = SERIAL.lock().await;
     let bus = CommandBus::builder()
         .layer(tower::util::MapRequestLayer::new(|mut request: BusRequest| {
             Arc::make_mut(&mut request.context).correlation_id = "rewritten".into();
