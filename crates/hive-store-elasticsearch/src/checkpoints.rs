@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::http::{encode_id, Body, EsClient};
+use crate::search;
 use crate::{EsError, EsOptions, EsResult};
 
 /// How many documents one page of `list` or `dead_letters` reads.
@@ -44,33 +45,13 @@ impl EsCheckpointStore {
 
     /// Every document matching `query`, in `sort` order (which must end on a unique key).
     async fn all<T: DeserializeOwned>(&self, index: &str, query: Value, sort: Value) -> EsResult<Vec<T>> {
-        let path = format!("/{index}/_search");
-        let what = format!("POST {path}");
-        let mut out = Vec::new();
-        let mut after: Option<Value> = None;
-        loop {
-            let mut body = json!({"query": query, "sort": sort, "size": PAGE, "track_total_hits": false});
-            if let Some(after) = after.take() {
-                body["search_after"] = after;
-            }
-            let reply = self
-                .client
-                .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
-                .await?;
-            let hits = reply
-                .body
-                .pointer("/hits/hits")
-                .and_then(Value::as_array)
-                .ok_or_else(|| EsError::decode(&what, "no `hits.hits`"))?;
-            for hit in hits {
-                let source = hit.get("_source").cloned().unwrap_or(Value::Null);
-                out.push(serde_json::from_value(source).map_err(|e| EsError::decode(&what, e))?);
-            }
-            match hits.last().and_then(|h| h.get("sort")) {
-                Some(sort) if hits.len() == PAGE => after = Some(sort.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let what = format!("POST /{index}/_search");
+        let body = json!({"query": query, "sort": sort});
+        search::all_hits(&self.client, index, body, PAGE)
+            .await?
+            .iter()
+            .map(|hit| search::parse_source(hit, &what))
+            .collect()
     }
 }
 

@@ -11,6 +11,7 @@ mod http;
 mod info;
 pub mod mapping;
 mod options;
+mod search;
 mod setup;
 mod snapshots;
 mod store;

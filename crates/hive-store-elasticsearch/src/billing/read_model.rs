@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 
 use super::document::{self, EsPaymentDocument};
 use super::index::PaymentsIndex;
-use super::request::{window, MAX_RESULT_WINDOW};
+use super::request::window;
 use super::{aggregations, response};
 use crate::http::EsClient;
+use crate::search::{self, hits, MAX_RESULT_WINDOW};
 use crate::{EsError, EsOptions, EsResult};
 
 /// Ids per `_mget` of [`PaymentReadModel::get_many`].
@@ -74,41 +75,13 @@ impl EsPaymentReadModel {
     /// Every payment matching `query`, read page by page (`search_after` on `paymentId`).
     async fn all_views(&self, query: Value) -> EsResult<Vec<PaymentView>> {
         let what = "payments statistics (exact fallback)";
-        let mut out = Vec::new();
-        let mut after: Option<Value> = None;
-        loop {
-            let mut body = json!({
-                "query": query,
-                "sort": [{"paymentId": "asc"}],
-                "size": FALLBACK_PAGE,
-                "track_total_hits": false
-            });
-            if let Some(after) = after.take() {
-                body["search_after"] = after;
-            }
-            let answer = self.index.search(body).await?;
-            let hits = hits(&answer, what)?;
-            for hit in hits {
-                out.push(document::view(what, source(hit, what)?)?);
-            }
-            match hits.last().and_then(|h| h.get("sort")) {
-                Some(sort) if hits.len() == FALLBACK_PAGE => after = Some(sort.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let body = json!({"query": query, "sort": [{"paymentId": "asc"}]});
+        search::all_hits(self.index.client(), self.index.name(), body, FALLBACK_PAGE)
+            .await?
+            .iter()
+            .map(|hit| document::view(what, search::source(hit, what)?))
+            .collect()
     }
-}
-
-fn hits<'a>(answer: &'a Value, what: &str) -> EsResult<&'a Vec<Value>> {
-    answer
-        .pointer("/hits/hits")
-        .and_then(Value::as_array)
-        .ok_or_else(|| EsError::decode(what, "no `hits.hits`"))
-}
-
-fn source<'a>(hit: &'a Value, what: &str) -> EsResult<&'a Value> {
-    hit.get("_source")
-        .ok_or_else(|| EsError::decode(what, "a hit without `_source`"))
 }
 
 #[async_trait]

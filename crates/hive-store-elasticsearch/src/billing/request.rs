@@ -5,8 +5,7 @@ use hive_billing::read::text;
 use hive_billing::PaymentSearchCriteria;
 use serde_json::{json, Value};
 
-/// Elasticsearch's default `index.max_result_window`: `from + size` may not exceed it.
-pub(crate) const MAX_RESULT_WINDOW: u64 = 10_000;
+use crate::search::MAX_RESULT_WINDOW;
 
 /// How many completions one suggest request asks for before they are grouped by description
 /// (a prefix matching more of an organization's payments counts only these).

@@ -16,18 +16,11 @@ pub(crate) fn search_results(body: &Value) -> EsResult<PaymentSearchResults> {
         .pointer("/hits/total/value")
         .and_then(Value::as_u64)
         .ok_or_else(|| EsError::decode(what, "no `hits.total.value` (is track_total_hits set?)"))?;
-    let hits = body
-        .pointer("/hits/hits")
-        .and_then(Value::as_array)
-        .ok_or_else(|| EsError::decode(what, "no `hits.hits`"))?;
-    let items = hits
+    let items = crate::search::hits(body, what)?
         .iter()
         .map(|hit| {
-            let source = hit
-                .get("_source")
-                .ok_or_else(|| EsError::decode(what, "a hit without `_source`"))?;
             Ok(ScoredPayment {
-                payment: super::document::view(what, source)?,
+                payment: super::document::view(what, crate::search::source(hit, what)?)?,
                 score: hit.get("_score").and_then(Value::as_f64).unwrap_or(0.0),
             })
         })
@@ -49,9 +42,7 @@ pub(crate) fn suggestions(body: &Value, prefix: &str, size: usize) -> EsResult<V
     let mut seen = BTreeSet::new();
     let mut groups: BTreeMap<String, u64> = BTreeMap::new();
     for option in options {
-        let source = option
-            .get("_source")
-            .ok_or_else(|| EsError::decode(what, "an option without `_source`"))?;
+        let source = crate::search::source(option, what)?;
         let id = option.get("_id").and_then(Value::as_str).unwrap_or_default();
         let description = source.get("description").and_then(Value::as_str).unwrap_or_default();
         let inputs = source.get("suggest").and_then(Value::as_array).into_iter().flatten();

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::http::{encode_id, Body};
+use crate::search::{hits, parse_source};
 use crate::{EsError, EsResult};
 
 use super::EsEventStore;
@@ -186,20 +187,4 @@ impl EsEventStore {
         }
         Ok((version, last))
     }
-}
-
-/// `hits.hits` of a search answer.
-pub(crate) fn hits<'a>(body: &'a Value, what: &str) -> EsResult<&'a Vec<Value>> {
-    body.pointer("/hits/hits")
-        .and_then(Value::as_array)
-        .ok_or_else(|| EsError::decode(what, "no `hits.hits` array"))
-}
-
-/// `_source` of a hit or GET answer, deserialised; an error names the document (`_id`).
-pub(crate) fn parse_source<T: serde::de::DeserializeOwned>(hit: &Value, what: &str) -> EsResult<T> {
-    let id = hit.get("_id").and_then(Value::as_str).unwrap_or("?");
-    let source = hit
-        .get("_source")
-        .ok_or_else(|| EsError::decode(what, format!("document `{id}`: no `_source`")))?;
-    serde_json::from_value(source.clone()).map_err(|e| EsError::decode(what, format!("document `{id}`: {e}")))
 }

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use crate::http::Body;
 use crate::{EsError, EsResult};
 
-use super::commit::{hits, parse_source};
 use super::EsEventStore;
+use crate::search::{hits, parse_source, MAX_RESULT_WINDOW};
 
 /// A `range` on `field` for a half-open time range, or `None` when unbounded.
 pub(crate) fn time_range(field: &str, range: &TimeRange) -> Option<Value> {
@@ -49,10 +49,6 @@ pub(crate) fn criteria_query(criteria: &EventCriteria) -> Value {
     }
     query
 }
-
-/// The deepest `from + size` a search may ask for (`index.max_result_window`'s default);
-/// pages beyond it are reached with `search_after`.
-pub(crate) const MAX_RESULT_WINDOW: u64 = 10_000;
 
 /// The order of event look-ups: oldest first, then global order (unique, so `search_after`
 /// never skips or repeats an event).

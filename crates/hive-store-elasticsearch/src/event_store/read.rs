@@ -9,8 +9,9 @@ use serde_json::json;
 use crate::http::Body;
 use crate::EsResult;
 
-use super::commit::{commit_id, hits, parse_source, CommitDoc};
+use super::commit::{commit_id, CommitDoc};
 use super::EsEventStore;
+use crate::search::{hits, parse_source};
 
 /// Commits fetched per search page.
 pub(crate) const COMMIT_PAGE: usize = 100;

@@ -52,7 +52,7 @@ impl EsEventStore {
                 token: None,
             });
         }
-        let doc = super::commit::parse_source(&reply.body, &path)?;
+        let doc = crate::search::parse_source(&reply.body, &path)?;
         let seq_no = reply.body.get("_seq_no").and_then(Value::as_u64);
         let term = reply.body.get("_primary_term").and_then(Value::as_u64);
         let token = seq_no
