@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{body, fixture, found, ndjson, requests, store};
+use common::{body, fixture, found, mount, ndjson, requests, store};
 use hive_billing::{
     BillingStoreError, Currency, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentStatus,
     Suggestion,
@@ -16,16 +16,7 @@ use hive_domain::TimeRange;
 use hive_store_elasticsearch::EsPaymentDocument;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
+use wiremock::MockServer;
 
 /// The documents of the `payments.search.hits` fixture.
 fn documents() -> Vec<PaymentSearchDocument> {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{body, fixture, found, mget, ndjson, requests, search_hits, store};
+use common::{body, fixture, found, mget, mount, ndjson, requests, search_hits, store};
 use futures::TryStreamExt;
 use hive_domain::{EventCriteria, EventEnvelope, EventStore, EventStoreError, Metadata, Page};
 use serde_json::{json, Value};
@@ -31,14 +31,6 @@ fn commit(id: &str, from: u64, events: &[EventEnvelope], position: Option<u64>) 
         doc["position"] = json!(p);
     }
     doc
-}
-
-async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
 }
 
 #[tokio::test]

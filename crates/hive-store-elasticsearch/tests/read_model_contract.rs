@@ -7,24 +7,16 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{body, fixture, found, ndjson, requests, search_hits, store};
+use common::{body, fixture, found, mount, ndjson, requests, search_hits, store};
 use hive_billing::{
     Amount, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentStatistics,
     PaymentStatus, PaymentView,
 };
 use hive_domain::{Page, TimeRange};
 use hive_store_elasticsearch::EsPaymentDocument;
-use serde_json::{json, Value};
+use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
 
 fn view(id: &str, amount: &str, currency: &str, status: PaymentStatus, day: u32) -> PaymentView {
     let at = Utc.with_ymd_and_hms(2024, 3, day, 9, 30, 0).unwrap();

@@ -6,20 +6,12 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{body, fixture, found, requests, search_hits, store};
+use common::{body, fixture, found, mount, requests, search_hits, store};
 use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventStoreError, Snapshot, SnapshotStore};
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
 
 fn snapshot(version: u64) -> Snapshot {
     Snapshot {

@@ -6,7 +6,8 @@ pub mod live;
 
 use hive_store_elasticsearch::{EsOptions, EsStore, Refresh};
 use serde_json::{json, Value};
-use wiremock::{MockServer, Request};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The `response` of `tests/fixtures/{name}.json`.
 pub fn fixture(name: &str) -> Value {
@@ -45,6 +46,15 @@ pub fn mget(index: &str, docs: Vec<Result<Value, &str>>) -> Value {
         .map(|doc| doc.unwrap_or_else(|id| json!({"_index": index, "_id": id, "found": false})))
         .collect();
     json!({ "docs": docs })
+}
+
+/// Answers `verb at` with `status` and the JSON `body`, every time.
+pub async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
 }
 
 /// Options whose indices are `t-events`, `t-commits`…, `refresh=wait_for`.
