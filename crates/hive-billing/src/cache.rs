@@ -3,12 +3,13 @@
 //!
 //! | answer | tags |
 //! |---|---|
-//! | `GetPaymentById`, `GetPaymentHistory`, `ReplayPayment` | `payment:{id}` |
+//! | `GetPaymentById`, `GetPaymentHistory`, `ReplayPayment` | `payment:{org}/{id}` |
 //! | `GetPaymentsByOrganization`, `GetPaymentStatistics`, `GetPaymentTrends`, `SearchPayments`, `GetPaymentSuggestions` | `org:{org}:payments` |
 //! | `SearchPaymentEvents`, `GetEventTimeline`, `GetEventCorrelations`, event analytics | `org:{org}:events` |
 //! | event analytics of one `eventType` | `org:{org}:events:{eventType}` |
 //!
-//! An event invalidates `payment:{aggregateId}` and `org:{org}:payments` (payment events), and
+//! An event invalidates `payment:{org}/{id}` (its [`PaymentKey`], whether its stream is keyed or
+//! legacy) and `org:{org}:payments` (payment events), and
 //! `org:{org}:events`, `org:{org}:events:{eventType}` (any event of an organization).
 
 use hive_application::cache::CachePolicy;
@@ -17,11 +18,11 @@ use hive_domain::{Aggregate, EventEnvelope};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::Payment;
+use crate::{Payment, PaymentKey};
 
-/// `payment:{id}`: everything known about one payment.
-pub fn payment_tag(payment_id: &str) -> String {
-    format!("payment:{payment_id}")
+/// `payment:{org}/{id}`: everything known about one payment.
+pub fn payment_tag(key: &PaymentKey) -> String {
+    format!("payment:{key}")
 }
 
 /// `org:{org}:payments`: the organization's payments as a set (lists, statistics, search).
@@ -45,18 +46,20 @@ pub fn event_type_tag(organization_id: &str, event_type: &str) -> String {
 /// ```
 /// use hive_domain::{EventEnvelope, Metadata};
 ///
-/// let event = EventEnvelope::new("pay-1", "Payment", "PaymentProcessed", serde_json::json!({}), 2)
+/// let event = EventEnvelope::new("org-1/pay-1", "Payment", "PaymentProcessed", serde_json::json!({}), 2)
 ///     .with_metadata(Metadata::default().with_organization("org-1"));
 /// assert_eq!(
 ///     hive_billing::cache::invalidation_tags(&event),
-///     ["payment:pay-1", "org:org-1:payments", "org:org-1:events", "org:org-1:events:PaymentProcessed"]
+///     ["payment:org-1/pay-1", "org:org-1:payments", "org:org-1:events", "org:org-1:events:PaymentProcessed"]
 /// );
 /// ```
 pub fn invalidation_tags(event: &EventEnvelope) -> Vec<String> {
     let mut tags = Vec::with_capacity(4);
     let organization = event.metadata.organization_id.as_deref();
     if event.aggregate_type == Payment::TYPE {
-        tags.push(payment_tag(&event.aggregate_id));
+        if let Some(key) = PaymentKey::of_event(event) {
+            tags.push(payment_tag(&key));
+        }
         if let Some(org) = organization {
             tags.push(payments_tag(org));
         }
@@ -82,10 +85,12 @@ where
     Some(CachePolicy::new::<O>(query)?.with_tag(tag(org)))
 }
 
-/// The policy of a query about one payment.
-pub(crate) fn payment_policy<O>(query: &impl Serialize, payment_id: &str) -> Option<CachePolicy>
+/// The policy of a query about one payment of the caller's organization; `None` (uncached)
+/// without an organization.
+pub(crate) fn payment_policy<O>(query: &impl Serialize, context: &MessageContext, payment_id: &str) -> Option<CachePolicy>
 where
     O: Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    Some(CachePolicy::new::<O>(query)?.with_tag(payment_tag(payment_id)))
+    let org = context.metadata.organization_id.as_deref()?;
+    Some(CachePolicy::new::<O>(query)?.with_tag(payment_tag(&PaymentKey::new(org, payment_id))))
 }

@@ -13,12 +13,12 @@ use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, Up
 use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
 use crate::queries::{
     EventAnalyticsHandler, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline, GetEventTrends,
-    GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
+    GetEventById, GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
     GetPaymentsByOrganization, PaymentEventQueryHandler, PaymentQueryHandler, PaymentSearchHandler, ReplayPayment,
     ReplayPaymentHandler, SearchPaymentEvents, SearchPayments,
 };
 use crate::{
-    Clock, PaymentReadModel, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection, SearchIndexSync,
+    Clock, PaymentReadModel, PaymentStreams, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection, SearchIndexSync,
     SystemClock,
 };
 
@@ -169,7 +169,8 @@ impl BillingModule {
         if let Some(AggregateCache(cache, ttl)) = self.aggregate_cache {
             repository = repository.with_cache(cache, ttl);
         }
-        let commands = PaymentCommandHandler::new(repository, self.clock);
+        let streams = PaymentStreams::new(Arc::clone(&ports.event_store));
+        let commands = PaymentCommandHandler::new(repository, streams, self.clock);
         let command_bus = CommandBus::builder()
             .with_default_middleware(self.middleware)
             .handler::<CreatePayment, _>(commands.clone())
@@ -195,6 +196,7 @@ impl BillingModule {
             .handler::<GetPaymentSuggestions, _>(search)
             .handler::<GetPaymentHistory, _>(events.clone())
             .handler::<SearchPaymentEvents, _>(events.clone())
+            .handler::<GetEventById, _>(events.clone())
             .handler::<GetEventTimeline, _>(events.clone())
             .handler::<GetEventCorrelations, _>(events)
             .handler::<ReplayPayment, _>(replay)

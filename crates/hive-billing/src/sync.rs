@@ -16,24 +16,27 @@ use std::sync::Arc;
 use hive_domain::EventStore;
 use serde::{Deserialize, Serialize};
 
-use crate::{BillingResult, BulkFailure, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex};
+use crate::{
+    BillingResult, BulkFailure, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex,
+    PaymentStreams,
+};
 
 /// What a synchronisation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
     /// Payments written to the index.
-    pub indexed: Vec<String>,
+    pub indexed: Vec<PaymentKey>,
     /// Payments the index already held at a later position (left as they were).
-    pub stale: Vec<String>,
+    pub stale: Vec<PaymentKey>,
     /// Payments the index refused, with the reason.
     pub failed: Vec<BulkFailure>,
     /// Payments asked for that the read model does not hold.
-    pub missing: Vec<String>,
+    pub missing: Vec<PaymentKey>,
     /// Payments the read model holds that have no event in the event log: not written to the
     /// index (a rebuild of the read model drops them). Empty without an event store.
     #[serde(default)]
-    pub not_in_event_log: Vec<String>,
+    pub not_in_event_log: Vec<PaymentKey>,
 }
 
 /// How a payment differs between the read model and the index.
@@ -43,17 +46,17 @@ pub enum Mismatch {
     /// The read model has it, the index does not.
     MissingFromIndex {
         /// The payment.
-        payment_id: String,
+        key: PaymentKey,
     },
     /// The index has it, the read model does not.
     MissingFromReadModel {
         /// The payment.
-        payment_id: String,
+        key: PaymentKey,
     },
     /// The read model or the index (or both) has it, the event log has no event of it.
     NotInEventLog {
         /// The payment.
-        payment_id: String,
+        key: PaymentKey,
         /// Whether the read model holds it.
         in_read_model: bool,
         /// Whether the index holds it.
@@ -62,7 +65,7 @@ pub enum Mismatch {
     /// Both have it with different values.
     Differs {
         /// The payment.
-        payment_id: String,
+        key: PaymentKey,
         /// The differing fields: `status`, `amount`, `currency`.
         fields: Vec<FieldDifference>,
     },
@@ -100,12 +103,13 @@ impl VerifyReport {
 /// Synchronises and verifies the search index against the read model.
 ///
 /// `synchronize_all`, `synchronize_organization` and their `verify_*` twins walk the read model
-/// by keyset pages of `batch_size` ids and write each page with one bulk call.
+/// by keyset pages of `batch_size` keys and write each page with one bulk call; the `verify_*`
+/// walks then also walk the index, to report documents that only the index holds.
 #[derive(Clone)]
 pub struct SearchIndexSync {
     read_model: Arc<dyn PaymentReadModel>,
     index: Arc<dyn PaymentSearchIndex>,
-    events: Option<Arc<dyn EventStore>>,
+    events: Option<PaymentStreams>,
     batch_size: usize,
 }
 
@@ -133,14 +137,14 @@ impl SearchIndexSync {
     /// and not written to the index.
     #[must_use]
     pub fn with_event_store(mut self, events: Arc<dyn EventStore>) -> Self {
-        self.events = Some(events);
+        self.events = Some(PaymentStreams::new(events));
         self
     }
 
     /// Whether the payment has events in the log (`true` without an event store).
-    async fn in_event_log(&self, payment_id: &str) -> BillingResult<bool> {
+    async fn in_event_log(&self, key: &PaymentKey) -> BillingResult<bool> {
         match &self.events {
-            Some(events) => Ok(events.stream_version(payment_id).await? > 0),
+            Some(streams) => Ok(streams.exists(key).await?),
             None => Ok(true),
         }
     }
@@ -153,8 +157,8 @@ impl SearchIndexSync {
     }
 
     /// Writes one payment's read-model view to the index.
-    pub async fn synchronize_payment(&self, payment_id: &str) -> BillingResult<SyncReport> {
-        self.synchronize_ids(vec![payment_id.to_owned()]).await
+    pub async fn synchronize_payment(&self, key: &PaymentKey) -> BillingResult<SyncReport> {
+        self.synchronize_keys(vec![key.clone()]).await
     }
 
     /// Writes every payment of the read model to the index.
@@ -168,14 +172,14 @@ impl SearchIndexSync {
     }
 
     /// Compares one payment in the read model and the index.
-    pub async fn verify_payment(&self, payment_id: &str) -> BillingResult<VerifyReport> {
+    pub async fn verify_payment(&self, key: &PaymentKey) -> BillingResult<VerifyReport> {
         let mut report = VerifyReport::default();
-        let record = self.read_model.get(payment_id).await?;
-        let document = self.index.get(payment_id).await?;
-        if (record.is_some() || document.is_some()) && !self.in_event_log(payment_id).await? {
+        let record = self.read_model.get(key).await?;
+        let document = self.index.get(key).await?;
+        if (record.is_some() || document.is_some()) && !self.in_event_log(key).await? {
             report.checked += 1;
             report.mismatches.push(Mismatch::NotInEventLog {
-                payment_id: payment_id.to_owned(),
+                key: key.clone(),
                 in_read_model: record.is_some(),
                 in_index: document.is_some(),
             });
@@ -185,9 +189,7 @@ impl SearchIndexSync {
             (None, None) => {}
             (None, Some(_)) => {
                 report.checked += 1;
-                report.mismatches.push(Mismatch::MissingFromReadModel {
-                    payment_id: payment_id.to_owned(),
-                });
+                report.mismatches.push(Mismatch::MissingFromReadModel { key: key.clone() });
             }
             (Some(record), document) => {
                 report.checked += 1;
@@ -209,17 +211,17 @@ impl SearchIndexSync {
 
     async fn synchronize_scope(&self, organization_id: Option<&str>) -> BillingResult<SyncReport> {
         let mut report = SyncReport::default();
-        let mut after: Option<String> = None;
+        let mut after: Option<PaymentKey> = None;
         loop {
-            let ids = self
+            let keys = self
                 .read_model
-                .list_ids(organization_id, after.as_deref(), self.batch_size)
+                .list_keys(organization_id, after.as_ref(), self.batch_size)
                 .await?;
-            let Some(last) = ids.last().cloned() else {
+            let Some(last) = keys.last().cloned() else {
                 return Ok(report);
             };
-            let full = ids.len() == self.batch_size;
-            merge(&mut report, self.synchronize_ids(ids).await?);
+            let full = keys.len() == self.batch_size;
+            merge(&mut report, self.synchronize_keys(keys).await?);
             if !full {
                 return Ok(report);
             }
@@ -227,14 +229,14 @@ impl SearchIndexSync {
         }
     }
 
-    async fn synchronize_ids(&self, ids: Vec<String>) -> BillingResult<SyncReport> {
+    async fn synchronize_keys(&self, keys: Vec<PaymentKey>) -> BillingResult<SyncReport> {
         let mut report = SyncReport::default();
-        let mut documents = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self.read_model.get(&id).await? {
-                Some(_) if !self.in_event_log(&id).await? => report.not_in_event_log.push(id),
+        let mut documents = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.read_model.get(&key).await? {
+                Some(_) if !self.in_event_log(&key).await? => report.not_in_event_log.push(key),
                 Some(record) => documents.push(PaymentSearchDocument::new(record.payment, record.position)),
-                None => report.missing.push(id),
+                None => report.missing.push(key),
             }
         }
         if !documents.is_empty() {
@@ -246,27 +248,44 @@ impl SearchIndexSync {
         Ok(report)
     }
 
+    /// Every payment of the read model in the scope, then every document of the index in the
+    /// scope that the read model does not hold (documents found only in the index).
     async fn verify_scope(&self, organization_id: Option<&str>) -> BillingResult<VerifyReport> {
         let mut report = VerifyReport::default();
-        let mut after: Option<String> = None;
+        let mut after: Option<PaymentKey> = None;
         loop {
-            let ids = self
+            let keys = self
                 .read_model
-                .list_ids(organization_id, after.as_deref(), self.batch_size)
+                .list_keys(organization_id, after.as_ref(), self.batch_size)
                 .await?;
-            let Some(last) = ids.last().cloned() else {
-                return Ok(report);
-            };
-            let full = ids.len() == self.batch_size;
-            for id in ids {
-                let found = self.verify_payment(&id).await?;
+            let full = keys.len() == self.batch_size;
+            for key in &keys {
+                let found = self.verify_payment(key).await?;
                 report.checked += found.checked;
                 report.mismatches.extend(found.mismatches);
             }
-            if !full {
-                return Ok(report);
+            match keys.into_iter().last() {
+                Some(last) if full => after = Some(last),
+                _ => break,
             }
-            after = Some(last);
+        }
+        let mut after: Option<PaymentKey> = None;
+        loop {
+            let keys = self.index.list_keys(organization_id, after.as_ref(), self.batch_size).await?;
+            let full = keys.len() == self.batch_size;
+            let wanted: Vec<&PaymentKey> = keys.iter().collect();
+            let records = self.read_model.get_many(&wanted).await?;
+            for (key, record) in keys.iter().zip(records) {
+                if record.is_none() {
+                    let found = self.verify_payment(key).await?;
+                    report.checked += found.checked;
+                    report.mismatches.extend(found.mismatches);
+                }
+            }
+            match keys.into_iter().last() {
+                Some(last) if full => after = Some(last),
+                _ => return Ok(report),
+            }
         }
     }
 }
@@ -280,9 +299,9 @@ fn merge(into: &mut SyncReport, from: SyncReport) {
 }
 
 fn compare(record: &PaymentRecord, document: Option<&PaymentSearchDocument>) -> Option<Mismatch> {
-    let payment_id = record.payment.payment_id.clone();
+    let key = record.payment.key();
     let Some(document) = document else {
-        return Some(Mismatch::MissingFromIndex { payment_id });
+        return Some(Mismatch::MissingFromIndex { key });
     };
     let (a, b) = (&record.payment, &document.payment);
     let mut fields = Vec::new();
@@ -298,5 +317,5 @@ fn compare(record: &PaymentRecord, document: Option<&PaymentSearchDocument>) -> 
     differ("status", a.status.to_string(), b.status.to_string());
     differ("amount", a.amount.to_string(), b.amount.to_string());
     differ("currency", a.currency.to_string(), b.currency.to_string());
-    (!fields.is_empty()).then_some(Mismatch::Differs { payment_id, fields })
+    (!fields.is_empty()).then_some(Mismatch::Differs { key, fields })
 }

@@ -13,6 +13,12 @@ pub const MAX_DESCRIPTION_LEN: usize = 1000;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag.
 pub const MAX_TAG_LEN: usize = 64;
+/// Most metadata pairs on a payment.
+pub const MAX_METADATA_ENTRIES: usize = 20;
+/// Longest metadata key.
+pub const MAX_METADATA_KEY_LEN: usize = 64;
+/// Longest metadata value.
+pub const MAX_METADATA_VALUE_LEN: usize = 256;
 /// Longest failure message.
 pub const MAX_ERROR_LEN: usize = 1000;
 /// Largest page a query returns.
@@ -41,6 +47,28 @@ impl Fields {
     pub(crate) fn payment_id(&mut self, field: &str, id: &str) -> &mut Self {
         let message = payment_id_problem(id);
         self.check(message.is_none(), field, message.unwrap_or_default())
+    }
+
+    /// At most [`MAX_METADATA_ENTRIES`] pairs, keys of 1 to [`MAX_METADATA_KEY_LEN`] characters
+    /// (not blank), values of at most [`MAX_METADATA_VALUE_LEN`].
+    pub(crate) fn metadata(&mut self, field: &str, metadata: &std::collections::BTreeMap<String, String>) -> &mut Self {
+        self.check(
+            metadata.len() <= MAX_METADATA_ENTRIES,
+            field,
+            format!("at most {MAX_METADATA_ENTRIES} pairs"),
+        )
+        .check(
+            metadata
+                .keys()
+                .all(|k| !k.trim().is_empty() && k.chars().count() <= MAX_METADATA_KEY_LEN),
+            field,
+            format!("each key must have 1 to {MAX_METADATA_KEY_LEN} characters"),
+        )
+        .check(
+            metadata.values().all(|v| v.chars().count() <= MAX_METADATA_VALUE_LEN),
+            field,
+            format!("each value must have at most {MAX_METADATA_VALUE_LEN} characters"),
+        )
     }
 
     /// A positive amount whose scale fits `currency` (when the currency is valid).

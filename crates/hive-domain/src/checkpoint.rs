@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 
-/// A projection's position in the global log (stored as `projections_metadata`).
+/// A projection's position in the global log (stored as `projections_metadata`, seed 003's
+/// fields: `projectionName`-keyed, `position`, `lastEventId`, `lastProcessedTimestamp`,
+/// `version`, `updatedAt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
@@ -17,6 +19,13 @@ pub struct Checkpoint {
     pub position: u64,
     /// The id of that event.
     pub last_event_id: Option<Uuid>,
+    /// The timestamp of that event (when it was recorded, not when it was applied).
+    #[serde(default)]
+    pub last_processed_timestamp: Option<DateTime<Utc>>,
+    /// The version of the projection's code that wrote its read model (0: written before
+    /// projections had versions). A projection whose code has a greater version rebuilds.
+    #[serde(default)]
+    pub version: u32,
     /// When the checkpoint moved.
     pub updated_at: DateTime<Utc>,
 }
@@ -28,8 +37,22 @@ impl Checkpoint {
             projection: projection.into(),
             position,
             last_event_id,
+            last_processed_timestamp: None,
+            version: 0,
             updated_at: Utc::now(),
         }
+    }
+
+    /// The same checkpoint with the timestamp of its last event.
+    pub fn with_last_processed_timestamp(mut self, timestamp: Option<DateTime<Utc>>) -> Self {
+        self.last_processed_timestamp = timestamp;
+        self
+    }
+
+    /// The same checkpoint written by projection code of `version`.
+    pub fn with_version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
     }
 }
 

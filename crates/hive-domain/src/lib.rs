@@ -41,7 +41,9 @@ pub use checkpoint::{Checkpoint, CheckpointStore, DeadLetter};
 pub use envelope::{EventEnvelope, Metadata};
 pub use error::{CodecError, EventStoreError};
 pub use event::{decode_event, decode_event_ref, encode_event, DomainEvent};
-pub use query::{searchable_text, words, EventCriteria, EventPage, Page, TimeRange};
+pub use query::{
+    event_order, inclusive_end, searchable_text, words, EventCriteria, EventPage, Page, SortOrder, TimeRange,
+};
 pub use snapshot::{Snapshot, SnapshotStore};
 pub use store::{resolve_stale_append, validate_append, EventStore, EventStream, SharedEventStream};
 pub use upcast::{UpcastError, UpcasterChain};

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::EventEnvelope;
 
-/// A half-open time range `[from, to)`; a missing bound is open.
+/// A half-open time range `[from, to)`; a missing bound is open. An inclusive end (the seeds'
+/// `lte`) is [`TimeRange::through`]: `to` one nanosecond after it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeRange {
@@ -24,6 +25,15 @@ impl TimeRange {
         }
     }
 
+    /// The range `[from, last]`: `last` included (`to` is one nanosecond after it, the finest
+    /// instant a timestamp holds).
+    pub fn through(from: DateTime<Utc>, last: DateTime<Utc>) -> Self {
+        Self {
+            from: Some(from),
+            to: Some(inclusive_end(last)),
+        }
+    }
+
     /// Every instant.
     pub fn all() -> Self {
         Self::default()
@@ -35,13 +45,55 @@ impl TimeRange {
     }
 }
 
-/// Offset paging. `limit` is clamped by stores to [`Page::MAX_LIMIT`].
+/// The exclusive end that includes `last`: one nanosecond after it (saturating).
+pub fn inclusive_end(last: DateTime<Utc>) -> DateTime<Utc> {
+    last.checked_add_signed(chrono::Duration::nanoseconds(1))
+        .unwrap_or(last)
+}
+
+/// Which end of the order a page starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Oldest first: timestamp ascending, then global order.
+    #[default]
+    Asc,
+    /// Newest first (the seeds' `timestamp desc`): the exact reverse of [`SortOrder::Asc`].
+    Desc,
+}
+
+impl SortOrder {
+    /// `ordering` as this order sees it (reversed for [`SortOrder::Desc`]).
+    pub fn apply(self, ordering: std::cmp::Ordering) -> std::cmp::Ordering {
+        match self {
+            Self::Asc => ordering,
+            Self::Desc => ordering.reverse(),
+        }
+    }
+}
+
+impl std::str::FromStr for SortOrder {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "asc" => Ok(Self::Asc),
+            "desc" => Ok(Self::Desc),
+            other => Err(format!("`{other}` is not an order: use `asc` or `desc`")),
+        }
+    }
+}
+
+/// Offset paging in one order. `limit` is clamped by stores to [`Page::MAX_LIMIT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     /// How many matches to skip.
     pub offset: u64,
     /// How many matches to return at most.
     pub limit: u64,
+    /// Oldest first (default) or newest first.
+    #[serde(default)]
+    pub order: SortOrder,
 }
 
 impl Page {
@@ -53,7 +105,19 @@ impl Page {
         Self {
             offset,
             limit: limit.clamp(1, Self::MAX_LIMIT),
+            order: SortOrder::Asc,
         }
+    }
+
+    /// The same page in `order`.
+    pub fn in_order(mut self, order: SortOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// The same page, newest first.
+    pub fn newest_first(self) -> Self {
+        self.in_order(SortOrder::Desc)
     }
 
     /// The first `limit` items.
@@ -169,11 +233,21 @@ fn collect_text(value: &serde_json::Value, out: &mut String) {
     }
 }
 
+/// The order of look-up results oldest first: timestamp, then global position (an event
+/// without one last), then event id. [`SortOrder::Desc`] is its exact reverse.
+pub fn event_order(a: &EventEnvelope, b: &EventEnvelope) -> std::cmp::Ordering {
+    let position = |e: &EventEnvelope| e.global_position.unwrap_or(u64::MAX);
+    a.timestamp
+        .cmp(&b.timestamp)
+        .then_with(|| position(a).cmp(&position(b)))
+        .then_with(|| a.event_id.cmp(&b.event_id))
+}
+
 /// One page of look-up results and the number of all matches.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventPage {
-    /// The events of the page, oldest first (by timestamp, then global order).
+    /// The events of the page in the page's [`SortOrder`] (by timestamp, then global order).
     pub items: Vec<EventEnvelope>,
     /// How many events match in all.
     pub total: u64,

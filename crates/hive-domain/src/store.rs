@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
+use uuid::Uuid;
 
 use crate::{EventCriteria, EventEnvelope, EventPage, EventStoreError, Page, StoreResult, TimeRange};
 
@@ -48,16 +49,21 @@ pub trait EventStore: Send + Sync {
     /// The current version of a stream (0 when it has no event).
     async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64>;
 
+    /// The stored event with this id (with its global position), or `None`. Callers scope it
+    /// to a tenant themselves (by the event's `metadata.organizationId`).
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>>;
+
     /// Up to `limit` events of the global log with `global_position > after_position`, in order.
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>>;
 
     /// The global position of the last committed event (0 when the store is empty).
     async fn head_position(&self) -> StoreResult<u64>;
 
-    /// Events matching `criteria`, oldest first, one page of them and the total count.
+    /// Events matching `criteria` in the page's order ([`crate::event_order`], reversed for
+    /// [`crate::SortOrder::Desc`]), one page of them and the total count.
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage>;
 
-    /// Events of one type recorded in `range`.
+    /// Events of one type recorded in `range`, in the page's order.
     async fn events_by_type(&self, event_type: &str, range: TimeRange, page: Page) -> StoreResult<EventPage> {
         let criteria = EventCriteria {
             event_types: vec![event_type.to_owned()],
@@ -67,7 +73,7 @@ pub trait EventStore: Send + Sync {
         self.search(&criteria, page).await
     }
 
-    /// Events sharing a correlation id, across aggregates, oldest first.
+    /// Events sharing a correlation id, across aggregates, in the page's order.
     async fn events_by_correlation(&self, correlation_id: &str, page: Page) -> StoreResult<EventPage> {
         let criteria = EventCriteria {
             correlation_id: Some(correlation_id.to_owned()),

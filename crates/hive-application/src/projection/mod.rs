@@ -42,6 +42,13 @@ impl From<ApplicationError> for BatchError {
 pub trait Projection: Send + Sync {
     /// The projection's name (its checkpoint key).
     fn name(&self) -> &str;
+
+    /// The version of the projection's code, saved with its checkpoint. Raise it when the
+    /// shape of the read model changes: a runner that finds a checkpoint of a smaller version
+    /// empties the read model and replays the whole log into it before anything else.
+    fn version(&self) -> u32 {
+        1
+    }
     /// Applies one event. An error makes the event a poison event (see [`PoisonPolicy`]).
     async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError>;
     /// Empties the read model before a rebuild.

@@ -31,6 +31,9 @@ pub struct CatchUp {
     pub position: u64,
     /// Whether it stopped on a poison event (policy [`PoisonPolicy::Pause`]).
     pub paused: bool,
+    /// Whether it emptied the read model first, because the projection's code has a greater
+    /// [`Projection::version`] than the one that wrote it.
+    pub upgraded: bool,
 }
 
 /// Where a projection stands.
@@ -44,6 +47,10 @@ pub struct ProjectionStatus {
     pub head: u64,
     /// `head - position`.
     pub lag: u64,
+    /// The projection code version that wrote the read model (0: before versions).
+    pub version: u32,
+    /// The timestamp of the last event applied.
+    pub last_processed_timestamp: Option<chrono::DateTime<Utc>>,
 }
 
 /// Feeds one projection from the global log, saving a checkpoint after each batch.
@@ -135,13 +142,16 @@ impl ProjectionRunner {
 
     /// Checkpoint, head and lag.
     pub async fn status(&self) -> Result<ProjectionStatus, ApplicationError> {
-        let position = self.position().await?;
+        let checkpoint = self.checkpoints.load(self.projection.name()).await?;
+        let position = checkpoint.as_ref().map_or(0, |c| c.position);
         let head = self.store.head_position().await?;
         Ok(ProjectionStatus {
             name: self.name().to_owned(),
             position,
             head,
             lag: head.saturating_sub(position),
+            version: checkpoint.as_ref().map_or(0, |c| c.version),
+            last_processed_timestamp: checkpoint.and_then(|c| c.last_processed_timestamp),
         })
     }
 
@@ -154,10 +164,24 @@ impl ProjectionRunner {
     async fn catch_up_until(&self, deadline: Option<Instant>) -> Result<CatchUp, ApplicationError> {
         let _gate = self.gate.lock().await;
         let name = self.projection.name().to_owned();
+        let version = self.projection.version();
+        let stored = self.checkpoints.load(&name).await?;
         let mut report = CatchUp {
-            position: self.position().await?,
+            position: stored.as_ref().map_or(0, |c| c.position),
             ..CatchUp::default()
         };
+        let mut last_timestamp = stored.as_ref().and_then(|c| c.last_processed_timestamp);
+        if let Some(old) = stored.as_ref().filter(|c| c.version < version) {
+            tracing::info!(projection = %name, from = old.version, to = version,
+                "the projection's code is newer than its read model: rebuilding it from the log");
+            self.projection.reset().await?;
+            self.checkpoints
+                .save(Checkpoint::new(name.clone(), 0, None).with_version(version))
+                .await?;
+            report.position = 0;
+            report.upgraded = true;
+            last_timestamp = None;
+        }
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(report);
@@ -165,7 +189,9 @@ impl ProjectionRunner {
             let batch = self.store.read_all(report.position, self.batch_size).await?;
             let Some(last) = batch.last() else { return Ok(report) };
             let full = batch.len() == self.batch_size;
-            let mut checkpoint = Checkpoint::new(name.clone(), report.position, None);
+            let mut checkpoint = Checkpoint::new(name.clone(), report.position, None)
+                .with_version(version)
+                .with_last_processed_timestamp(last_timestamp);
             // The fast path: the whole page at once. On an error, the events it did not
             // certainly apply go one by one through `apply`, which decides the poison events.
             let from = if batch.iter().all(|e| e.global_position.is_some()) {
@@ -181,6 +207,7 @@ impl ProjectionRunner {
                     report.applied += applied as u64;
                     checkpoint.position = event.global_position.unwrap_or(checkpoint.position);
                     checkpoint.last_event_id = Some(event.event_id);
+                    checkpoint.last_processed_timestamp = Some(event.timestamp);
                 }
                 applied
             } else {
@@ -214,9 +241,11 @@ impl ProjectionRunner {
                 }
                 checkpoint.position = position;
                 checkpoint.last_event_id = Some(event.event_id);
+                checkpoint.last_processed_timestamp = Some(event.timestamp);
             }
             debug_assert_eq!(last.global_position, Some(checkpoint.position));
             self.save(&mut checkpoint, &mut report).await?;
+            last_timestamp = checkpoint.last_processed_timestamp;
             if !full {
                 return Ok(report);
             }
@@ -238,7 +267,7 @@ impl ProjectionRunner {
             let _gate = self.gate.lock().await;
             self.projection.reset().await?;
             self.checkpoints
-                .save(Checkpoint::new(self.projection.name(), 0, None))
+                .save(Checkpoint::new(self.projection.name(), 0, None).with_version(self.projection.version()))
                 .await?;
         }
         self.catch_up().await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hive_application::{AggregateRepository, ApplicationError, Executed, Handler, MessageContext};
 
 use super::{CreatePayment, FailPayment, ProcessPayment, RefundPayment};
-use crate::{Clock, Money, Payment, PaymentAction, PaymentCommand, PaymentView};
+use crate::{Clock, Money, Payment, PaymentAction, PaymentCommand, PaymentKey, PaymentStreams, PaymentView};
 
 /// Handles [`CreatePayment`], [`ProcessPayment`], [`FailPayment`] and [`RefundPayment`]:
 /// loads the payment, lets the aggregate decide, appends the events (with the context's
@@ -14,6 +14,7 @@ use crate::{Clock, Money, Payment, PaymentAction, PaymentCommand, PaymentView};
 #[derive(Clone)]
 pub struct PaymentCommandHandler {
     repository: AggregateRepository<Payment>,
+    streams: PaymentStreams,
     clock: Arc<dyn Clock>,
 }
 
@@ -26,9 +27,14 @@ impl std::fmt::Debug for PaymentCommandHandler {
 }
 
 impl PaymentCommandHandler {
-    /// A handler saving through `repository` and stamping events with `clock`.
-    pub fn new(repository: AggregateRepository<Payment>, clock: Arc<dyn Clock>) -> Self {
-        Self { repository, clock }
+    /// A handler saving through `repository` into the stream [`PaymentStreams`] finds for each
+    /// payment (`streams` over the repository's store), stamping events with `clock`.
+    pub fn new(repository: AggregateRepository<Payment>, streams: PaymentStreams, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            repository,
+            streams,
+            clock,
+        }
     }
 
     async fn run(
@@ -43,8 +49,12 @@ impl PaymentCommandHandler {
             .user_id
             .as_deref()
             .ok_or_else(|| ApplicationError::Forbidden("no user in the message context".into()))?;
+        let stream_id = self
+            .streams
+            .resolve(&PaymentKey::new(organization_id, payment_id))
+            .await?;
         let command = PaymentCommand::new(payment_id, organization_id, user_id, self.clock.now(), action);
-        let Executed { state, version, .. } = self.repository.execute(payment_id, &command, context).await?;
+        let Executed { state, version, .. } = self.repository.execute(&stream_id, &command, context).await?;
         PaymentView::from_payment(&state, version)
             .ok_or_else(|| ApplicationError::Internal(format!("payment `{payment_id}` has no state after a command")))
     }
@@ -62,6 +72,7 @@ impl Handler<CreatePayment> for PaymentCommandHandler {
             money,
             description: command.description.clone(),
             tags: command.tags.clone(),
+            metadata: command.metadata.clone(),
         };
         self.run(&command.payment_id, action, context).await
     }

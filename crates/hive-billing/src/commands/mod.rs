@@ -6,6 +6,8 @@
 
 mod handler;
 
+use std::collections::BTreeMap;
+
 use hive_application::{ApplicationError, Command, Message};
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +20,8 @@ use crate::{Amount, PaymentView};
 ///
 /// Validation: `paymentId` non-empty, ≤ 128 characters of `[A-Za-z0-9._:-]`; `amount` > 0 with
 /// at most the currency's minor units; `currency` an ISO 4217 code; `description` ≤ 1000
-/// characters; at most 20 `tags` of 1–64 characters.
+/// characters; at most 20 `tags` of 1–64 characters; at most 20 `metadata` pairs, keys of 1–64
+/// and values of at most 256 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePayment {
@@ -34,6 +37,10 @@ pub struct CreatePayment {
     /// Labels.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Free-form string pairs, stored in the `PaymentCreated` event, returned with the
+    /// payment and searchable like its tags.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }
 
 impl Message for CreatePayment {
@@ -62,6 +69,7 @@ impl Message for CreatePayment {
                 "tags",
                 format!("each tag must have 1 to {MAX_TAG_LEN} characters"),
             )
+            .metadata("metadata", &self.metadata)
             .finish()
     }
 }

@@ -168,6 +168,7 @@ impl Aggregate for Payment {
                 money,
                 description,
                 tags,
+                metadata,
             } => {
                 if self.created.is_some() {
                     return Err(PaymentError::AlreadyExists {
@@ -184,6 +185,7 @@ impl Aggregate for Payment {
                     status: PaymentStatus::Pending,
                     description: description.clone(),
                     tags: tags.clone(),
+                    metadata: metadata.clone(),
                     created_at: command.at,
                 })
             }

@@ -1,5 +1,7 @@
 //! What the `Payment` aggregate decides on.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -32,6 +34,8 @@ pub enum PaymentAction {
         description: String,
         /// Labels.
         tags: Vec<String>,
+        /// Free-form string pairs.
+        metadata: BTreeMap<String, String>,
     },
     /// Process a pending payment.
     Process,

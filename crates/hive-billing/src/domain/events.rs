@@ -1,5 +1,7 @@
 //! The events of the `Payment` aggregate, stored as `eventType` + `eventData`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use hive_domain::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,9 @@ pub struct PaymentCreated {
     /// Labels for search.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Free-form string pairs (absent from events written before payments had metadata).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }

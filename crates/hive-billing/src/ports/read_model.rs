@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use hive_domain::{Page, TimeRange};
 use serde::{Deserialize, Serialize};
 
-use crate::{BillingResult, DailyBucket, PaymentStatistics, PaymentView};
+use crate::{BillingResult, DailyBucket, PaymentKey, PaymentStatistics, PaymentView};
 
 /// A stored read-model entry: the view and the global position of the last event applied to
 /// it (what makes the projection idempotent: an event at or below it is skipped).
@@ -49,21 +49,22 @@ pub fn organization_order(a: &PaymentView, b: &PaymentView) -> Ordering {
 /// `hive-testkit` billing suite checks them against the reference functions of this crate).
 #[async_trait]
 pub trait PaymentReadModel: Send + Sync {
-    /// Stores `record` unless the stored record of that payment has a greater `position`
+    /// Stores `record` under its [`PaymentKey`] (`PaymentKey::of_view`) unless the stored
+    /// record of that payment has a greater `position`
     /// (equal positions overwrite: re-applying is harmless). Returns whether it was written.
     async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool>;
 
     /// The record of a payment.
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>>;
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentRecord>>;
 
-    /// The records of several payments at once: one entry per id, in the order of `ids`
-    /// (`None` for an unknown payment; an id given twice is answered twice).
+    /// The records of several payments at once: one entry per key, in the order of `keys`
+    /// (`None` for an unknown payment; a key given twice is answered twice).
     ///
-    /// The default calls [`get`](Self::get) for each id; adapters override it with one read.
-    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            records.push(self.get(id).await?);
+    /// The default calls [`get`](Self::get) for each key; adapters override it with one read.
+    async fn get_many(&self, keys: &[&PaymentKey]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let mut records = Vec::with_capacity(keys.len());
+        for key in keys {
+            records.push(self.get(key).await?);
         }
         Ok(records)
     }
@@ -94,14 +95,14 @@ pub trait PaymentReadModel: Send + Sync {
     /// Daily buckets of the same payments, as [`PaymentStatistics::daily_buckets`] defines them.
     async fn trends(&self, organization_id: &str, range: TimeRange) -> BillingResult<Vec<DailyBucket>>;
 
-    /// Up to `limit` payment ids greater than `after`, ascending (all organizations when
+    /// Up to `limit` payment keys greater than `after`, ascending (all organizations when
     /// `organization_id` is `None`): keyset paging for synchronisation.
-    async fn list_ids(
+    async fn list_keys(
         &self,
         organization_id: Option<&str>,
-        after: Option<&str>,
+        after: Option<&PaymentKey>,
         limit: usize,
-    ) -> BillingResult<Vec<String>>;
+    ) -> BillingResult<Vec<PaymentKey>>;
 
     /// Deletes every record (before a rebuild).
     async fn reset(&self) -> BillingResult<()>;

@@ -3,14 +3,16 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{BillingResult, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchResults, Suggestion};
+use crate::{
+    BillingResult, PaymentKey, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchResults, Suggestion,
+};
 
 /// One document a bulk write could not store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkFailure {
     /// The payment.
-    pub payment_id: String,
+    pub key: PaymentKey,
     /// Why.
     pub reason: String,
 }
@@ -20,9 +22,9 @@ pub struct BulkFailure {
 #[serde(rename_all = "camelCase")]
 pub struct BulkReport {
     /// Written.
-    pub indexed: Vec<String>,
+    pub indexed: Vec<PaymentKey>,
     /// Not written because the index holds a document with a greater position.
-    pub stale: Vec<String>,
+    pub stale: Vec<PaymentKey>,
     /// Not written because of an error.
     pub failed: Vec<BulkFailure>,
 }
@@ -40,15 +42,25 @@ impl BulkReport {
 /// [`PaymentSearchCriteria`] and [`Suggestion`]; the `hive-testkit` billing suite checks them.
 #[async_trait]
 pub trait PaymentSearchIndex: Send + Sync {
-    /// Writes every document unless the index holds one of that payment with a greater
-    /// `position` (then it is `stale`); reports each item.
+    /// Writes every document (under its payment's [`PaymentKey`]) unless the index holds one
+    /// of that payment with a greater `position` (then it is `stale`); reports each item.
     async fn index(&self, documents: Vec<PaymentSearchDocument>) -> BillingResult<BulkReport>;
 
     /// Removes a payment's document; returns whether there was one.
-    async fn delete(&self, payment_id: &str) -> BillingResult<bool>;
+    async fn delete(&self, key: &PaymentKey) -> BillingResult<bool>;
 
     /// A payment's document.
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentSearchDocument>>;
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentSearchDocument>>;
+
+    /// Up to `limit` keys of indexed documents greater than `after`, ascending (all
+    /// organizations when `organization_id` is `None`): how verification finds documents that
+    /// only the index holds.
+    async fn list_keys(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&PaymentKey>,
+        limit: usize,
+    ) -> BillingResult<Vec<PaymentKey>>;
 
     /// The matches of `criteria` (see [`PaymentSearchCriteria::search`]).
     async fn search(&self, criteria: &PaymentSearchCriteria) -> BillingResult<PaymentSearchResults>;

@@ -6,21 +6,48 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use hive_application::cache::CachePolicy;
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
-use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, TimeRange};
+use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, SortOrder, TimeRange};
 use serde::{Deserialize, Serialize};
 
 use super::{default_page, default_size, offset_of, page_count, EventView};
 use crate::validate::Fields;
-use crate::Payment;
+use crate::{Payment, PaymentKey, PaymentStreams};
 
-/// Every event of one payment of the caller's organization, in version order (`NotFound` for
-/// an unknown payment or one of another organization).
+/// The events of one payment of the caller's organization from version `fromVersion` on
+/// (default 1: all), in version order (`NotFound` for an unknown payment or one of another
+/// organization; an empty list when `fromVersion` is past its last version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetPaymentHistory {
     /// The payment.
     pub payment_id: String,
+    /// The first version to return (1 or more).
+    #[serde(default)]
+    pub from_version: Option<u64>,
 }
+
+/// One event of the caller's organization by its id (seeds' `getEventById`; `NotFound` for an
+/// unknown id or an event of another organization).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetEventById {
+    /// The event id.
+    pub event_id: uuid::Uuid,
+}
+
+impl Message for GetEventById {
+    type Output = EventView;
+
+    fn name() -> &'static str {
+        "GetEventById"
+    }
+
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy::<EventView>(self, context, crate::cache::events_tag)
+    }
+}
+
+impl Query for GetEventById {}
 
 impl Message for GetPaymentHistory {
     type Output = PaymentHistory;
@@ -30,11 +57,14 @@ impl Message for GetPaymentHistory {
     }
 
     fn validate(&self) -> Result<(), ApplicationError> {
-        Fields::new().payment_id("paymentId", &self.payment_id).finish()
+        Fields::new()
+            .payment_id("paymentId", &self.payment_id)
+            .check(self.from_version.is_none_or(|v| v >= 1), "fromVersion", "must be at least 1")
+            .finish()
     }
 
-    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentHistory>(self, &self.payment_id)
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentHistory>(self, context, &self.payment_id)
     }
 }
 
@@ -46,13 +76,14 @@ impl Query for GetPaymentHistory {}
 pub struct PaymentHistory {
     /// The payment.
     pub payment_id: String,
-    /// Its events, oldest first.
+    /// Its events from the version asked for, oldest first.
     pub items: Vec<EventView>,
 }
 
 /// Payment events of the caller's organization: by type, free text over event data and
-/// metadata (every word must occur, case-insensitive), recorded in `[from, to)`; oldest first;
-/// `page` from 1, `size` 1–100 (default 20).
+/// metadata (every word must occur, case-insensitive), recorded in `[from, to)`; newest first
+/// (the seeds' `timestamp desc`) unless `order` is `asc`; `page` from 1, `size` 1–100
+/// (default 20).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchPaymentEvents {
@@ -74,6 +105,13 @@ pub struct SearchPaymentEvents {
     /// The page size.
     #[serde(default = "default_size")]
     pub size: u64,
+    /// Newest first (`desc`, the default) or oldest first (`asc`).
+    #[serde(default = "newest_first")]
+    pub order: SortOrder,
+}
+
+fn newest_first() -> SortOrder {
+    SortOrder::Desc
 }
 
 impl Default for SearchPaymentEvents {
@@ -85,6 +123,7 @@ impl Default for SearchPaymentEvents {
             to: None,
             page: default_page(),
             size: default_size(),
+            order: newest_first(),
         }
     }
 }
@@ -226,6 +265,7 @@ pub struct EventCorrelations {
 #[derive(Clone)]
 pub struct PaymentEventQueryHandler {
     store: Arc<dyn EventStore>,
+    streams: PaymentStreams,
 }
 
 impl std::fmt::Debug for PaymentEventQueryHandler {
@@ -237,7 +277,10 @@ impl std::fmt::Debug for PaymentEventQueryHandler {
 impl PaymentEventQueryHandler {
     /// A handler reading `store`.
     pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store }
+        Self {
+            streams: PaymentStreams::new(Arc::clone(&store)),
+            store,
+        }
     }
 
     /// Every event of the caller's organization with `correlation_id`, read page by page.
@@ -271,9 +314,16 @@ impl Handler<GetPaymentHistory> for PaymentEventQueryHandler {
         context: &MessageContext,
     ) -> Result<PaymentHistory, ApplicationError> {
         let organization_id = context.organization()?;
+        let stream_id = self
+            .streams
+            .resolve(&PaymentKey::new(organization_id, &query.payment_id))
+            .await?;
+        if self.store.stream_version(&stream_id).await? == 0 {
+            return Err(ApplicationError::not_found("payment", query.payment_id.clone()));
+        }
         let items: Vec<EventView> = self
             .store
-            .read_stream(&query.payment_id, 1)
+            .read_stream(&stream_id, query.from_version.unwrap_or(1))
             .try_filter(|e| {
                 let visible =
                     e.aggregate_type == Payment::TYPE && e.metadata.organization_id.as_deref() == Some(organization_id);
@@ -282,9 +332,6 @@ impl Handler<GetPaymentHistory> for PaymentEventQueryHandler {
             .map_ok(EventView::from)
             .try_collect()
             .await?;
-        if items.is_empty() {
-            return Err(ApplicationError::not_found("payment", query.payment_id.clone()));
-        }
         Ok(PaymentHistory {
             payment_id: query.payment_id.clone(),
             items,
@@ -311,7 +358,10 @@ impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
         };
         let found = self
             .store
-            .search(&criteria, Page::new(offset_of(query.page, query.size), query.size))
+            .search(
+                &criteria,
+                Page::new(offset_of(query.page, query.size), query.size).in_order(query.order),
+            )
             .await?;
         Ok(EventPageView {
             items: found.items.into_iter().map(EventView::from).collect(),
@@ -320,6 +370,18 @@ impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
             size: query.size,
             total_pages: page_count(found.total, query.size),
         })
+    }
+}
+
+impl Handler<GetEventById> for PaymentEventQueryHandler {
+    async fn handle(&self, query: &GetEventById, context: &MessageContext) -> Result<EventView, ApplicationError> {
+        let organization_id = context.organization()?;
+        self.store
+            .event_by_id(query.event_id)
+            .await?
+            .filter(|e| e.metadata.organization_id.as_deref() == Some(organization_id))
+            .map(EventView::from)
+            .ok_or_else(|| ApplicationError::not_found("event", query.event_id.to_string()))
     }
 }
 
@@ -350,7 +412,7 @@ impl Handler<GetEventCorrelations> for PaymentEventQueryHandler {
                 .into_iter()
                 .map(|e| CorrelatedEvent {
                     event_type: e.event_type,
-                    aggregate_id: e.aggregate_id,
+                    aggregate_id: crate::payment_id_of_stream(&e.aggregate_id).to_owned(),
                     timestamp: e.timestamp,
                     data: e.event_data,
                 })

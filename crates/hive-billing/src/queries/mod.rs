@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 pub use analytics::{EventAnalyticsHandler, EventTrends, GetEventHeatmap, GetEventStatistics, GetEventTrends};
 pub use events::{
-    CorrelatedEvent, EventCorrelations, EventPageView, EventTimeline, GetEventCorrelations, GetEventTimeline,
-    GetPaymentHistory, PaymentEventQueryHandler, PaymentHistory, SearchPaymentEvents,
+    CorrelatedEvent, EventCorrelations, EventPageView, EventTimeline, GetEventById, GetEventCorrelations,
+    GetEventTimeline, GetPaymentHistory, PaymentEventQueryHandler, PaymentHistory, SearchPaymentEvents,
 };
 pub use payments::{
     GetPaymentById, GetPaymentStatistics, GetPaymentTrends, GetPaymentsByOrganization, PaymentPage,
@@ -29,14 +29,19 @@ pub use replay::{PaymentReplay, ReplayPayment, ReplayPaymentHandler};
 pub use search::{GetPaymentSuggestions, PaymentSearchHandler, PaymentSearchPage, SearchPayments, Suggestions};
 
 /// A stored event as the event queries show it (seed shape: `eventId, aggregateId, eventType,
-/// timestamp, data, metadata`, plus version, correlation and causation ids and position).
+/// timestamp, data, metadata`, plus the stream id, version, correlation and causation ids and
+/// position). For a payment event `aggregateId` is the payment id and `streamId` the stream it
+/// is stored in (`{organizationId}/{paymentId}`, or the payment id for a payment written
+/// before ids were per organization).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     /// The event id.
     pub event_id: Uuid,
-    /// The stream.
+    /// The aggregate: for payments the payment id.
     pub aggregate_id: String,
+    /// The stream the event is stored in.
+    pub stream_id: String,
     /// The aggregate type.
     pub aggregate_type: String,
     /// The event type.
@@ -61,7 +66,8 @@ impl From<EventEnvelope> for EventView {
     fn from(e: EventEnvelope) -> Self {
         Self {
             event_id: e.event_id,
-            aggregate_id: e.aggregate_id,
+            aggregate_id: crate::payment_id_of_stream(&e.aggregate_id).to_owned(),
+            stream_id: e.aggregate_id,
             aggregate_type: e.aggregate_type,
             event_type: e.event_type,
             version: e.version,

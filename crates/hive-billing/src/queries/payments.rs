@@ -9,7 +9,7 @@ use hive_domain::{Page, TimeRange};
 use serde::{Deserialize, Serialize};
 
 use crate::validate::Fields;
-use crate::{DailyBucket, PaymentReadModel, PaymentStatistics, PaymentView};
+use crate::{DailyBucket, PaymentKey, PaymentReadModel, PaymentStatistics, PaymentView};
 
 /// One payment of the caller's organization (`NotFound` otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +30,8 @@ impl Message for GetPaymentById {
         Fields::new().payment_id("paymentId", &self.payment_id).finish()
     }
 
-    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentView>(self, &self.payment_id)
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentView>(self, context, &self.payment_id)
     }
 }
 
@@ -182,12 +182,12 @@ impl PaymentQueryHandler {
 
 impl Handler<GetPaymentById> for PaymentQueryHandler {
     async fn handle(&self, query: &GetPaymentById, context: &MessageContext) -> Result<PaymentView, ApplicationError> {
-        let organization_id = context.organization()?;
+        let key = PaymentKey::new(context.organization()?, &query.payment_id);
         self.read_model
-            .get(&query.payment_id)
+            .get(&key)
             .await?
             .map(|record| record.payment)
-            .filter(|payment| payment.organization_id == organization_id)
+            .filter(|payment| payment.organization_id == key.organization_id())
             .ok_or_else(|| ApplicationError::not_found("payment", query.payment_id.clone()))
     }
 }

@@ -10,7 +10,7 @@ use hive_domain::{Aggregate, EventStore, UpcasterChain};
 use serde::{Deserialize, Serialize};
 
 use crate::validate::Fields;
-use crate::{Payment, PaymentEvent, PaymentView};
+use crate::{Payment, PaymentEvent, PaymentKey, PaymentStreams, PaymentView};
 
 /// The state of a payment of the caller's organization rebuilt from its events: at its latest
 /// version (neither bound set), at `version` N (events 1..=N), or as of `asOf` (the events
@@ -50,8 +50,8 @@ impl Message for ReplayPayment {
             .finish()
     }
 
-    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentReplay>(self, &self.payment_id)
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy::<PaymentReplay>(self, context, &self.payment_id)
     }
 }
 
@@ -73,6 +73,7 @@ pub struct PaymentReplay {
 #[derive(Clone)]
 pub struct ReplayPaymentHandler {
     store: Arc<dyn EventStore>,
+    streams: PaymentStreams,
     upcasters: Arc<UpcasterChain>,
 }
 
@@ -85,7 +86,11 @@ impl std::fmt::Debug for ReplayPaymentHandler {
 impl ReplayPaymentHandler {
     /// A handler reading `store`, decoding with `upcasters`.
     pub fn new(store: Arc<dyn EventStore>, upcasters: Arc<UpcasterChain>) -> Self {
-        Self { store, upcasters }
+        Self {
+            streams: PaymentStreams::new(Arc::clone(&store)),
+            store,
+            upcasters,
+        }
     }
 }
 
@@ -93,9 +98,13 @@ impl Handler<ReplayPayment> for ReplayPaymentHandler {
     async fn handle(&self, query: &ReplayPayment, context: &MessageContext) -> Result<PaymentReplay, ApplicationError> {
         let organization_id = context.organization()?;
         let not_found = || ApplicationError::not_found("payment", query.payment_id.clone());
+        let stream_id = self
+            .streams
+            .resolve(&PaymentKey::new(organization_id, &query.payment_id))
+            .await?;
         let mut state = Payment::default();
         let mut applied = 0;
-        let mut stream = self.store.read_stream(&query.payment_id, 1);
+        let mut stream = self.store.read_stream(&stream_id, 1);
         while let Some(envelope) = stream.try_next().await? {
             let past_version = query.version.is_some_and(|v| envelope.version > v);
             let past_time = query.as_of.is_some_and(|t| envelope.timestamp > t);
@@ -109,7 +118,8 @@ impl Handler<ReplayPayment> for ReplayPaymentHandler {
         let payment = PaymentView::from_payment(&state, applied)
             .filter(|p| p.organization_id == organization_id)
             .ok_or_else(not_found)?;
-        let latest_version = self.store.stream_version(&query.payment_id).await?;
+        drop(stream);
+        let latest_version = self.store.stream_version(&stream_id).await?;
         if let Some(version) = query.version.filter(|v| *v > latest_version) {
             return Err(ApplicationError::invalid(
                 "version",

@@ -8,7 +8,7 @@ mod statistics;
 pub mod text;
 mod view;
 
-pub use projection::{PaymentReadModelProjection, PaymentSearchProjection};
+pub use projection::{PaymentReadModelProjection, PaymentSearchProjection, BILLING_PROJECTION_VERSION};
 pub use search::{PaymentSearchCriteria, PaymentSearchResults, ScoredPayment, Suggestion, DESCRIPTION_BOOST};
 pub use search_doc::PaymentSearchDocument;
 pub use statistics::{CurrencyStatistics, DailyBucket, PaymentStatistics};

@@ -15,15 +15,20 @@ use hive_application::{ApplicationError, BatchError, EventHandler, Projection};
 use hive_domain::{Aggregate, EventEnvelope, UpcasterChain};
 
 use crate::{
-    Payment, PaymentEvent, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentView,
+    Payment, PaymentEvent, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex,
+    PaymentView,
 };
 
-/// The decoded payment event of `envelope` and its global position, or `None` for events of
-/// other aggregates.
-fn payment_event(
-    upcasters: &UpcasterChain,
-    envelope: &EventEnvelope,
-) -> Result<Option<(PaymentEvent, u64)>, ApplicationError> {
+/// The version of both billing projections' read models: 2 since records and documents are
+/// keyed by [`PaymentKey`] (organization and payment id) rather than by payment id alone. A
+/// read model written by an earlier version is rebuilt from the log when the service starts.
+pub const BILLING_PROJECTION_VERSION: u32 = 2;
+
+/// One decoded payment event: its payment, the event and its global position.
+type PaymentFact = (PaymentKey, PaymentEvent, u64);
+
+/// The decoded payment event of `envelope`, or `None` for events of other aggregates.
+fn payment_event(upcasters: &UpcasterChain, envelope: &EventEnvelope) -> Result<Option<PaymentFact>, ApplicationError> {
     if envelope.aggregate_type != Payment::TYPE {
         return Ok(None);
     }
@@ -33,15 +38,22 @@ fn payment_event(
             envelope.event_id
         ))
     })?;
-    Ok(Some((upcasters.decode(envelope)?, position)))
+    let key = PaymentKey::of_event(envelope).ok_or_else(|| {
+        ApplicationError::Internal(format!(
+            "payment event {} of stream `{}` names no organization",
+            envelope.event_id, envelope.aggregate_id
+        ))
+    })?;
+    Ok(Some((key, upcasters.decode(envelope)?, position)))
 }
 
 fn fold(
     previous: Option<&PaymentView>,
+    key: &PaymentKey,
     envelope: &EventEnvelope,
     event: &PaymentEvent,
 ) -> Result<PaymentView, ApplicationError> {
-    PaymentView::fold(previous, &envelope.aggregate_id, event, envelope.version)
+    PaymentView::fold(previous, key.as_str(), event, envelope.version)
         .map_err(|e| ApplicationError::Internal(e.to_string()))
 }
 
@@ -69,14 +81,14 @@ impl PaymentReadModelProjection {
 
     /// Applies one stored event (events of other aggregates are ignored).
     pub async fn apply_event(&self, envelope: &EventEnvelope) -> Result<(), ApplicationError> {
-        let Some((event, position)) = payment_event(&self.upcasters, envelope)? else {
+        let Some((key, event, position)) = payment_event(&self.upcasters, envelope)? else {
             return Ok(());
         };
-        let previous = self.read_model.get(&envelope.aggregate_id).await?;
+        let previous = self.read_model.get(&key).await?;
         if previous.as_ref().is_some_and(|r| r.position >= position) {
             return Ok(());
         }
-        let payment = fold(previous.as_ref().map(|r| &r.payment), envelope, &event)?;
+        let payment = fold(previous.as_ref().map(|r| &r.payment), &key, envelope, &event)?;
         self.read_model.upsert(PaymentRecord { payment, position }).await?;
         Ok(())
     }
@@ -92,19 +104,22 @@ impl PaymentReadModelProjection {
     /// is written, except a failure of `upsert_many` itself, which may have written part of
     /// it; the [`hive_application::ProjectionRunner`] then applies the page event by event.
     pub async fn apply_events(&self, envelopes: &[EventEnvelope]) -> Result<(), ApplicationError> {
-        // Each payment event with the index of its payment in `ids` (first appearance order).
-        let mut ids: Vec<&str> = Vec::with_capacity(envelopes.len());
-        let mut slot_of: HashMap<&str, usize> = HashMap::with_capacity(envelopes.len());
+        // Each payment event with the index of its payment in `keys` (first appearance order).
+        let mut keys: Vec<PaymentKey> = Vec::with_capacity(envelopes.len());
+        let mut slot_of: HashMap<PaymentKey, usize> = HashMap::with_capacity(envelopes.len());
         let mut decoded = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
-            let Some((event, position)) = payment_event(&self.upcasters, envelope)? else {
+            let Some((key, event, position)) = payment_event(&self.upcasters, envelope)? else {
                 continue;
             };
-            let id = envelope.aggregate_id.as_str();
-            let slot = *slot_of.entry(id).or_insert_with(|| {
-                ids.push(id);
-                ids.len() - 1
-            });
+            let slot = match slot_of.get(&key) {
+                Some(slot) => *slot,
+                None => {
+                    keys.push(key.clone());
+                    slot_of.insert(key, keys.len() - 1);
+                    keys.len() - 1
+                }
+            };
             decoded.push((slot, envelope, event, position));
         }
         if decoded.is_empty() {
@@ -112,23 +127,24 @@ impl PaymentReadModelProjection {
         }
         // Stable: each payment's events stay in log order.
         decoded.sort_by_key(|(slot, ..)| *slot);
-        let stored = self.read_model.get_many(&ids).await?;
-        if stored.len() != ids.len() {
+        let wanted: Vec<&PaymentKey> = keys.iter().collect();
+        let stored = self.read_model.get_many(&wanted).await?;
+        if stored.len() != keys.len() {
             return Err(ApplicationError::Internal(format!(
-                "the payment read model answered {} records for {} ids",
+                "the payment read model answered {} records for {} keys",
                 stored.len(),
-                ids.len()
+                keys.len()
             )));
         }
-        let mut records = Vec::with_capacity(ids.len());
+        let mut records = Vec::with_capacity(keys.len());
         for (stored, events) in stored.into_iter().zip(decoded.chunk_by(|a, b| a.0 == b.0)) {
             let mut current = stored;
             let mut changed = false;
-            for (_, envelope, event, position) in events {
+            for (slot, envelope, event, position) in events {
                 if current.as_ref().is_some_and(|r| r.position >= *position) {
                     continue;
                 }
-                let payment = fold(current.as_ref().map(|r| &r.payment), envelope, event)?;
+                let payment = fold(current.as_ref().map(|r| &r.payment), &keys[*slot], envelope, event)?;
                 current = Some(PaymentRecord {
                     payment,
                     position: *position,
@@ -161,6 +177,10 @@ impl EventHandler for PaymentReadModelProjection {
 impl Projection for PaymentReadModelProjection {
     fn name(&self) -> &str {
         Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        BILLING_PROJECTION_VERSION
     }
 
     async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
@@ -204,14 +224,14 @@ impl PaymentSearchProjection {
 
     /// Applies one stored event (events of other aggregates are ignored).
     pub async fn apply_event(&self, envelope: &EventEnvelope) -> Result<(), ApplicationError> {
-        let Some((event, position)) = payment_event(&self.upcasters, envelope)? else {
+        let Some((key, event, position)) = payment_event(&self.upcasters, envelope)? else {
             return Ok(());
         };
-        let previous = self.index.get(&envelope.aggregate_id).await?;
+        let previous = self.index.get(&key).await?;
         if previous.as_ref().is_some_and(|d| d.position >= position) {
             return Ok(());
         }
-        let payment = fold(previous.as_ref().map(|d| &d.payment), envelope, &event)?;
+        let payment = fold(previous.as_ref().map(|d| &d.payment), &key, envelope, &event)?;
         let report = self
             .index
             .index(vec![PaymentSearchDocument::new(payment, position)])
@@ -219,7 +239,7 @@ impl PaymentSearchProjection {
         match report.failed.into_iter().next() {
             Some(failure) => Err(ApplicationError::Unavailable(format!(
                 "search index refused payment `{}`: {}",
-                failure.payment_id, failure.reason
+                failure.key, failure.reason
             ))),
             None => Ok(()),
         }
@@ -241,6 +261,10 @@ impl EventHandler for PaymentSearchProjection {
 impl Projection for PaymentSearchProjection {
     fn name(&self) -> &str {
         Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        BILLING_PROJECTION_VERSION
     }
 
     async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {

@@ -90,7 +90,7 @@ impl PaymentSearchCriteria {
     /// * `paymentId` field score: for each whitespace-separated query word, its similarity to
     ///   the lower-cased payment id, summed;
     /// * `tags` field score: for each query word, its best similarity among the lower-cased
-    ///   tags, summed;
+    ///   [`PaymentView::search_tags`] (tags and metadata values), summed;
     /// * score = max(2 × description, paymentId, tags); the payment matches when it is > 0.
     pub fn score(&self, payment: &PaymentView) -> Option<f64> {
         let Some(query) = self.text.as_deref().filter(|t| !t.trim().is_empty()) else {
@@ -104,7 +104,7 @@ impl PaymentSearchCriteria {
         let words = text::query_words(query);
         let id = payment.payment_id.to_lowercase();
         let id_score: f64 = words.iter().map(|w| text::best_similarity(w, [id.as_str()])).sum();
-        let tags: Vec<String> = payment.tags.iter().map(|t| t.to_lowercase()).collect();
+        let tags: Vec<String> = payment.search_tags().map(str::to_lowercase).collect();
         let tags_score: f64 = words
             .iter()
             .map(|w| text::best_similarity(w, tags.iter().map(String::as_str)))

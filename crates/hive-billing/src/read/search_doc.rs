@@ -10,8 +10,9 @@ use crate::PaymentView;
 /// field) and the global position of the last event applied (the write is skipped when the
 /// index holds a greater one: Elasticsearch `version_type: external_gte`).
 ///
-/// Full-text fields: `description` (analysed text, weight 2), `paymentId` and `tags`
-/// (keywords, weight 1) — see [`crate::PaymentSearchCriteria::score`].
+/// Full-text fields: `description` (analysed text, weight 2), `paymentId` and `tags` with the
+/// metadata values ([`PaymentView::search_tags`], keywords, weight 1) — see
+/// [`crate::PaymentSearchCriteria::score`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentSearchDocument {

@@ -1,15 +1,17 @@
 //! `PaymentView`: the payment as the read side (and every command's answer) shows it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Amount, Currency, Payment, PaymentEvent, PaymentStatus};
+use crate::{Amount, Currency, Payment, PaymentEvent, PaymentKey, PaymentStatus};
 
 /// One payment as clients see it: `GET /payments/{id}` and the answer of every payment command.
 ///
 /// Serialised in camelCase: `paymentId, organizationId, userId, amount, currency, status,
-/// description, tags, createdAt, processedAt, failedAt, error, refundedAt, refundAmount,
-/// updatedAt, version`. Amounts are decimal strings at the currency's scale (`"100.00"`);
+/// description, tags, metadata, createdAt, processedAt, failedAt, error, refundedAt,
+/// refundAmount, updatedAt, version`. Amounts are decimal strings at the currency's scale (`"100.00"`);
 /// absent times and amounts are `null`. `refundAmount` is the total refunded so far;
 /// `updatedAt` is the time of the last event; `version` the number of events of the payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +33,9 @@ pub struct PaymentView {
     pub description: String,
     /// Labels.
     pub tags: Vec<String>,
+    /// Free-form string pairs given at creation (seed 004's `metadata`; `{}` when none).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was processed.
@@ -88,6 +93,7 @@ impl PaymentView {
             status: payment.status()?,
             description: created.description.clone(),
             tags: created.tags.clone(),
+            metadata: created.metadata.clone(),
             created_at: created.created_at,
             processed_at: payment.processed_at(),
             failed_at: payment.failed_at(),
@@ -120,6 +126,7 @@ impl PaymentView {
                     status: created.status,
                     description: created.description.clone(),
                     tags: created.tags.clone(),
+                    metadata: created.metadata.clone(),
                     created_at: created.created_at,
                     processed_at: None,
                     failed_at: None,
@@ -166,6 +173,19 @@ impl PaymentView {
         view.updated_at = event.occurred_at();
         view.version = version;
         Ok(view)
+    }
+
+    /// What search matches as tags: the tags, then the metadata values (key order).
+    pub fn search_tags(&self) -> impl Iterator<Item = &str> {
+        self.tags
+            .iter()
+            .map(String::as_str)
+            .chain(self.metadata.values().map(String::as_str))
+    }
+
+    /// The payment's key: its organization and id.
+    pub fn key(&self) -> PaymentKey {
+        PaymentKey::new(&self.organization_id, &self.payment_id)
     }
 
     /// The instant the payment counts at in statistics and trends: `processedAt` when it was
