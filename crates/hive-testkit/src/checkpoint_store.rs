@@ -13,11 +13,14 @@ use uuid::Uuid;
 
 use crate::support::{now_ms, ok, unique};
 
-/// A checkpoint of `projection` at `position`, with a millisecond timestamp.
+/// A checkpoint of `projection` at `position`, with millisecond timestamps, the timestamp of its
+/// last event and a projection version (seed 003's `lastProcessedTimestamp` and `version`).
 fn checkpoint(projection: &str, position: u64) -> Checkpoint {
     Checkpoint {
         updated_at: now_ms(),
         ..Checkpoint::new(projection, position, Some(Uuid::now_v7()))
+            .with_last_processed_timestamp(Some(now_ms() - Duration::seconds(1)))
+            .with_version(3)
     }
 }
 
@@ -49,6 +52,8 @@ pub async fn round_trips<S: CheckpointStore + ?Sized + 'static>(store: Arc<S>) {
         checkpoint(&a, 42),
         Checkpoint {
             last_event_id: None,
+            last_processed_timestamp: None,
+            version: 0,
             ..checkpoint(&b, 0)
         },
     );

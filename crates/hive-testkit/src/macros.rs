@@ -92,6 +92,8 @@ macro_rules! __hive_event_store_cases {
             event_store_search_by_criteria => search_by_criteria,
             event_store_search_pages_and_totals => search_pages_and_totals,
             event_store_lookups_without_match_are_empty => lookups_without_match_are_empty,
+            event_store_event_by_id_finds_stored_events => event_by_id_finds_stored_events,
+            event_store_lookups_newest_first => lookups_newest_first,
             event_store_concurrent_writers_on_one_stream => concurrent_writers_on_one_stream,
             event_store_concurrent_writers_on_many_streams => concurrent_writers_on_many_streams,
         ]);

@@ -28,8 +28,8 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use hive_application::{ApplicationError, EventBus, MessageContext, MiddlewareConfig};
 use hive_billing::{
-    Amount, BillingModule, BillingPorts, BillingServices, CreatePayment, PaymentReadModel, PaymentReadModelProjection,
-    PaymentRecord, ProcessPayment, RefundPayment,
+    payment_id_of_stream, Amount, BillingModule, BillingPorts, BillingServices, CreatePayment, PaymentKey,
+    PaymentReadModel, PaymentReadModelProjection, PaymentRecord, ProcessPayment, RefundPayment,
 };
 use hive_domain::{CheckpointStore, EventEnvelope, Metadata, UpcasterChain};
 use uuid::Uuid;
@@ -202,6 +202,7 @@ async fn setup(billing: &BillingServices, streams: &[String]) {
                 currency: "EUR".into(),
                 description: "Reliability load".into(),
                 tags: Vec::new(),
+                metadata: Default::default(),
             };
             billing
                 .command_bus
@@ -237,7 +238,7 @@ async fn audit_store(
     for stream in streams {
         let events: Vec<EventEnvelope> = ports
             .event_store
-            .read_stream(stream, 0)
+            .read_stream(&stream_of(stream), 0)
             .try_collect()
             .await
             .unwrap_or_else(|e| panic!("read {stream}: {e}"));
@@ -255,7 +256,7 @@ async fn audit_store(
             by_causation
                 .entry(event.causation_id.clone())
                 .or_default()
-                .push((event.aggregate_id.clone(), event.version));
+                .push((payment_id_of_stream(&event.aggregate_id).to_owned(), event.version));
         }
         total += events.len();
     }
@@ -294,7 +295,7 @@ async fn audit_store(
 
 /// The global log holds each event of the audited streams once, positions strictly increasing.
 async fn audit_global_log(ports: &BillingPorts, streams: &[String]) {
-    let wanted: HashSet<&str> = streams.iter().map(String::as_str).collect();
+    let wanted: HashSet<String> = streams.iter().map(|s| stream_of(s)).collect();
     let mut seen = HashSet::new();
     let mut after = 0;
     loop {
@@ -313,7 +314,7 @@ async fn audit_global_log(ports: &BillingPorts, streams: &[String]) {
                 "global positions must increase: {position} after {after}"
             );
             after = position;
-            if wanted.contains(event.aggregate_id.as_str()) {
+            if wanted.contains(&event.aggregate_id) {
                 assert!(
                     seen.insert(event.event_id),
                     "event {} twice in the global log",
@@ -328,7 +329,7 @@ async fn audit_global_log(ports: &BillingPorts, streams: &[String]) {
         for stream in streams {
             n += ports
                 .event_store
-                .stream_version(stream)
+                .stream_version(&stream_of(stream))
                 .await
                 .unwrap_or_else(|e| panic!("{e}")) as usize;
         }
@@ -371,9 +372,14 @@ fn rust_cents(cents: u64) -> String {
     amount(&format!("{}.{:02}", cents / 100, cents % 100)).to_string()
 }
 
+/// The event stream of payment `payment_id` of the suite's organization.
+fn stream_of(payment_id: &str) -> String {
+    PaymentKey::new(ORGANIZATION, payment_id).to_string()
+}
+
 async fn record(model: &dyn PaymentReadModel, id: &str) -> PaymentRecord {
     model
-        .get(id)
+        .get(&PaymentKey::new(ORGANIZATION, id))
         .await
         .unwrap_or_else(|e| panic!("read model get {id}: {e}"))
         .unwrap_or_else(|| panic!("payment {id} missing from the read model"))

@@ -9,16 +9,18 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use hive_billing::{
-    organization_order, BillingResult, BulkReport, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord,
-    PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentSearchResults, PaymentStatistics,
-    Suggestion,
+    organization_order, BillingResult, BulkReport, DailyBucket, PaymentKey, PaymentList, PaymentReadModel,
+    PaymentRecord, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentSearchResults,
+    PaymentStatistics, Suggestion,
 };
 use hive_domain::{Page, TimeRange};
 use hive_testkit::billing::{read_model, search_index};
 
 #[derive(Default)]
 struct ReadModel {
-    records: Mutex<BTreeMap<String, PaymentRecord>>,
+    records: Mutex<BTreeMap<PaymentKey, PaymentRecord>>,
+    /// Flaw: keys records by payment id alone (one organization's payment hides another's).
+    keys_by_id_alone: bool,
     /// Flaw: lists by payment id instead of the organization order.
     sorts_by_id: bool,
     /// Flaw: overwrites with older positions.
@@ -31,19 +33,19 @@ struct ReadModel {
 impl PaymentReadModel for ReadModel {
     async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
         let mut records = self.records.lock().unwrap();
-        let id = record.payment.payment_id.clone();
-        if !self.ignores_positions && records.get(&id).is_some_and(|r| r.position > record.position) {
+        let key = self.slot(&record.payment.key());
+        if !self.ignores_positions && records.get(&key).is_some_and(|r| r.position > record.position) {
             return Ok(false);
         }
-        records.insert(id, record);
+        records.insert(key, record);
         Ok(true)
     }
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
-        Ok(self.records.lock().unwrap().get(payment_id).cloned())
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentRecord>> {
+        Ok(self.records.lock().unwrap().get(&self.slot(key)).cloned())
     }
-    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+    async fn get_many(&self, keys: &[&PaymentKey]) -> BillingResult<Vec<Option<PaymentRecord>>> {
         let records = self.records.lock().unwrap();
-        let found = ids.iter().map(|id| records.get(*id).cloned());
+        let found = keys.iter().map(|key| records.get(&self.slot(key)).cloned());
         Ok(if self.drops_unknown_ids {
             found.filter(Option::is_some).collect()
         } else {
@@ -84,20 +86,22 @@ impl PaymentReadModel for ReadModel {
             &range,
         ))
     }
-    async fn list_ids(
+    async fn list_keys(
         &self,
         organization_id: Option<&str>,
-        after: Option<&str>,
+        after: Option<&PaymentKey>,
         limit: usize,
-    ) -> BillingResult<Vec<String>> {
+    ) -> BillingResult<Vec<PaymentKey>> {
         let records = self.records.lock().unwrap();
-        Ok(records
+        let mut keys: Vec<PaymentKey> = records
             .values()
             .filter(|r| organization_id.is_none_or(|o| r.payment.organization_id == o))
-            .map(|r| r.payment.payment_id.clone())
-            .filter(|id| after.is_none_or(|a| id.as_str() > a))
-            .take(limit)
-            .collect())
+            .map(|r| r.payment.key())
+            .filter(|key| after.is_none_or(|a| key > a))
+            .collect();
+        keys.sort();
+        keys.truncate(limit);
+        Ok(keys)
     }
     async fn reset(&self) -> BillingResult<()> {
         self.records.lock().unwrap().clear();
@@ -105,9 +109,20 @@ impl PaymentReadModel for ReadModel {
     }
 }
 
+impl ReadModel {
+    /// Where a payment's record is kept: under its key, or (flawed) under its id alone.
+    fn slot(&self, key: &PaymentKey) -> PaymentKey {
+        if self.keys_by_id_alone {
+            PaymentKey::new("any", key.payment_id())
+        } else {
+            key.clone()
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
-    documents: Mutex<BTreeMap<String, PaymentSearchDocument>>,
+    documents: Mutex<BTreeMap<PaymentKey, PaymentSearchDocument>>,
     /// Flaw: text must match exactly (no fuzziness).
     exact_only: bool,
 }
@@ -118,21 +133,36 @@ impl PaymentSearchIndex for Index {
         let mut stored = self.documents.lock().unwrap();
         let mut report = BulkReport::default();
         for document in documents {
-            let id = document.payment.payment_id.clone();
-            if stored.get(&id).is_some_and(|d| d.position > document.position) {
-                report.stale.push(id);
+            let key = document.payment.key();
+            if stored.get(&key).is_some_and(|d| d.position > document.position) {
+                report.stale.push(key);
             } else {
-                stored.insert(id.clone(), document);
-                report.indexed.push(id);
+                stored.insert(key.clone(), document);
+                report.indexed.push(key);
             }
         }
         Ok(report)
     }
-    async fn delete(&self, payment_id: &str) -> BillingResult<bool> {
-        Ok(self.documents.lock().unwrap().remove(payment_id).is_some())
+    async fn delete(&self, key: &PaymentKey) -> BillingResult<bool> {
+        Ok(self.documents.lock().unwrap().remove(key).is_some())
     }
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentSearchDocument>> {
-        Ok(self.documents.lock().unwrap().get(payment_id).cloned())
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentSearchDocument>> {
+        Ok(self.documents.lock().unwrap().get(key).cloned())
+    }
+    async fn list_keys(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&PaymentKey>,
+        limit: usize,
+    ) -> BillingResult<Vec<PaymentKey>> {
+        let documents = self.documents.lock().unwrap();
+        Ok(documents
+            .keys()
+            .filter(|key| organization_id.is_none_or(|o| key.organization_id() == o))
+            .filter(|key| after.is_none_or(|a| *key > a))
+            .take(limit)
+            .cloned()
+            .collect())
     }
     async fn search(&self, criteria: &PaymentSearchCriteria) -> BillingResult<PaymentSearchResults> {
         let documents = self.documents.lock().unwrap();
@@ -190,7 +220,17 @@ async fn a_read_model_overwriting_newer_records_fails() {
 }
 
 #[tokio::test]
-#[should_panic(expected = "in the order asked, unknown ids as None")]
+#[should_panic(expected = "another organization's payment of the same id")]
+async fn a_read_model_keyed_by_payment_id_alone_fails() {
+    let store = ReadModel {
+        keys_by_id_alone: true,
+        ..ReadModel::default()
+    };
+    read_model::organizations_share_payment_ids(Arc::new(store)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "in the order asked, unknown keys as None")]
 async fn a_read_model_dropping_unknown_ids_from_get_many_fails() {
     let store = ReadModel {
         drops_unknown_ids: true,

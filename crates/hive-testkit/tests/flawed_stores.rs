@@ -102,6 +102,10 @@ impl EventStore for Flawed {
         self.inner.stream_version(id).await
     }
 
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        self.inner.event_by_id(event_id).await
+    }
+
     async fn read_all(&self, after: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         self.inner.read_all(after, limit).await
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hive_billing::{PaymentReadModel, PaymentRecord, PaymentStatus};
+use hive_billing::{PaymentKey, PaymentReadModel, PaymentRecord, PaymentStatus};
 
 use super::support::{ok, payment};
 use crate::support::unique;
@@ -51,9 +51,9 @@ pub async fn upsert_many_spans_batches_and_skips_stale_records<S: PaymentReadMod
         "every record but the stale ones"
     );
 
-    let ids: Vec<String> = (0..RECORDS).map(id).collect();
-    let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
-    asked.push(&ids[3]);
+    let keys: Vec<PaymentKey> = (0..RECORDS).map(|n| PaymentKey::new(&org, &id(n))).collect();
+    let mut asked: Vec<&PaymentKey> = keys.iter().collect();
+    asked.push(&keys[3]);
     let got = ok(store.get_many(&asked).await, "get_many");
     let positions: Vec<Option<u64>> = got.iter().map(|r| r.as_ref().map(|r| r.position)).collect();
     let mut expected: Vec<Option<u64>> = (0..RECORDS)
@@ -63,15 +63,17 @@ pub async fn upsert_many_spans_batches_and_skips_stale_records<S: PaymentReadMod
     assert_eq!(positions, expected, "the stale records kept their greater position");
 
     let mut walked = Vec::new();
-    let mut after: Option<String> = None;
+    let mut after: Option<PaymentKey> = None;
     loop {
         let page = ok(
-            store.list_ids(Some(&org), after.as_deref(), 500).await,
-            format_args!("list_ids after {after:?}"),
+            store.list_keys(Some(&org), after.as_ref(), 500).await,
+            format_args!("list_keys after {after:?}"),
         );
         let Some(last) = page.last().cloned() else { break };
         walked.extend(page);
         after = Some(last);
     }
-    assert_eq!(walked, ids, "list_ids pages through every record, ascending");
+    let mut ascending = keys;
+    ascending.sort();
+    assert_eq!(walked, ascending, "list_keys pages through every record, ascending");
 }

@@ -47,7 +47,7 @@ pub async fn sub_millisecond_instants_sort_and_filter_exactly<S: PaymentReadMode
         };
         let what = format!("upsert(`{}`)", p.payment_id);
         ok(store.upsert(record.clone()).await, &what);
-        let read = ok(store.get(&p.payment_id).await, format_args!("get(`{}`)", p.payment_id));
+        let read = ok(store.get(&p.key()).await, format_args!("get(`{}`)", p.payment_id));
         assert_eq!(read, Some(record), "`{}` reads back to the nanosecond", p.payment_id);
     }
     let listed = ok(

@@ -46,7 +46,8 @@ macro_rules! payment_read_model_conformance {
             payment_read_model_organization_listing_order_and_paging => organization_listing_order_and_paging,
             payment_read_model_statistics_match_the_reference => statistics_match_the_reference,
             payment_read_model_trends_match_the_reference => trends_match_the_reference,
-            payment_read_model_ids_page_by_keyset => ids_page_by_keyset,
+            payment_read_model_keys_page_by_keyset => keys_page_by_keyset,
+            payment_read_model_organizations_share_payment_ids => organizations_share_payment_ids,
             payment_read_model_sub_millisecond_instants_sort_and_filter_exactly => sub_millisecond_instants_sort_and_filter_exactly,
             payment_read_model_upsert_many_spans_batches_and_skips_stale_records => upsert_many_spans_batches_and_skips_stale_records,
         ]);
@@ -75,6 +76,7 @@ macro_rules! payment_search_index_conformance {
     (skip_unless = $guard:expr, $factory:expr $(,)?) => {
         $crate::__hive_path_conformance_tests!($crate::billing::hold_payment_search_index, $factory, $guard, billing::search_index, [
             payment_search_index_documents_round_trip => documents_round_trip,
+            payment_search_index_organizations_share_payment_ids => organizations_share_payment_ids,
             payment_search_index_bulk_reports_every_item => bulk_reports_every_item,
             payment_search_index_filters_match_the_reference => filters_match_the_reference,
             payment_search_index_fuzzy_text_matches_like_fuzziness_auto => fuzzy_text_matches_like_fuzziness_auto,

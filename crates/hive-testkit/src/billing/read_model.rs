@@ -4,19 +4,20 @@
 //! |---|---|
 //! | [`records_round_trip`] | every field of a record reads back unchanged; unknown ids are `None` |
 //! | [`upsert_keeps_the_latest_position`] | an older position is refused, an equal one overwrites |
-//! | [`get_many_answers_in_the_order_asked`] | one answer per id, in order; unknown ids are `None` |
+//! | [`get_many_answers_in_the_order_asked`] | one answer per key, in order; unknown keys are `None` |
+//! | [`organizations_share_payment_ids`] | two organizations' same payment id: two records, neither sees the other |
 //! | [`upsert_many_keeps_the_latest_position`] | `upsert`'s rule per record, in order; the count written |
 //! | [`organization_listing_order_and_paging`] | `organization_order`, offset/limit, totals, empty pages |
 //! | [`statistics_match_the_reference`] | status × currency figures, rounding, daily buckets, ranges |
 //! | [`trends_match_the_reference`] | daily buckets per currency, empty ranges |
-//! | [`ids_page_by_keyset`] | `list_ids` ascending after a key, per organization and overall |
+//! | [`keys_page_by_keyset`] | `list_keys` ascending after a key, per organization and overall |
 //! | [`sub_millisecond_instants_sort_and_filter_exactly`] | nanoseconds read back, order listings and bound statistics |
 //! | [`upsert_many_spans_batches_and_skips_stale_records`] | 2 100 records in one call: stale ones skipped, none lost |
 
 use std::sync::Arc;
 
 use hive_billing::{
-    organization_order, PaymentReadModel, PaymentRecord, PaymentStatistics, PaymentStatus, PaymentView,
+    organization_order, PaymentKey, PaymentReadModel, PaymentRecord, PaymentStatistics, PaymentStatus, PaymentView,
 };
 use hive_domain::{Page, TimeRange};
 
@@ -31,15 +32,16 @@ async fn upsert<S: PaymentReadModel + ?Sized>(store: &S, payment: PaymentView, p
     ok(store.upsert(PaymentRecord { payment, position }).await, what)
 }
 
-async fn get<S: PaymentReadModel + ?Sized>(store: &S, id: &str) -> Option<PaymentRecord> {
-    ok(store.get(id).await, format_args!("get(`{id}`)"))
+async fn get<S: PaymentReadModel + ?Sized>(store: &S, key: &PaymentKey) -> Option<PaymentRecord> {
+    ok(store.get(key).await, format_args!("get(`{key}`)"))
 }
 
 /// A varied set of payments of `org` over several days, statuses and currencies; the
 /// averages of some groups need rounding half-to-even.
 fn fixture(org: &str) -> Vec<PaymentView> {
     use PaymentStatus::*;
-    let id = |n: u32| format!("{org}-p{n:02}");
+    // The same ids in every organization: keys, not ids, tell the payments apart.
+    let id = |n: u32| format!("p{n:02}");
     vec![
         payment(
             &id(1),
@@ -128,7 +130,7 @@ pub async fn records_round_trip<S: PaymentReadModel + ?Sized + 'static>(store: A
     let org = unique("org");
     for (position, p) in (10..).zip(fixture(&org)) {
         upsert(&*store, p.clone(), position).await;
-        let back = get(&*store, &p.payment_id).await;
+        let back = get(&*store, &p.key()).await;
         assert_eq!(
             back,
             Some(PaymentRecord { payment: p, position }),
@@ -136,9 +138,14 @@ pub async fn records_round_trip<S: PaymentReadModel + ?Sized + 'static>(store: A
         );
     }
     assert_eq!(
-        get(&*store, &unique("unknown")).await,
+        get(&*store, &PaymentKey::new(&org, &unique("unknown"))).await,
         None,
         "get of an unknown payment"
+    );
+    assert_eq!(
+        get(&*store, &PaymentKey::new(&unique("org"), "p01")).await,
+        None,
+        "get of a payment id another organization has"
     );
 }
 
@@ -153,13 +160,13 @@ pub async fn upsert_keeps_the_latest_position<S: PaymentReadModel + ?Sized + 'st
         !upsert(&*store, older, 4).await,
         "an older position must not be written"
     );
-    assert_eq!(get(&*store, &p.payment_id).await.map(|r| r.payment), Some(p.clone()));
+    assert_eq!(get(&*store, &p.key()).await.map(|r| r.payment), Some(p.clone()));
     p.description = "rewritten".into();
     assert!(upsert(&*store, p.clone(), 5).await, "an equal position overwrites");
     p.status = PaymentStatus::Refunded;
     assert!(upsert(&*store, p.clone(), 9).await, "a newer position overwrites");
     assert_eq!(
-        get(&*store, &p.payment_id).await,
+        get(&*store, &p.key()).await,
         Some(PaymentRecord {
             payment: p,
             position: 9
@@ -167,8 +174,9 @@ pub async fn upsert_keeps_the_latest_position<S: PaymentReadModel + ?Sized + 'st
     );
 }
 
-/// `get_many` answers one entry per id in the order asked: the stored record, `None` for an
-/// unknown payment, the same record again for an id asked twice; nothing for no ids.
+/// `get_many` answers one entry per key in the order asked: the stored record, `None` for an
+/// unknown payment (or another organization's payment of the same id), the same record again
+/// for a key asked twice; nothing for no keys.
 pub async fn get_many_answers_in_the_order_asked<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
     let org = unique("org");
     let payments = store_fixture(&*store, &org).await;
@@ -176,16 +184,18 @@ pub async fn get_many_answers_in_the_order_asked<S: PaymentReadModel + ?Sized + 
         payment: payments[n].clone(),
         position: n as u64 + 1,
     };
-    let (unknown, other) = (unique("unknown"), unique("unknown"));
-    let ids = [
-        payments[2].payment_id.as_str(),
-        unknown.as_str(),
-        payments[0].payment_id.as_str(),
-        payments[2].payment_id.as_str(),
-        other.as_str(),
-        payments[10].payment_id.as_str(),
+    let unknown = PaymentKey::new(&org, &unique("unknown"));
+    let other = PaymentKey::new(&unique("org"), &payments[0].payment_id);
+    let keys: Vec<PaymentKey> = vec![
+        payments[2].key(),
+        unknown,
+        payments[0].key(),
+        payments[2].key(),
+        other,
+        payments[10].key(),
     ];
-    let got = ok(store.get_many(&ids).await, format_args!("get_many({ids:?})"));
+    let asked: Vec<&PaymentKey> = keys.iter().collect();
+    let got = ok(store.get_many(&asked).await, format_args!("get_many({keys:?})"));
     assert_eq!(
         got,
         vec![
@@ -196,12 +206,12 @@ pub async fn get_many_answers_in_the_order_asked<S: PaymentReadModel + ?Sized + 
             None,
             Some(record(10))
         ],
-        "get_many must answer every id in the order asked, unknown ids as None"
+        "get_many must answer every key in the order asked, unknown keys as None"
     );
     assert_eq!(
         ok(store.get_many(&[]).await, "get_many(&[])"),
         Vec::new(),
-        "get_many of no ids"
+        "get_many of no keys"
     );
 }
 
@@ -282,7 +292,7 @@ pub async fn upsert_many_keeps_the_latest_position<S: PaymentReadModel + ?Sized 
     ];
     for (payment, position) in expected {
         assert_eq!(
-            get(&*store, &payment.payment_id).await,
+            get(&*store, &payment.key()).await,
             Some(PaymentRecord { payment, position }),
             "upsert_many: an older position must not be written, an equal or newer one must"
         );
@@ -408,40 +418,91 @@ pub async fn trends_match_the_reference<S: PaymentReadModel + ?Sized + 'static>(
     assert!(none.is_empty(), "an organization without payments has no buckets");
 }
 
-/// `list_ids` pages ids ascending after a key, for one organization or all.
-pub async fn ids_page_by_keyset<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
-    let org = unique("org");
-    let mut ids: Vec<String> = store_fixture(&*store, &org)
-        .await
-        .into_iter()
-        .map(|p| p.payment_id)
-        .collect();
-    ids.sort();
-    let first = ok(store.list_ids(Some(&org), None, 4).await, "list_ids first page");
-    assert_eq!(first, ids[..4].to_vec(), "the first 4 ids, ascending");
-    let next = ok(store.list_ids(Some(&org), Some(&ids[3]), 100).await, "list_ids after");
-    assert_eq!(next, ids[4..].to_vec(), "the ids after the 4th");
-    let none = ok(
-        store.list_ids(Some(&org), ids.last().map(String::as_str), 10).await,
-        "list_ids end",
+/// Two organizations may hold the same payment id: each has its own record, listings,
+/// statistics and keys, and a write to one never touches the other.
+pub async fn organizations_share_payment_ids<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
+    let (a, b) = (unique("org"), unique("org"));
+    let ours = payment(
+        "pay-1",
+        &a,
+        PaymentStatus::Completed,
+        "100.00",
+        "EUR",
+        0,
+        Some(1),
+        "Ours",
+        &[],
     );
-    assert!(none.is_empty(), "nothing after the last id");
+    let theirs = payment(
+        "pay-1",
+        &b,
+        PaymentStatus::Pending,
+        "7.00",
+        "USD",
+        2,
+        None,
+        "Theirs",
+        &[],
+    );
+    assert!(upsert(&*store, ours.clone(), 10).await);
+    assert!(
+        upsert(&*store, theirs.clone(), 3).await,
+        "another organization's payment of the same id is a new record, whatever the positions"
+    );
+    assert_eq!(get(&*store, &ours.key()).await.map(|r| r.payment), Some(ours.clone()));
+    assert_eq!(
+        get(&*store, &theirs.key()).await.map(|r| r.payment),
+        Some(theirs.clone())
+    );
+    let listed = ok(store.list_by_organization(&a, Page::new(0, 10)).await, "list");
+    assert_eq!(
+        listed.items,
+        vec![ours.clone()],
+        "each organization lists its own payment only"
+    );
+    let keys = ok(store.list_keys(Some(&b), None, 10).await, "list_keys");
+    assert_eq!(keys, vec![theirs.key()]);
+    let range = TimeRange::between(at(0), at(100));
+    let stats = ok(store.statistics(&b, range).await, "statistics");
+    assert_eq!(stats, PaymentStatistics::compute(&[theirs], &b, &range));
+}
+
+/// `list_keys` pages keys ascending after a key, for one organization or all.
+pub async fn keys_page_by_keyset<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
+    let org = unique("org");
+    let mut keys: Vec<PaymentKey> = store_fixture(&*store, &org)
+        .await
+        .iter()
+        .map(PaymentView::key)
+        .collect();
+    keys.sort();
+    let first = ok(store.list_keys(Some(&org), None, 4).await, "list_keys first page");
+    assert_eq!(first, keys[..4].to_vec(), "the first 4 keys, ascending");
+    let next = ok(
+        store.list_keys(Some(&org), Some(&keys[3]), 100).await,
+        "list_keys after",
+    );
+    assert_eq!(next, keys[4..].to_vec(), "the keys after the 4th");
+    let none = ok(store.list_keys(Some(&org), keys.last(), 10).await, "list_keys end");
+    assert!(none.is_empty(), "nothing after the last key");
+    let mine = |key: &PaymentKey| key.organization_id() == org;
     let mut seen = Vec::new();
-    let mut after: Option<String> = Some(format!("{org}-"));
+    // Start just before this organization's keys: `{org}/` sorts before every `{org}/{id}`.
+    let mut after = Some(PaymentKey::new(&org, ""));
     loop {
         let page = ok(
-            store.list_ids(None, after.as_deref(), 3).await,
-            "list_ids of all organizations",
+            store.list_keys(None, after.as_ref(), 3).await,
+            "list_keys of all organizations",
         );
         let Some(last) = page.last().cloned() else { break };
-        seen.extend(page.into_iter().filter(|id| id.starts_with(&format!("{org}-"))));
-        if !last.starts_with(&format!("{org}-")) {
+        seen.extend(page.into_iter().filter(|key| mine(key)));
+        if !mine(&last) {
             break;
         }
         after = Some(last);
     }
     assert_eq!(
-        seen, ids,
-        "walking every organization's ids finds this organization's, in order"
+        seen, keys,
+        "walking every organization's keys finds this organization's, in order"
     );
 }

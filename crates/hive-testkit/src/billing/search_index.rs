@@ -2,7 +2,8 @@
 //!
 //! | case | checks |
 //! |---|---|
-//! | [`documents_round_trip`] | index, get, delete; unknown ids |
+//! | [`documents_round_trip`] | index, get, delete; unknown keys |
+//! | [`organizations_share_payment_ids`] | two organizations' same payment id: two documents, `list_keys` |
 //! | [`bulk_reports_every_item`] | indexed and stale items; a greater stored position wins |
 //! | [`filters_match_the_reference`] | organization, statuses, currencies, amount and date ranges, order, paging |
 //! | [`fuzzy_text_matches_like_fuzziness_auto`] | edit distances per term length, fields, boosts |
@@ -12,7 +13,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hive_billing::{
-    PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentSearchResults, PaymentStatus, Suggestion,
+    PaymentKey, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentSearchResults, PaymentStatus,
+    Suggestion,
 };
 use hive_domain::TimeRange;
 
@@ -124,21 +126,90 @@ async fn search<S: PaymentSearchIndex + ?Sized>(store: &S, c: &PaymentSearchCrit
 pub async fn documents_round_trip<S: PaymentSearchIndex + ?Sized + 'static>(store: Arc<S>) {
     let org = unique("org");
     for doc in store_documents(&*store, &org).await {
-        let id = doc.payment.payment_id.clone();
         assert_eq!(
-            ok(store.get(&id).await, "get"),
+            ok(store.get(&doc.payment.key()).await, "get"),
             Some(doc),
             "the document must read back unchanged"
         );
     }
-    let first = format!("{org}-p01");
+    let first = PaymentKey::new(&org, &format!("{org}-p01"));
     assert!(ok(store.delete(&first).await, "delete"), "delete of a stored document");
     assert_eq!(ok(store.get(&first).await, "get"), None, "a deleted document is gone");
     assert!(
         !ok(store.delete(&first).await, "delete"),
         "a second delete finds nothing"
     );
-    assert_eq!(ok(store.get(&unique("unknown")).await, "get"), None);
+    assert_eq!(
+        ok(store.get(&PaymentKey::new(&org, &unique("unknown"))).await, "get"),
+        None
+    );
+}
+
+/// Two organizations may hold the same payment id: two documents, each found, listed and
+/// deleted under its own key; `list_keys` pages the index's keys ascending, per organization.
+pub async fn organizations_share_payment_ids<S: PaymentSearchIndex + ?Sized + 'static>(store: Arc<S>) {
+    let (a, b) = (unique("org"), unique("org"));
+    let ours = PaymentSearchDocument::new(
+        payment(
+            "pay-1",
+            &a,
+            PaymentStatus::Completed,
+            "100.00",
+            "EUR",
+            0,
+            Some(1),
+            "Ours",
+            &[],
+        ),
+        5,
+    );
+    let theirs = PaymentSearchDocument::new(
+        payment(
+            "pay-1",
+            &b,
+            PaymentStatus::Pending,
+            "7.00",
+            "USD",
+            2,
+            None,
+            "Theirs",
+            &[],
+        ),
+        1,
+    );
+    let report = ok(store.index(vec![ours.clone(), theirs.clone()]).await, "bulk index");
+    assert_eq!(
+        report.indexed,
+        vec![ours.payment.key(), theirs.payment.key()],
+        "the same payment id in two organizations is two documents, neither stale"
+    );
+    assert_eq!(ok(store.get(&ours.payment.key()).await, "get"), Some(ours.clone()));
+    assert_eq!(ok(store.get(&theirs.payment.key()).await, "get"), Some(theirs.clone()));
+    let found = search(&*store, &criteria(&b)).await;
+    assert_eq!(
+        ids(&found),
+        vec!["pay-1".to_owned()],
+        "each organization finds its own only"
+    );
+    assert_eq!(found.items[0].payment, theirs.payment);
+    let docs = store_documents(&*store, &a).await;
+    let mut keys: Vec<PaymentKey> = docs.iter().map(|d| d.payment.key()).collect();
+    keys.push(ours.payment.key());
+    keys.sort();
+    let first = ok(store.list_keys(Some(&a), None, 3).await, "list_keys first page");
+    assert_eq!(first, keys[..3].to_vec(), "the first 3 keys, ascending");
+    let rest = ok(store.list_keys(Some(&a), Some(&keys[2]), 100).await, "list_keys after");
+    assert_eq!(
+        rest,
+        keys[3..].to_vec(),
+        "the keys after the 3rd, none of another organization"
+    );
+    assert!(ok(store.delete(&ours.payment.key()).await, "delete"));
+    assert_eq!(
+        ok(store.get(&theirs.payment.key()).await, "get"),
+        Some(theirs),
+        "deleting one organization's payment leaves the other's"
+    );
 }
 
 /// A bulk write reports every item: written, or stale when a greater position is stored.
@@ -147,7 +218,7 @@ pub async fn bulk_reports_every_item<S: PaymentSearchIndex + ?Sized + 'static>(s
     let docs = documents(&org);
     let report = ok(store.index(docs.clone()).await, "bulk index");
     let written: BTreeSet<_> = report.indexed.iter().cloned().collect();
-    let all: BTreeSet<_> = docs.iter().map(|d| d.payment.payment_id.clone()).collect();
+    let all: BTreeSet<_> = docs.iter().map(|d| d.payment.key()).collect();
     assert_eq!(written, all, "every document is reported indexed");
     assert!(report.stale.is_empty() && report.failed.is_empty());
     let mut newer = docs[0].clone();
@@ -157,15 +228,14 @@ pub async fn bulk_reports_every_item<S: PaymentSearchIndex + ?Sized + 'static>(s
     older.position = 0;
     older.payment.description = "stale".into();
     let report = ok(store.index(vec![newer.clone(), older.clone()]).await, "bulk index");
-    assert_eq!(report.indexed, vec![newer.payment.payment_id.clone()]);
-    assert_eq!(report.stale, vec![older.payment.payment_id.clone()]);
-    let id = &older.payment.payment_id;
+    assert_eq!(report.indexed, vec![newer.payment.key()]);
+    assert_eq!(report.stale, vec![older.payment.key()]);
     assert_eq!(
-        ok(store.get(id).await, "get"),
+        ok(store.get(&older.payment.key()).await, "get"),
         Some(docs[1].clone()),
         "a stale write changes nothing"
     );
-    assert_eq!(ok(store.get(&newer.payment.payment_id).await, "get"), Some(newer));
+    assert_eq!(ok(store.get(&newer.payment.key()).await, "get"), Some(newer));
 }
 
 /// Filters, order and paging without text equal [`PaymentSearchCriteria::search`]; scores are 0.

@@ -49,6 +49,17 @@ pub(crate) fn payment(
         status,
         description: description.to_owned(),
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        metadata: tags
+            .first()
+            .map(|t| {
+                [
+                    ("channel".to_owned(), format!("{t} portal")),
+                    ("batch".to_owned(), format!("b{created}")),
+                ]
+            })
+            .into_iter()
+            .flatten()
+            .collect(),
         created_at: at(created),
         processed_at: processed.map(at),
         failed_at: failed.then(|| at(created + 1)),

@@ -34,6 +34,8 @@
 //! | [`search_by_criteria`] | every criterion, alone and combined, and full text |
 //! | [`search_pages_and_totals`] | offset/limit paging and totals |
 //! | [`lookups_without_match_are_empty`] | empty pages with a zero total |
+//! | [`event_by_id_finds_stored_events`] | an event by its id, with its position; `None` when unknown |
+//! | [`lookups_newest_first`] | `SortOrder::Desc`: the exact reverse order, paged, same total |
 //! | [`concurrent_writers_on_one_stream`] | optimistic concurrency under contention |
 //! | [`concurrent_writers_on_many_streams`] | the global log under parallel writers, tailed live |
 
@@ -41,6 +43,7 @@ mod append;
 mod batches;
 mod concurrency;
 mod lookup;
+mod newest;
 mod read;
 mod search;
 
@@ -52,6 +55,7 @@ pub use concurrency::{concurrent_writers_on_many_streams, concurrent_writers_on_
 pub use lookup::{
     events_by_correlation_across_aggregates, events_by_type_in_time_range, lookups_without_match_are_empty,
 };
+pub use newest::{event_by_id_finds_stored_events, lookups_newest_first};
 pub use read::{
     envelopes_round_trip, global_log_is_ordered_and_gap_free, large_stream_is_read_whole, read_stream_from_version,
 };

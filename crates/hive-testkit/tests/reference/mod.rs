@@ -95,6 +95,10 @@ impl EventStore for ReferenceEventStore {
         Ok(lock(&self.log).streams.get(aggregate_id).map_or(0, |s| s.len() as u64))
     }
 
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(lock(&self.log).events.iter().find(|e| e.event_id == event_id).cloned())
+    }
+
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         let log = lock(&self.log);
         let start = usize::try_from(after_position).unwrap_or(usize::MAX);
@@ -108,7 +112,7 @@ impl EventStore for ReferenceEventStore {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         let log = lock(&self.log);
         let mut matches: Vec<&EventEnvelope> = log.events.iter().filter(|e| criteria.matches(e)).collect();
-        matches.sort_by_key(|e| (e.timestamp, e.global_position));
+        matches.sort_by(|a, b| page.order.apply(hive_domain::event_order(a, b)));
         Ok(EventPage {
             total: matches.len() as u64,
             items: matches

@@ -111,6 +111,12 @@ impl EventStore for TinyEventStore {
         Ok(log.streams.get(aggregate_id).map_or(0, |s| s.len() as u64))
     }
 
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        // A scan: fine for a worked example; a real adapter keeps an index by event id.
+        let log = self.log.read().await;
+        Ok(log.events.iter().find(|e| e.event_id == event_id).cloned())
+    }
+
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         let log = self.log.read().await;
         let start = index(after_position)?;
@@ -125,7 +131,8 @@ impl EventStore for TinyEventStore {
         // `EventCriteria::matches` is the reference meaning of every criterion (full text too).
         let log = self.log.read().await;
         let mut found: Vec<&EventEnvelope> = log.events.iter().filter(|e| criteria.matches(e)).collect();
-        found.sort_by_key(|e| (e.timestamp, e.global_position));
+        // The shared order (timestamp, then global position), reversed for newest first.
+        found.sort_by(|a, b| page.order.apply(hive_domain::event_order(a, b)));
         Ok(EventPage {
             total: found.len() as u64,
             items: found
