@@ -387,3 +387,48 @@ async fn the_pause_policy_stops_a_failed_batch_before_the_poison_event() {
     assert!(again.paused, "the next catch-up stops on it again");
     assert_eq!((again.applied, again.position), (0, 5));
 }
+
+#[tokio::test]
+async fn a_projection_of_a_newer_version_rebuilds_its_read_model_once() {
+    struct Versioned(Arc<Totals>);
+    #[async_trait]
+    impl Projection for Versioned {
+        fn name(&self) -> &str {
+            "totals"
+        }
+        fn version(&self) -> u32 {
+            2
+        }
+        async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
+            self.0.apply(event).await
+        }
+        async fn reset(&self) -> Result<(), ApplicationError> {
+            self.0.reset().await
+        }
+    }
+    let checkpoints = Arc::new(Checkpoints::default());
+    // Written by the previous code: no version (read as 1), no timestamp.
+    checkpoints.save(Checkpoint::new("totals", 20, None)).await.unwrap();
+    let totals = Arc::new(Totals::default());
+    let log = log_of(25);
+    let last = log.lock().unwrap()[24].timestamp;
+    let runner = ProjectionRunner::new(
+        Arc::new(store_over(log)),
+        checkpoints.clone(),
+        Arc::new(Versioned(totals.clone())),
+    );
+    let report = runner.catch_up().await.unwrap();
+    assert!(report.upgraded, "the read model of version 1 is rebuilt");
+    assert_eq!(
+        *totals.applied.lock().unwrap(),
+        (1..=25).collect::<Vec<_>>(),
+        "replayed from the start"
+    );
+    let saved = checkpoints.load("totals").await.unwrap().unwrap();
+    assert_eq!((saved.position, saved.version), (25, 2));
+    assert_eq!(saved.last_processed_timestamp, Some(last));
+    let status = runner.status().await.unwrap();
+    assert_eq!((status.version, status.last_processed_timestamp), (2, Some(last)));
+    let again = runner.catch_up().await.unwrap();
+    assert!(!again.upgraded && again.applied == 0, "rebuilt once only");
+}

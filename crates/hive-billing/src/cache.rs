@@ -7,10 +7,12 @@
 //! | `GetPaymentsByOrganization`, `GetPaymentStatistics`, `GetPaymentTrends`, `SearchPayments`, `GetPaymentSuggestions` | `org:{org}:payments` |
 //! | `SearchPaymentEvents`, `GetEventTimeline`, `GetEventCorrelations`, event analytics | `org:{org}:events` |
 //! | event analytics of one `eventType` | `org:{org}:events:{eventType}` |
+//! | event analytics with `scope: platform` (every organization) | `platform:events` |
 //!
 //! An event invalidates `payment:{org}/{id}` (its [`PaymentKey`], whether its stream is keyed or
-//! legacy) and `org:{org}:payments` (payment events), and
-//! `org:{org}:events`, `org:{org}:events:{eventType}` (any event of an organization).
+//! legacy) and `org:{org}:payments` (payment events),
+//! `org:{org}:events`, `org:{org}:events:{eventType}` (any event of an organization), and
+//! `platform:events` (every event, with or without an organization).
 
 use hive_application::cache::CachePolicy;
 use hive_application::MessageContext;
@@ -40,6 +42,11 @@ pub fn event_type_tag(organization_id: &str, event_type: &str) -> String {
     format!("org:{organization_id}:events:{event_type}")
 }
 
+/// `platform:events`: every organization's events (platform-wide analytics).
+pub fn platform_events_tag() -> String {
+    "platform:events".to_owned()
+}
+
 /// The tags `event` makes stale (the function given to the
 /// [`CacheInvalidator`](hive_application::cache::CacheInvalidator)).
 ///
@@ -50,11 +57,17 @@ pub fn event_type_tag(organization_id: &str, event_type: &str) -> String {
 ///     .with_metadata(Metadata::default().with_organization("org-1"));
 /// assert_eq!(
 ///     hive_billing::cache::invalidation_tags(&event),
-///     ["payment:org-1/pay-1", "org:org-1:payments", "org:org-1:events", "org:org-1:events:PaymentProcessed"]
+///     [
+///         "payment:org-1/pay-1",
+///         "org:org-1:payments",
+///         "org:org-1:events",
+///         "org:org-1:events:PaymentProcessed",
+///         "platform:events"
+///     ]
 /// );
 /// ```
 pub fn invalidation_tags(event: &EventEnvelope) -> Vec<String> {
-    let mut tags = Vec::with_capacity(4);
+    let mut tags = Vec::with_capacity(5);
     let organization = event.metadata.organization_id.as_deref();
     if event.aggregate_type == Payment::TYPE {
         if let Some(key) = PaymentKey::of_event(event) {
@@ -68,6 +81,7 @@ pub fn invalidation_tags(event: &EventEnvelope) -> Vec<String> {
         tags.push(events_tag(org));
         tags.push(event_type_tag(org, &event.event_type));
     }
+    tags.push(platform_events_tag());
     tags
 }
 
@@ -87,7 +101,11 @@ where
 
 /// The policy of a query about one payment of the caller's organization; `None` (uncached)
 /// without an organization.
-pub(crate) fn payment_policy<O>(query: &impl Serialize, context: &MessageContext, payment_id: &str) -> Option<CachePolicy>
+pub(crate) fn payment_policy<O>(
+    query: &impl Serialize,
+    context: &MessageContext,
+    payment_id: &str,
+) -> Option<CachePolicy>
 where
     O: Serialize + DeserializeOwned + Send + Sync + 'static,
 {

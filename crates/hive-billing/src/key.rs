@@ -50,7 +50,10 @@ impl PaymentKey {
     pub fn of_event(event: &EventEnvelope) -> Option<Self> {
         match event.aggregate_id.parse() {
             Ok(key) => Some(key),
-            Err(_) => Some(Self::new(event.metadata.organization_id.as_deref()?, &event.aggregate_id)),
+            Err(_) => Some(Self::new(
+                event.metadata.organization_id.as_deref()?,
+                &event.aggregate_id,
+            )),
         }
     }
 

@@ -8,8 +8,8 @@ mod key;
 mod module;
 mod ports;
 mod queries;
-mod streams;
 pub mod read;
+mod streams;
 mod sync;
 pub mod validate;
 
@@ -20,10 +20,10 @@ pub use key::{payment_id_of_stream, NotAPaymentKey, PaymentKey};
 pub use module::{BillingModule, BillingPorts, BillingServices};
 pub use ports::*;
 pub use queries::*;
-pub use streams::PaymentStreams;
 pub use read::{
-    CurrencyStatistics, DailyBucket, FoldError, PaymentReadModelProjection, PaymentSearchCriteria, BILLING_PROJECTION_VERSION,
+    CurrencyStatistics, DailyBucket, FoldError, PaymentReadModelProjection, PaymentSearchCriteria,
     PaymentSearchDocument, PaymentSearchProjection, PaymentSearchResults, PaymentStatistics, PaymentView,
-    ScoredPayment, Suggestion,
+    ScoredPayment, Suggestion, BILLING_PROJECTION_VERSION,
 };
+pub use streams::PaymentStreams;
 pub use sync::{FieldDifference, Mismatch, SearchIndexSync, SyncReport, VerifyReport};

@@ -12,14 +12,14 @@ use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, Up
 
 use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
 use crate::queries::{
-    EventAnalyticsHandler, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline, GetEventTrends,
-    GetEventById, GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
+    EventAnalyticsHandler, GetEventById, GetEventCorrelations, GetEventHeatmap, GetEventStatistics, GetEventTimeline,
+    GetEventTrends, GetPaymentById, GetPaymentHistory, GetPaymentStatistics, GetPaymentSuggestions, GetPaymentTrends,
     GetPaymentsByOrganization, PaymentEventQueryHandler, PaymentQueryHandler, PaymentSearchHandler, ReplayPayment,
     ReplayPaymentHandler, SearchPaymentEvents, SearchPayments,
 };
 use crate::{
-    Clock, PaymentReadModel, PaymentStreams, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection, SearchIndexSync,
-    SystemClock,
+    Clock, PaymentReadModel, PaymentReadModelProjection, PaymentSearchIndex, PaymentSearchProjection, PaymentStreams,
+    SearchIndexSync, SystemClock,
 };
 
 /// The adapters the billing context runs on.

@@ -189,7 +189,9 @@ impl SearchIndexSync {
             (None, None) => {}
             (None, Some(_)) => {
                 report.checked += 1;
-                report.mismatches.push(Mismatch::MissingFromReadModel { key: key.clone() });
+                report
+                    .mismatches
+                    .push(Mismatch::MissingFromReadModel { key: key.clone() });
             }
             (Some(record), document) => {
                 report.checked += 1;
@@ -271,7 +273,10 @@ impl SearchIndexSync {
         }
         let mut after: Option<PaymentKey> = None;
         loop {
-            let keys = self.index.list_keys(organization_id, after.as_ref(), self.batch_size).await?;
+            let keys = self
+                .index
+                .list_keys(organization_id, after.as_ref(), self.batch_size)
+                .await?;
             let full = keys.len() == self.batch_size;
             let wanted: Vec<&PaymentKey> = keys.iter().collect();
             let records = self.read_model.get_many(&wanted).await?;

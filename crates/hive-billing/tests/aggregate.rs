@@ -40,6 +40,7 @@ fn create(value: &str) -> PaymentCommand {
             money: Money::new(dec(value), eur()).unwrap(),
             description: "Cloud hosting".into(),
             tags: vec!["hosting".into()],
+            metadata: Default::default(),
         },
     )
 }
@@ -54,6 +55,7 @@ fn created() -> PaymentEvent {
         status: PaymentStatus::Pending,
         description: "Cloud hosting".into(),
         tags: vec!["hosting".into()],
+        metadata: Default::default(),
         created_at: t0(),
     })
 }

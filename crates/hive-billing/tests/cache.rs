@@ -66,7 +66,16 @@ async fn answers(h: &Harness, org: &str) -> Vec<(&'static str, Result<serde_json
         ),
         (
             "history",
-            json(h.query(org, GetPaymentHistory { payment_id: id(1) }).await),
+            json(
+                h.query(
+                    org,
+                    GetPaymentHistory {
+                        payment_id: id(1),
+                        from_version: Default::default(),
+                    },
+                )
+                .await,
+            ),
         ),
         ("events", json(h.query(org, SearchPaymentEvents::default()).await)),
         (
@@ -112,6 +121,7 @@ async fn answers(h: &Harness, org: &str) -> Vec<(&'static str, Result<serde_json
                 h.query(
                     org,
                     GetEventStatistics {
+                        scope: Default::default(),
                         event_type: t.clone(),
                         from: f,
                         to: u,
@@ -126,6 +136,7 @@ async fn answers(h: &Harness, org: &str) -> Vec<(&'static str, Result<serde_json
                 h.query(
                     org,
                     GetEventStatistics {
+                        scope: Default::default(),
                         event_type: pt,
                         from: pf,
                         to: pu,
@@ -140,6 +151,7 @@ async fn answers(h: &Harness, org: &str) -> Vec<(&'static str, Result<serde_json
                 h.query(
                     org,
                     GetEventTrends {
+                        scope: Default::default(),
                         event_type: t.clone(),
                         from: f,
                         to: u,
@@ -155,6 +167,7 @@ async fn answers(h: &Harness, org: &str) -> Vec<(&'static str, Result<serde_json
                 h.query(
                     org,
                     GetEventHeatmap {
+                        scope: Default::default(),
                         event_type: t,
                         from: f,
                         to: u,

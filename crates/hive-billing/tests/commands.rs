@@ -10,8 +10,10 @@ use hive_application::{ApplicationError, MessageContext};
 use hive_billing::{CreatePayment, GetPaymentById, PaymentStatus, ProcessPayment};
 use hive_domain::{EventEnvelope, EventStore};
 
+/// The events of org-456's payment `id` (its stream is its key, `org-456/{id}`).
 async fn stream(h: &Harness, id: &str) -> Vec<EventEnvelope> {
-    h.events.read_stream(id, 1).try_collect().await.unwrap()
+    let key = hive_billing::PaymentKey::new("org-456", id);
+    h.events.read_stream(key.as_str(), 1).try_collect().await.unwrap()
 }
 
 #[tokio::test]
@@ -165,6 +167,7 @@ async fn the_tenant_and_user_come_from_the_context() {
         currency: "EUR".into(),
         description: String::new(),
         tags: vec![],
+        metadata: Default::default(),
     };
     let anonymous = h.billing.command_bus.dispatch(command(), MessageContext::new()).await;
     assert!(matches!(anonymous, Err(ApplicationError::Forbidden(_))));
@@ -204,6 +207,7 @@ async fn the_same_command_id_is_answered_once() {
         currency: "EUR".into(),
         description: String::new(),
         tags: vec![],
+        metadata: Default::default(),
     };
     let first = h
         .billing

@@ -36,6 +36,7 @@ async fn history_lists_a_payments_events_in_order() {
             "org-456",
             GetPaymentHistory {
                 payment_id: "p1".into(),
+                from_version: None,
             },
         )
         .await
@@ -62,7 +63,13 @@ async fn history_lists_a_payments_events_in_order() {
     }
     for (org, id) in [("org-789", "p1"), ("org-456", "ghost")] {
         let err = h
-            .query(org, GetPaymentHistory { payment_id: id.into() })
+            .query(
+                org,
+                GetPaymentHistory {
+                    payment_id: id.into(),
+                    from_version: None,
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(err, ApplicationError::not_found("payment", id));
@@ -152,6 +159,7 @@ async fn timeline_and_correlations_follow_a_correlation_id_across_aggregates() {
             currency: "EUR".into(),
             description: "basket".into(),
             tags: vec![],
+            metadata: Default::default(),
         };
         let context = hive_application::MessageContext {
             message_id: uuid::Uuid::now_v7(),
@@ -166,6 +174,7 @@ async fn timeline_and_correlations_follow_a_correlation_id_across_aggregates() {
         currency: "EUR".into(),
         description: "other tenant".into(),
         tags: vec![],
+        metadata: Default::default(),
     };
     h.billing.command_bus.dispatch(command, foreign).await.unwrap();
     let timeline = h
@@ -238,6 +247,7 @@ async fn replay_rebuilds_the_latest_a_version_or_a_point_in_time() {
             "org-456",
             GetPaymentHistory {
                 payment_id: "p1".into(),
+                from_version: None,
             },
         )
         .await
@@ -307,6 +317,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 event_type: Some("PaymentCreated".into()),
                 from,
                 to,
+                scope: Default::default(),
             },
         )
         .await
@@ -321,6 +332,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 event_type: None,
                 from,
                 to,
+                scope: Default::default(),
             },
         )
         .await
@@ -334,6 +346,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 from,
                 to,
                 interval: Interval::Day,
+                scope: Default::default(),
             },
         )
         .await
@@ -346,6 +359,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 event_type: None,
                 from,
                 to,
+                scope: Default::default(),
             },
         )
         .await
@@ -359,6 +373,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 event_type: None,
                 from: past,
                 to: past + Duration::days(1),
+                scope: Default::default(),
             },
         )
         .await
@@ -371,6 +386,7 @@ async fn event_analytics_are_scoped_to_the_callers_organization() {
                 event_type: Some(String::new()),
                 from: to,
                 to: from,
+                scope: Default::default(),
             },
         )
         .await

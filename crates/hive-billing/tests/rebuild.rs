@@ -10,11 +10,21 @@ use std::sync::Arc;
 use common::Harness;
 use hive_application::Projection;
 use hive_billing::{
-    Mismatch, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex,
-    PaymentSearchProjection, PaymentStatus, SearchIndexSync,
+    Mismatch, PaymentKey, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentSearchDocument,
+    PaymentSearchIndex, PaymentSearchProjection, PaymentStatus, SearchIndexSync,
 };
 use hive_domain::{EventStore, UpcasterChain};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
+
+/// The key of payment `id` of `busy`'s data (every third payment from `p00` is org-789's;
+/// the others, and every other id, org-456's).
+fn key(id: &str) -> PaymentKey {
+    let third = id
+        .strip_prefix('p')
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n % 3 == 0);
+    PaymentKey::new(if third { "org-789" } else { "org-456" }, id)
+}
 
 async fn busy(h: &Harness) {
     for i in 0..12 {
@@ -128,7 +138,7 @@ async fn an_event_out_of_order_is_refused_not_skipped() {
     projection.apply(&log[1]).await.unwrap();
     projection.apply(&log[2]).await.unwrap();
     assert_eq!(
-        fresh.get("p").await.unwrap().unwrap().payment.status,
+        fresh.get(&key("p")).await.unwrap().unwrap().payment.status,
         PaymentStatus::PartiallyRefunded
     );
 }
@@ -139,17 +149,17 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
     busy(&h).await;
     assert!(h.billing.sync.verify_all().await.unwrap().is_in_sync());
     // Break the index: lose one document, corrupt another.
-    h.index.delete("p01").await.unwrap();
-    let mut corrupt = h.index.get("p02").await.unwrap().unwrap();
+    h.index.delete(&key("p01")).await.unwrap();
+    let mut corrupt = h.index.get(&key("p02")).await.unwrap().unwrap();
     corrupt.payment.status = PaymentStatus::Failed;
     corrupt.payment.amount = "1.00".parse().unwrap();
     h.index.index(vec![corrupt]).await.unwrap();
     let report = h.billing.sync.verify_organization("org-456").await.unwrap();
     assert_eq!(report.checked, 8);
     assert_eq!(report.mismatches.len(), 2);
-    assert!(report.mismatches.contains(&Mismatch::MissingFromIndex {
-        payment_id: "p01".into()
-    }));
+    assert!(report
+        .mismatches
+        .contains(&Mismatch::MissingFromIndex { key: key("p01") }));
     let Some(Mismatch::Differs { fields, .. }) =
         report.mismatches.iter().find(|m| matches!(m, Mismatch::Differs { .. }))
     else {
@@ -159,8 +169,8 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
         fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
         vec!["status", "amount"]
     );
-    let one = h.billing.sync.synchronize_payment("p01").await.unwrap();
-    assert_eq!(one.indexed, vec!["p01"]);
+    let one = h.billing.sync.synchronize_payment(&key("p01")).await.unwrap();
+    assert_eq!(one.indexed, vec![key("p01")]);
     let all = h
         .billing
         .sync
@@ -172,12 +182,15 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
     assert_eq!(all.indexed.len(), 8);
     assert!(all.failed.is_empty() && all.missing.is_empty());
     assert!(h.billing.sync.verify_all().await.unwrap().is_in_sync());
-    let missing = h.billing.sync.synchronize_payment("ghost").await.unwrap();
-    assert_eq!(missing.missing, vec!["ghost"]);
+    let missing = h.billing.sync.synchronize_payment(&key("ghost")).await.unwrap();
+    assert_eq!(missing.missing, vec![key("ghost")]);
     let everything = h.billing.sync.synchronize_all().await.unwrap();
     assert_eq!(everything.indexed.len(), 12);
-    let record: PaymentRecord = h.read_model.get("p00").await.unwrap().unwrap();
-    assert_eq!(h.index.get("p00").await.unwrap().unwrap().position, record.position);
+    let record: PaymentRecord = h.read_model.get(&key("p00")).await.unwrap().unwrap();
+    assert_eq!(
+        h.index.get(&key("p00")).await.unwrap().unwrap().position,
+        record.position
+    );
 }
 
 /// A payment the read model or the index holds without any event in the log (left from
@@ -187,7 +200,7 @@ async fn sync_repairs_the_index_from_the_read_model_and_verify_reports_mismatche
 async fn sync_and_verify_find_payments_that_have_no_events_in_the_log() {
     let h = Harness::new();
     busy(&h).await;
-    let template = h.read_model.get("p02").await.unwrap().unwrap();
+    let template = h.read_model.get(&key("p02")).await.unwrap().unwrap();
     let ghost = |id: &str| {
         let mut record = template.clone();
         record.payment.payment_id = id.into();
@@ -203,43 +216,49 @@ async fn sync_and_verify_find_payments_that_have_no_events_in_the_log() {
         .unwrap();
     h.read_model.upsert(read_model_only).await.unwrap();
     let not_in_log = |id: &str, in_read_model: bool, in_index: bool| Mismatch::NotInEventLog {
-        payment_id: id.into(),
+        key: key(id),
         in_read_model,
         in_index,
     };
 
     let report = h.billing.sync.verify_all().await.unwrap();
     assert_eq!(
-        report.checked, 14,
-        "the 12 payments of the log and the read model's 2 others"
+        report.checked, 15,
+        "the 12 payments of the log, the read model's 2 others and the document only the index holds"
     );
     assert_eq!(
         report.mismatches,
-        vec![not_in_log("ghost-1", true, true), not_in_log("ghost-2", true, false)]
+        vec![
+            not_in_log("ghost-1", true, true),
+            not_in_log("ghost-2", true, false),
+            not_in_log("ghost-3", false, true)
+        ]
     );
     let organization = h.billing.sync.verify_organization("org-456").await.unwrap();
-    assert_eq!(organization.mismatches.len(), 2, "{organization:?}");
-    let one = h.billing.sync.verify_payment("ghost-3").await.unwrap();
+    assert_eq!(organization.mismatches.len(), 3, "{organization:?}");
+    let other = h.billing.sync.verify_organization("org-789").await.unwrap();
+    assert!(other.is_in_sync(), "{other:?}");
+    let one = h.billing.sync.verify_payment(&key("ghost-3")).await.unwrap();
     assert_eq!(one.mismatches, vec![not_in_log("ghost-3", false, true)]);
-    assert!(h.billing.sync.verify_payment("p02").await.unwrap().is_in_sync());
+    assert!(h.billing.sync.verify_payment(&key("p02")).await.unwrap().is_in_sync());
 
     let synced = h.billing.sync.synchronize_all().await.unwrap();
-    assert_eq!(synced.not_in_event_log, vec!["ghost-1", "ghost-2"]);
+    assert_eq!(synced.not_in_event_log, vec![key("ghost-1"), key("ghost-2")]);
     assert_eq!(synced.indexed.len(), 12, "only the log's payments are written");
     assert_eq!(
-        h.index.get("ghost-2").await.unwrap(),
+        h.index.get(&key("ghost-2")).await.unwrap(),
         None,
         "never copied into the index"
     );
-    let single = h.billing.sync.synchronize_payment("ghost-2").await.unwrap();
+    let single = h.billing.sync.synchronize_payment(&key("ghost-2")).await.unwrap();
     assert_eq!(
         (single.not_in_event_log, single.indexed.len()),
-        (vec!["ghost-2".to_owned()], 0)
+        (vec![key("ghost-2")], 0)
     );
 
     // Without the log, a payment both stores hold alike looks fine.
     let blind = SearchIndexSync::new(Arc::new(h.read_model.clone()), Arc::new(h.index.clone()));
-    assert!(blind.verify_payment("ghost-1").await.unwrap().is_in_sync());
+    assert!(blind.verify_payment(&key("ghost-1")).await.unwrap().is_in_sync());
 }
 
 #[tokio::test]

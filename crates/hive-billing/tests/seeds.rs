@@ -21,6 +21,7 @@ async fn one_payment_processed_has_one_processed_event_in_its_history() {
         .query(
             "org-456",
             GetPaymentHistory {
+                from_version: Default::default(),
                 payment_id: "payment-123".into(),
             },
         )

@@ -23,7 +23,8 @@ pub struct Checkpoint {
     #[serde(default)]
     pub last_processed_timestamp: Option<DateTime<Utc>>,
     /// The version of the projection's code that wrote its read model (0: written before
-    /// projections had versions). A projection whose code has a greater version rebuilds.
+    /// projections had versions, read as 1). A projection whose code has a greater version
+    /// rebuilds.
     #[serde(default)]
     pub version: u32,
     /// When the checkpoint moved.

@@ -171,7 +171,8 @@ impl ProjectionRunner {
             ..CatchUp::default()
         };
         let mut last_timestamp = stored.as_ref().and_then(|c| c.last_processed_timestamp);
-        if let Some(old) = stored.as_ref().filter(|c| c.version < version) {
+        // A checkpoint without a version (0) was written by code of version 1.
+        if let Some(old) = stored.as_ref().filter(|c| c.version.max(1) < version) {
             tracing::info!(projection = %name, from = old.version, to = version,
                 "the projection's code is newer than its read model: rebuilding it from the log");
             self.projection.reset().await?;

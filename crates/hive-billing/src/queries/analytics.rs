@@ -1,4 +1,5 @@
-//! Event analytics queries: statistics, trends and heatmap of the caller's organization.
+//! Event analytics queries: statistics, trends and heatmap of the caller's organization, or of
+//! every organization ([`AnalyticsScope::Platform`]).
 
 use std::sync::Arc;
 
@@ -10,32 +11,58 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::Fields;
 
+/// Whose events the analytics count.
+///
+/// Billing does not know roles: who may ask for [`AnalyticsScope::Platform`] is the driving
+/// adapter's decision (hive-http lets only tokens with the `platform` role ask for it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnalyticsScope {
+    /// The caller's organization (the default).
+    #[default]
+    Organization,
+    /// Every organization (the seeds' platform-wide statistics: `byOrganization` lists each).
+    Platform,
+}
+
 fn filter(
     event_type: &Option<String>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    scope: AnalyticsScope,
     context: &MessageContext,
 ) -> Result<AnalyticsFilter, ApplicationError> {
+    let organization_id = match scope {
+        AnalyticsScope::Organization => Some(context.organization()?.to_owned()),
+        AnalyticsScope::Platform => None,
+    };
     Ok(AnalyticsFilter {
         event_type: event_type.clone(),
-        organization_id: Some(context.organization()?.to_owned()),
+        organization_id,
         time_range: TimeRange::between(from, to),
     })
 }
 
-/// Analytics of one event type depend on the events of that type only.
+/// Analytics of one event type of an organization depend on that organization's events of that
+/// type only; platform analytics on every event of every organization.
 fn analytics_policy<O>(
     query: &impl Serialize,
     event_type: &Option<String>,
+    scope: AnalyticsScope,
     context: &MessageContext,
 ) -> Option<CachePolicy>
 where
     O: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    let org = context.metadata.organization_id.as_deref()?;
-    let tag = match event_type {
-        Some(event_type) => crate::cache::event_type_tag(org, event_type),
-        None => crate::cache::events_tag(org),
+    let tag = match (scope, event_type) {
+        (AnalyticsScope::Platform, _) => crate::cache::platform_events_tag(),
+        (AnalyticsScope::Organization, event_type) => {
+            let org = context.metadata.organization_id.as_deref()?;
+            match event_type {
+                Some(event_type) => crate::cache::event_type_tag(org, event_type),
+                None => crate::cache::events_tag(org),
+            }
+        }
     };
     Some(CachePolicy::new::<O>(query)?.with_tag(tag))
 }
@@ -64,6 +91,9 @@ macro_rules! analytics_query {
             pub from: DateTime<Utc>,
             /// Exclusive end.
             pub to: DateTime<Utc>,
+            /// The caller's organization (default) or every organization.
+            #[serde(default)]
+            pub scope: AnalyticsScope,
             $(
                 #[doc = $doc_field]
                 pub $field: $ty,
@@ -82,7 +112,7 @@ macro_rules! analytics_query {
             }
 
             fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-                analytics_policy::<$output>(self, &self.event_type, context)
+                analytics_policy::<$output>(self, &self.event_type, self.scope, context)
             }
         }
 
@@ -91,8 +121,9 @@ macro_rules! analytics_query {
 }
 
 analytics_query!(
-    /// Totals of the caller's organization's events recorded in `[from, to)`: `total`,
-    /// `byHour`, `byDay`, `byOrganization`, `byUser` (see [`EventStatistics`]).
+    /// Totals of the events recorded in `[from, to)` (the caller's organization's, or every
+    /// organization's with [`AnalyticsScope::Platform`]): `total`, `byHour`, `byDay`,
+    /// `byOrganization`, `byUser` (see [`EventStatistics`]).
     GetEventStatistics => EventStatistics
 );
 
@@ -143,14 +174,14 @@ impl Handler<GetEventStatistics> for EventAnalyticsHandler {
         query: &GetEventStatistics,
         context: &MessageContext,
     ) -> Result<EventStatistics, ApplicationError> {
-        let filter = filter(&query.event_type, query.from, query.to, context)?;
+        let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
         Ok(self.analytics.statistics(&filter).await?)
     }
 }
 
 impl Handler<GetEventTrends> for EventAnalyticsHandler {
     async fn handle(&self, query: &GetEventTrends, context: &MessageContext) -> Result<EventTrends, ApplicationError> {
-        let filter = filter(&query.event_type, query.from, query.to, context)?;
+        let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
         Ok(EventTrends {
             interval: query.interval,
             items: self.analytics.trends(&filter, query.interval).await?,
@@ -160,7 +191,87 @@ impl Handler<GetEventTrends> for EventAnalyticsHandler {
 
 impl Handler<GetEventHeatmap> for EventAnalyticsHandler {
     async fn handle(&self, query: &GetEventHeatmap, context: &MessageContext) -> Result<Heatmap, ApplicationError> {
-        let filter = filter(&query.event_type, query.from, query.to, context)?;
+        let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
         Ok(self.analytics.heatmap(&filter).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hive_domain::Metadata;
+
+    use super::*;
+
+    fn as_org(org: &str) -> MessageContext {
+        MessageContext::new().with_metadata(Metadata::default().with_organization(org))
+    }
+
+    fn statistics(scope: AnalyticsScope, event_type: Option<&str>) -> GetEventStatistics {
+        GetEventStatistics {
+            event_type: event_type.map(str::to_owned),
+            from: DateTime::UNIX_EPOCH,
+            to: Utc::now(),
+            scope,
+        }
+    }
+
+    #[test]
+    fn the_platform_scope_filters_no_organization() {
+        let query = statistics(AnalyticsScope::Platform, None);
+        let platform = filter(&query.event_type, query.from, query.to, query.scope, &as_org("org-1")).unwrap();
+        assert_eq!(platform.organization_id, None);
+        let own = filter(
+            &None,
+            query.from,
+            query.to,
+            AnalyticsScope::Organization,
+            &as_org("org-1"),
+        )
+        .unwrap();
+        assert_eq!(own.organization_id.as_deref(), Some("org-1"));
+        assert!(filter(
+            &None,
+            query.from,
+            query.to,
+            AnalyticsScope::Organization,
+            &MessageContext::new()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn platform_answers_hang_on_every_organizations_events() {
+        let context = as_org("org-1");
+        for event_type in [None, Some("PaymentCreated")] {
+            let policy = statistics(AnalyticsScope::Platform, event_type)
+                .cache_policy(&context)
+                .unwrap();
+            assert_eq!(policy.tags(), [crate::cache::platform_events_tag()]);
+        }
+        let own = statistics(AnalyticsScope::Organization, Some("PaymentCreated"))
+            .cache_policy(&context)
+            .unwrap();
+        assert_eq!(own.tags(), ["org:org-1:events:PaymentCreated"]);
+        let platform = statistics(AnalyticsScope::Platform, None)
+            .cache_policy(&context)
+            .unwrap();
+        let organization = statistics(AnalyticsScope::Organization, None)
+            .cache_policy(&context)
+            .unwrap();
+        assert_ne!(
+            platform.material(),
+            organization.material(),
+            "one cache entry per scope"
+        );
+    }
+
+    #[test]
+    fn the_scope_defaults_to_the_organization() {
+        let query: GetEventTrends = serde_json::from_str(
+            r#"{"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z", "interval": "day"}"#,
+        )
+        .unwrap();
+        assert_eq!(query.scope, AnalyticsScope::Organization);
+        assert_eq!(serde_json::to_value(AnalyticsScope::Platform).unwrap(), "platform");
     }
 }

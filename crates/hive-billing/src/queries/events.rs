@@ -59,7 +59,11 @@ impl Message for GetPaymentHistory {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new()
             .payment_id("paymentId", &self.payment_id)
-            .check(self.from_version.is_none_or(|v| v >= 1), "fromVersion", "must be at least 1")
+            .check(
+                self.from_version.is_none_or(|v| v >= 1),
+                "fromVersion",
+                "must be at least 1",
+            )
             .finish()
     }
 

@@ -16,7 +16,9 @@ use hive_domain::{EventEnvelope, Metadata};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use analytics::{EventAnalyticsHandler, EventTrends, GetEventHeatmap, GetEventStatistics, GetEventTrends};
+pub use analytics::{
+    AnalyticsScope, EventAnalyticsHandler, EventTrends, GetEventHeatmap, GetEventStatistics, GetEventTrends,
+};
 pub use events::{
     CorrelatedEvent, EventCorrelations, EventPageView, EventTimeline, GetEventById, GetEventCorrelations,
     GetEventTimeline, GetPaymentHistory, PaymentEventQueryHandler, PaymentHistory, SearchPaymentEvents,

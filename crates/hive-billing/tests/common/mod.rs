@@ -129,6 +129,7 @@ impl Harness {
             currency: currency.into(),
             description: description.into(),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            metadata: Default::default(),
         };
         self.billing.command_bus.dispatch(command, ctx(org)).await
     }
