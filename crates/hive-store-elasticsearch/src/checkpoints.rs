@@ -15,8 +15,10 @@ use crate::{EsError, EsOptions, EsResult};
 /// How many documents one page of `list` or `dead_letters` reads.
 pub(crate) const PAGE: usize = 1_000;
 
-/// Checkpoints in `hive-checkpoints` (`_id` = projection name, replaced on save) and dead
-/// letters in `hive-dead-letters` (one document each, ids chosen by Elasticsearch). Loads are
+/// Checkpoints in `hive-checkpoints` (`_id` = projection name, replaced on save; the
+/// [`Checkpoint`] in seed 003's names: `position`, `lastEventId`, `lastProcessedTimestamp`,
+/// `version`, `updatedAt`, a document written without the last two reading as `None` and `0`)
+/// and dead letters in `hive-dead-letters` (one document each, ids chosen by Elasticsearch). Loads are
 /// realtime `GET`s; `list` and `dead_letters` are searches paged with `search_after`, made
 /// complete by writing with the store's [`Refresh`](crate::Refresh) policy.
 ///

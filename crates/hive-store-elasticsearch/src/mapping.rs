@@ -101,7 +101,11 @@ pub fn snapshots() -> Value {
     })
 }
 
-/// The checkpoints index (`projections_metadata`).
+/// The checkpoints index (`projections_metadata`, seed 003's field names): `position`,
+/// `lastEventId`, `lastProcessedTimestamp` (the timestamp of that event), `version` (of the
+/// projection code that wrote the read model) and `updatedAt`. A checkpoint is read from its
+/// `_source`: a document written before `lastProcessedTimestamp` and `version` existed reads
+/// as `None` and `0`, on an index created before they were mapped too.
 pub fn checkpoints() -> Value {
     json!({
         "dynamic": false,
@@ -109,6 +113,8 @@ pub fn checkpoints() -> Value {
             "projection": {"type": "keyword"},
             "position": {"type": "long"},
             "lastEventId": {"type": "keyword"},
+            "lastProcessedTimestamp": {"type": "date"},
+            "version": {"type": "integer"},
             "updatedAt": {"type": "date"}
         }
     })
@@ -129,9 +135,14 @@ pub fn dead_letters() -> Value {
     })
 }
 
-/// The payments index (seed 004): `paymentId`, `organizationId`, `status`, `currency`, `tags`
-/// keywords (`paymentId` and `tags` with a `text` sub-field for fuzzy matching: the whole value
-/// lower-cased at index time, the query split on whitespace and lower-cased); `description`
+/// The payments index (seed 004), one document per payment under its key
+/// (`{organizationId}/{paymentId}`, also the `paymentKey` keyword, the order of keyset paging):
+/// `paymentId`, `organizationId`, `status`, `currency`, `tags` keywords (`paymentId` and `tags`
+/// with a `text` sub-field for fuzzy matching: the whole value lower-cased at index time, the
+/// query split on whitespace and lower-cased); `searchTags`, the tags then the `metadata`
+/// values, mapped like `tags` (what full-text search matches as tags); `metadata` (free-form
+/// string pairs) kept in `_source` only (`enabled: false`: arbitrary keys never grow the
+/// mapping; OpenSearch 2 has no `flattened`); `description`
 /// text (`standard` analyzer) with a `completion` sub-field `description.suggest`; `suggest` the
 /// completion inputs of the description (every word suffix, see `hive_billing::text`) with the
 /// `organizationId` context; `amount` `scaled_float` with `scaling_factor` 1000 (3 decimals
@@ -164,6 +175,9 @@ pub fn payments() -> Value {
             "description": {"type": "text", "fields": {"suggest": completion}},
             "suggest": completion,
             "tags": {"type": "keyword", "fields": words},
+            "paymentKey": {"type": "keyword"},
+            "metadata": {"type": "object", "enabled": false},
+            "searchTags": {"type": "keyword", "fields": words},
             "createdAt": {"type": "date"},
             "processedAt": {"type": "date"},
             "updatedAt": {"type": "date"},

@@ -7,10 +7,10 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{body, fixture, found, mount, ndjson, requests, store};
+use common::{body, fixture, mount, ndjson, requests, store};
 use hive_billing::{
-    BillingStoreError, Currency, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentStatus,
-    Suggestion,
+    BillingStoreError, Currency, PaymentKey, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
+    PaymentStatus, Suggestion,
 };
 use hive_domain::TimeRange;
 use hive_store_elasticsearch::EsPaymentDocument;
@@ -64,6 +64,18 @@ async fn ensure_index_puts_the_template_with_analyzers_then_creates_the_index() 
     assert_eq!(properties["description"]["fields"]["suggest"]["type"], "completion");
     assert_eq!(properties["suggest"]["contexts"][0]["path"], "organizationId");
     assert_eq!(properties["tags"]["type"], "keyword");
+    assert_eq!(
+        properties["paymentKey"],
+        json!({"type": "keyword"}),
+        "what list_keys sorts on"
+    );
+    assert_eq!(
+        properties["metadata"],
+        json!({"type": "object", "enabled": false}),
+        "arbitrary metadata keys add no field"
+    );
+    assert_eq!(properties["searchTags"]["type"], "keyword");
+    assert_eq!(properties["searchTags"]["fields"], properties["tags"]["fields"]);
     assert_eq!(properties["statisticsAt"]["type"], "date");
     assert_eq!(properties["amountMinorUnits"]["type"], "long");
     assert_eq!(
@@ -127,13 +139,14 @@ async fn index_sends_external_gte_versions_and_reports_every_item() {
     let mut docs = documents();
     let mut third = docs[0].clone();
     third.payment.payment_id = "pay-3".into();
+    third.payment.organization_id = "org-2".into();
     docs[0].payment.payment_id = "pay-1".into();
     docs.push(third);
     let report = store(&server).payment_search_index().index(docs.clone()).await.unwrap();
-    assert_eq!(report.indexed, vec!["pay-1"]);
-    assert_eq!(report.stale, vec!["pay-5"]);
+    assert_eq!(report.indexed, vec![PaymentKey::new("org-1", "pay-1")]);
+    assert_eq!(report.stale, vec![PaymentKey::new("org-1", "pay-5")]);
     assert_eq!(report.failed.len(), 1);
-    assert_eq!(report.failed[0].payment_id, "pay-3");
+    assert_eq!(report.failed[0].key, PaymentKey::new("org-2", "pay-3"));
     assert!(
         report.failed[0].reason.contains("mapping conflict"),
         "{}",
@@ -146,8 +159,10 @@ async fn index_sends_external_gte_versions_and_reports_every_item() {
     assert_eq!(lines.len(), 6);
     assert_eq!(
         lines[0],
-        json!({"index": {"_index": "t-payments", "_id": "pay-1", "version": 2, "version_type": "external_gte"}})
+        json!({"index": {"_index": "t-payments", "_id": "org-1/pay-1", "version": 2, "version_type": "external_gte"}}),
+        "the document id is the payment key"
     );
+    assert_eq!(lines[4]["index"]["_id"], "org-2/pay-3");
     assert_eq!(
         lines[1],
         serde_json::to_value(EsPaymentDocument::new(docs[0].clone())).unwrap()
@@ -164,6 +179,13 @@ async fn index_sends_external_gte_versions_and_reports_every_item() {
         lines[1]["statisticsAt"], lines[1]["processedAt"],
         "statistics count a processed payment at its processing"
     );
+    assert_eq!(lines[1]["paymentKey"], "org-1/pay-1");
+    assert_eq!(lines[1]["metadata"], json!({"costCenter": "cc-42"}));
+    assert_eq!(
+        lines[1]["searchTags"],
+        json!(["cloud", "cc-42"]),
+        "the tags, then the metadata values"
+    );
     let back: PaymentSearchDocument = serde_json::from_value(lines[1].clone()).unwrap();
     assert_eq!(back, docs[0], "the derived fields are ignored when read");
     assert_eq!(lines[2]["index"]["version"], 5);
@@ -175,74 +197,6 @@ async fn index_of_nothing_sends_nothing() {
     let report = store(&server).payment_search_index().index(Vec::new()).await.unwrap();
     assert!(report.is_success() && report.indexed.is_empty());
     assert!(requests(&server).await.is_empty());
-}
-
-#[tokio::test]
-async fn get_reads_the_source_and_a_missing_document_is_none() {
-    let server = MockServer::start().await;
-    let doc = documents().remove(0);
-    let source = serde_json::to_value(&doc).unwrap();
-    mount(
-        &server,
-        "GET",
-        "/t-payments/_doc/pay-2",
-        200,
-        found("t-payments", "pay-2", source, 3),
-    )
-    .await;
-    mount(
-        &server,
-        "GET",
-        "/t-payments/_doc/pay%2F9",
-        404,
-        fixture("get.not_found"),
-    )
-    .await;
-    let index = store(&server).payment_search_index();
-    assert_eq!(index.get("pay-2").await.unwrap(), Some(doc));
-    assert_eq!(index.get("pay/9").await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn a_corrupt_source_is_a_typed_error() {
-    let server = MockServer::start().await;
-    let source = json!({"paymentId": "pay-2", "amount": "12,50"});
-    mount(
-        &server,
-        "GET",
-        "/t-payments/_doc/pay-2",
-        200,
-        found("t-payments", "pay-2", source, 3),
-    )
-    .await;
-    let error = store(&server).payment_search_index().get("pay-2").await.unwrap_err();
-    assert!(matches!(error, BillingStoreError::Corrupt { .. }), "{error:?}");
-}
-
-#[tokio::test]
-async fn delete_reports_whether_a_document_was_there() {
-    let server = MockServer::start().await;
-    let mut deleted = fixture("_global.delete.DeleteResponseExample1");
-    deleted["_index"] = json!("t-payments");
-    mount(&server, "DELETE", "/t-payments/_doc/pay-1", 200, deleted).await;
-    mount(
-        &server,
-        "DELETE",
-        "/t-payments/_doc/pay-404",
-        404,
-        fixture("delete.not_found"),
-    )
-    .await;
-    let index = store(&server).payment_search_index();
-    assert!(index.delete("pay-1").await.unwrap());
-    assert!(!index.delete("pay-404").await.unwrap());
-    assert_eq!(
-        requests(&server).await,
-        vec![
-            "DELETE /t-payments/_doc/pay-1?refresh=wait_for",
-            "DELETE /t-payments/_doc/pay-404?refresh=wait_for"
-        ]
-    );
 }
 
 /// Not a `_delete_by_query`: its version tombstones would refuse the rebuild's writes.
@@ -318,7 +272,7 @@ async fn search_sends_filters_fuzzy_text_sort_and_paging() {
                 "must": [{"multi_match": {
                     "query": "clod hosting",
                     "type": "best_fields",
-                    "fields": ["description^2", "paymentId.text", "tags.text"],
+                    "fields": ["description^2", "paymentId.text", "searchTags.text"],
                     "fuzziness": "AUTO",
                     "operator": "or"
                 }}]

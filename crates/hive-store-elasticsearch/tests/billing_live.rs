@@ -11,8 +11,8 @@ mod common;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::live::{delete_indices, fresh, server};
 use hive_billing::{
-    Amount, PaymentReadModel, PaymentRecord, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
-    PaymentStatistics, PaymentStatus, PaymentView,
+    Amount, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchCriteria, PaymentSearchDocument,
+    PaymentSearchIndex, PaymentStatistics, PaymentStatus, PaymentView,
 };
 use hive_domain::{Page, TimeRange};
 use hive_store_elasticsearch::{EsPaymentReadModel, EsPaymentSearchIndex};
@@ -35,6 +35,7 @@ fn view(id: &str, org: &str, amount: &str, currency: &str, processed: Option<i64
         },
         description: "Cloud hosting invoice".into(),
         tags: vec!["cloud".into()],
+        metadata: Default::default(),
         created_at: at(0),
         processed_at: processed.map(at),
         failed_at: None,
@@ -60,18 +61,19 @@ async fn the_read_model_and_the_search_index_share_one_document_per_payment() {
         return;
     }
     let (read_model, index, _guard) = ports().await;
+    let key = PaymentKey::new("org-1", "p-1");
     let created = view("p-1", "org-1", "42.50", "EUR", None);
     // The search projection writes the creation: the read model reads it, lists and counts it.
     let report = index
         .index(vec![PaymentSearchDocument::new(created.clone(), 3)])
         .await
         .unwrap();
-    assert_eq!(report.indexed, vec!["p-1"]);
+    assert_eq!(report.indexed, vec![key.clone()]);
     let record = PaymentRecord {
         payment: created.clone(),
         position: 3,
     };
-    assert_eq!(read_model.get("p-1").await.unwrap(), Some(record.clone()));
+    assert_eq!(read_model.get(&key).await.unwrap(), Some(record.clone()));
     let listed = read_model.list_by_organization("org-1", Page::first(10)).await.unwrap();
     assert_eq!((listed.total, listed.items), (1, vec![created.clone()]));
     let all = TimeRange::all();
@@ -91,7 +93,7 @@ async fn the_read_model_and_the_search_index_share_one_document_per_payment() {
         })
         .await
         .unwrap());
-    let document = index.get("p-1").await.unwrap().unwrap();
+    let document = index.get(&key).await.unwrap().unwrap();
     assert_eq!(document, PaymentSearchDocument::new(processed.clone(), 5));
     let criteria = PaymentSearchCriteria {
         organization_id: "org-1".into(),
@@ -111,18 +113,18 @@ async fn the_read_model_and_the_search_index_share_one_document_per_payment() {
         .index(vec![PaymentSearchDocument::new(processed.clone(), 5)])
         .await
         .unwrap();
-    assert_eq!(again.indexed, vec!["p-1"]);
+    assert_eq!(again.indexed, vec![key.clone()]);
     let stale = index
         .index(vec![PaymentSearchDocument::new(created.clone(), 4)])
         .await
         .unwrap();
-    assert_eq!(stale.stale, vec!["p-1"]);
+    assert_eq!(stale.stale, vec![key.clone()]);
     let older = PaymentRecord {
         payment: created,
         position: 4,
     };
     assert!(!read_model.upsert(older).await.unwrap());
-    assert_eq!(read_model.get("p-1").await.unwrap().unwrap().payment, processed);
+    assert_eq!(read_model.get(&key).await.unwrap().unwrap().payment, processed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,25 +133,26 @@ async fn a_reset_empties_both_ports_and_the_rebuild_writes_the_same_positions_ag
         return;
     }
     let (read_model, index, _guard) = ports().await;
+    let key = PaymentKey::new("org-1", "p-1");
     let record = PaymentRecord {
         payment: view("p-1", "org-1", "10.00", "EUR", Some(1)),
         position: 10,
     };
     assert!(read_model.upsert(record.clone()).await.unwrap());
     read_model.reset().await.unwrap();
-    assert_eq!(read_model.get("p-1").await.unwrap(), None);
+    assert_eq!(read_model.get(&key).await.unwrap(), None);
     assert_eq!(
-        index.get("p-1").await.unwrap(),
+        index.get(&key).await.unwrap(),
         None,
         "one index: the search documents go too"
     );
-    assert!(read_model.list_ids(None, None, 10).await.unwrap().is_empty());
+    assert!(read_model.list_keys(None, None, 10).await.unwrap().is_empty());
     // A `_delete_by_query` would leave a tombstone at version 11 for a minute, refusing this.
     assert!(
         read_model.upsert(record.clone()).await.unwrap(),
         "the rebuild rewrites position 10 at once"
     );
-    assert_eq!(read_model.get("p-1").await.unwrap(), Some(record.clone()));
+    assert_eq!(read_model.get(&key).await.unwrap(), Some(record.clone()));
     index.reset().await.unwrap();
     let report = index
         .index(vec![PaymentSearchDocument::new(
@@ -158,7 +161,7 @@ async fn a_reset_empties_both_ports_and_the_rebuild_writes_the_same_positions_ag
         )])
         .await
         .unwrap();
-    assert_eq!(report.indexed, vec!["p-1"], "after the search index's reset too");
+    assert_eq!(report.indexed, vec![key.clone()], "after the search index's reset too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

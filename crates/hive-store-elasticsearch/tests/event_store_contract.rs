@@ -6,7 +6,7 @@ mod common;
 
 use common::{body, fixture, found, mget, mount, ndjson, requests, search_hits, store};
 use futures::TryStreamExt;
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, EventStoreError, Metadata, Page};
+use hive_domain::{EventEnvelope, EventStore, EventStoreError, Metadata};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -393,45 +393,6 @@ async fn read_all_reads_by_position_and_stops_at_a_hole() {
         body(&received[0]),
         json!({"size": 50, "track_total_hits": false, "query": {"range": {"globalPosition": {"gt": 5}}},
                "sort": [{"globalPosition": "asc"}]})
-    );
-}
-
-#[tokio::test]
-async fn search_puts_filters_in_bool_filter_and_text_in_a_match_on_search_text() {
-    let server = MockServer::start().await;
-    let mut e = serde_json::to_value(ev("pay-1", 1)).unwrap();
-    e["globalPosition"] = json!(1);
-    let mut answer = search_hits("t-events", vec![("pay-1:1".into(), e, json!([1, 1]))]);
-    answer["hits"]["total"]["value"] = json!(42);
-    mount(&server, "POST", "/t-events/_search", 200, answer).await;
-    let criteria = EventCriteria {
-        aggregate_type: Some("Payment".into()),
-        event_types: vec!["PaymentCreated".into()],
-        organization_id: Some("org-1".into()),
-        text: Some("cloud OR \"x\" AND*".into()),
-        ..EventCriteria::default()
-    };
-    let page = store(&server)
-        .event_store()
-        .search(&criteria, Page::new(20, 10))
-        .await
-        .unwrap();
-    assert_eq!((page.items.len(), page.total), (1, 42));
-    let received = server.received_requests().await.unwrap();
-    assert_eq!(
-        body(&received[0]),
-        json!({
-            "from": 20, "size": 10, "track_total_hits": true,
-            "query": {"bool": {
-                "filter": [
-                    {"term": {"aggregateType": "Payment"}},
-                    {"term": {"metadata.organizationId": "org-1"}},
-                    {"terms": {"eventType": ["PaymentCreated"]}}
-                ],
-                "must": [{"match": {"searchText": {"query": "cloud OR \"x\" AND*", "operator": "and"}}}]
-            }},
-            "sort": [{"timestamp": "asc"}, {"globalPosition": "asc"}]
-        })
     );
 }
 

@@ -1,5 +1,6 @@
 //! Event look-ups past `index.max_result_window` (10 000) on a live cluster: a timeline of
-//! more than 10 000 events of one correlation id pages to its end with `search_after`.
+//! more than 10 000 events of one correlation id pages to its end with `search_after`, oldest
+//! first and newest first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +17,7 @@ const EVENTS: u64 = 10_250;
 const BATCH: u64 = 1_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end() {
+async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end_in_both_orders() {
     if !server() {
         return;
     }
@@ -89,4 +90,22 @@ async fn a_timeline_of_more_than_ten_thousand_events_pages_to_its_end() {
         .unwrap();
     assert!(past_the_end.items.is_empty());
     assert_eq!(past_the_end.total, EVENTS);
+
+    // Newest first: the exact reverse (three events a second: equal timestamps, later
+    // position first), paged past the window the same way.
+    let newest: Vec<EventEnvelope> = expected.iter().rev().cloned().collect();
+    for (offset, limit) in [(0, 100), (9_950, 100), (10_000, 250), (10_200, 1_000)] {
+        let page = events
+            .events_by_correlation(&correlation, Page::new(offset, limit).newest_first())
+            .await
+            .unwrap();
+        assert_eq!(page.total, EVENTS, "total newest first at offset {offset}");
+        let from = usize::try_from(offset).unwrap();
+        let to = (from + usize::try_from(limit).unwrap()).min(newest.len());
+        assert_eq!(
+            positions(&page.items),
+            positions(&newest[from..to]),
+            "page newest first at offset {offset}, limit {limit}"
+        );
+    }
 }

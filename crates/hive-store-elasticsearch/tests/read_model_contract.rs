@@ -9,7 +9,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::{body, fixture, found, mount, ndjson, requests, search_hits, store};
 use hive_billing::{
-    Amount, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentStatistics,
+    Amount, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentStatistics,
     PaymentStatus, PaymentView,
 };
 use hive_domain::{Page, TimeRange};
@@ -30,6 +30,7 @@ fn view(id: &str, amount: &str, currency: &str, status: PaymentStatus, day: u32)
         status,
         description: "Cloud hosting".into(),
         tags: Vec::new(),
+        metadata: Default::default(),
         created_at: at,
         processed_at: processed.then_some(at),
         failed_at: None,
@@ -59,7 +60,7 @@ async fn upsert_puts_the_document_with_its_position_as_external_gte_version() {
     mount(
         &server,
         "PUT",
-        "/t-payments/_doc/p-1",
+        "/t-payments/_doc/org-1%2Fp-1",
         201,
         fixture("_global.index.IndexResponseExample1"),
     )
@@ -67,7 +68,7 @@ async fn upsert_puts_the_document_with_its_position_as_external_gte_version() {
     mount(
         &server,
         "PUT",
-        "/t-payments/_doc/p-old",
+        "/t-payments/_doc/org-1%2Fp-old",
         409,
         fixture("index.external_version_conflict"),
     )
@@ -89,8 +90,8 @@ async fn upsert_puts_the_document_with_its_position_as_external_gte_version() {
     assert_eq!(
         requests(&server).await,
         vec![
-            "PUT /t-payments/_doc/p-1?refresh=wait_for&version=7&version_type=external_gte",
-            "PUT /t-payments/_doc/p-old?refresh=wait_for&version=3&version_type=external_gte"
+            "PUT /t-payments/_doc/org-1%2Fp-1?refresh=wait_for&version=7&version_type=external_gte",
+            "PUT /t-payments/_doc/org-1%2Fp-old?refresh=wait_for&version=3&version_type=external_gte"
         ]
     );
     let received = server.received_requests().await.unwrap();
@@ -103,6 +104,8 @@ async fn upsert_puts_the_document_with_its_position_as_external_gte_version() {
         json!({"processedAt": 0, "statisticsAt": 0})
     );
     assert_eq!(source["position"], 7);
+    assert_eq!(source["paymentKey"], "org-1/p-1");
+    assert_eq!(source["metadata"], json!({}));
 }
 
 /// The read-model projection and the search projection applying the same event send the
@@ -113,7 +116,7 @@ async fn both_ports_write_the_same_document_for_the_same_payment_and_position() 
     mount(
         &server,
         "PUT",
-        "/t-payments/_doc/p-1",
+        "/t-payments/_doc/org-1%2Fp-1",
         201,
         fixture("_global.index.IndexResponseExample1"),
     )
@@ -143,7 +146,7 @@ async fn both_ports_write_the_same_document_for_the_same_payment_and_position() 
     let lines = ndjson(&received[1]);
     assert_eq!(
         lines[0],
-        json!({"index": {"_index": "t-payments", "_id": "p-1", "version": 7, "version_type": "external_gte"}})
+        json!({"index": {"_index": "t-payments", "_id": "org-1/p-1", "version": 7, "version_type": "external_gte"}})
     );
     assert_eq!(body(&received[0]), lines[1]);
     assert_eq!(
@@ -163,7 +166,8 @@ async fn get_many_reads_each_id_once_and_answers_in_the_order_asked() {
     answer["docs"][0]["_source"] = serde_json::to_value(EsPaymentDocument::of_record(record.clone())).unwrap();
     mount(&server, "POST", "/t-payments/_mget", 200, answer).await;
     let read_model = store(&server).payment_read_model();
-    let got = read_model.get_many(&["pay-404", "pay-1", "pay-1"]).await.unwrap();
+    let (missing, found) = (PaymentKey::new("org-1", "pay-404"), PaymentKey::new("org-1", "pay-1"));
+    let got = read_model.get_many(&[&missing, &found, &found]).await.unwrap();
     assert_eq!(got, vec![None, Some(record.clone()), Some(record)]);
     assert_eq!(read_model.get_many(&[]).await.unwrap(), Vec::new());
     assert_eq!(
@@ -172,7 +176,7 @@ async fn get_many_reads_each_id_once_and_answers_in_the_order_asked() {
         "realtime: no refresh"
     );
     let received = server.received_requests().await.unwrap();
-    assert_eq!(body(&received[0]), json!({"ids": ["pay-1", "pay-404"]}));
+    assert_eq!(body(&received[0]), json!({"ids": ["org-1/pay-1", "org-1/pay-404"]}));
 }
 
 #[tokio::test]
@@ -186,22 +190,29 @@ async fn get_is_a_realtime_get() {
     mount(
         &server,
         "GET",
-        "/t-payments/_doc/pay-1",
+        "/t-payments/_doc/org-1%2Fpay-1",
         200,
-        found("t-payments", "pay-1", source, 4),
+        found("t-payments", "org-1/pay-1", source, 4),
     )
     .await;
     mount(
         &server,
         "GET",
-        "/t-payments/_doc/pay-404",
+        "/t-payments/_doc/org-2%2Fpay-1",
         404,
         fixture("get.not_found"),
     )
     .await;
     let read_model = store(&server).payment_read_model();
-    assert_eq!(read_model.get("pay-1").await.unwrap(), Some(record));
-    assert_eq!(read_model.get("pay-404").await.unwrap(), None);
+    assert_eq!(
+        read_model.get(&PaymentKey::new("org-1", "pay-1")).await.unwrap(),
+        Some(record)
+    );
+    assert_eq!(
+        read_model.get(&PaymentKey::new("org-2", "pay-1")).await.unwrap(),
+        None,
+        "another organization's pay-1 is another document"
+    );
 }
 
 #[tokio::test]
@@ -308,7 +319,7 @@ async fn an_inexact_sum_falls_back_to_the_reference_over_the_matching_documents(
 }
 
 #[tokio::test]
-async fn listings_sort_like_organization_order_and_ids_page_by_search_after() {
+async fn listings_sort_like_organization_order_and_keys_page_by_search_after() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/t-payments/_search", 200, fixture("search.empty")).await;
     let read_model = store(&server).payment_read_model();
@@ -317,10 +328,13 @@ async fn listings_sort_like_organization_order_and_ids_page_by_search_after() {
         .await
         .unwrap();
     assert_eq!((list.total, list.items.len()), (0, 0));
-    let ids = read_model.list_ids(Some("org-1"), Some("p-9"), 50).await.unwrap();
-    assert!(ids.is_empty());
+    let keys = read_model
+        .list_keys(Some("org-1"), Some(&PaymentKey::new("org-1", "p-9")), 50)
+        .await
+        .unwrap();
+    assert!(keys.is_empty());
     assert!(
-        read_model.list_ids(None, None, 0).await.unwrap().is_empty(),
+        read_model.list_keys(None, None, 0).await.unwrap().is_empty(),
         "nothing asked"
     );
     let received = server.received_requests().await.unwrap();
@@ -340,8 +354,8 @@ async fn listings_sort_like_organization_order_and_ids_page_by_search_after() {
     );
     assert_eq!(listing["track_total_hits"], true);
     let keyset = body(&received[1]);
-    assert_eq!(keyset["search_after"], json!(["p-9"]));
-    assert_eq!(keyset["sort"], json!([{"paymentId": "asc"}]));
+    assert_eq!(keyset["search_after"], json!(["org-1/p-9"]));
+    assert_eq!(keyset["sort"], json!([{"paymentKey": "asc"}]));
     assert_eq!(keyset["_source"], false);
     assert_eq!(keyset["size"], 50);
     assert_eq!(

@@ -28,6 +28,8 @@ fn checkpoint(projection: &str, position: u64) -> Checkpoint {
         projection: projection.into(),
         position,
         last_event_id: Some(Uuid::from_u128(position.into())),
+        last_processed_timestamp: Some(Utc.with_ymd_and_hms(2026, 3, 2, 9, 59, 58).unwrap()),
+        version: 2,
         updated_at: Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap(),
     }
 }
@@ -143,11 +145,49 @@ async fn checkpoints_are_documents_named_by_projection() {
     let received = server.received_requests().await.unwrap();
     assert_eq!(
         body(&received[0]),
-        serde_json::to_value(checkpoint("payments view", 42)).unwrap()
+        json!({
+            "projection": "payments view",
+            "position": 42,
+            "lastEventId": Uuid::from_u128(42).to_string(),
+            "lastProcessedTimestamp": "2026-03-02T09:59:58Z",
+            "version": 2,
+            "updatedAt": "2026-03-02T10:00:00Z"
+        }),
+        "seed 003's field names"
     );
     assert_eq!(
         requests(&server).await[0],
         "PUT /t-checkpoints/_doc/payments%20view?refresh=wait_for"
+    );
+}
+
+/// A checkpoint written before `lastProcessedTimestamp` and `version` existed.
+#[tokio::test]
+async fn an_old_checkpoint_reads_without_timestamp_at_version_zero() {
+    let server = MockServer::start().await;
+    let source = json!({
+        "projection": "payments-read-model",
+        "position": 7,
+        "lastEventId": null,
+        "updatedAt": "2026-03-02T10:00:00Z"
+    });
+    mount(
+        &server,
+        "GET",
+        "/t-checkpoints/_doc/payments-read-model",
+        200,
+        found("t-checkpoints", "payments-read-model", source, 1),
+    )
+    .await;
+    let loaded = store(&server)
+        .checkpoint_store()
+        .load("payments-read-model")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (loaded.position, loaded.last_processed_timestamp, loaded.version),
+        (7, None, 0)
     );
 }
 

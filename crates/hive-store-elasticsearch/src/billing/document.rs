@@ -2,7 +2,7 @@
 //! search index and the read model.
 
 use chrono::{DateTime, Utc};
-use hive_billing::{Currency, PaymentRecord, PaymentSearchDocument, PaymentView};
+use hive_billing::{Currency, PaymentKey, PaymentRecord, PaymentSearchDocument, PaymentView};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +20,15 @@ pub struct SubMillisecondNanos {
     pub statistics_at: u32,
 }
 
-/// One document of the `payments` index: the [`PaymentSearchDocument`] (the whole
-/// `PaymentView` flattened in camelCase, `suggest` and `position`) plus fields derived from
-/// the payment for the read model's queries:
+/// One document of the `payments` index (`_id` = [`PaymentKey`] text, `{organizationId}/{paymentId}`):
+/// the [`PaymentSearchDocument`] (the whole `PaymentView` flattened in camelCase, `metadata`
+/// included, `suggest` and `position`) plus fields derived from the payment for the queries:
 ///
+/// * `paymentKey` (`keyword`): the key, the document's `_id` as a field to sort on (keyset
+///   paging of `list_keys`; sorting on `_id` is discouraged);
+/// * `searchTags` (`keyword` with a `text` sub-field): [`PaymentView::search_tags`], the tags
+///   then the metadata values, what the full-text search matches as tags (the `metadata`
+///   object itself is stored, not indexed, so arbitrary keys add no mapping);
 /// * `statisticsAt` (`date`): [`PaymentView::statistics_at`], the instant statistics and trends
 ///   count the payment at;
 /// * `amountMinorUnits` (`long`): the amount in the currency's minor units (`"120.03"` EUR →
@@ -42,6 +47,12 @@ pub struct EsPaymentDocument {
     /// The search document (payment, completion inputs, position).
     #[serde(flatten)]
     pub document: PaymentSearchDocument,
+    /// The payment's key text (the `_id`).
+    #[serde(default)]
+    pub payment_key: String,
+    /// The tags, then the metadata values.
+    #[serde(default)]
+    pub search_tags: Vec<String>,
     /// `processedAt`, else `createdAt`.
     pub statistics_at: DateTime<Utc>,
     /// The amount in minor units of the currency, when exact.
@@ -58,6 +69,8 @@ impl EsPaymentDocument {
         let payment = &document.payment;
         let statistics_at = payment.statistics_at();
         Self {
+            payment_key: payment.key().as_str().to_owned(),
+            search_tags: payment.search_tags().map(str::to_owned).collect(),
             statistics_at,
             amount_minor_units: minor_units(payment.amount.value(), payment.currency),
             sub_millisecond_nanos: SubMillisecondNanos {
@@ -73,9 +86,14 @@ impl EsPaymentDocument {
         Self::new(PaymentSearchDocument::new(record.payment, record.position))
     }
 
-    /// The payment id (the document's `_id`).
+    /// The payment's key text, `{organizationId}/{paymentId}` (the document's `_id`).
     pub fn id(&self) -> &str {
-        &self.document.payment.payment_id
+        &self.payment_key
+    }
+
+    /// The payment's key.
+    pub fn key(&self) -> PaymentKey {
+        self.document.payment.key()
     }
 
     /// The global position (the document's external version).

@@ -6,9 +6,15 @@ use std::sync::Arc;
 use elasticsearch::http::Method;
 use serde_json::{json, Value};
 
+use hive_billing::PaymentKey;
+
 use super::document::EsPaymentDocument;
 use crate::http::{encode_id, Body, EsClient};
-use crate::{BulkOp, BulkOutcome, BulkWriter, EsOptions, EsResult};
+use crate::search::{hits, MAX_RESULT_WINDOW};
+use crate::{BulkOp, BulkOutcome, BulkWriter, EsError, EsOptions, EsResult};
+
+/// The keyword field holding a document's key text (its `_id`), sorted on by `list_keys`.
+pub(crate) const KEY_FIELD: &str = "paymentKey";
 
 /// Documents per `_bulk` request of a versioned write.
 pub(crate) const BULK_BATCH: usize = 500;
@@ -39,8 +45,9 @@ impl PaymentsIndex {
         &self.options.payments_index
     }
 
-    pub(crate) fn doc_path(&self, payment_id: &str) -> String {
-        format!("/{}/_doc/{}", self.name(), encode_id(payment_id))
+    /// `/{index}/_doc/{key}`, the key (`{organizationId}/{paymentId}`) percent-encoded.
+    pub(crate) fn doc_path(&self, key: &PaymentKey) -> String {
+        format!("/{}/_doc/{}", self.name(), encode_id(key.as_str()))
     }
 
     /// The `refresh` parameter of writes ([`crate::Refresh`] of the options).
@@ -67,8 +74,8 @@ impl PaymentsIndex {
     }
 
     /// Realtime `GET` of a payment's `_source` (`None` when missing).
-    pub(crate) async fn get_source(&self, payment_id: &str) -> EsResult<Option<(String, Value)>> {
-        let path = self.doc_path(payment_id);
+    pub(crate) async fn get_source(&self, key: &PaymentKey) -> EsResult<Option<(String, Value)>> {
+        let path = self.doc_path(key);
         let mut reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
             return Ok(None);
@@ -80,8 +87,8 @@ impl PaymentsIndex {
         }
     }
 
-    /// Realtime `_mget` of `ids` (each at most once): the `_source` of each found document,
-    /// in any order.
+    /// Realtime `_mget` of `ids` (key texts, each at most once): the `_source` of each found
+    /// document, in any order.
     pub(crate) async fn mget_sources(&self, ids: &[&str]) -> EsResult<Vec<Value>> {
         let path = format!("/{}/_mget", self.name());
         let reply = self
@@ -143,13 +150,62 @@ impl PaymentsIndex {
             .client
             .expect(
                 Method::Put,
-                &self.doc_path(document.id()),
+                &format!("/{}/_doc/{}", self.name(), encode_id(document.id())),
                 &query,
                 Some(Body::Json(document.to_source()?)),
                 &[409],
             )
             .await?;
         Ok(reply.status != 409)
+    }
+
+    /// Up to `limit` keys of stored documents greater than `after`, ascending (of
+    /// `organization_id` only, when given): `_source: false`, sorted on the `paymentKey`
+    /// keyword (byte order, the order of [`PaymentKey`]), pages of up to
+    /// [`MAX_RESULT_WINDOW`] walked with `search_after`, each `_id` parsed back as a key.
+    pub(crate) async fn list_keys(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&PaymentKey>,
+        limit: usize,
+    ) -> EsResult<Vec<PaymentKey>> {
+        let what = format!("POST /{}/_search (list_keys)", self.name());
+        let query = match organization_id {
+            Some(organization) => json!({"bool": {"filter": [{"term": {"organizationId": organization}}]}}),
+            None => json!({"match_all": {}}),
+        };
+        let mut keys: Vec<PaymentKey> = Vec::with_capacity(limit.min(MAX_RESULT_WINDOW as usize));
+        let mut after = after.map(|key| json!([key.as_str()]));
+        while keys.len() < limit {
+            let size = (limit - keys.len()).min(MAX_RESULT_WINDOW as usize);
+            let mut body = json!({
+                "_source": false,
+                "query": query,
+                "sort": [{KEY_FIELD: "asc"}],
+                "size": size,
+                "track_total_hits": false
+            });
+            if let Some(after) = after.take() {
+                body["search_after"] = after;
+            }
+            let answer = self.search(body).await?;
+            let found = hits(&answer, &what)?;
+            for hit in found {
+                let id = hit
+                    .get("_id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| EsError::decode(&what, "a hit without `_id`"))?;
+                let key = id
+                    .parse::<PaymentKey>()
+                    .map_err(|e| EsError::decode(&what, format!("document `{id}`: {e}")))?;
+                keys.push(key);
+            }
+            if found.len() < size {
+                break;
+            }
+            after = keys.last().map(|last| json!([last.as_str()]));
+        }
+        Ok(keys)
     }
 
     /// `POST {index}/_search` with `body`.

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hive_billing::{
-    BillingResult, BillingStoreError, BulkReport, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
-    PaymentSearchResults, Suggestion,
+    BillingResult, BillingStoreError, BulkReport, PaymentKey, PaymentSearchCriteria, PaymentSearchDocument,
+    PaymentSearchIndex, PaymentSearchResults, Suggestion,
 };
 use serde_json::Value;
 
@@ -36,8 +36,8 @@ impl From<EsError> for BillingStoreError {
 }
 
 /// The payment search index on the `payments` index (seed 004): one document per payment
-/// (`_id` = payment id, the [`EsPaymentDocument`] of its [`PaymentSearchDocument`] as
-/// `_source`), written through the [`BulkWriter`](crate::BulkWriter) with `version_type:
+/// (`_id` = its [`PaymentKey`], `{organizationId}/{paymentId}`, so two organizations' `pay-1`
+/// never collide; the [`EsPaymentDocument`] of its [`PaymentSearchDocument`] as `_source`), written through the [`BulkWriter`](crate::BulkWriter) with `version_type:
 /// external_gte` on the document's global position. The [`EsPaymentReadModel`] of the same
 /// options writes the same documents to the same index.
 ///
@@ -81,19 +81,19 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         if documents.is_empty() {
             return Ok(BulkReport::default());
         }
-        let ids: Vec<String> = documents.iter().map(|d| d.payment.payment_id.clone()).collect();
         let documents: Vec<EsPaymentDocument> = documents.into_iter().map(EsPaymentDocument::new).collect();
+        let keys: Vec<PaymentKey> = documents.iter().map(EsPaymentDocument::key).collect();
         let outcome = self.index.write(&documents).await?;
-        Ok(response::bulk_report(&ids, &outcome))
+        Ok(response::bulk_report(&keys, &outcome))
     }
 
-    async fn delete(&self, payment_id: &str) -> BillingResult<bool> {
+    async fn delete(&self, key: &PaymentKey) -> BillingResult<bool> {
         let reply = self
             .index
             .client()
             .expect(
                 elasticsearch::http::Method::Delete,
-                &self.index.doc_path(payment_id),
+                &self.index.doc_path(key),
                 &self.index.refresh(),
                 None,
                 &[404],
@@ -102,11 +102,22 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         Ok(reply.status != 404 && reply.body.get("result").and_then(Value::as_str) == Some("deleted"))
     }
 
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentSearchDocument>> {
-        match self.index.get_source(payment_id).await? {
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentSearchDocument>> {
+        match self.index.get_source(key).await? {
             Some((what, source)) => Ok(Some(document::search_document(&what, &source)?)),
             None => Ok(None),
         }
+    }
+
+    /// Sorted on the `paymentKey` keyword, paged with `search_after` (see
+    /// [`EsPaymentReadModel`]'s `list_keys`: the same documents).
+    async fn list_keys(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&PaymentKey>,
+        limit: usize,
+    ) -> BillingResult<Vec<PaymentKey>> {
+        Ok(self.index.list_keys(organization_id, after, limit).await?)
     }
 
     async fn search(&self, criteria: &PaymentSearchCriteria) -> BillingResult<PaymentSearchResults> {

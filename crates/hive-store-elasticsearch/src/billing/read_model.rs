@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hive_billing::{
-    BillingResult, BillingStoreError, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord, PaymentStatistics,
-    PaymentView,
+    BillingResult, BillingStoreError, DailyBucket, PaymentKey, PaymentList, PaymentReadModel, PaymentRecord,
+    PaymentStatistics, PaymentView,
 };
 use hive_domain::{Page, TimeRange};
 use serde_json::{json, Value};
@@ -16,28 +16,29 @@ use super::index::PaymentsIndex;
 use super::request::window;
 use super::{aggregations, response};
 use crate::http::EsClient;
-use crate::search::{self, hits, MAX_RESULT_WINDOW};
-use crate::{EsError, EsOptions, EsResult};
+use crate::search;
+use crate::{EsOptions, EsResult};
 
-/// Ids per `_mget` of [`PaymentReadModel::get_many`].
+/// Keys per `_mget` of [`PaymentReadModel::get_many`].
 const MGET_BATCH: usize = 1_000;
 /// Documents per page when statistics fall back to reading the matching documents.
 const FALLBACK_PAGE: usize = 1_000;
 
 /// A [`PaymentReadModel`] on the `payments` index, the one the [`super::EsPaymentSearchIndex`]
-/// of the same options writes: one [`EsPaymentDocument`] per payment, `_id` = payment id,
+/// of the same options writes: one [`EsPaymentDocument`] per payment, `_id` = its
+/// [`PaymentKey`] (`{organizationId}/{paymentId}`: each organization's `pay-1` is its own),
 /// written with `version = position, version_type = external_gte` (an older position is
 /// refused by Elasticsearch, an equal one overwrites). The read-model projection and the
 /// search projection applying the same event write the same document.
 ///
-/// * `get` and `get_many` are realtime (`GET`, `_mget`): a write is seen at once.
+/// * `get` and `get_many` are realtime (`GET`, `_mget` by key): a write is seen at once.
 /// * Writes refresh per the options' [`Refresh`](crate::Refresh) policy, so listings and
 ///   statistics see them when the write returns.
 /// * `list_by_organization` sorts by `processedAt` desc (missing last), its sub-millisecond
 ///   nanoseconds desc, `paymentId` asc (`organization_order`), within
 ///   `index.max_result_window` (10 000).
 /// * `statistics` and `trends` are aggregations with exact totals (see the crate README).
-/// * `list_ids` pages on `paymentId` with `search_after`.
+/// * `list_keys` pages on the `paymentKey` keyword with `search_after`.
 /// * `reset` deletes the index and creates it again (the search index's documents go too:
 ///   they are the same documents).
 ///
@@ -91,26 +92,26 @@ impl PaymentReadModel for EsPaymentReadModel {
         Ok(self.index.write_one(&EsPaymentDocument::of_record(record)).await?)
     }
 
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
-        match self.index.get_source(payment_id).await? {
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentRecord>> {
+        match self.index.get_source(key).await? {
             Some((what, source)) => Ok(Some(document::record(&what, &source)?)),
             None => Ok(None),
         }
     }
 
-    /// One realtime `_mget` per 1000 distinct ids.
-    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
-        let mut distinct: Vec<&str> = ids.to_vec();
+    /// One realtime `_mget` per 1000 distinct keys.
+    async fn get_many(&self, keys: &[&PaymentKey]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        let mut distinct: Vec<&str> = keys.iter().map(|key| key.as_str()).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        let mut found: HashMap<String, PaymentRecord> = HashMap::with_capacity(distinct.len());
+        let mut found: HashMap<PaymentKey, PaymentRecord> = HashMap::with_capacity(distinct.len());
         for chunk in distinct.chunks(MGET_BATCH) {
             for source in self.index.mget_sources(chunk).await? {
                 let record = document::record("payments _mget", &source)?;
-                found.insert(record.payment.payment_id.clone(), record);
+                found.insert(record.payment.key(), record);
             }
         }
-        Ok(ids.iter().map(|id| found.get(*id).cloned()).collect())
+        Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
     }
 
     /// `_bulk` requests of 500 versioned index operations, in order (Elasticsearch applies
@@ -186,46 +187,15 @@ impl PaymentReadModel for EsPaymentReadModel {
         Ok(PaymentStatistics::daily_buckets(&payments, organization_id, &range))
     }
 
-    async fn list_ids(
+    /// `_source: false`, sorted on the `paymentKey` keyword, `search_after: [after]`, an
+    /// optional `term` on `organizationId`; pages of up to 10 000 until `limit`.
+    async fn list_keys(
         &self,
         organization_id: Option<&str>,
-        after: Option<&str>,
+        after: Option<&PaymentKey>,
         limit: usize,
-    ) -> BillingResult<Vec<String>> {
-        let what = "payments list_ids";
-        let query = match organization_id {
-            Some(organization) => json!({"bool": {"filter": [{"term": {"organizationId": organization}}]}}),
-            None => json!({"match_all": {}}),
-        };
-        let mut ids = Vec::with_capacity(limit.min(MAX_RESULT_WINDOW as usize));
-        let mut after = after.map(|a| json!([a]));
-        while ids.len() < limit {
-            let size = (limit - ids.len()).min(MAX_RESULT_WINDOW as usize);
-            let mut body = json!({
-                "_source": false,
-                "query": query,
-                "sort": [{"paymentId": "asc"}],
-                "size": size,
-                "track_total_hits": false
-            });
-            if let Some(after) = after.take() {
-                body["search_after"] = after;
-            }
-            let answer = self.index.search(body).await?;
-            let hits = hits(&answer, what)?;
-            for hit in hits {
-                let id = hit
-                    .get("_id")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| EsError::decode(what, "a hit without `_id`"))?;
-                ids.push(id.to_owned());
-            }
-            if hits.len() < size {
-                break;
-            }
-            after = ids.last().map(|last| json!([last]));
-        }
-        Ok(ids)
+    ) -> BillingResult<Vec<PaymentKey>> {
+        Ok(self.index.list_keys(organization_id, after, limit).await?)
     }
 
     /// Deletes the `payments` index and creates it again from its template: a

@@ -27,7 +27,8 @@ pub(crate) fn window(offset: u64, limit: u64) -> (u64, u64) {
 
 /// The `_search` body of `criteria`: filters in `bool.filter` (never scored), the user's text
 /// only in a `multi_match` (`best_fields`, `fuzziness: AUTO`) over `description^2`,
-/// `paymentId.text` and `tags.text`; sorted by `_score`, `processedAt` (missing last),
+/// `paymentId.text` and `searchTags.text` (the tags and the metadata values, as
+/// `PaymentSearchCriteria::score` matches them); sorted by `_score`, `processedAt` (missing last),
 /// `paymentId`; `track_total_hits: true`.
 pub(crate) fn search_body(criteria: &PaymentSearchCriteria) -> Value {
     let mut filter = vec![json!({"term": {"organizationId": criteria.organization_id}})];
@@ -65,7 +66,7 @@ pub(crate) fn search_body(criteria: &PaymentSearchCriteria) -> Value {
         query["bool"]["must"] = json!([{"multi_match": {
             "query": text,
             "type": "best_fields",
-            "fields": ["description^2", "paymentId.text", "tags.text"],
+            "fields": ["description^2", "paymentId.text", "searchTags.text"],
             "fuzziness": "AUTO",
             "operator": "or"
         }}]);

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hive_billing::read::text;
-use hive_billing::{BulkFailure, BulkReport, PaymentSearchResults, ScoredPayment, Suggestion};
+use hive_billing::{BulkFailure, BulkReport, PaymentKey, PaymentSearchResults, ScoredPayment, Suggestion};
 use serde_json::Value;
 
 use super::request::SUGGESTION;
@@ -65,23 +65,24 @@ pub(crate) fn suggestions(body: &Value, prefix: &str, size: usize) -> EsResult<V
     Ok(out)
 }
 
-/// The billing report of a bulk outcome: successes are `indexed`, 409 version conflicts
+/// The billing report of a bulk outcome, item `i` answering the document of `keys[i]` (a
+/// `_bulk` answers its items in request order): successes are `indexed`, 409 version conflicts
 /// (`external_gte` found a greater position) are `stale`, anything else `failed` with its reason.
-pub(crate) fn bulk_report(ids: &[String], outcome: &BulkOutcome) -> BulkReport {
+pub(crate) fn bulk_report(keys: &[PaymentKey], outcome: &BulkOutcome) -> BulkReport {
     let mut report = BulkReport::default();
-    for (i, id) in ids.iter().enumerate() {
+    for (i, key) in keys.iter().enumerate() {
         match outcome.items.get(i) {
-            Some(item) if !item.is_failure() => report.indexed.push(id.clone()),
-            Some(item) if item.status == 409 => report.stale.push(id.clone()),
+            Some(item) if !item.is_failure() => report.indexed.push(key.clone()),
+            Some(item) if item.status == 409 => report.stale.push(key.clone()),
             Some(item) => report.failed.push(BulkFailure {
-                payment_id: id.clone(),
+                key: key.clone(),
                 reason: item
                     .to_error()
                     .map(|e| e.to_string())
                     .unwrap_or_else(|| format!("status {}", item.status)),
             }),
             None => report.failed.push(BulkFailure {
-                payment_id: id.clone(),
+                key: key.clone(),
                 reason: "no item for this document in the bulk answer".into(),
             }),
         }

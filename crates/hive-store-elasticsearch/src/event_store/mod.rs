@@ -16,6 +16,8 @@ use hive_domain::{
     StoreResult,
 };
 
+use uuid::Uuid;
+
 use crate::http::EsClient;
 use crate::EsOptions;
 
@@ -97,6 +99,12 @@ impl EventStore for EsEventStore {
 
     async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64> {
         Ok(self.tip(aggregate_id).await?.0)
+    }
+
+    /// A `term` on `eventId` in the events index (see the crate README: event documents are
+    /// keyed `{aggregateId}:{version}`, not by event id), seen once the append returned.
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(self.find_event(event_id).await?)
     }
 
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {

@@ -1,8 +1,9 @@
 //! Event look-ups by criteria: filters in `bool.filter`, user text only in `multi_match`.
 
 use elasticsearch::http::Method;
-use hive_domain::{EventCriteria, EventEnvelope, EventPage, Page, TimeRange};
+use hive_domain::{EventCriteria, EventEnvelope, EventPage, Page, SortOrder, TimeRange};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::http::Body;
 use crate::{EsError, EsResult};
@@ -51,13 +52,18 @@ pub(crate) fn criteria_query(criteria: &EventCriteria) -> Value {
 }
 
 /// The order of event look-ups: oldest first, then global order (unique, so `search_after`
-/// never skips or repeats an event).
-fn sort() -> Value {
-    json!([{"timestamp": "asc"}, {"globalPosition": "asc"}])
+/// never skips or repeats an event); for [`SortOrder::Desc`] every key reversed, the exact
+/// reverse (`hive_domain::event_order`: every published event has a global position).
+pub(crate) fn sort(order: SortOrder) -> Value {
+    let direction = match order {
+        SortOrder::Asc => "asc",
+        SortOrder::Desc => "desc",
+    };
+    json!([{"timestamp": direction}, {"globalPosition": direction}])
 }
 
 impl EsEventStore {
-    /// One page of the events matching `criteria`, oldest first, and their total
+    /// One page of the events matching `criteria` in the page's order, and their total
     /// (near-real-time: events published less than a refresh ago may be missing).
     ///
     /// Within the first [`MAX_RESULT_WINDOW`] matches the page is one `from`/`size` search;
@@ -69,12 +75,12 @@ impl EsEventStore {
             "size": page.limit_usize(),
             "track_total_hits": true,
             "query": query,
-            "sort": sort()
+            "sort": sort(page.order)
         });
         if page.offset + page.limit <= MAX_RESULT_WINDOW {
             body["from"] = json!(page.offset);
         } else {
-            match self.sort_values_after(&body["query"], page.offset).await? {
+            match self.sort_values_after(&body["query"], page.order, page.offset).await? {
                 Some(after) => body["search_after"] = after,
                 // Fewer matches than the offset: an empty page, with the true total.
                 None => body["size"] = json!(0),
@@ -97,9 +103,10 @@ impl EsEventStore {
         Ok(EventPage { items, total })
     }
 
-    /// The sort values of the `skip`-th match of `query` (`None` when there are fewer), found
-    /// with `search_after` steps of at most [`MAX_RESULT_WINDOW`] hits without `_source`.
-    async fn sort_values_after(&self, query: &Value, skip: u64) -> EsResult<Option<Value>> {
+    /// The sort values of the `skip`-th match of `query` in `order` (`None` when there are
+    /// fewer), found with `search_after` steps of at most [`MAX_RESULT_WINDOW`] hits without
+    /// `_source`.
+    async fn sort_values_after(&self, query: &Value, order: SortOrder, skip: u64) -> EsResult<Option<Value>> {
         let path = format!("/{}/_search", self.options.events_index);
         let mut after: Option<Value> = None;
         let mut left = skip;
@@ -110,7 +117,7 @@ impl EsEventStore {
                 "_source": false,
                 "track_total_hits": false,
                 "query": query,
-                "sort": sort()
+                "sort": sort(order)
             });
             if let Some(after) = after.take() {
                 body["search_after"] = after;
@@ -131,5 +138,27 @@ impl EsEventStore {
             }
         }
         Ok(after)
+    }
+
+    /// The published event with this id: a `term` on `eventId` (event documents are keyed
+    /// `{aggregateId}:{version}`), near-real-time like every search, which sees each event
+    /// once its append returned (published with the store's [`Refresh`](crate::Refresh)).
+    /// Should two streams hold the same event id, the first in the global log is answered.
+    pub(crate) async fn find_event(&self, event_id: Uuid) -> EsResult<Option<EventEnvelope>> {
+        let body = json!({
+            "size": 1,
+            "track_total_hits": false,
+            "query": {"bool": {"filter": [{"term": {"eventId": event_id.to_string()}}]}},
+            "sort": [{"globalPosition": "asc"}]
+        });
+        let path = format!("/{}/_search", self.options.events_index);
+        let reply = self
+            .client
+            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .await?;
+        hits(&reply.body, &path)?
+            .first()
+            .map(|hit| parse_source::<EventEnvelope>(hit, &path))
+            .transpose()
     }
 }

@@ -26,3 +26,30 @@ pub fn delete_indices(store: EsStore) -> hive_testkit::CleanUp {
         }
     })
 }
+
+/// Sends `method path` with a JSON `body` straight to the store's cluster (what an earlier
+/// version of the crate, or an operator, would have written): the status and the JSON answer.
+pub async fn raw(
+    store: &EsStore,
+    method: elasticsearch::http::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use elasticsearch::http::headers::HeaderMap;
+    use elasticsearch::http::transport::Transport;
+    let transport = Transport::single_node(&store.options().url).unwrap();
+    let response = transport
+        .send(
+            method,
+            path,
+            HeaderMap::new(),
+            None::<&()>,
+            body.map(|b| b.to_string()),
+            None,
+        )
+        .await
+        .unwrap();
+    let status = response.status_code().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
