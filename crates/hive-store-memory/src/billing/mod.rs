@@ -1,7 +1,10 @@
 //! In-memory adapters of the billing read-side ports (feature `billing`): the payment read
 //! model and the payment search index, with exactly the reference semantics of `hive-billing`
-//! (the same answers the MongoDB and Elasticsearch adapters give).
+//! (the same answers the MongoDB and Elasticsearch adapters give). Both store each payment
+//! under its [`PaymentKey`](hive_billing::PaymentKey), so two organizations' `pay-1` never
+//! collide.
 
+mod keyed;
 mod read_model;
 mod search_index;
 

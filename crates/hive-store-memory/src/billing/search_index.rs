@@ -1,47 +1,33 @@
 //! [`MemoryPaymentSearchIndex`]: payment search documents in memory, fuzzy full text.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use hive_billing::{
-    BillingResult, BulkReport, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex, PaymentSearchResults,
-    Suggestion,
+    BillingResult, BulkReport, PaymentKey, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
+    PaymentSearchResults, Suggestion,
 };
 use parking_lot::RwLock;
 
-#[derive(Debug, Default)]
-struct State {
-    documents: HashMap<String, PaymentSearchDocument>,
-    by_organization: HashMap<String, BTreeSet<String>>,
-}
+use super::keyed::{Keyed, Upserted};
 
-impl State {
-    fn of_organization(&self, organization_id: &str) -> impl Iterator<Item = &PaymentSearchDocument> {
-        self.by_organization
-            .get(organization_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.documents.get(id))
-    }
-}
-
-/// A [`PaymentSearchIndex`] in memory: fuzzy matching (edit distance per Elasticsearch's
-/// `fuzziness: AUTO`), scoring, ordering and suggestions exactly as `hive-billing`'s reference
-/// functions define them. Clones share the same data.
+/// A [`PaymentSearchIndex`] in memory: each document under its [`PaymentKey`]; fuzzy matching
+/// (edit distance per Elasticsearch's `fuzziness: AUTO`), scoring, ordering and suggestions
+/// exactly as `hive-billing`'s reference functions define them. Clones share the same data.
 ///
 /// ```
-/// use hive_billing::PaymentSearchIndex;
+/// use hive_billing::{PaymentKey, PaymentSearchIndex};
 /// use hive_store_memory::billing::MemoryPaymentSearchIndex;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let index = MemoryPaymentSearchIndex::new();
 /// assert!(index.suggest("org-1", "clo", 5).await.unwrap().is_empty());
+/// assert!(!index.delete(&PaymentKey::new("org-1", "payment-1")).await.unwrap());
 /// # });
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryPaymentSearchIndex {
-    state: Arc<RwLock<State>>,
+    state: Arc<RwLock<Keyed<PaymentSearchDocument>>>,
 }
 
 impl MemoryPaymentSearchIndex {
@@ -52,7 +38,7 @@ impl MemoryPaymentSearchIndex {
 
     /// Number of documents held.
     pub fn len(&self) -> usize {
-        self.state.read().documents.len()
+        self.state.read().len()
     }
 
     /// True when no document is held.
@@ -60,12 +46,9 @@ impl MemoryPaymentSearchIndex {
         self.len() == 0
     }
 
-    /// Every document, by payment id (to compare indexes in tests).
+    /// Every document, ascending by payment key (to compare indexes in tests).
     pub fn snapshot(&self) -> Vec<PaymentSearchDocument> {
-        let state = self.state.read();
-        let mut documents: Vec<_> = state.documents.values().cloned().collect();
-        documents.sort_by(|a, b| a.payment.payment_id.cmp(&b.payment.payment_id));
-        documents
+        self.state.read().values().cloned().collect()
     }
 }
 
@@ -75,41 +58,29 @@ impl PaymentSearchIndex for MemoryPaymentSearchIndex {
         let mut state = self.state.write();
         let mut report = BulkReport::default();
         for document in documents {
-            let id = document.payment.payment_id.clone();
-            if let Some(stored) = state.documents.get(&id) {
-                if stored.position > document.position {
-                    report.stale.push(id);
-                    continue;
-                }
-                let old_organization = stored.payment.organization_id.clone();
-                if let Some(ids) = state.by_organization.get_mut(&old_organization) {
-                    ids.remove(&id);
-                }
+            match state.upsert(document) {
+                (key, Upserted::Written) => report.indexed.push(key),
+                (key, Upserted::Stale) => report.stale.push(key),
             }
-            state
-                .by_organization
-                .entry(document.payment.organization_id.clone())
-                .or_default()
-                .insert(id.clone());
-            state.documents.insert(id.clone(), document);
-            report.indexed.push(id);
         }
         Ok(report)
     }
 
-    async fn delete(&self, payment_id: &str) -> BillingResult<bool> {
-        let mut state = self.state.write();
-        let Some(removed) = state.documents.remove(payment_id) else {
-            return Ok(false);
-        };
-        if let Some(ids) = state.by_organization.get_mut(&removed.payment.organization_id) {
-            ids.remove(payment_id);
-        }
-        Ok(true)
+    async fn delete(&self, key: &PaymentKey) -> BillingResult<bool> {
+        Ok(self.state.write().remove(key).is_some())
     }
 
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentSearchDocument>> {
-        Ok(self.state.read().documents.get(payment_id).cloned())
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentSearchDocument>> {
+        Ok(self.state.read().get(key).cloned())
+    }
+
+    async fn list_keys(
+        &self,
+        organization_id: Option<&str>,
+        after: Option<&PaymentKey>,
+        limit: usize,
+    ) -> BillingResult<Vec<PaymentKey>> {
+        Ok(self.state.read().keys(organization_id, after, limit))
     }
 
     async fn search(&self, criteria: &PaymentSearchCriteria) -> BillingResult<PaymentSearchResults> {
@@ -128,9 +99,7 @@ impl PaymentSearchIndex for MemoryPaymentSearchIndex {
     }
 
     async fn reset(&self) -> BillingResult<()> {
-        let mut state = self.state.write();
-        state.documents.clear();
-        state.by_organization.clear();
+        self.state.write().clear();
         Ok(())
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct State {
     pub(crate) by_organization: HashIndex,
     /// UTC day of the event's timestamp → its events.
     pub(crate) by_day: BTreeMap<NaiveDate, Vec<usize>>,
+    /// Event id → its event: one entry per stored event, like every other index, maintained by
+    /// [`State::index_batch`] on commit and on replay of the durable log.
     pub(crate) by_id: FastMap<Uuid, usize>,
 }
 
@@ -75,6 +77,11 @@ impl State {
     /// True when an event with this id is stored.
     pub(crate) fn contains_id(&self, id: &Uuid) -> bool {
         self.by_id.contains_key(id)
+    }
+
+    /// The event with this id, cloned (with its global position), through the id index.
+    pub(crate) fn event_by_id(&self, id: &Uuid) -> Option<EventEnvelope> {
+        self.by_id.get(id).map(|&at| EventEnvelope::clone(&self.log[at]))
     }
 
     /// Up to `limit` events after global position `after`, cloned.
@@ -164,5 +171,11 @@ mod tests {
         assert_eq!(state.by_day.values().map(Vec::len).sum::<usize>(), 3);
         assert_eq!(state.read_all(1, 10).len(), 2);
         assert!(state.contains_id(&state.log[0].event_id));
+        let second = state.log[1].event_id;
+        assert_eq!(
+            state.event_by_id(&second).map(|e| (e.global_position, e.version)),
+            Some((Some(2), 2))
+        );
+        assert_eq!(state.event_by_id(&Uuid::new_v4()), None);
     }
 }

@@ -15,6 +15,7 @@ use hive_domain::{
     StoreResult,
 };
 use parking_lot::RwLock;
+use uuid::Uuid;
 
 use append::{decide, Decision};
 use durable::Durable;
@@ -156,6 +157,11 @@ impl EventStore for MemoryEventStore {
 
     async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64> {
         Ok(self.inner.state.read().stream_version(aggregate_id))
+    }
+
+    /// One look-up in the event id index (kept for every event, rebuilt on reopen).
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(self.inner.state.read().event_by_id(&event_id))
     }
 
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {

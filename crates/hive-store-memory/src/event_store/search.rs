@@ -23,8 +23,8 @@ fn single<'s>(index: &'s HashIndex, key: &Option<String>) -> Option<Vec<&'s [usi
 }
 
 impl State {
-    /// The events matching `criteria`, sorted by timestamp then global position, one page of
-    /// them, and the number of all matches.
+    /// The events matching `criteria`, sorted by timestamp then global position (reversed for
+    /// [`hive_domain::SortOrder::Desc`]), one page of them, and the number of all matches.
     pub(crate) fn search(&self, criteria: &EventCriteria, page: Page) -> EventPage {
         let matches: Vec<usize> = match self.candidates(criteria) {
             Candidates::Everything => (0..self.log.len())
@@ -80,15 +80,22 @@ impl State {
             .map_or(Candidates::Everything, Candidates::Lists)
     }
 
-    /// Sorts just enough of `matches` to cut the page out of it.
+    /// Sorts just enough of `matches` to cut the page out of it, in the page's order.
+    ///
+    /// Ascending is [`hive_domain::event_order`]: timestamp, then global position (the log
+    /// index is unique, so the event id never decides); descending is its exact reverse. Only
+    /// the first `offset + limit` matches in that order are selected (`select_nth_unstable_by`)
+    /// and sorted, whichever the direction.
     fn page_of(&self, mut matches: Vec<usize>, page: Page) -> Vec<hive_domain::EventEnvelope> {
         let offset = page.offset_usize();
         if offset >= matches.len() {
             return Vec::new();
         }
         let end = offset.saturating_add(page.limit_usize()).min(matches.len());
-        let order =
-            |a: &usize, b: &usize| -> Ordering { self.log[*a].timestamp.cmp(&self.log[*b].timestamp).then(a.cmp(b)) };
+        let direction = page.order;
+        let order = |a: &usize, b: &usize| -> Ordering {
+            direction.apply(self.log[*a].timestamp.cmp(&self.log[*b].timestamp).then(a.cmp(b)))
+        };
         if end < matches.len() {
             matches.select_nth_unstable_by(end, order);
             matches.truncate(end);
@@ -104,7 +111,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone, Utc};
-    use hive_domain::{EventEnvelope, Metadata, TimeRange};
+    use hive_domain::{event_order, EventEnvelope, Metadata, SortOrder, TimeRange};
     use serde_json::json;
 
     use super::*;
@@ -185,18 +192,59 @@ mod tests {
         ];
         for c in &criteria {
             let mut want: Vec<&EventEnvelope> = state.log.iter().map(|e| &**e).filter(|e| c.matches(e)).collect();
-            want.sort_by_key(|e| (e.timestamp, e.global_position));
-            for (offset, limit) in [(0, 100), (0, 4), (3, 5), (29, 10), (40, 1)] {
-                let got = state.search(c, Page::new(offset, limit));
-                assert_eq!(got.total, want.len() as u64);
-                let expected: Vec<EventEnvelope> = want
-                    .iter()
-                    .skip(offset as usize)
-                    .take(limit as usize)
-                    .map(|e| (*e).clone())
-                    .collect();
-                assert_eq!(got.items, expected, "{c:?} {offset} {limit}");
+            for order in [SortOrder::Asc, SortOrder::Desc] {
+                want.sort_by(|a, b| order.apply(event_order(a, b)));
+                for (offset, limit) in [(0, 100), (0, 4), (3, 5), (29, 10), (40, 1)] {
+                    let got = state.search(c, Page::new(offset, limit).in_order(order));
+                    assert_eq!(got.total, want.len() as u64);
+                    let expected: Vec<EventEnvelope> = want
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .map(|e| (*e).clone())
+                        .collect();
+                    assert_eq!(got.items, expected, "{c:?} {order:?} {offset} {limit}");
+                }
             }
         }
+    }
+
+    /// Many events share a timestamp: descending pages are the exact reverse of the ascending
+    /// order (ties newest position first), cut after ordering.
+    #[test]
+    fn descending_pages_reverse_the_ascending_order_ties_included() {
+        let mut state = State::default();
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        for i in 0..40i64 {
+            // Four distinct instants, committed out of timestamp order.
+            let event = EventEnvelope::new(format!("s{i}"), "Payment", "E", json!({}), 1)
+                .with_timestamp(at + Duration::seconds((i * 7) % 4));
+            state.commit(vec![event]);
+        }
+        let criteria = EventCriteria {
+            event_types: vec!["E".into()],
+            ..Default::default()
+        };
+        let ascending = state.search(&criteria, Page::new(0, 100)).items;
+        let mut reversed = ascending.clone();
+        reversed.reverse();
+        let descending = state.search(&criteria, Page::new(0, 100).newest_first());
+        assert_eq!(descending.total, 40);
+        assert_eq!(descending.items, reversed);
+        assert_eq!(
+            descending.items[..2]
+                .iter()
+                .map(|e| e.global_position)
+                .collect::<Vec<_>>(),
+            [Some(38), Some(34)],
+            "the latest instant first, its greatest position first"
+        );
+        let mut paged = Vec::new();
+        for offset in (0..45).step_by(6) {
+            let page = state.search(&criteria, Page::new(offset, 6).newest_first());
+            assert_eq!(page.total, 40, "the total does not depend on the page");
+            paged.extend(page.items);
+        }
+        assert_eq!(paged, reversed);
     }
 }
