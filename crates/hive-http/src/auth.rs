@@ -1,17 +1,21 @@
-//! Bearer tokens: who the caller is (organization, user, roles).
+//! Bearer tokens: who the caller is (organization, user, roles), and the one place where a
+//! request's token is checked against what its route needs ([`Caller`]'s extractor).
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hive_application::MessageContext;
+use hive_billing::AnalyticsScope;
 use hive_domain::Metadata;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use crate::access::{token_roles, Access, Role, RoleError};
 use crate::correlation::CorrelationId;
+use crate::extract::Params;
 use crate::{ApiState, Problem};
 
 /// The `source` written in the metadata of everything the HTTP API sends.
@@ -19,9 +23,22 @@ pub const SOURCE: &str = "http";
 
 /// One accepted bearer token and the identity it stands for.
 ///
-/// Deserialisable from configuration: `{"token", "organization", "user", "roles"?}`. Its
-/// `Debug` never shows the token.
+/// Deserialisable from configuration: `{"token", "organization", "user", "roles"?}`; without
+/// `roles` the token is a `writer` (see [`token_roles`]), an unknown role name is an error
+/// naming the user and the roles. Its `Debug` never shows the token.
+///
+/// ```
+/// let token: hive_http::ApiToken =
+///     serde_json::from_str(r#"{"token": "s3cret", "organization": "org-1", "user": "ada"}"#).unwrap();
+/// assert_eq!(token.roles, [hive_http::Role::Writer]);
+/// let error = serde_json::from_str::<hive_http::ApiToken>(
+///     r#"{"token": "s3cret", "organization": "org-1", "user": "ada", "roles": ["billing"]}"#,
+/// )
+/// .unwrap_err();
+/// assert!(error.to_string().contains("user `ada` has an unknown role `billing`"), "{error}");
+/// ```
 #[derive(Clone, Deserialize)]
+#[serde(try_from = "TokenEntry")]
 pub struct ApiToken {
     /// The secret the client sends as `Authorization: Bearer <token>`.
     pub token: String,
@@ -29,10 +46,31 @@ pub struct ApiToken {
     pub organization: String,
     /// The user every request with this token acts as.
     pub user: String,
-    /// Roles, carried for authorization rules (none is enforced yet: every token may call
-    /// every route of its organization).
+    /// What the token may do (see [`Role`]); each route needs one ([`crate::Route::access`]).
+    pub roles: Vec<Role>,
+}
+
+/// An [`ApiToken`] as configured: role names, `roles` optional.
+#[derive(Deserialize)]
+struct TokenEntry {
+    token: String,
+    organization: String,
+    user: String,
     #[serde(default)]
-    pub roles: Vec<String>,
+    roles: Option<Vec<String>>,
+}
+
+impl TryFrom<TokenEntry> for ApiToken {
+    type Error = RoleError;
+
+    fn try_from(entry: TokenEntry) -> Result<Self, RoleError> {
+        Ok(Self {
+            roles: token_roles(&entry.user, entry.roles)?,
+            token: entry.token,
+            organization: entry.organization,
+            user: entry.user,
+        })
+    }
 }
 
 impl std::fmt::Debug for ApiToken {
@@ -49,13 +87,13 @@ impl std::fmt::Debug for ApiToken {
 /// The accepted tokens. Cheap to clone.
 ///
 /// ```
-/// use hive_http::{ApiToken, TokenRegistry};
+/// use hive_http::{ApiToken, Role, TokenRegistry};
 ///
 /// let tokens = TokenRegistry::new(vec![ApiToken {
 ///     token: "s3cret".into(),
 ///     organization: "org-1".into(),
 ///     user: "ada".into(),
-///     roles: vec![],
+///     roles: vec![Role::Reader],
 /// }]);
 /// assert_eq!(tokens.authenticate("s3cret").map(|t| t.user.as_str()), Some("ada"));
 /// assert!(tokens.authenticate("guess").is_none());
@@ -93,12 +131,20 @@ impl TokenRegistry {
     }
 }
 
-/// The authenticated caller of a request, and the request's correlation id.
+/// The authenticated and authorized caller of a request, and the request's correlation id.
+///
+/// Extracting it is the API's only access check: `401` without a valid bearer token, `403`
+/// (`insufficient_role`) when the token lacks the role the matched route needs
+/// ([`Access::of`]), and on the event analytics `400` for a `scope` other than `organization`
+/// or `platform`. Every handler of a route that is not [`Access::Public`] takes a `Caller`
+/// (a test sends every route of the table without a token and with each role).
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     pub(crate) organization: String,
     pub(crate) user: String,
     pub(crate) correlation_id: String,
+    /// `scope` of the event analytics (always [`AnalyticsScope::Organization`] elsewhere).
+    pub(crate) scope: AnalyticsScope,
 }
 
 impl Caller {
@@ -148,6 +194,16 @@ impl FromRequestParts<ApiState> for Caller {
             .tokens
             .authenticate(bearer)
             .ok_or_else(|| Problem::unauthorized("the bearer token is not valid"))?;
+        let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
+        let Some(access) = template.and_then(|path| Access::of(&parts.method, path)) else {
+            tracing::error!(method = %parts.method, route = ?template, "a handler asks for the caller on a route without access");
+            return Err(Problem::internal());
+        };
+        let scope = match access {
+            Access::Analytics => analytics_scope(&Params::from_query(parts.uri.query()))?,
+            _ => AnalyticsScope::Organization,
+        };
+        access.check(&token.roles, scope)?;
         let correlation_id = parts
             .extensions
             .get::<CorrelationId>()
@@ -156,6 +212,16 @@ impl FromRequestParts<ApiState> for Caller {
             organization: token.organization.clone(),
             user: token.user.clone(),
             correlation_id,
+            scope,
         })
+    }
+}
+
+/// `scope=organization|platform` (default `organization`).
+fn analytics_scope(params: &Params) -> Result<AnalyticsScope, Problem> {
+    match params.text("scope").as_deref() {
+        None | Some("organization") => Ok(AnalyticsScope::Organization),
+        Some("platform") => Ok(AnalyticsScope::Platform),
+        Some(_) => Err(Problem::bad_request("scope", "must be organization or platform")),
     }
 }

@@ -10,6 +10,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
+use hive_application::ApplicationError;
+use hive_domain::{inclusive_end, SortOrder};
 use serde::de::DeserializeOwned;
 
 use crate::Problem;
@@ -163,12 +165,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let query = parts.uri.query().unwrap_or_default();
-        Ok(Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        Ok(Self::from_query(parts.uri.query()))
     }
 }
 
 impl Params {
+    /// The pairs of a URI's query string.
+    pub(crate) fn from_query(query: Option<&str>) -> Self {
+        let query = query.unwrap_or_default();
+        Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+    }
+
     /// The first non-empty value of `name`, trimmed.
     pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.0
@@ -227,11 +234,35 @@ impl Params {
             .transpose()
     }
 
-    /// `from`/`to` with the defaults of the analytics routes: `to` now, `from` 30 days before `to`.
+    /// The exclusive end of a time range: `to` (exclusive), or `toInclusive` (the seeds'
+    /// inclusive `lte`) as the instant just after it ([`inclusive_end`]); both given is a `400`.
+    pub(crate) fn end(&self) -> Result<Option<DateTime<Utc>>, Problem> {
+        match (self.time("to")?, self.time("toInclusive")?) {
+            (Some(_), Some(_)) => Err(Problem::from(ApplicationError::invalid(
+                "toInclusive",
+                "give `to` (exclusive) or `toInclusive`, not both",
+            ))),
+            (to, None) => Ok(to),
+            (None, Some(last)) => Ok(Some(inclusive_end(last))),
+        }
+    }
+
+    /// `from`/`to` (or `toInclusive`) with the defaults of the analytics routes: `to` now,
+    /// `from` 30 days before `to`.
     pub(crate) fn range_or_last_30_days(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
-        let to = self.time("to")?.unwrap_or_else(Utc::now);
+        let to = self.end()?.unwrap_or_else(Utc::now);
         let from = self.time("from")?.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
         Ok((from, to))
+    }
+
+    /// `order=asc|desc`, `default` when absent; anything else is a `400`.
+    pub(crate) fn order(&self, default: SortOrder) -> Result<SortOrder, Problem> {
+        match self.text("order").as_deref() {
+            None => Ok(default),
+            Some("asc") => Ok(SortOrder::Asc),
+            Some("desc") => Ok(SortOrder::Desc),
+            Some(_) => Err(Problem::bad_request("order", "must be asc or desc")),
+        }
     }
 }
 

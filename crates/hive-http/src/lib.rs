@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod access;
 mod auth;
 mod correlation;
 mod dashboard;
@@ -14,6 +15,7 @@ mod route_label;
 mod routes;
 mod state;
 
+pub use access::{token_roles, Access, Role, RoleError, INSUFFICIENT_ROLE};
 pub use auth::{ApiToken, TokenRegistry, SOURCE};
 pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
 pub use dashboard::DASHBOARD_ROUTES;
@@ -21,5 +23,5 @@ pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};
 pub use readiness::{Readiness, ReadinessCheck, READINESS_CHECK_TIMEOUT};
-pub use routes::{router, PUBLIC_ROUTES, ROUTES};
+pub use routes::{router, Route, PUBLIC_ROUTES, ROUTES};
 pub use state::{ApiState, HttpConfig};

@@ -9,6 +9,11 @@ use serde_json::Value;
 /// The media type of problem bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Domain codes answered `409 Conflict` rather than `422`: the request clashes with what exists
+/// (a payment id already taken in the caller's organization; another organization's payment
+/// with the same id is another payment, never a conflict).
+const CONFLICT_CODES: &[&str] = &["payment_already_exists"];
+
 /// An RFC 7807 problem: what went wrong, for the client to read.
 ///
 /// Serialised as `{"type", "title", "status", "detail", "code", ...extensions}` with the media
@@ -89,7 +94,8 @@ impl Problem {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
-    /// 403: the caller may not act for another organization or user.
+    /// 403: the caller may not act for another organization or user (a token without the role
+    /// a route needs is a `403` too, with code [`crate::INSUFFICIENT_ROLE`]).
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
@@ -159,6 +165,9 @@ impl From<ApplicationError> for Problem {
             }
             ApplicationError::NotFound { what, .. } => {
                 Problem::new(StatusCode::NOT_FOUND, format!("{what}_not_found"), detail)
+            }
+            ApplicationError::Domain { code, .. } if CONFLICT_CODES.contains(&code) => {
+                Problem::new(StatusCode::CONFLICT, code, detail)
             }
             ApplicationError::Domain { code, .. } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail),
             ApplicationError::Forbidden(_) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),

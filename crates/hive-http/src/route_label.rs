@@ -45,7 +45,7 @@ impl Template {
 }
 
 static TEMPLATES: LazyLock<Vec<Template>> = LazyLock::new(|| {
-    let mut paths: Vec<&'static str> = ROUTES.iter().map(|(_, path)| *path).collect();
+    let mut paths: Vec<&'static str> = ROUTES.iter().map(|route| route.path).collect();
     paths.extend(DASHBOARD_ROUTES.iter().map(|(path, _)| *path));
     paths.sort_unstable();
     paths.dedup();
@@ -80,7 +80,7 @@ mod tests {
     fn every_route_is_labelled_with_its_own_template() {
         let all = ROUTES
             .iter()
-            .map(|(_, p)| *p)
+            .map(|route| route.path)
             .chain(DASHBOARD_ROUTES.iter().map(|(p, _)| *p));
         for template in all {
             assert_eq!(route_label(&example(template)), template, "{template}");

@@ -92,7 +92,7 @@ fn every_route_is_documented() {
     let documented: BTreeSet<(String, String)> = documented_routes(API_DOC).into_iter().collect();
     let missing: Vec<String> = hive_http::ROUTES
         .iter()
-        .map(|(method, path)| (method.as_str().to_owned(), (*path).to_owned()))
+        .map(|route| (route.method.as_str().to_owned(), route.path.to_owned()))
         .filter(|route| !documented.contains(route))
         .map(|(method, path)| format!("{method} {path}"))
         .collect();

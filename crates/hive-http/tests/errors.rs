@@ -122,13 +122,13 @@ async fn concurrent_refunds_never_overdraw() {
 }
 
 #[tokio::test]
-async fn a_broken_invariant_is_422_with_its_code() {
+async fn a_broken_invariant_is_422_with_its_code_and_a_taken_id_409() {
     let app = TestApp::new();
     app.create(TOKEN_A, "i-1", "10", "EUR", "x").await;
     let refund = app.post(TOKEN_A, "/payments/i-1/refund", json!({"amount": "1"})).await;
     assert_eq!(refund.problem(422), "payment_not_refundable");
     let duplicate = app.post(TOKEN_A, "/payments", create_body("i-1")).await;
-    assert_eq!(duplicate.problem(422), "payment_already_exists");
+    assert_eq!(duplicate.problem(409), "payment_already_exists");
     app.post(TOKEN_A, "/payments/i-1/process", Value::Null).await;
     let twice = app.post(TOKEN_A, "/payments/i-1/process", Value::Null).await;
     assert_eq!(twice.problem(422), "payment_not_pending");

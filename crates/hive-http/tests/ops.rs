@@ -200,7 +200,10 @@ async fn the_openapi_document_is_valid_and_documents_exactly_the_routes() {
     assert!(parsed.components.as_ref().unwrap().schemas.contains_key("Problem"));
     assert_eq!(reply.body, hive_http::openapi_document());
 
-    let routes: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), (*p).to_owned())).collect();
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
     assert_eq!(documented(&reply.body), routes);
     let from_parser: BTreeSet<(String, String)> = parsed
         .paths
@@ -227,8 +230,8 @@ async fn the_openapi_document_is_valid_and_documents_exactly_the_routes() {
 #[tokio::test]
 async fn every_route_of_the_table_is_served() {
     let app = TestApp::new();
-    for (method, path) in ROUTES {
-        let uri = path.replace("{id}", "p-1").replace("{correlationId}", "c-1");
+    for hive_http::Route { method, path, .. } in ROUTES {
+        let uri = example_uri(path);
         let request = common::request(method.clone(), &uri, TOKEN_A, None);
         let reply = app.send(request).await;
         assert!(
@@ -242,8 +245,8 @@ async fn every_route_of_the_table_is_served() {
 #[tokio::test]
 async fn public_routes_need_no_token_and_the_others_do() {
     let app = TestApp::new();
-    for (method, path) in ROUTES {
-        let uri = path.replace("{id}", "p-1").replace("{correlationId}", "c-1");
+    for hive_http::Route { method, path, .. } in ROUTES {
+        let uri = example_uri(path);
         let reply = app.send(common::request(method.clone(), &uri, "", None)).await;
         let public = hive_http::PUBLIC_ROUTES.contains(path);
         assert_eq!(
@@ -253,4 +256,12 @@ async fn public_routes_need_no_token_and_the_others_do() {
             reply.text
         );
     }
+}
+
+/// A concrete URI of a route template.
+fn example_uri(template: &str) -> String {
+    template
+        .replace("{id}", "p-1")
+        .replace("{correlationId}", "c-1")
+        .replace("{eventId}", "01a206d7-1b23-721f-93d4-d0eea2d35293")
 }

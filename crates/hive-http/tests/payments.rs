@@ -255,3 +255,121 @@ async fn history_and_replay_rebuild_the_payment() {
     assert_eq!(at.status, StatusCode::OK, "{}", at.text);
     assert!(at.body["eventsApplied"].as_u64().unwrap() >= 1);
 }
+
+#[tokio::test]
+async fn history_from_a_version() {
+    let app = TestApp::new();
+    app.completed(TOKEN_A, "v-1", "100", "EUR", "versions").await;
+    app.post(TOKEN_A, "/payments/v-1/refund", json!({"amount": "10"})).await;
+    let versions = |reply: &common::Reply| -> Vec<u64> {
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["version"].as_u64().unwrap())
+            .collect()
+    };
+    let all = app.get(TOKEN_A, "/payments/v-1/history").await;
+    assert_eq!(versions(&all), [1, 2, 3]);
+    let from_two = app.get(TOKEN_A, "/payments/v-1/history?fromVersion=2").await;
+    assert_eq!(from_two.status, StatusCode::OK, "{}", from_two.text);
+    assert_eq!(versions(&from_two), [2, 3]);
+    assert_eq!(
+        from_two.body["items"],
+        json!(all.body["items"].as_array().unwrap()[1..])
+    );
+    let past = app.get(TOKEN_A, "/payments/v-1/history?fromVersion=4").await;
+    assert_eq!((past.status, past.body["items"].clone()), (StatusCode::OK, json!([])));
+    let zero = app.get(TOKEN_A, "/payments/v-1/history?fromVersion=0").await;
+    assert_eq!(zero.problem(400), "validation_failed");
+    assert_eq!(zero.fields(), ["fromVersion"]);
+    let text = app.get(TOKEN_A, "/payments/v-1/history?fromVersion=two").await;
+    assert_eq!(text.fields(), ["fromVersion"]);
+    let unknown = app.get(TOKEN_A, "/payments/nope/history?fromVersion=2").await;
+    assert_eq!(unknown.problem(404), "payment_not_found");
+}
+
+#[tokio::test]
+async fn metadata_is_returned_and_searchable_like_tags() {
+    let app = TestApp::new();
+    let body = json!({
+        "paymentId": "m-1", "amount": "10", "currency": "EUR", "description": "Object storage",
+        "metadata": {"invoice": "INV-2026-11", "project": "apollo"}
+    });
+    let created = app.post(TOKEN_A, "/payments", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let expected = json!({"invoice": "INV-2026-11", "project": "apollo"});
+    assert_eq!(created.body["metadata"], expected);
+    app.create(TOKEN_A, "m-2", "10", "EUR", "Object storage").await;
+    let got = app.get(TOKEN_A, "/payments/m-1").await;
+    assert_eq!(got.body["metadata"], expected);
+    let list = app.get(TOKEN_A, "/payments").await;
+    let without = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["paymentId"] == "m-2");
+    assert_eq!(without.unwrap()["metadata"], json!({}), "no metadata is `{{}}`");
+    let processed = app.post(TOKEN_A, "/payments/m-1/process", Value::Null).await;
+    assert_eq!(processed.body["metadata"], expected, "commands answer it too");
+    let replay = app.get(TOKEN_A, "/payments/m-1/replay?version=1").await;
+    assert_eq!(replay.body["payment"]["metadata"], expected);
+
+    for q in ["apollo", "INV-2026-11"] {
+        let found = app.get(TOKEN_A, &format!("/payments/search?q={q}")).await;
+        let ids: Vec<&str> = found.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["paymentId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["m-1"], "{q}: {}", found.text);
+    }
+    let events = app
+        .get(TOKEN_A, "/events/search?q=apollo&eventType=PaymentCreated")
+        .await;
+    assert_eq!(events.body["items"][0]["data"]["metadata"], expected);
+}
+
+#[tokio::test]
+async fn metadata_bounds_are_the_commands() {
+    let app = TestApp::new();
+    let create = |metadata: Value| json!({"amount": "1", "currency": "EUR", "description": "x", "metadata": metadata});
+    let many: serde_json::Map<String, Value> = (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let long_key = json!({"k".repeat(65): "v"});
+    let long_value = json!({"k": "v".repeat(257)});
+    for metadata in [Value::Object(many), long_key, long_value, json!({" ": "blank key"})] {
+        let reply = app.post(TOKEN_A, "/payments", create(metadata)).await;
+        assert_eq!(reply.problem(400), "validation_failed", "{}", reply.text);
+        assert_eq!(reply.fields(), ["metadata"]);
+    }
+    let most: serde_json::Map<String, Value> = (0..20).map(|i| (format!("{i:0>64}"), json!("v".repeat(256)))).collect();
+    let reply = app.post(TOKEN_A, "/payments", create(Value::Object(most))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(
+        app.get(TOKEN_A, "/events/search").await.body["total"],
+        1,
+        "refused creations stored nothing"
+    );
+}
+
+#[tokio::test]
+async fn payment_search_to_is_exclusive_and_to_inclusive_takes_the_bound() {
+    let app = TestApp::new();
+    let payment = app.completed(TOKEN_A, "t-1", "1", "EUR", "bounded").await;
+    let at = payment["processedAt"].as_str().unwrap().replace('+', "%2B");
+    let total = |uri: String| {
+        let app = &app;
+        async move { app.get(TOKEN_A, &uri).await.body["total"].clone() }
+    };
+    assert_eq!(total(format!("/payments/search?from={at}&to={at}")).await, 0);
+    assert_eq!(total(format!("/payments/search?from={at}&toInclusive={at}")).await, 1);
+    let both = app
+        .get(TOKEN_A, &format!("/payments/search?to={at}&toInclusive={at}"))
+        .await;
+    assert_eq!(both.fields(), ["toInclusive"]);
+    let stats = app
+        .get(TOKEN_A, &format!("/payments/statistics?from={at}&toInclusive={at}"))
+        .await;
+    assert_eq!(stats.body["byStatus"]["completed"]["EUR"]["count"], 1, "{}", stats.text);
+}

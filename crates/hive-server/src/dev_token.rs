@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 
+use hive_http::Role;
+
 use crate::config::TokenConfig;
 
 /// The organization of the development token.
@@ -44,12 +46,14 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<(TokenConfig, bool)> {
     Ok((dev_token(token), true))
 }
 
+/// The development token: every role of its organization (`admin`) and the platform
+/// analytics (`platform`).
 fn dev_token(token: String) -> TokenConfig {
     TokenConfig {
         token,
         organization: DEV_ORGANIZATION.into(),
         user: DEV_USER.into(),
-        roles: vec!["admin".into()],
+        roles: vec![Role::Admin, Role::Platform],
     }
 }
 
@@ -63,6 +67,7 @@ mod tests {
         let (first, created) = load_or_create(dir.path()).unwrap();
         assert!(created);
         assert_eq!(first.token.len(), 48);
+        assert_eq!(first.roles, [Role::Admin, Role::Platform]);
         let (again, created) = load_or_create(dir.path()).unwrap();
         assert!(!created);
         assert_eq!(again, first);

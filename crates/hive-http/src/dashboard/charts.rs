@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use hive_application::Query;
-use hive_billing::{Currency, GetEventHeatmap, GetPaymentStatistics, GetPaymentTrends};
+use hive_billing::{AnalyticsScope, Currency, GetEventHeatmap, GetPaymentStatistics, GetPaymentTrends};
 
 use super::render::{self, ChartError, TrendsChart};
 use crate::auth::Caller;
@@ -55,6 +55,7 @@ pub(super) async fn heatmap(
         event_type: params.text("eventType"),
         from,
         to,
+        scope: AnalyticsScope::Organization,
     };
     let heatmap = ask(&state, &caller, query).await?;
     svg(render::heatmap(&heatmap, &period(from, to)))

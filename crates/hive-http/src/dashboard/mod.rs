@@ -10,10 +10,11 @@ mod assets;
 mod charts;
 mod render;
 
+use axum::http::Method;
 use axum::routing::get;
 use axum::Router;
 
-use crate::ApiState;
+use crate::{Access, ApiState};
 
 /// The dashboard's routes, as (path, what it serves). They are not API operations, so they
 /// are not in [`crate::ROUTES`] nor in the OpenAPI document.
@@ -28,6 +29,18 @@ pub const DASHBOARD_ROUTES: &[(&str, &str)] = &[
     ),
     ("/dashboard/charts/heatmap.svg", "events by hour × day of week (token)"),
 ];
+
+/// The access of a dashboard route: the charts need `reader` ([`Access::Read`]), the page and
+/// its assets are public; `None` for a path that is not the dashboard's.
+pub(crate) fn access_of(method: &Method, path: &str) -> Option<Access> {
+    if method != Method::GET || !DASHBOARD_ROUTES.iter().any(|(route, _)| *route == path) {
+        return None;
+    }
+    Some(match path.starts_with("/dashboard/charts/") {
+        true => Access::Read,
+        false => Access::Public,
+    })
+}
 
 /// The dashboard's router (merged into the API's router, behind the same layers).
 pub(crate) fn routes() -> Router<ApiState> {

@@ -25,8 +25,11 @@ pub fn openapi_document() -> Value {
                 Every error is an RFC 7807 problem (`application/problem+json`). Every response \
                 echoes `X-Correlation-Id` (the request's, or a generated UUID v7). Amounts are \
                 decimal strings in responses and strings or numbers in requests. Time parameters \
-                are RFC 3339; missing `from`/`to` of the statistics, trends and event routes mean \
-                the last 30 days. POSTs accept `Idempotency-Key`: the same key from the same \
+                are RFC 3339; `to` is exclusive, `toInclusive` (not with `to`) is the inclusive end; \
+                missing `from`/`to` of the statistics, trends and event routes mean the last 30 days. \
+                Each operation's `x-hive-role` is the role its token needs: `reader` (queries), \
+                `writer` (also commands), `admin` (also operations); `platform` (apart) reads the \
+                event analytics of every organization with `scope=platform`. POSTs accept `Idempotency-Key`: the same key from the same \
                 organization replays the first answer (remembered in process, bounded)."
         },
         "tags": [
@@ -41,7 +44,7 @@ pub fn openapi_document() -> Value {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token; it names the organization and user the request acts for."
+                    "description": "An API token; it names the organization and user the request acts for, and its roles."
                 }
             },
             "headers": {

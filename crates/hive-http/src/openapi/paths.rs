@@ -111,9 +111,36 @@ fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value
 
 fn range() -> Vec<Value> {
     vec![
-        time("from", "Inclusive start (RFC 3339); default: `to` minus 30 days"),
-        time("to", "Exclusive end (RFC 3339); default: now"),
+        time("from", "Inclusive start (RFC 3339); default: the end minus 30 days"),
+        time("to", "Exclusive end (RFC 3339); default: now. Not with `toInclusive`"),
+        to_inclusive(),
     ]
+}
+
+/// `toInclusive`: the seeds' inclusive end (`lte`), instead of `to`.
+fn to_inclusive() -> Value {
+    time(
+        "toInclusive",
+        "Inclusive end (RFC 3339): events or payments at exactly this instant count; not with `to` (both: `400`)",
+    )
+}
+
+/// `scope` of the event analytics.
+fn scope() -> Value {
+    json!({
+        "name": "scope", "in": "query", "required": false,
+        "description": "`organization` (default): the token's organization; `platform`: every organization \
+            (`byOrganization` lists each), which needs the `platform` role (else `403` `insufficient_role`)",
+        "schema": { "type": "string", "enum": ["organization", "platform"], "default": "organization" }
+    })
+}
+
+/// An operation's `x-hive-role`: the role a request needs (`reader`, `writer`, `admin`;
+/// `platform` for `scope=platform`), and its `403` response.
+fn needs(mut operation: Value, role: &str) -> Value {
+    operation["x-hive-role"] = json!(role);
+    operation["responses"]["403"] = reference("responses", "403");
+    operation
 }
 
 /// The `paths` object: one entry per route of [`crate::ROUTES`].
@@ -127,106 +154,116 @@ pub(super) fn paths() -> Value {
         ]
     };
     let event_type = || query("eventType", "string", "Only this event type");
-    let pay_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "payments", summary, "200", ok, &["404"]);
-    let ev_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "events", summary, "200", ok, &[]);
+    let pay_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "payments", summary, "200", ok, &["403", "404"]);
+    let ev_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "events", summary, "200", ok, &["403"]);
+    let analytics = |op_id: &str, summary: &str, ok: &str, mut params: Vec<Value>| {
+        params.extend(range());
+        params.push(scope());
+        needs(with_params(ev_get(op_id, summary, ok), params), "reader")
+    };
     json!({
         "/payments": {
-            "post": command("createPayment", "Create a pending payment", "201", Some("CreatePaymentRequest"), vec![]),
-            "get": with_params(pay_get("listPayments", "The organization's payments, newest processed first", "PaymentPage"), vec![
+            "post": needs(command("createPayment", "Create a pending payment", "201", Some("CreatePaymentRequest"), vec![]), "writer"),
+            "get": needs(with_params(pay_get("listPayments", "The organization's payments, newest processed first", "PaymentPage"), vec![
                 integer("limit", 1, "Page size, 1–100 (default 20; larger is clamped to 100)"),
                 integer("offset", 0, "Payments to skip (default 0)"),
-            ]),
+            ]), "reader"),
         },
         "/payments/search": {
-            "get": with_params(pay_get("searchPayments", "Full-text and filtered search", "PaymentSearchPage"), {
+            "get": needs(with_params(pay_get("searchPayments", "Full-text and filtered search", "PaymentSearchPage"), {
                 let mut params = vec![
-                    query("q", "string", "Free text (fuzzy) over description, payment id and tags"),
+                    query("q", "string", "Free text (fuzzy) over description, payment id, tags and metadata values"),
                     list("status", "Only these statuses (repeat or comma-separate)"),
                     list("currency", "Only these ISO 4217 currencies (repeat or comma-separate)"),
                     query("minAmount", "string", "Only amounts ≥ this"),
                     query("maxAmount", "string", "Only amounts ≤ this"),
                     time("from", "Only payments processed at or after this (RFC 3339)"),
-                    time("to", "Only payments processed before this (RFC 3339)"),
+                    time("to", "Only payments processed before this (RFC 3339, exclusive); not with `toInclusive`"),
+                    to_inclusive(),
                 ];
                 params.extend(page());
                 params
-            }),
+            }), "reader"),
         },
         "/payments/suggestions": {
-            "get": with_params(pay_get("suggestPayments", "Completions of a description prefix", "Suggestions"), vec![
+            "get": needs(with_params(pay_get("suggestPayments", "Completions of a description prefix", "Suggestions"), vec![
                 json!({
                     "name": "q", "in": "query", "required": true, "description": "The prefix typed so far (1–100 characters)",
                     "schema": { "type": "string", "minLength": 1, "maxLength": 100 }
                 }),
                 integer("size", 1, "How many, 1–50 (default 10; larger is clamped to 50)"),
-            ]),
+            ]), "reader"),
         },
         "/payments/statistics": {
-            "get": with_params(pay_get("paymentStatistics", "Counts and amounts by status and currency, and per day", "PaymentStatistics"), range()),
+            "get": needs(with_params(pay_get("paymentStatistics", "Counts and amounts by status and currency, and per day", "PaymentStatistics"), range()), "reader"),
         },
         "/payments/trends": {
-            "get": with_params(pay_get("paymentTrends", "Counts and amounts per UTC day and currency", "PaymentTrends"), range()),
+            "get": needs(with_params(pay_get("paymentTrends", "Counts and amounts per UTC day and currency", "PaymentTrends"), range()), "reader"),
         },
         "/payments/{id}": {
-            "get": with_params(pay_get("getPayment", "One payment", "Payment"), vec![id.clone()]),
+            "get": needs(with_params(pay_get("getPayment", "One payment", "Payment"), vec![id.clone()]), "reader"),
         },
         "/payments/{id}/process": {
-            "post": process(id.clone()),
+            "post": needs(process(id.clone()), "writer"),
         },
         "/payments/{id}/fail": {
-            "post": command("failPayment", "Mark a pending payment failed", "200", Some("FailPaymentRequest"), vec![id.clone()]),
+            "post": needs(command("failPayment", "Mark a pending payment failed", "200", Some("FailPaymentRequest"), vec![id.clone()]), "writer"),
         },
         "/payments/{id}/refund": {
-            "post": command("refundPayment", "Refund part or all of a processed payment", "200", Some("RefundPaymentRequest"), vec![id.clone()]),
+            "post": needs(command("refundPayment", "Refund part or all of a processed payment", "200", Some("RefundPaymentRequest"), vec![id.clone()]), "writer"),
         },
         "/payments/{id}/history": {
-            "get": with_params(pay_get("paymentHistory", "Every event of a payment", "PaymentHistory"), vec![id.clone()]),
+            "get": needs(with_params(pay_get("paymentHistory", "The events of a payment, in version order", "PaymentHistory"), vec![
+                id.clone(),
+                integer("fromVersion", 1, "Only the events from this version on (default 1: every event; past the last version: none)"),
+            ]), "reader"),
         },
         "/payments/{id}/replay": {
-            "get": with_params(pay_get("replayPayment", "A payment rebuilt from its events", "PaymentReplay"), vec![
+            "get": needs(with_params(pay_get("replayPayment", "A payment rebuilt from its events", "PaymentReplay"), vec![
                 id,
                 integer("version", 1, "Replay events 1..=version (not with `at`)"),
                 time("at", "Replay the events recorded at or before this instant (RFC 3339; not with `version`)"),
-            ]),
+            ]), "reader"),
         },
         "/events/search": {
-            "get": with_params(ev_get("searchEvents", "Payment events by type, text and time", "EventPage"), {
+            "get": needs(with_params(ev_get("searchEvents", "Payment events by type, text and time", "EventPage"), {
                 let mut params = vec![query("q", "string", "Free text over event data and metadata"), event_type()];
                 params.extend(range());
+                params.push(json!({
+                    "name": "order", "in": "query", "required": false,
+                    "description": "`desc` (default): newest first, the seeds' `timestamp desc`; `asc`: oldest first",
+                    "schema": { "type": "string", "enum": ["asc", "desc"], "default": "desc" }
+                }));
                 params.extend(page());
                 params
-            }),
+            }), "reader"),
+        },
+        "/events/{eventId}": {
+            "get": needs(with_params(op("getEvent", "events", "One event of the organization by its id", "200", "Event", &["403", "404"]), vec![
+                json!({
+                    "name": "eventId", "in": "path", "required": true, "description": "The event id (a UUID; anything else is a `400`)",
+                    "schema": { "type": "string", "format": "uuid" }
+                }),
+            ]), "reader"),
         },
         "/events/timeline/{correlationId}": {
-            "get": with_params(ev_get("eventTimeline", "Every event of one correlation id", "EventTimeline"), vec![correlation.clone()]),
+            "get": needs(with_params(ev_get("eventTimeline", "Every event of one correlation id", "EventTimeline"), vec![correlation.clone()]), "reader"),
         },
         "/events/statistics": {
-            "get": with_params(ev_get("eventStatistics", "Event counts by hour, day, organization and user", "EventStatistics"), {
-                let mut params = vec![event_type()];
-                params.extend(range());
-                params
-            }),
+            "get": analytics("eventStatistics", "Event counts by hour, day, organization and user", "EventStatistics", vec![event_type()]),
         },
         "/events/trends": {
-            "get": with_params(ev_get("eventTrends", "Event counts per interval", "EventTrends"), {
-                let mut params = vec![event_type(), json!({
-                    "name": "interval", "in": "query", "required": false,
-                    "description": "Bucket width (default day)",
-                    "schema": { "type": "string", "enum": ["hour", "day", "week", "month"] }
-                })];
-                params.extend(range());
-                params
-            }),
+            "get": analytics("eventTrends", "Event counts per interval", "EventTrends", vec![event_type(), json!({
+                "name": "interval", "in": "query", "required": false,
+                "description": "Bucket width (default day)",
+                "schema": { "type": "string", "enum": ["hour", "day", "week", "month"] }
+            })]),
         },
         "/events/heatmap": {
-            "get": with_params(ev_get("eventHeatmap", "Event counts by hour of day × day of week", "Heatmap"), {
-                let mut params = vec![event_type()];
-                params.extend(range());
-                params
-            }),
+            "get": analytics("eventHeatmap", "Event counts by hour of day × day of week", "Heatmap", vec![event_type()]),
         },
         "/events/correlations/{correlationId}": {
-            "get": with_params(ev_get("eventCorrelations", "The events of one correlation id, short form", "EventCorrelations"), vec![correlation]),
+            "get": needs(with_params(ev_get("eventCorrelations", "The events of one correlation id, short form", "EventCorrelations"), vec![correlation]), "reader"),
         },
         "/healthz": { "get": public("healthz", "The process is up", "Health", "application/json") },
         "/readyz": { "get": {
@@ -279,9 +316,9 @@ pub(super) fn shared_responses() -> Value {
     json!({
         "400": problem("Malformed JSON, parameter or field (named in `errors`)"),
         "401": unauthorized,
-        "403": problem("The request names another organization or user than the token's"),
-        "404": problem("Unknown payment (or one of another organization)"),
-        "409": problem("Concurrency conflict left after retries"),
+        "403": problem("The token lacks the role the request needs (code `insufficient_role`, `requiredRole`), or the body names another organization or user than the token's (code `forbidden`)"),
+        "404": problem("Unknown payment or event (or one of another organization)"),
+        "409": problem("The payment id is taken in the token's organization (`payment_already_exists`), or a concurrency conflict left after retries"),
         "413": problem("Request body over the limit"),
         "415": problem("Request body is not JSON"),
         "422": problem("A payment invariant refused the command (see `code`)"),

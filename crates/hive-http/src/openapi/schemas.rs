@@ -87,6 +87,10 @@ pub(super) fn schemas() -> Value {
                 "status": schema("PaymentStatus"),
                 "description": { "type": "string" },
                 "tags": { "type": "array", "items": { "type": "string" } },
+                "metadata": {
+                    "type": "object", "additionalProperties": { "type": "string" },
+                    "description": "Free-form pairs given at creation (`{}` when none); searched like the tags"
+                },
                 "createdAt": date_time,
                 "processedAt": nullable("string", Some("date-time")),
                 "failedAt": nullable("string", Some("date-time")),
@@ -128,7 +132,11 @@ pub(super) fn schemas() -> Value {
               "causationId", "data", "metadata"],
             json!({
                 "eventId": { "type": "string", "format": "uuid" },
-                "aggregateId": { "type": "string" },
+                "aggregateId": { "type": "string", "description": "For a payment event: the payment id" },
+                "streamId": {
+                    "type": "string",
+                    "description": "The stream the event is stored in: `{organizationId}/{paymentId}` (or the payment id alone for a payment written before ids were per organization)"
+                },
                 "aggregateType": { "type": "string" },
                 "eventType": { "type": "string" },
                 "version": int,
@@ -178,7 +186,9 @@ pub(super) fn schemas() -> Value {
             "tags": { "type": "array", "maxItems": 20, "items": { "type": "string", "maxLength": 64 } },
             "metadata": {
                 "type": "object", "maxProperties": 20, "additionalProperties": { "type": "string", "maxLength": 256 },
-                "description": "Stored with the events; `organizationId`, `userId` and `source` are reserved"
+                "description": "Free-form pairs kept with the payment (returned by every query, searchable like tags) \
+                    and stored in the events' metadata; keys of 1–64 characters; `organizationId`, `userId` and \
+                    `source` are reserved"
             },
             "organizationId": { "type": "string", "description": "Optional; must be the token's (else 403)" },
             "userId": { "type": "string", "description": "Optional; must be the token's (else 403)" }

@@ -18,13 +18,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::problem::rename_fields;
 use crate::{ApiState, Problem};
 
-/// Most `metadata` entries of a new payment.
-const MAX_METADATA_ENTRIES: usize = 20;
-/// Longest `metadata` key.
-const MAX_METADATA_KEY_LEN: usize = 64;
-/// Longest `metadata` value.
-const MAX_METADATA_VALUE_LEN: usize = 256;
-/// `metadata` keys the token sets.
+/// `metadata` keys the token sets (in the events' metadata).
 const RESERVED_METADATA: &[&str] = &["organizationId", "userId", "source"];
 
 /// The body of `POST /payments`.
@@ -67,13 +61,15 @@ pub(super) async fn create(
 ) -> Result<Response, Problem> {
     same_identity(&caller, body.organization_id.as_deref(), body.user_id.as_deref())?;
     let mut context = caller.command_context(key.as_deref());
-    add_metadata(&mut context, body.metadata.unwrap_or_default())?;
+    let metadata = body.metadata.unwrap_or_default();
+    add_metadata(&mut context, &metadata)?;
     let command = CreatePayment {
         payment_id: body.payment_id.unwrap_or_else(|| Uuid::now_v7().to_string()),
         amount: body.amount,
         currency: body.currency,
         description: body.description,
         tags: body.tags.unwrap_or_default(),
+        metadata,
     };
     let view = send(&state, command, context, &[]).await?;
     let mut response = (StatusCode::CREATED, Json(&view)).into_response();
@@ -162,35 +158,21 @@ fn same_identity(caller: &Caller, organization: Option<&str>, user: Option<&str>
     Ok(())
 }
 
-/// Adds the request's `metadata` to the context's extra metadata (stored with every event).
-fn add_metadata(context: &mut MessageContext, metadata: BTreeMap<String, String>) -> Result<(), Problem> {
-    if metadata.len() > MAX_METADATA_ENTRIES {
-        return Err(Problem::bad_request(
-            "metadata",
-            format!("at most {MAX_METADATA_ENTRIES} entries"),
-        ));
-    }
+/// Adds the request's `metadata` to the context's extra metadata too, so every event of the
+/// request carries it as before payments had metadata of their own. Its bounds are the
+/// command's (`400 validation_failed` naming `metadata`); the keys the token sets are refused.
+fn add_metadata(context: &mut MessageContext, metadata: &BTreeMap<String, String>) -> Result<(), Problem> {
     for (key, value) in metadata {
-        let field = format!("metadata.{key}");
         if RESERVED_METADATA.contains(&key.as_str()) {
             return Err(Problem::bad_request(
-                &field,
+                &format!("metadata.{key}"),
                 "reserved: the organization, user and source come from the bearer token",
             ));
         }
-        if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_LEN {
-            return Err(Problem::bad_request(
-                "metadata",
-                format!("keys must have 1 to {MAX_METADATA_KEY_LEN} characters"),
-            ));
-        }
-        if value.chars().count() > MAX_METADATA_VALUE_LEN {
-            return Err(Problem::bad_request(
-                &field,
-                format!("must be at most {MAX_METADATA_VALUE_LEN} characters"),
-            ));
-        }
-        context.metadata.extra.insert(key, serde_json::Value::String(value));
+        context
+            .metadata
+            .extra
+            .insert(key.clone(), serde_json::Value::String(value.clone()));
     }
     Ok(())
 }

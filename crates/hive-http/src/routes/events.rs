@@ -1,20 +1,24 @@
-//! `GET /events…`: the payment events of the caller's organization.
+//! `GET /events…`: the payment events of the caller's organization, and the event analytics
+//! (of every organization with `scope=platform`, which the caller extractor lets through only
+//! for the `platform` role).
 
 use axum::extract::State;
 use axum::Json;
 use hive_billing::validate::MAX_PAGE_SIZE;
 use hive_billing::{
-    EventCorrelations, EventPageView, EventTimeline, EventTrends, GetEventCorrelations, GetEventHeatmap,
-    GetEventStatistics, GetEventTimeline, GetEventTrends, SearchPaymentEvents,
+    EventCorrelations, EventPageView, EventTimeline, EventTrends, EventView, GetEventById, GetEventCorrelations,
+    GetEventHeatmap, GetEventStatistics, GetEventTimeline, GetEventTrends, SearchPaymentEvents,
 };
 use hive_domain::{EventStatistics, Heatmap, Interval};
+use uuid::Uuid;
 
 use super::ask;
 use crate::auth::Caller;
 use crate::extract::{Params, Segment};
 use crate::{ApiState, Problem};
 
-/// `GET /events/search?q=&eventType=&from=&to=&page=&size=` (default range: the last 30 days).
+/// `GET /events/search?q=&eventType=&from=&to=|toInclusive=&order=&page=&size=` (default range:
+/// the last 30 days; default order `desc`, newest first).
 pub(super) async fn search(
     State(state): State<ApiState>,
     caller: Caller,
@@ -29,8 +33,21 @@ pub(super) async fn search(
         to: Some(to),
         page: params.u64("page")?.unwrap_or(defaults.page),
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
+        order: params.order(defaults.order)?,
     };
     ask(&state, &caller, query, &[("text", "q")]).await
+}
+
+/// `GET /events/{eventId}`: one event of the caller's organization (`400` for an id that is
+/// not a UUID, `404` for an unknown one or another organization's).
+pub(super) async fn by_id(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Segment(event_id): Segment,
+) -> Result<Json<EventView>, Problem> {
+    let event_id = Uuid::parse_str(&event_id)
+        .map_err(|_| Problem::bad_request("eventId", "must be a UUID, e.g. 01a206d7-1b23-721f-93d4-d0eea2d35293"))?;
+    ask(&state, &caller, GetEventById { event_id }, &[]).await
 }
 
 /// `GET /events/timeline/{correlationId}`.
@@ -51,7 +68,7 @@ pub(super) async fn correlations(
     ask(&state, &caller, GetEventCorrelations { correlation_id }, &[]).await
 }
 
-/// `GET /events/statistics?eventType=&from=&to=`.
+/// `GET /events/statistics?eventType=&from=&to=&scope=`.
 pub(super) async fn statistics(
     State(state): State<ApiState>,
     caller: Caller,
@@ -62,11 +79,12 @@ pub(super) async fn statistics(
         event_type: params.text("eventType"),
         from,
         to,
+        scope: caller.scope,
     };
     ask(&state, &caller, query, &[]).await
 }
 
-/// `GET /events/trends?eventType=&interval=hour|day|week|month&from=&to=` (default `day`).
+/// `GET /events/trends?eventType=&interval=hour|day|week|month&from=&to=&scope=` (default `day`).
 pub(super) async fn trends(
     State(state): State<ApiState>,
     caller: Caller,
@@ -83,11 +101,12 @@ pub(super) async fn trends(
         from,
         to,
         interval,
+        scope: caller.scope,
     };
     ask(&state, &caller, query, &[]).await
 }
 
-/// `GET /events/heatmap?eventType=&from=&to=`.
+/// `GET /events/heatmap?eventType=&from=&to=&scope=`.
 pub(super) async fn heatmap(
     State(state): State<ApiState>,
     caller: Caller,
@@ -98,6 +117,7 @@ pub(super) async fn heatmap(
         event_type: params.text("eventType"),
         from,
         to,
+        scope: caller.scope,
     };
     ask(&state, &caller, query, &[]).await
 }

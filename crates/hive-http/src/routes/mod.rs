@@ -11,38 +11,56 @@ use axum::{Json, Router};
 use hive_application::Query;
 use serde::Serialize;
 
+use crate::access::Access;
 use crate::auth::Caller;
 use crate::problem::rename_fields;
 use crate::{layers, ApiState, HttpConfig, Problem};
 
-/// Every route the API serves, as (method, path template). The router is built from this table
-/// and `GET /openapi.json` documents exactly these operations (a test checks both).
-pub const ROUTES: &[(Method, &str)] = &[
-    (Method::POST, "/payments"),
-    (Method::GET, "/payments"),
-    (Method::GET, "/payments/search"),
-    (Method::GET, "/payments/suggestions"),
-    (Method::GET, "/payments/statistics"),
-    (Method::GET, "/payments/trends"),
-    (Method::GET, "/payments/{id}"),
-    (Method::POST, "/payments/{id}/process"),
-    (Method::POST, "/payments/{id}/fail"),
-    (Method::POST, "/payments/{id}/refund"),
-    (Method::GET, "/payments/{id}/history"),
-    (Method::GET, "/payments/{id}/replay"),
-    (Method::GET, "/events/search"),
-    (Method::GET, "/events/timeline/{correlationId}"),
-    (Method::GET, "/events/statistics"),
-    (Method::GET, "/events/trends"),
-    (Method::GET, "/events/heatmap"),
-    (Method::GET, "/events/correlations/{correlationId}"),
-    (Method::GET, "/healthz"),
-    (Method::GET, "/readyz"),
-    (Method::GET, "/metrics"),
-    (Method::GET, "/openapi.json"),
+/// One route of the API: method, path template, and what a request needs ([`Access`]).
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template (`{name}` is one segment).
+    pub path: &'static str,
+    /// The role a request needs, checked for every route in one place (the caller extractor).
+    pub access: Access,
+}
+
+const fn route(method: Method, path: &'static str, access: Access) -> Route {
+    Route { method, path, access }
+}
+
+/// Every route the API serves, with the access each needs. The router is built from this
+/// table, `GET /openapi.json` documents exactly these operations, and every request to a
+/// route that is not [`Access::Public`] is checked against its access (tests check all three).
+pub const ROUTES: &[Route] = &[
+    route(Method::POST, "/payments", Access::Write),
+    route(Method::GET, "/payments", Access::Read),
+    route(Method::GET, "/payments/search", Access::Read),
+    route(Method::GET, "/payments/suggestions", Access::Read),
+    route(Method::GET, "/payments/statistics", Access::Read),
+    route(Method::GET, "/payments/trends", Access::Read),
+    route(Method::GET, "/payments/{id}", Access::Read),
+    route(Method::POST, "/payments/{id}/process", Access::Write),
+    route(Method::POST, "/payments/{id}/fail", Access::Write),
+    route(Method::POST, "/payments/{id}/refund", Access::Write),
+    route(Method::GET, "/payments/{id}/history", Access::Read),
+    route(Method::GET, "/payments/{id}/replay", Access::Read),
+    route(Method::GET, "/events/search", Access::Read),
+    route(Method::GET, "/events/timeline/{correlationId}", Access::Read),
+    route(Method::GET, "/events/statistics", Access::Analytics),
+    route(Method::GET, "/events/trends", Access::Analytics),
+    route(Method::GET, "/events/heatmap", Access::Analytics),
+    route(Method::GET, "/events/correlations/{correlationId}", Access::Read),
+    route(Method::GET, "/events/{eventId}", Access::Read),
+    route(Method::GET, "/healthz", Access::Public),
+    route(Method::GET, "/readyz", Access::Public),
+    route(Method::GET, "/metrics", Access::Public),
+    route(Method::GET, "/openapi.json", Access::Public),
 ];
 
-/// The routes that answer without a bearer token.
+/// The routes that answer without a bearer token (the [`Access::Public`] ones of [`ROUTES`]).
 pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
 
 /// The handler of one entry of [`ROUTES`].
@@ -66,6 +84,7 @@ fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
         ("GET", "/events/trends") => get(events::trends),
         ("GET", "/events/heatmap") => get(events::heatmap),
         ("GET", "/events/correlations/{correlationId}") => get(events::correlations),
+        ("GET", "/events/{eventId}") => get(events::by_id),
         ("GET", "/healthz") => get(ops::healthz),
         ("GET", "/readyz") => get(ops::readyz),
         ("GET", "/metrics") => get(ops::metrics),
@@ -93,7 +112,7 @@ fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
 /// ```
 pub fn router(state: ApiState, config: HttpConfig) -> Router {
     let mut routes = Router::new();
-    for (method, path) in ROUTES {
+    for Route { method, path, .. } in ROUTES {
         match endpoint(method, path) {
             Some(endpoint) => routes = routes.route(path, endpoint),
             None => tracing::error!(%method, path, "a route of the table has no handler"),
@@ -122,4 +141,38 @@ where
         .await
         .map(Json)
         .map_err(|error| Problem::from(rename_fields(error, renames)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_routes_are_the_tables_public_ones() {
+        let public: Vec<&str> = ROUTES
+            .iter()
+            .filter(|route| route.access == Access::Public)
+            .map(|route| route.path)
+            .collect();
+        assert_eq!(public, PUBLIC_ROUTES);
+    }
+
+    #[test]
+    fn every_route_and_dashboard_chart_has_an_access() {
+        for route in ROUTES {
+            assert_eq!(
+                Access::of(&route.method, route.path),
+                Some(route.access),
+                "{}",
+                route.path
+            );
+        }
+        assert_eq!(Access::of(&Method::HEAD, "/payments"), Some(Access::Read));
+        assert_eq!(
+            Access::of(&Method::GET, "/dashboard/charts/heatmap.svg"),
+            Some(Access::Read)
+        );
+        assert_eq!(Access::of(&Method::GET, "/dashboard"), Some(Access::Public));
+        assert_eq!(Access::of(&Method::DELETE, "/payments"), None);
+    }
 }

@@ -43,7 +43,7 @@ pub(super) async fn list(
     ask(&state, &caller, query, &[]).await
 }
 
-/// `GET /payments/search?q=&status=&currency=&minAmount=&maxAmount=&from=&to=&page=&size=`.
+/// `GET /payments/search?q=&status=&currency=&minAmount=&maxAmount=&from=&to=|toInclusive=&page=&size=`.
 pub(super) async fn search(
     State(state): State<ApiState>,
     caller: Caller,
@@ -64,7 +64,7 @@ pub(super) async fn search(
         min_amount: params.parsed::<Amount>("minAmount", amount)?,
         max_amount: params.parsed::<Amount>("maxAmount", amount)?,
         from: params.time("from")?,
-        to: params.time("to")?,
+        to: params.end()?,
         page: params.u64("page")?.unwrap_or(defaults.page),
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
     };
@@ -105,13 +105,18 @@ pub(super) async fn trends(
     ask(&state, &caller, GetPaymentTrends { from, to }, &[]).await
 }
 
-/// `GET /payments/{id}/history`.
+/// `GET /payments/{id}/history?fromVersion=N` (default: every event).
 pub(super) async fn history(
     State(state): State<ApiState>,
     caller: Caller,
     Segment(payment_id): Segment,
+    params: Params,
 ) -> Result<Json<PaymentHistory>, Problem> {
-    ask(&state, &caller, GetPaymentHistory { payment_id }, ID).await
+    let query = GetPaymentHistory {
+        payment_id,
+        from_version: params.u64("fromVersion")?,
+    };
+    ask(&state, &caller, query, ID).await
 }
 
 /// `GET /payments/{id}/replay?version=N` or `?at=<RFC 3339>` (latest when neither).

@@ -15,7 +15,7 @@ use hive_billing::{BillingModule, BillingPorts};
 use hive_domain::{
     EventCriteria, EventEnvelope, EventPage, EventStore, EventStoreError, EventStream, Page, StoreResult,
 };
-use hive_http::{router, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, TokenRegistry};
+use hive_http::{router, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
 use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
 use http_body_util::BodyExt;
@@ -28,6 +28,23 @@ pub const USER_A: &str = "alice";
 pub const TOKEN_B: &str = "token-of-org-b";
 pub const ORG_B: &str = "org-b";
 pub const USER_B: &str = "bob";
+
+/// Tokens of organization A with other roles than A's `writer` (`TOKEN_A`, `TOKEN_B`: writers).
+pub const TOKEN_READER: &str = "token-of-a-reader";
+pub const TOKEN_ADMIN: &str = "token-of-an-admin";
+pub const TOKEN_PLATFORM: &str = "token-of-the-platform";
+pub const TOKEN_READER_PLATFORM: &str = "token-of-a-reader-and-the-platform";
+pub const TOKEN_NO_ROLE: &str = "token-without-a-role";
+
+/// Every token of organization A: (token, user, roles).
+pub const ROLE_TOKENS: &[(&str, &str, &[Role])] = &[
+    (TOKEN_READER, "rita", &[Role::Reader]),
+    (TOKEN_A, USER_A, &[Role::Writer]),
+    (TOKEN_ADMIN, "adam", &[Role::Admin]),
+    (TOKEN_PLATFORM, "pat", &[Role::Platform]),
+    (TOKEN_READER_PLATFORM, "rhea", &[Role::Reader, Role::Platform]),
+    (TOKEN_NO_ROLE, "nemo", &[]),
+];
 
 /// How the [`ControlledStore`] answers appends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +109,10 @@ impl EventStore for ControlledStore {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         self.inner.search(criteria, page).await
     }
+
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        self.inner.event_by_id(event_id).await
+    }
 }
 
 /// One answer, its body parsed as JSON when it is JSON.
@@ -145,13 +166,18 @@ pub struct TestApp {
 }
 
 pub fn tokens() -> TokenRegistry {
-    let token = |token: &str, organization: &str, user: &str| ApiToken {
+    let token = |token: &str, organization: &str, user: &str, roles: &[Role]| ApiToken {
         token: token.into(),
         organization: organization.into(),
         user: user.into(),
-        roles: vec!["payments".into()],
+        roles: roles.to_vec(),
     };
-    TokenRegistry::new(vec![token(TOKEN_A, ORG_A, USER_A), token(TOKEN_B, ORG_B, USER_B)])
+    let mut tokens: Vec<ApiToken> = ROLE_TOKENS
+        .iter()
+        .map(|(secret, user, roles)| token(secret, ORG_A, user, roles))
+        .collect();
+    tokens.push(token(TOKEN_B, ORG_B, USER_B, &[Role::Writer]));
+    TokenRegistry::new(tokens)
 }
 
 impl TestApp {
@@ -236,6 +262,20 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.body
     }
+}
+
+/// The API with the query cache on (moka, in process): answers are served from it on a repeat.
+pub fn with_cache() -> TestApp {
+    let l1: Arc<dyn hive_application::cache::Cache> = Arc::new(hive_cache_moka::MokaCache::new(
+        hive_cache_moka::MokaCacheConfig::default(),
+    ));
+    TestApp::with(Options {
+        cache: Some(hive_application::cache::QueryCache::new(
+            vec![l1],
+            hive_application::cache::CacheConfig::default(),
+        )),
+        ..Options::default()
+    })
 }
 
 /// A request with a bearer token (none when `token` is empty) and an optional JSON body.

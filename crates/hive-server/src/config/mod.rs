@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hive_http::{Role, RoleError};
 use serde::Deserialize;
 
 pub use env::from_env;
@@ -41,8 +42,12 @@ impl ConfigError {
 }
 
 /// One bearer token and who it stands for.
+///
+/// `roles` is optional: a token without it is a `writer` (what every token could do before
+/// roles were enforced); an unknown role name, or an empty list, fails the configuration with
+/// a message naming the token's user and the roles (see [`hive_http::token_roles`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "TokenEntry")]
 pub struct TokenConfig {
     /// The secret.
     pub token: String,
@@ -50,9 +55,32 @@ pub struct TokenConfig {
     pub organization: String,
     /// The user.
     pub user: String,
-    /// Roles.
+    /// What the token may do.
+    pub roles: Vec<Role>,
+}
+
+/// A `[[auth.tokens]]` entry as written: role names, `roles` optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    token: String,
+    organization: String,
+    user: String,
     #[serde(default)]
-    pub roles: Vec<String>,
+    roles: Option<Vec<String>>,
+}
+
+impl TryFrom<TokenEntry> for TokenConfig {
+    type Error = RoleError;
+
+    fn try_from(entry: TokenEntry) -> Result<Self, RoleError> {
+        Ok(Self {
+            roles: hive_http::token_roles(&entry.user, entry.roles)?,
+            token: entry.token,
+            organization: entry.organization,
+            user: entry.user,
+        })
+    }
 }
 
 /// One layer of configuration: every value optional.

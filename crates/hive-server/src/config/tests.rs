@@ -50,7 +50,30 @@ fn layers_apply_in_order_file_env_flags() {
     assert_eq!(config.store, StoreKind::Memory, "the file beats the defaults");
     assert_eq!(config.body_limit, 2048);
     assert_eq!(config.tokens[0].organization, "org-1");
-    assert_eq!(config.tokens[0].roles, vec!["admin".to_string()]);
+    assert_eq!(config.tokens[0].roles, vec![hive_http::Role::Admin]);
+}
+
+#[test]
+fn a_token_without_roles_is_a_writer_and_an_unknown_role_names_the_user_and_the_roles() {
+    let token = |roles: &str| {
+        file::from_toml(&format!(
+            "[[auth.tokens]]\ntoken = \"0123456789abcdef0123\"\norganization = \"org-1\"\nuser = \"ada\"\n{roles}"
+        ))
+    };
+    let layer = token("").unwrap();
+    assert_eq!(layer.tokens.unwrap()[0].roles, [hive_http::Role::Writer]);
+    let layer = token("roles = [\"reader\", \"platform\"]").unwrap();
+    assert_eq!(
+        layer.tokens.unwrap()[0].roles,
+        [hive_http::Role::Reader, hive_http::Role::Platform]
+    );
+    let err = token("roles = [\"billing\"]").unwrap_err();
+    assert_eq!(
+        err.message,
+        "the token of user `ada` has an unknown role `billing`: the roles are reader, writer, admin, platform"
+    );
+    let err = token("roles = []").unwrap_err();
+    assert!(err.message.contains("user `ada` has an empty `roles`"), "{err}");
 }
 
 #[test]
