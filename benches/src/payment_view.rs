@@ -37,6 +37,7 @@ pub fn payment_view(n: u64) -> PaymentView {
         status,
         description: format!("Cloud compute {n}"),
         tags: vec!["compute".into()],
+        metadata: [("region".to_owned(), format!("eu-{}", n % 3))].into(),
         created_at: created,
         processed_at: processed.filter(|_| status != PaymentStatus::Failed),
         failed_at: processed.filter(|_| status == PaymentStatus::Failed),
