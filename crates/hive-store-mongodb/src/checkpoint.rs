@@ -12,12 +12,19 @@ use uuid::Uuid;
 
 use crate::error::{backend, corrupt};
 use crate::event_store::codec::{date, int};
+use crate::instant;
 use crate::store::Shared;
+
+/// The field of the timestamp of the last event applied.
+const LAST_TIMESTAMP: &str = "lastProcessedTimestamp";
 
 /// A [`CheckpointStore`] on MongoDB.
 ///
 /// `projections_metadata` holds one document per projection:
-/// `{projectionName, position, lastProcessedEventId, updatedAt}`; dead letters go to
+/// `{projectionName, position, lastProcessedEventId, lastProcessedTimestamp, version, updatedAt}`
+/// (`lastProcessedTimestamp` a date, its nanoseconds below the millisecond in
+/// `subMillisecondNanos.lastProcessedTimestamp`; `version` an integer). A document written
+/// before the last two existed reads as `None` and version 0. Dead letters go to
 /// `projection_dead_letters`.
 #[derive(Debug, Clone)]
 pub struct MongoCheckpointStore {
@@ -58,9 +65,17 @@ fn position_of(doc: &Document, field: &str) -> Option<u64> {
 fn decode_checkpoint(doc: &Document) -> StoreResult<Checkpoint> {
     let name = doc.get_str("projectionName").unwrap_or_default().to_owned();
     let bad = |what: &str| corrupt(format!("checkpoint {name}"), format!("bad `{what}`"));
+    let version = match doc.get("version") {
+        None | Some(Bson::Null) => 0,
+        Some(_) => position_of(doc, "version")
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| bad("version"))?,
+    };
     Ok(Checkpoint {
         position: position_of(doc, "position").ok_or_else(|| bad("position"))?,
         last_event_id: uuid_of(doc, "lastProcessedEventId"),
+        last_processed_timestamp: instant::read(doc, LAST_TIMESTAMP).map_err(|_| bad(LAST_TIMESTAMP))?,
+        version,
         updated_at: doc.get_datetime("updatedAt").map_err(|_| bad("updatedAt"))?.to_chrono(),
         projection: name,
     })
@@ -97,6 +112,10 @@ impl CheckpointStore for MongoCheckpointStore {
         let event_id = checkpoint
             .last_event_id
             .map_or(Bson::Null, |id| Bson::from(bson::Uuid::from(id)));
+        let (timestamp, nanos) = match checkpoint.last_processed_timestamp.map(instant::split) {
+            Some((date, nanos)) => (Bson::DateTime(date), doc! { LAST_TIMESTAMP: nanos }),
+            None => (Bson::Null, Document::new()),
+        };
         self.checkpoints()
             .update_one(
                 doc! { "projectionName": &checkpoint.projection },
@@ -104,6 +123,9 @@ impl CheckpointStore for MongoCheckpointStore {
                     "projectionName": &checkpoint.projection,
                     "position": int(checkpoint.position),
                     "lastProcessedEventId": event_id,
+                    LAST_TIMESTAMP: timestamp,
+                    instant::SUB_MS: nanos,
+                    "version": i64::from(checkpoint.version),
                     "updatedAt": date(checkpoint.updated_at),
                 } },
             )
@@ -152,5 +174,40 @@ impl CheckpointStore for MongoCheckpointStore {
             .await
             .map_err(backend("read dead letters"))?;
         docs.iter().map(decode_dead_letter).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn documents_without_version_or_timestamp_read_as_before_versions() {
+        let old = doc! { "projectionName": "payments", "position": 7_i64, "updatedAt": date(Utc::now()) };
+        let checkpoint = decode_checkpoint(&old).unwrap();
+        assert_eq!((checkpoint.position, checkpoint.version), (7, 0));
+        assert_eq!(checkpoint.last_processed_timestamp, None);
+        let mut int32 = old.clone();
+        int32.insert("version", 2_i32);
+        int32.insert(LAST_TIMESTAMP, Bson::Null);
+        assert_eq!(decode_checkpoint(&int32).unwrap().version, 2);
+        let mut bad = old;
+        bad.insert("version", "two");
+        assert!(decode_checkpoint(&bad).is_err());
+        bad.insert("version", -1_i64);
+        assert!(decode_checkpoint(&bad).is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_their_nanoseconds() {
+        let at = Utc.with_ymd_and_hms(2024, 12, 19, 10, 0, 0).unwrap() + chrono::Duration::nanoseconds(1_234_567);
+        let (date, nanos) = instant::split(at);
+        let stored = doc! {
+            "projectionName": "payments", "position": 7_i64, "updatedAt": date,
+            LAST_TIMESTAMP: date, instant::SUB_MS: { LAST_TIMESTAMP: nanos },
+        };
+        assert_eq!(decode_checkpoint(&stored).unwrap().last_processed_timestamp, Some(at));
     }
 }

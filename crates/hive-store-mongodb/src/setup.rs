@@ -38,7 +38,8 @@ fn unique(keys: Document, name: &str) -> IndexModel {
         .build()
 }
 
-/// The seed's look-up indexes of `events`, the organization's and the search terms'.
+/// The seed's look-up indexes of `events`, the organization's, the search terms' and the
+/// event id's.
 fn lookup_indexes() -> Vec<IndexModel> {
     vec![
         index(doc! { "aggregateType": 1, "timestamp": 1 }, "type_time"),
@@ -53,6 +54,9 @@ fn lookup_indexes() -> Vec<IndexModel> {
             "organization_time",
         ),
         index(doc! { "searchTerms": 1 }, "search_terms"),
+        // `event_by_id`. Not unique: a database may hold copies of one event (an import made
+        // twice); the look-up answers the first by position.
+        index(doc! { "eventId": 1 }, "event_id"),
     ]
 }
 

@@ -47,6 +47,8 @@ mod lookups {
         search_by_criteria,
         search_pages_and_totals,
         lookups_without_match_are_empty,
+        lookups_newest_first,
+        event_by_id_finds_stored_events,
         concurrent_writers_on_many_streams,
     );
 }
@@ -121,6 +123,8 @@ mod fallback {
         search_by_criteria,
         search_pages_and_totals,
         lookups_without_match_are_empty,
+        lookups_newest_first,
+        event_by_id_finds_stored_events,
         concurrent_writers_on_one_stream,
         concurrent_writers_on_many_streams,
     );

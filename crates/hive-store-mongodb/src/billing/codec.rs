@@ -1,24 +1,18 @@
-//! Payment read-model documents: the view's camelCase fields, amounts as `Decimal128`, times as
-//! BSON dates plus their sub-millisecond nanoseconds (so every instant reads back exactly and
-//! sorts and filters exactly), the position, and `statisticsAt` (`processedAt`, else
-//! `createdAt`: the instant statistics and trends count a payment at).
+//! Payment read-model documents: `_id` the payment's key (`{organizationId}/{paymentId}`), the
+//! view's camelCase fields (`metadata` an embedded document of strings), amounts as
+//! `Decimal128`, times as BSON dates plus their sub-millisecond nanoseconds (so every instant
+//! reads back exactly and sorts and filters exactly), the position, and `statisticsAt`
+//! (`processedAt`, else `createdAt`: the instant statistics and trends count a payment at).
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use bson::{doc, Bson, DateTime as BsonDateTime, Decimal128, Document};
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use bson::{doc, Bson, Decimal128, Document};
+use chrono::{DateTime, Utc};
 use hive_billing::{Amount, BillingStoreError, PaymentRecord, PaymentView};
 use rust_decimal::Decimal;
 
-/// The sub-document holding the nanoseconds below the millisecond of each time field.
-pub(crate) const SUB_MS: &str = "subMillisecondNanos";
-
-/// The millisecond floor of `t` as a BSON date, and the nanoseconds below it.
-pub(crate) fn split(t: DateTime<Utc>) -> (BsonDateTime, i64) {
-    let floor = t.trunc_subsecs(3);
-    let rest = (t - floor).num_nanoseconds().unwrap_or_default();
-    (BsonDateTime::from_chrono(floor), rest)
-}
+pub(crate) use crate::instant::{split, SUB_MS};
 
 /// A `Decimal128` holding exactly `value` (with its scale).
 pub(crate) fn decimal(value: Decimal) -> Result<Decimal128, BillingStoreError> {
@@ -44,8 +38,9 @@ pub(crate) fn corrupt(record: &str, reason: impl Into<String>) -> BillingStoreEr
 pub(crate) fn encode(record: &PaymentRecord) -> Result<Document, BillingStoreError> {
     let p = &record.payment;
     let mut sub = Document::new();
+    let metadata: Document = p.metadata.iter().map(|(k, v)| (k.clone(), Bson::from(v))).collect();
     let mut doc = doc! {
-        "_id": &p.payment_id,
+        "_id": p.key().as_str(),
         "paymentId": &p.payment_id,
         "organizationId": &p.organization_id,
         "userId": &p.user_id,
@@ -54,6 +49,7 @@ pub(crate) fn encode(record: &PaymentRecord) -> Result<Document, BillingStoreErr
         "status": p.status.as_str(),
         "description": &p.description,
         "tags": p.tags.clone(),
+        "metadata": metadata,
         "version": i64::try_from(p.version).unwrap_or(i64::MAX),
         "position": i64::try_from(record.position).unwrap_or(i64::MAX),
     };
@@ -83,23 +79,17 @@ pub(crate) fn encode(record: &PaymentRecord) -> Result<Document, BillingStoreErr
 /// The record of a document.
 pub(crate) fn decode(doc: &Document) -> Result<PaymentRecord, BillingStoreError> {
     let id = doc.get_str("paymentId").unwrap_or_default().to_owned();
-    let bad = |field: &str, reason: String| corrupt(&format!("payment {id}"), format!("`{field}`: {reason}"));
+    let record = match doc.get("_id") {
+        Some(Bson::String(key)) => format!("payment {key}"),
+        _ => format!("payment {id}"),
+    };
+    let bad = |field: &str, reason: String| corrupt(&record, format!("`{field}`: {reason}"));
     let text = |field: &str| {
         doc.get_str(field)
             .map(str::to_owned)
             .map_err(|e| bad(field, e.to_string()))
     };
-    let sub = doc.get_document(SUB_MS).ok();
-    let time = |field: &str| -> Result<Option<DateTime<Utc>>, BillingStoreError> {
-        match doc.get(field) {
-            None | Some(Bson::Null) => Ok(None),
-            Some(Bson::DateTime(date)) => {
-                let nanos = sub.and_then(|s| s.get_i64(field).ok()).unwrap_or(0);
-                Ok(Some(date.to_chrono() + Duration::nanoseconds(nanos)))
-            }
-            Some(other) => Err(bad(field, format!("expected a date, found {other:?}"))),
-        }
-    };
+    let time = |field: &str| crate::instant::read(doc, field).map_err(|reason| bad(field, reason));
     let required = |field: &str| time(field)?.ok_or_else(|| bad(field, "missing".into()));
     let amount = |field: &str| -> Result<Option<Amount>, BillingStoreError> {
         match doc.get(field) {
@@ -118,6 +108,18 @@ pub(crate) fn decode(doc: &Document) -> Result<PaymentRecord, BillingStoreError>
         .get_array("tags")
         .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
+    let metadata = match doc.get("metadata") {
+        // Written before payments had metadata.
+        None | Some(Bson::Null) => BTreeMap::new(),
+        Some(Bson::Document(pairs)) => pairs
+            .iter()
+            .map(|(k, v)| match v {
+                Bson::String(v) => Ok((k.clone(), v.clone())),
+                other => Err(bad("metadata", format!("`{k}` is {other:?}, not a string"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(bad("metadata", format!("expected a document, found {other:?}"))),
+    };
     let payment = PaymentView {
         payment_id: id.clone(),
         organization_id: text("organizationId")?,
@@ -127,6 +129,7 @@ pub(crate) fn decode(doc: &Document) -> Result<PaymentRecord, BillingStoreError>
         status: text("status")?.parse().map_err(|e| bad("status", format!("{e:?}")))?,
         description: text("description")?,
         tags,
+        metadata,
         created_at: required("createdAt")?,
         processed_at: time("processedAt")?,
         failed_at: time("failedAt")?,
@@ -140,4 +143,70 @@ pub(crate) fn decode(doc: &Document) -> Result<PaymentRecord, BillingStoreError>
         payment,
         position: count("position")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use chrono::TimeZone;
+    use hive_billing::PaymentStatus;
+
+    fn record() -> PaymentRecord {
+        let at = Utc.with_ymd_and_hms(2024, 12, 19, 10, 0, 0).unwrap() + chrono::Duration::nanoseconds(1_234_567);
+        PaymentRecord {
+            payment: PaymentView {
+                payment_id: "pay-1".into(),
+                organization_id: "org-1".into(),
+                user_id: "user-1".into(),
+                amount: "10.50".parse().unwrap(),
+                currency: "EUR".parse().unwrap(),
+                status: PaymentStatus::Completed,
+                description: "Cloud hosting".into(),
+                tags: vec!["a".into()],
+                metadata: BTreeMap::from([
+                    ("invoice".to_owned(), "INV-1".to_owned()),
+                    ("$where".to_owned(), "1".to_owned()),
+                    ("a.b".to_owned(), "dotted".to_owned()),
+                ]),
+                created_at: at,
+                processed_at: Some(at),
+                failed_at: None,
+                error: None,
+                refunded_at: None,
+                refund_amount: None,
+                updated_at: at,
+                version: 2,
+            },
+            position: 7,
+        }
+    }
+
+    #[test]
+    fn records_round_trip_under_their_key() {
+        let record = record();
+        let document = encode(&record).unwrap();
+        assert_eq!(document.get_str("_id").unwrap(), "org-1/pay-1");
+        assert_eq!(document.get_str("paymentId").unwrap(), "pay-1");
+        assert_eq!(document.get_str("organizationId").unwrap(), "org-1");
+        assert_eq!(
+            document.get_document("metadata").unwrap().get_str("a.b").unwrap(),
+            "dotted"
+        );
+        assert_eq!(decode(&document).unwrap(), record);
+    }
+
+    #[test]
+    fn documents_without_metadata_read_as_empty_and_bad_metadata_is_corrupt() {
+        let record = record();
+        let mut document = encode(&record).unwrap();
+        document.remove("metadata");
+        assert!(decode(&document).unwrap().payment.metadata.is_empty());
+        document.insert("metadata", doc! { "n": 1 });
+        let error = decode(&document).unwrap_err();
+        assert!(
+            matches!(&error, BillingStoreError::Corrupt { record, .. } if record == "payment org-1/pay-1"),
+            "{error:?}"
+        );
+    }
 }

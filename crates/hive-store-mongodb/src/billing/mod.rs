@@ -1,6 +1,7 @@
 //! The billing read side on MongoDB (feature `billing`): [`MongoPaymentReadModel`].
 
 mod codec;
+mod legacy;
 mod pipelines;
 mod read_model;
 

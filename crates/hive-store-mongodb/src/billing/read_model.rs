@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
 use hive_billing::{
-    BillingResult, BillingStoreError, DailyBucket, PaymentList, PaymentReadModel, PaymentRecord, PaymentStatistics,
+    BillingResult, BillingStoreError, DailyBucket, PaymentKey, PaymentList, PaymentReadModel, PaymentRecord,
+    PaymentStatistics,
 };
 use hive_domain::{Page, StoreResult, TimeRange};
 use mongodb::options::IndexOptions;
@@ -18,9 +19,13 @@ use super::pipelines;
 use crate::error::{duplicate_key, store_error, DUPLICATE_KEY};
 use crate::store::Shared;
 
-/// A [`PaymentReadModel`] on MongoDB: one document per payment, `_id` = payment id, with the
-/// position of the last event applied (an upsert with an older position is refused, so
-/// re-applying events after a crash changes nothing).
+/// A [`PaymentReadModel`] on MongoDB: one document per payment, `_id` = its [`PaymentKey`]
+/// (`{organizationId}/{paymentId}`, so two organizations' same payment id are two documents),
+/// with the position of the last event applied (an upsert with an older position is refused,
+/// so re-applying events after a crash changes nothing).
+///
+/// [`reset`](PaymentReadModel::reset) also drops what a read model keyed by payment id alone
+/// may have left behind: a unique index on `paymentId` (see the crate documentation).
 ///
 /// Statistics and trends are aggregation pipelines (see the crate documentation).
 #[derive(Debug, Clone)]
@@ -117,12 +122,10 @@ impl PaymentReadModel for MongoPaymentReadModel {
     async fn upsert(&self, record: PaymentRecord) -> BillingResult<bool> {
         let document = encode(&record)?;
         let position = i64::try_from(record.position).unwrap_or(i64::MAX);
+        let key = record.payment.key();
         let written = self
             .collection()
-            .replace_one(
-                doc! { "_id": &record.payment.payment_id, "position": { "$lte": position } },
-                document,
-            )
+            .replace_one(doc! { "_id": key.as_str(), "position": { "$lte": position } }, document)
             .upsert(true)
             .await;
         match written {
@@ -133,23 +136,24 @@ impl PaymentReadModel for MongoPaymentReadModel {
         }
     }
 
-    async fn get(&self, payment_id: &str) -> BillingResult<Option<PaymentRecord>> {
+    async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentRecord>> {
         let found = self
             .collection()
-            .find_one(doc! { "_id": payment_id })
+            .find_one(doc! { "_id": key.as_str() })
             .await
             .map_err(failure("get a payment"))?;
         found.as_ref().map(decode).transpose()
     }
 
-    /// One `find` with `{_id: {$in: ids}}`.
-    async fn get_many(&self, ids: &[&str]) -> BillingResult<Vec<Option<PaymentRecord>>> {
-        if ids.is_empty() {
+    /// One `find` with `{_id: {$in: keys}}`.
+    async fn get_many(&self, keys: &[&PaymentKey]) -> BillingResult<Vec<Option<PaymentRecord>>> {
+        if keys.is_empty() {
             return Ok(Vec::new());
         }
+        let ids: Vec<&str> = keys.iter().map(|key| key.as_str()).collect();
         let docs: Vec<Document> = self
             .collection()
-            .find(doc! { "_id": { "$in": ids } })
+            .find(doc! { "_id": { "$in": &ids } })
             .await
             .map_err(failure("get payments"))?
             .try_collect()
@@ -158,11 +162,11 @@ impl PaymentReadModel for MongoPaymentReadModel {
         let mut found = HashMap::with_capacity(docs.len());
         for document in &docs {
             let record = decode(document)?;
-            found.insert(record.payment.payment_id.clone(), record);
+            found.insert(record.payment.key().as_str().to_owned(), record);
         }
-        // Moved out on the last mention of an id; cloned only for an id given twice.
+        // Moved out on the last mention of a key; cloned only for a key given twice.
         let mut left: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
-        for id in ids {
+        for id in &ids {
             *left.entry(id).or_default() += 1;
         }
         Ok(ids
@@ -193,7 +197,7 @@ impl PaymentReadModel for MongoPaymentReadModel {
             .map(|record| {
                 let position = i64::try_from(record.position).unwrap_or(i64::MAX);
                 Ok(doc! {
-                    "q": { "_id": &record.payment.payment_id, "position": { "$lte": position } },
+                    "q": { "_id": record.payment.key().as_str(), "position": { "$lte": position } },
                     "u": encode(record)?,
                     "upsert": true,
                 })
@@ -241,7 +245,7 @@ impl PaymentReadModel for MongoPaymentReadModel {
                     if int(error, "code") != i64::from(DUPLICATE_KEY) {
                         return Err(BillingStoreError::Backend(format!(
                             "MongoDB upsert payments: payment `{}`: {}",
-                            records[start + index].payment.payment_id,
+                            records[start + index].payment.key(),
                             error.get_str("errmsg").unwrap_or("write error")
                         )));
                     }
@@ -289,44 +293,99 @@ impl PaymentReadModel for MongoPaymentReadModel {
         pipelines::daily(&self.facet(organization_id, &range, false).await?)
     }
 
-    async fn list_ids(
+    /// `_id` ascending from `after`; with an organization, the `_id` range
+    /// `[org + "/", org + "0")` (`0` follows `/`: the ids starting with `org/`), and
+    /// `organizationId` equal to it (an organization id may hold a `/`, so `org-a/b/p1`, of
+    /// organization `org-a/b`, lies in the range of `org-a`).
+    async fn list_keys(
         &self,
         organization_id: Option<&str>,
-        after: Option<&str>,
+        after: Option<&PaymentKey>,
         limit: usize,
-    ) -> BillingResult<Vec<String>> {
+    ) -> BillingResult<Vec<PaymentKey>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut filter = Document::new();
-        if let Some(organization) = organization_id {
-            filter.insert("organizationId", organization);
-        }
-        if let Some(after) = after {
-            filter.insert("_id", doc! { "$gt": after });
-        }
         let docs: Vec<Document> = self
             .collection()
-            .find(filter)
+            .find(key_range(organization_id, after))
             .sort(doc! { "_id": 1 })
             .projection(doc! { "_id": 1 })
             .limit(i64::try_from(limit).unwrap_or(i64::MAX))
             .await
-            .map_err(failure("list payment ids"))?
+            .map_err(failure("list payment keys"))?
             .try_collect()
             .await
-            .map_err(failure("list payment ids"))?;
+            .map_err(failure("list payment keys"))?;
+        // A document of a read model keyed by payment id alone (before a rebuild) has no key.
         Ok(docs
             .iter()
-            .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+            .filter_map(|d| d.get_str("_id").ok()?.parse().ok())
             .collect())
     }
 
+    /// Drops a unique index on `paymentId` (without `organizationId`) left by a read model
+    /// keyed by payment id alone, then deletes every document.
     async fn reset(&self) -> BillingResult<()> {
+        super::legacy::drop_payment_id_indexes(&self.collection()).await?;
         self.collection()
             .delete_many(doc! {})
             .await
             .map(drop)
             .map_err(failure("reset the payment read model"))
+    }
+}
+
+/// The `_id` filter of [`PaymentReadModel::list_keys`].
+fn key_range(organization_id: Option<&str>, after: Option<&PaymentKey>) -> Document {
+    let mut range = Document::new();
+    if let Some(organization) = organization_id {
+        range.insert("$gte", format!("{organization}/"));
+        range.insert("$lt", format!("{organization}0"));
+    }
+    if let Some(after) = after {
+        // Above the range's start: `after` replaces it (both bounds are on `_id`).
+        match range.get_str("$gte") {
+            Ok(start) if start > after.as_str() => {}
+            _ => {
+                range.remove("$gte");
+                range.insert("$gt", after.as_str());
+            }
+        }
+    }
+    let mut filter = Document::new();
+    if !range.is_empty() {
+        filter.insert("_id", range);
+    }
+    if let Some(organization) = organization_id {
+        filter.insert("organizationId", organization);
+    }
+    filter
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn key_ranges_cover_exactly_one_organization() {
+        assert_eq!(key_range(None, None), doc! {});
+        assert_eq!(
+            key_range(Some("org-1"), None),
+            doc! { "_id": { "$gte": "org-1/", "$lt": "org-10" }, "organizationId": "org-1" }
+        );
+        let after = PaymentKey::new("org-1", "p2");
+        assert_eq!(
+            key_range(Some("org-1"), Some(&after)),
+            doc! { "_id": { "$lt": "org-10", "$gt": "org-1/p2" }, "organizationId": "org-1" }
+        );
+        assert_eq!(key_range(None, Some(&after)), doc! { "_id": { "$gt": "org-1/p2" } });
+        // `after` before the organization's range: the range's start stays.
+        let before = PaymentKey::new("org-0", "p9");
+        assert_eq!(
+            key_range(Some("org-1"), Some(&before)),
+            doc! { "_id": { "$gte": "org-1/", "$lt": "org-10" }, "organizationId": "org-1" }
+        );
     }
 }

@@ -3,7 +3,7 @@
 use bson::{doc, Document};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures::TryStreamExt;
-use hive_domain::{AnalyticsFilter, EventCriteria, EventPage, Page, StoreResult, TimeRange};
+use hive_domain::{AnalyticsFilter, EventCriteria, EventPage, Page, SortOrder, StoreResult, TimeRange};
 
 use super::codec::{date, decode, envelope_projection};
 use super::terms::query_terms;
@@ -31,6 +31,17 @@ pub(crate) fn time_condition(range: &TimeRange) -> Option<Document> {
         condition.insert("$lt", date(ceil_ms(to)));
     }
     (!condition.is_empty()).then_some(condition)
+}
+
+/// The sort of a page: `{timestamp, _id}` (`_id` is the global position; stored timestamps
+/// are whole milliseconds, so there is no sub-millisecond field to sort by), both descending
+/// for [`SortOrder::Desc`].
+pub(crate) fn page_sort(order: SortOrder) -> Document {
+    let direction = match order {
+        SortOrder::Asc => 1,
+        SortOrder::Desc => -1,
+    };
+    doc! { "timestamp": direction, "_id": direction }
 }
 
 /// The filter selecting exactly the events [`EventCriteria::matches`] accepts.
@@ -70,8 +81,9 @@ pub(crate) fn analytics_filter(filter: &AnalyticsFilter) -> Document {
 }
 
 impl MongoEventStore {
-    /// One page of the matches of `criteria`, oldest first (timestamp, then global position),
-    /// and their total; the two queries run concurrently.
+    /// One page of the matches of `criteria` in the page's order — oldest first (timestamp,
+    /// then global position: `hive_domain::event_order`, as positions are unique) or its exact
+    /// reverse — and their total; the two queries run concurrently.
     pub(crate) async fn find_page(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         let filter = self.visible(criteria_filter(criteria)).await?;
         let events = self.events();
@@ -81,7 +93,7 @@ impl MongoEventStore {
         let items = async {
             events
                 .find(filter.clone())
-                .sort(doc! { "timestamp": 1, "_id": 1 })
+                .sort(page_sort(page.order))
                 .projection(envelope_projection())
                 .skip(skip)
                 .limit(limit)
@@ -112,6 +124,12 @@ mod tests {
         assert_eq!(ceil_ms(t).to_rfc3339(), "2024-01-01T00:00:00.001+00:00");
         let whole = t.trunc_subsecs(3);
         assert_eq!(ceil_ms(whole), whole);
+    }
+
+    #[test]
+    fn descending_pages_reverse_every_sort_key() {
+        assert_eq!(page_sort(SortOrder::Asc), doc! { "timestamp": 1, "_id": 1 });
+        assert_eq!(page_sort(SortOrder::Desc), doc! { "timestamp": -1, "_id": -1 });
     }
 
     #[test]

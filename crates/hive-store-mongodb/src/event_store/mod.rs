@@ -17,6 +17,7 @@ use hive_domain::{
     validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, StoreResult,
 };
 use mongodb::Collection;
+use uuid::Uuid;
 
 pub use held::HeldAppend;
 
@@ -73,6 +74,10 @@ impl EventStore for MongoEventStore {
 
     async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64> {
         self.version_of(aggregate_id).await
+    }
+
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        self.find_event(event_id).await
     }
 
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {

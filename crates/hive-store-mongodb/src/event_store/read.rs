@@ -6,6 +6,7 @@
 use bson::{doc, Bson, Document};
 use futures::{StreamExt, TryStreamExt};
 use hive_domain::{EventEnvelope, EventStream, StoreResult};
+use uuid::Uuid;
 
 use super::codec::{decode, envelope_projection, int};
 use super::MongoEventStore;
@@ -106,6 +107,21 @@ impl MongoEventStore {
             .await
             .map_err(backend("read the global log"))?;
         docs.iter().map(decode).collect()
+    }
+
+    /// The stored event with id `event_id` (the `event_id` index; a document written with the
+    /// id as a string, which [`decode`] reads too, is found as well).
+    pub(crate) async fn find_event(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        let ids = vec![Bson::from(bson::Uuid::from(event_id)), Bson::from(event_id.to_string())];
+        let filter = self.visible(doc! { "eventId": { "$in": ids } }).await?;
+        let found = self
+            .events()
+            .find_one(filter)
+            .sort(doc! { "_id": 1 })
+            .projection(envelope_projection())
+            .await
+            .map_err(backend("read an event by id"))?;
+        found.as_ref().map(decode).transpose()
     }
 
     /// The stored events of a stream with versions `from..=to`, in order.
