@@ -37,10 +37,21 @@ const EVENTS: u64 = if cfg!(debug_assertions) { 10_000 } else { 1_000_000 };
 /// The runner's page size, and the scan's.
 const PAGE: usize = 500;
 
+
+/// The organization of payment `n`.
+fn organization_of(n: u64) -> String {
+    format!("org-{}", n % 50)
+}
+
+/// The stream of payment `n`: its key, `{organization}/pay-{n}`.
+fn stream_of(n: u64) -> String {
+    hive_billing::PaymentKey::new(&organization_of(n), &format!("pay-{n}")).to_string()
+}
+
 /// The two events of payment `n`.
 fn payment(n: u64) -> Vec<EventEnvelope> {
     let id = format!("pay-{n}");
-    let organization = format!("org-{}", n % 50);
+    let organization = organization_of(n);
     let at = Utc.with_ymd_and_hms(2024, 11, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(i64::try_from(n).unwrap());
     let amount = format!("{}.{:02}", 10 + n % 990, n % 100).parse().unwrap();
     let currency = ["EUR", "USD", "GBP"][usize::try_from(n % 3).unwrap()].parse().unwrap();
@@ -54,6 +65,7 @@ fn payment(n: u64) -> Vec<EventEnvelope> {
             status: PaymentStatus::Pending,
             description: format!("Cloud compute {n}"),
             tags: vec!["compute".into()],
+            metadata: Default::default(),
             created_at: at,
         }),
         PaymentEvent::PaymentProcessed(PaymentProcessed {
@@ -71,7 +83,7 @@ fn payment(n: u64) -> Vec<EventEnvelope> {
         .zip(1..)
         .map(|(event, version)| {
             let (event_type, data) = encode_event(event).unwrap();
-            EventEnvelope::new(&id, Payment::TYPE, event_type, data, version)
+            EventEnvelope::new(stream_of(n), Payment::TYPE, event_type, data, version)
                 .with_correlation_id(id.as_str())
                 .with_causation_id(id.as_str())
                 .with_metadata(metadata.clone())
@@ -82,7 +94,7 @@ fn payment(n: u64) -> Vec<EventEnvelope> {
 async fn populate() -> MemoryEventStore {
     let store = MemoryEventStore::new();
     for n in 0..EVENTS / 2 {
-        store.append(&format!("pay-{n}"), 0, payment(n)).await.unwrap();
+        store.append(&stream_of(n), 0, payment(n)).await.unwrap();
     }
     assert_eq!(store.head_position().await.unwrap(), EVENTS);
     store
