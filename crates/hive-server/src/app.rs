@@ -51,6 +51,8 @@ pub struct App {
     pub caches: crate::caches::Caches,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch` (for readiness).
     pub elasticsearch: Option<EsStore>,
+    /// The projections whose read model other instances may serve too (see [`App::is_shared`]).
+    shared: Vec<String>,
     memory_store: Option<MemoryEventStore>,
 }
 
@@ -125,6 +127,13 @@ impl App {
         })
         .collect();
         let search_name = hive_application::Projection::name(services.search_projection.as_ref()).to_owned();
+        let mut shared = Vec::new();
+        if shared_read_model {
+            shared.push(hive_application::Projection::name(services.read_model_projection.as_ref()).to_owned());
+        }
+        if shared_search {
+            shared.push(search_name.clone());
+        }
         for runner in &runners {
             let report = if runner.name() == search_name {
                 crate::search::catch_up_at_start(&config, &search, runner).await
@@ -149,8 +158,23 @@ impl App {
             runners,
             caches,
             elasticsearch: stores.elasticsearch,
+            shared,
             memory_store: stores.memory_log,
         })
+    }
+
+    /// Whether the read model of `projection` is shared by every instance on this store: the
+    /// payment read model in MongoDB or Elasticsearch, the search index in Elasticsearch over
+    /// such a shared log. Other instances may be serving it (and, with `cache = "moka+redis"`,
+    /// one of them feeds it holding the projection's lease, see [`App::lease`]).
+    pub fn is_shared(&self, projection: &str) -> bool {
+        self.shared.iter().any(|name| name == projection)
+    }
+
+    /// The projection leases (on Redis, with `cache = "moka+redis"`), whose holder feeds a
+    /// shared read model.
+    pub fn lease(&self) -> Option<Arc<dyn hive_application::Lease>> {
+        self.caches.lease()
     }
 
     /// Flushes and closes the durable log.

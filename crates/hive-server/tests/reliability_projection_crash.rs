@@ -14,7 +14,8 @@ use std::time::Duration;
 use common::process::{random_below, Process};
 use hive_application::{EventBus, MessageContext, MiddlewareConfig};
 use hive_billing::{
-    BillingModule, BillingPorts, CreatePayment, PaymentReadModel, PaymentReadModelProjection, ProcessPayment,
+    BillingModule, BillingPorts, CreatePayment, PaymentKey, PaymentReadModel, PaymentReadModelProjection,
+    ProcessPayment,
 };
 use hive_domain::{EventStore, Metadata, UpcasterChain};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
@@ -62,6 +63,7 @@ async fn write_backlog(store: &MongoStore) -> Vec<String> {
                     currency: "EUR".into(),
                     description: "Backlog".into(),
                     tags: Vec::new(),
+                    metadata: Default::default(),
                 };
                 bus.dispatch(create, context()).await.unwrap();
             }
@@ -103,7 +105,7 @@ async fn assert_read_model_equals_rebuild(store: &MongoStore) -> usize {
         let Some(last) = page.last() else { break };
         for event in &page {
             projection.apply_event(event).await.unwrap();
-            ids.insert(event.aggregate_id.clone());
+            ids.insert(PaymentKey::of_event(event).unwrap());
         }
         after = last.global_position.unwrap();
     }
@@ -113,7 +115,7 @@ async fn assert_read_model_equals_rebuild(store: &MongoStore) -> usize {
         assert_eq!(found.as_ref(), Some(&expected), "payment {id}: read model vs rebuild");
         assert_eq!(
             expected.payment.version,
-            events.stream_version(id).await.unwrap(),
+            events.stream_version(id.as_str()).await.unwrap(),
             "payment {id}: every event applied once"
         );
     }
@@ -140,7 +142,7 @@ async fn a_projection_killed_mid_batch_resumes_to_the_rebuilt_state() {
     // The kill: while the start-up catch-up is inside its first batch (500 events), once
     // payment `k` (random) is in the read model. (Not under HTTP write load: a writer killed
     // inside a transaction wedges SecantusDB, which never expires it; see docs/reliability.md.)
-    let target = &backlog[usize::try_from(random_below(200)).unwrap() + 20];
+    let target = &PaymentKey::new("org-r3", &backlog[usize::try_from(random_below(200)).unwrap() + 20]);
     let mut service = Process::spawn(dir.path(), &env);
     let mut waited = 0;
     while live.get(target).await.unwrap().is_none() {

@@ -1,5 +1,6 @@
 //! `hive demo seed`: realistic sample payments, so every query has something to show.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Duration, DurationRound, Utc};
@@ -9,7 +10,10 @@ use hive_domain::Metadata;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::CommandResult;
+use super::{CommandResult, Progress};
+
+/// A plain progress line at least every this many payments (and every second).
+const PAYMENTS_PER_LINE: u64 = 100;
 
 const ORGANIZATIONS: &[(&str, &[&str])] = &[
     (
@@ -34,6 +38,8 @@ const PRODUCTS: &[(&str, &str, u32, u32)] = &[
 
 const CURRENCIES: &[&str] = &["EUR", "EUR", "EUR", "USD", "USD", "GBP", "JPY"];
 
+const CHANNELS: &[&str] = &["web", "api", "mobile"];
+
 const ERRORS: &[&str] = &[
     "card declined by issuer",
     "insufficient funds",
@@ -44,7 +50,10 @@ const ERRORS: &[&str] = &[
 /// Creates `count` payments spread over the last 30 days, across organizations, users,
 /// currencies and statuses (about 70 % processed, some refunded in part or in full, 15 %
 /// failed, the rest pending). `clock` is the clock the billing module stamps events with.
+/// Each payment carries metadata `invoice` (`INV-…`) and `channel`. Shows its progress (see
+/// [`Progress`]).
 pub async fn seed(bus: &CommandBus, clock: &Arc<ManualClock>, count: u32) -> CommandResult {
+    let progress = Progress::new("demo seed", "payments", u64::from(count), PAYMENTS_PER_LINE);
     let mut rng = StdRng::seed_from_u64(u64::from(count));
     let now = Utc::now()
         .duration_trunc(Duration::minutes(1))
@@ -82,6 +91,10 @@ pub async fn seed(bus: &CommandBus, clock: &Arc<ManualClock>, count: u32) -> Com
             currency: currency.into(),
             description: description.into(),
             tags: vec![tag.into(), "demo".into()],
+            metadata: BTreeMap::from([
+                ("invoice".to_owned(), format!("INV-{i:05}")),
+                ("channel".to_owned(), CHANNELS[i as usize % CHANNELS.len()].to_owned()),
+            ]),
         };
         let created = bus
             .dispatch(create, context("demo"))
@@ -132,7 +145,9 @@ pub async fn seed(bus: &CommandBus, clock: &Arc<ManualClock>, count: u32) -> Com
         } else {
             tally[0] += 1;
         }
+        progress.set(u64::from(i) + 1);
     }
+    progress.finish(u64::from(count));
     println!(
         "seeded {count} payments over the last 30 days: {} pending, {} processed ({} of them refunded), {} failed",
         tally[0], tally[1], tally[3], tally[2]

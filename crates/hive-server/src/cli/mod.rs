@@ -7,10 +7,15 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Layer;
 
 mod demo;
+mod progress;
+mod rebuild;
 mod run;
+mod search;
 
 pub use demo::seed;
-pub use run::{events, projections, search, CommandResult};
+pub use progress::Progress;
+pub use run::{events, projections, CommandResult};
+pub use search::search;
 
 /// Hive: an event-sourced billing service.
 #[derive(Debug, Parser)]
@@ -83,26 +88,60 @@ pub enum Command {
 /// `hive projections …`
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
-    /// Checkpoint, head and lag of every projection.
+    /// Checkpoint, head, lag, version and last event time of every projection.
     Status,
     /// Empty a projection's read model and replay the whole log into it (all when no name).
+    ///
+    /// A read model shared by several instances (MongoDB, Elasticsearch) is not rebuilt while
+    /// another instance serves it: see `--offline`.
     Rebuild {
         /// The projection's name.
         name: Option<String>,
+        /// Every instance on this store is stopped: rebuild a shared read model even where
+        /// hive cannot check it (without `cache = "moka+redis"` there is no projection lease to
+        /// look at). A lease held by another instance still refuses the rebuild.
+        #[arg(long)]
+        offline: bool,
     },
+}
+
+/// Which payments `hive search sync` and `hive search verify` take.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct PaymentScope {
+    /// Only this organization's payments.
+    #[arg(long, value_name = "ORG", value_parser = not_blank)]
+    pub organization: Option<String>,
+    /// Only this payment (its id in `--organization`, which is then required: payment ids are
+    /// unique per organization).
+    #[arg(long, value_name = "ID", requires = "organization", value_parser = payment_id)]
+    pub payment: Option<String>,
+}
+
+fn not_blank(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn payment_id(text: &str) -> Result<String, String> {
+    if text.contains('/') {
+        Err("a payment id has no `/`: give the organization with --organization".into())
+    } else {
+        not_blank(text)
+    }
 }
 
 /// `hive search …`
 #[derive(Debug, Subcommand)]
 pub enum SearchCommand {
-    /// Copy payments from the read model into the search index.
-    Sync {
-        /// Only this organization's payments.
-        #[arg(long)]
-        organization: Option<String>,
-    },
-    /// Compare the search index with the read model and list mismatches.
-    Verify,
+    /// Copy payments from the read model into the search index (all, one organization's, or
+    /// one payment).
+    Sync(PaymentScope),
+    /// Compare the search index with the read model and the event log, list every mismatch
+    /// (documents found only in the index too), and exit with status 1 when there is one.
+    Verify(PaymentScope),
 }
 
 /// `hive events …`
@@ -150,7 +189,7 @@ mod tests {
         assert_eq!(cli.overrides.layer().store.as_deref(), Some("memory"));
         let cli = Cli::parse_from(["hive", "projections", "rebuild", "payments", "--data-dir", "/tmp/x"]);
         assert!(
-            matches!(cli.command, Some(Command::Projections(ProjectionsCommand::Rebuild { name: Some(ref n) })) if n == "payments")
+            matches!(cli.command, Some(Command::Projections(ProjectionsCommand::Rebuild { name: Some(ref n), offline: false })) if n == "payments")
         );
         assert_eq!(cli.overrides.data_dir.as_deref(), Some("/tmp/x"));
         let cli = Cli::parse_from(["hive", "events", "replay", "pay-1", "--version", "2"]);
@@ -163,5 +202,50 @@ mod tests {
             cli.command,
             Some(Command::Demo(DemoCommand::Seed { payments: 200 }))
         ));
+    }
+
+    #[test]
+    fn a_payment_is_named_within_its_organization() {
+        let cli = Cli::parse_from([
+            "hive",
+            "search",
+            "sync",
+            "--organization",
+            "org-1",
+            "--payment",
+            "pay-1",
+        ]);
+        let Some(Command::Search(SearchCommand::Sync(scope))) = cli.command else {
+            panic!("not a sync: {:?}", cli.command)
+        };
+        assert_eq!(scope.organization.as_deref(), Some("org-1"));
+        assert_eq!(scope.payment.as_deref(), Some("pay-1"));
+        let cli = Cli::parse_from(["hive", "search", "verify", "--organization", "org-1"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Search(SearchCommand::Verify(PaymentScope {
+                payment: None,
+                ..
+            })))
+        ));
+        let cli = Cli::parse_from(["hive", "search", "verify"]);
+        assert!(
+            matches!(cli.command, Some(Command::Search(SearchCommand::Verify(ref s))) if *s == PaymentScope::default())
+        );
+    }
+
+    #[test]
+    fn a_payment_without_its_organization_is_a_usage_error() {
+        for command in ["sync", "verify"] {
+            let error = Cli::try_parse_from(["hive", "search", command, "--payment", "pay-1"]).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{error}");
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains("--organization"), "{error}");
+        }
+        let error =
+            Cli::try_parse_from(["hive", "search", "sync", "--organization", "o", "--payment", "o/p"]).unwrap_err();
+        assert!(error.to_string().contains("has no `/`"), "{error}");
+        let error = Cli::try_parse_from(["hive", "search", "sync", "--organization", " "]).unwrap_err();
+        assert!(error.to_string().contains("must not be empty"), "{error}");
     }
 }

@@ -1,14 +1,13 @@
 //! Running the operator subcommands against an [`App`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use hive_application::{MessageContext, ProjectionRunner};
+use chrono::SecondsFormat;
+use hive_application::{MessageContext, ProjectionRunner, ProjectionStatus};
 use hive_billing::ReplayPayment;
 use hive_domain::Metadata;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{EventsCommand, ProjectionsCommand, SearchCommand};
+use super::{EventsCommand, ProjectionsCommand};
 use crate::app::App;
 
 /// A failed operator command, with what to tell the user.
@@ -18,17 +17,14 @@ pub type CommandResult = Result<(), String>;
 pub async fn projections(app: &App, command: ProjectionsCommand) -> CommandResult {
     match command {
         ProjectionsCommand::Status => {
-            println!("{:<28} {:>12} {:>12} {:>8}", "projection", "position", "head", "lag");
+            let mut statuses = Vec::with_capacity(app.runners.len());
             for runner in &app.runners {
-                let status = runner.status().await.map_err(|e| e.to_string())?;
-                println!(
-                    "{:<28} {:>12} {:>12} {:>8}",
-                    status.name, status.position, status.head, status.lag
-                );
+                statuses.push(runner.status().await.map_err(|e| e.to_string())?);
             }
+            print!("{}", status_table(&statuses));
             Ok(())
         }
-        ProjectionsCommand::Rebuild { name } => {
+        ProjectionsCommand::Rebuild { name, offline } => {
             let selected: Vec<&Arc<ProjectionRunner>> = app
                 .runners
                 .iter()
@@ -42,95 +38,39 @@ pub async fn projections(app: &App, command: ProjectionsCommand) -> CommandResul
                     known.join(", ")
                 ));
             }
-            for runner in selected {
-                rebuild_with_progress(runner).await?;
-            }
-            Ok(())
+            super::rebuild::rebuild(app, selected, offline).await
         }
     }
 }
 
-async fn rebuild_with_progress(runner: &Arc<ProjectionRunner>) -> CommandResult {
-    let head = runner.status().await.map_err(|e| e.to_string())?.head;
-    let bar = ProgressBar::new(head);
-    let style = ProgressStyle::with_template("{msg:<24} [{bar:40}] {pos}/{len} events, {per_sec}, ETA {eta}")
-        .map_err(|e| e.to_string())?
-        .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_message(runner.name().to_owned());
-    let watcher = {
-        let (runner, bar) = (Arc::clone(runner), bar.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                if let Ok(position) = runner.position().await {
-                    bar.set_position(position);
-                }
-            }
-        })
+/// What `hive projections status` prints: one row per projection, `-` for a timestamp it
+/// never recorded.
+pub(crate) fn status_table(statuses: &[ProjectionStatus]) -> String {
+    let row = |name: &str, position: &str, head: &str, lag: &str, version: &str, at: &str| {
+        format!("{name:<30} {position:>10} {head:>10} {lag:>8} {version:>8}  {at}\n")
     };
-    let report = runner.rebuild().await;
-    watcher.abort();
-    let report = report.map_err(|e| e.to_string())?;
-    bar.set_position(report.position);
-    bar.finish();
-    println!(
-        "{}: {} events applied, {} dead-lettered, checkpoint at {}",
-        runner.name(),
-        report.applied,
-        report.dead_lettered,
-        report.position
+    let mut table = row(
+        "projection",
+        "position",
+        "head",
+        "lag",
+        "version",
+        "lastProcessedTimestamp",
     );
-    Ok(())
-}
-
-/// `hive search …`
-pub async fn search(app: &App, command: SearchCommand) -> CommandResult {
-    let sync = &app.services.sync;
-    match command {
-        SearchCommand::Sync { organization } => {
-            let report = match organization {
-                Some(org) => sync.synchronize_organization(&org).await,
-                None => sync.synchronize_all().await,
-            }
-            .map_err(|e| e.to_string())?;
-            println!(
-                "indexed {}, removed {} stale, {} missing from the read model, {} not in the event log, {} failed",
-                report.indexed.len(),
-                report.stale.len(),
-                report.missing.len(),
-                report.not_in_event_log.len(),
-                report.failed.len()
-            );
-            for payment_id in &report.not_in_event_log {
-                println!("  not in the event log (left out; rebuild the read model to drop it): {payment_id}");
-            }
-            for failure in &report.failed {
-                println!("  failed: {failure:?}");
-            }
-            if report.failed.is_empty() {
-                Ok(())
-            } else {
-                Err("some documents were not indexed".into())
-            }
-        }
-        SearchCommand::Verify => {
-            let report = sync.verify_all().await.map_err(|e| e.to_string())?;
-            println!(
-                "checked {} payments, {} mismatches",
-                report.checked,
-                report.mismatches.len()
-            );
-            for mismatch in &report.mismatches {
-                println!("  {mismatch:?}");
-            }
-            if report.is_in_sync() {
-                Ok(())
-            } else {
-                Err("the search index differs from the read model".into())
-            }
-        }
+    for status in statuses {
+        let at = status
+            .last_processed_timestamp
+            .map_or_else(|| "-".to_owned(), |t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        table.push_str(&row(
+            &status.name,
+            &status.position.to_string(),
+            &status.head.to_string(),
+            &status.lag.to_string(),
+            &status.version.to_string(),
+            &at,
+        ));
     }
+    table
 }
 
 /// `hive events …`
@@ -158,4 +98,58 @@ pub async fn events(app: &App, command: EventsCommand, organization: String) -> 
     let json = serde_json::to_string_pretty(&replay).map_err(|e| e.to_string())?;
     println!("{json}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_status_table_shows_version_and_last_processed_timestamp() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 9, 15, 0).unwrap();
+        let statuses = [
+            ProjectionStatus {
+                name: "billing.payment_read_model".into(),
+                position: 400,
+                head: 402,
+                lag: 2,
+                version: 2,
+                last_processed_timestamp: Some(at),
+            },
+            ProjectionStatus {
+                name: "billing.payment_search_index".into(),
+                position: 0,
+                head: 402,
+                lag: 402,
+                version: 0,
+                last_processed_timestamp: None,
+            },
+        ];
+        let table = status_table(&statuses);
+        let lines: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(
+            lines,
+            [
+                vec![
+                    "projection",
+                    "position",
+                    "head",
+                    "lag",
+                    "version",
+                    "lastProcessedTimestamp"
+                ],
+                vec![
+                    "billing.payment_read_model",
+                    "400",
+                    "402",
+                    "2",
+                    "2",
+                    "2026-11-30T09:15:00.000Z"
+                ],
+                vec!["billing.payment_search_index", "0", "402", "402", "0", "-"],
+            ]
+        );
+    }
 }
