@@ -317,6 +317,10 @@ impl Projection for Balances {
         "balances"
     }
 
+    fn version(&self) -> u32 {
+        3
+    }
+
     async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
         let org = event.metadata.organization_id.clone().unwrap_or_default();
         let balance = event.event_data["balance"].as_u64().unwrap_or_default();
@@ -360,6 +364,7 @@ async fn a_wrapped_projection_gets_whole_batches_and_invalidates_what_they_touch
         vec![format!("account:{org}:{}", event.aggregate_id)]
     });
     let wrapped = CacheInvalidator::new(s.cache.clone(), tags).wrap(balances.clone());
+    assert_eq!(wrapped.version(), 3, "the wrapper keeps the projection's version (its rebuild rule)");
     let event = |account: &str, balance: u64| {
         EventEnvelope::new(account, "Account", "Deposited", json!({ "balance": balance }), 2)
             .with_metadata(Metadata::default().with_organization("o1"))

@@ -73,6 +73,10 @@ impl Projection for InvalidatingProjection {
         self.inner.name()
     }
 
+    fn version(&self) -> u32 {
+        self.inner.version()
+    }
+
     async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
         self.inner.apply(event).await?;
         self.invalidator.invalidate(event).await;
