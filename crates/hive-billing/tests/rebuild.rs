@@ -321,3 +321,32 @@ async fn a_page_with_an_event_out_of_order_fails_as_that_event_alone_and_writes_
     projection.apply_batch(&log).await.unwrap();
     assert_eq!(fresh.snapshot(), h.read_model.snapshot());
 }
+
+#[tokio::test]
+async fn the_search_projection_applies_the_log_page_by_page_like_event_by_event() {
+    let h = Harness::new();
+    busy(&h).await;
+    let live = h.index.snapshot();
+    let log = h.events.read_all(0, 10_000).await.unwrap();
+    for page in [1, 3, 7, log.len()] {
+        let index = MemoryPaymentSearchIndex::new();
+        let projection = PaymentSearchProjection::new(Arc::new(index.clone()), Arc::new(UpcasterChain::new()));
+        for events in log.chunks(page) {
+            projection.apply_batch(events).await.unwrap();
+        }
+        assert_eq!(index.snapshot(), live, "pages of {page}");
+        for events in log.chunks(page) {
+            projection.apply_batch(events).await.unwrap();
+        }
+        assert_eq!(index.snapshot(), live, "pages of {page}, handed twice");
+    }
+    let index = MemoryPaymentSearchIndex::new();
+    let projection = PaymentSearchProjection::new(Arc::new(index.clone()), Arc::new(UpcasterChain::new()));
+    let mut without_a_creation = log.clone();
+    let created = log.iter().position(|e| e.aggregate_id.ends_with("/p01")).unwrap();
+    without_a_creation.remove(created);
+    assert!(
+        projection.apply_batch(&without_a_creation).await.is_err(),
+        "a page missing a payment's creation is refused, not skipped"
+    );
+}

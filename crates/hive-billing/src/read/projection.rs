@@ -104,12 +104,48 @@ impl PaymentReadModelProjection {
     /// is written, except a failure of `upsert_many` itself, which may have written part of
     /// it; the [`hive_application::ProjectionRunner`] then applies the page event by event.
     pub async fn apply_events(&self, envelopes: &[EventEnvelope]) -> Result<(), ApplicationError> {
-        // Each payment event with the index of its payment in `keys` (first appearance order).
+        let page = PaymentPage::decode(&self.upcasters, envelopes)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<&PaymentKey> = page.keys.iter().collect();
+        let stored = self.read_model.get_many(&wanted).await?;
+        if stored.len() != page.keys.len() {
+            return Err(ApplicationError::Internal(format!(
+                "the payment read model answered {} records for {} keys",
+                stored.len(),
+                page.keys.len()
+            )));
+        }
+        let stored = stored.into_iter().map(|r| r.map(|r| (r.payment, r.position))).collect();
+        let records: Vec<PaymentRecord> = page
+            .fold(stored)?
+            .into_iter()
+            .map(|(payment, position)| PaymentRecord { payment, position })
+            .collect();
+        if !records.is_empty() {
+            self.read_model.upsert_many(records).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A page of the log's payment events grouped by payment, each payment's events in log order.
+struct PaymentPage<'a> {
+    /// The payments, in order of first appearance.
+    keys: Vec<PaymentKey>,
+    /// Each event with the index of its payment in `keys`, sorted by that index (stable).
+    events: Vec<(usize, &'a EventEnvelope, PaymentEvent, u64)>,
+}
+
+impl<'a> PaymentPage<'a> {
+    /// Decodes the payment events of `envelopes` (others are left out) and groups them.
+    fn decode(upcasters: &UpcasterChain, envelopes: &'a [EventEnvelope]) -> Result<Self, ApplicationError> {
         let mut keys: Vec<PaymentKey> = Vec::with_capacity(envelopes.len());
         let mut slot_of: HashMap<PaymentKey, usize> = HashMap::with_capacity(envelopes.len());
-        let mut decoded = Vec::with_capacity(envelopes.len());
+        let mut events = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
-            let Some((key, event, position)) = payment_event(&self.upcasters, envelope)? else {
+            let Some((key, event, position)) = payment_event(upcasters, envelope)? else {
                 continue;
             };
             let slot = match slot_of.get(&key) {
@@ -120,45 +156,37 @@ impl PaymentReadModelProjection {
                     keys.len() - 1
                 }
             };
-            decoded.push((slot, envelope, event, position));
+            events.push((slot, envelope, event, position));
         }
-        if decoded.is_empty() {
-            return Ok(());
-        }
-        // Stable: each payment's events stay in log order.
-        decoded.sort_by_key(|(slot, ..)| *slot);
-        let wanted: Vec<&PaymentKey> = keys.iter().collect();
-        let stored = self.read_model.get_many(&wanted).await?;
-        if stored.len() != keys.len() {
-            return Err(ApplicationError::Internal(format!(
-                "the payment read model answered {} records for {} keys",
-                stored.len(),
-                keys.len()
-            )));
-        }
-        let mut records = Vec::with_capacity(keys.len());
-        for (stored, events) in stored.into_iter().zip(decoded.chunk_by(|a, b| a.0 == b.0)) {
+        events.sort_by_key(|(slot, ..)| *slot);
+        Ok(Self { keys, events })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Folds each payment's events onto what is stored of it (`stored[i]` for `keys[i]`: the
+    /// view and its position), skipping events at or below the position reached and refusing
+    /// one that does not follow the version reached. The views that changed, with positions.
+    fn fold(&self, stored: Vec<Option<(PaymentView, u64)>>) -> Result<Vec<(PaymentView, u64)>, ApplicationError> {
+        let mut changed = Vec::with_capacity(self.keys.len());
+        for (stored, events) in stored.into_iter().zip(self.events.chunk_by(|a, b| a.0 == b.0)) {
             let mut current = stored;
-            let mut changed = false;
+            let mut moved = false;
             for (slot, envelope, event, position) in events {
-                if current.as_ref().is_some_and(|r| r.position >= *position) {
+                if current.as_ref().is_some_and(|(_, at)| at >= position) {
                     continue;
                 }
-                let payment = fold(current.as_ref().map(|r| &r.payment), &keys[*slot], envelope, event)?;
-                current = Some(PaymentRecord {
-                    payment,
-                    position: *position,
-                });
-                changed = true;
+                let view = fold(current.as_ref().map(|(v, _)| v), &self.keys[*slot], envelope, event)?;
+                current = Some((view, *position));
+                moved = true;
             }
-            if let Some(record) = current.filter(|_| changed) {
-                records.push(record);
+            if let Some(entry) = current.filter(|_| moved) {
+                changed.push(entry);
             }
         }
-        if !records.is_empty() {
-            self.read_model.upsert_many(records).await?;
-        }
-        Ok(())
+        Ok(changed)
     }
 }
 
@@ -246,6 +274,39 @@ impl PaymentSearchProjection {
     }
 }
 
+impl PaymentSearchProjection {
+    /// Applies a page of stored events with one read per payment and one bulk write: the
+    /// index ends as after [`apply_event`](Self::apply_event) of each event in order (same
+    /// skip and refusal rules as [`PaymentReadModelProjection::apply_events`]). A document
+    /// the bulk write refuses fails the page; the runner then applies it event by event.
+    pub async fn apply_events(&self, envelopes: &[EventEnvelope]) -> Result<(), ApplicationError> {
+        let page = PaymentPage::decode(&self.upcasters, envelopes)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        let mut stored = Vec::with_capacity(page.keys.len());
+        for key in &page.keys {
+            stored.push(self.index.get(key).await?.map(|d| (d.payment, d.position)));
+        }
+        let documents: Vec<PaymentSearchDocument> = page
+            .fold(stored)?
+            .into_iter()
+            .map(|(payment, position)| PaymentSearchDocument::new(payment, position))
+            .collect();
+        if documents.is_empty() {
+            return Ok(());
+        }
+        let report = self.index.index(documents).await?;
+        match report.failed.into_iter().next() {
+            Some(failure) => Err(ApplicationError::Unavailable(format!(
+                "search index refused payment `{}`: {}",
+                failure.key, failure.reason
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 #[async_trait]
 impl EventHandler for PaymentSearchProjection {
     fn name(&self) -> &str {
@@ -273,5 +334,11 @@ impl Projection for PaymentSearchProjection {
 
     async fn reset(&self) -> Result<(), ApplicationError> {
         Ok(self.index.reset().await?)
+    }
+
+    /// [`PaymentSearchProjection::apply_events`]: one read per payment and one bulk write per
+    /// page (one refresh on Elasticsearch instead of one per event).
+    async fn apply_batch(&self, events: &[EventEnvelope]) -> Result<(), BatchError> {
+        Ok(self.apply_events(events).await?)
     }
 }
