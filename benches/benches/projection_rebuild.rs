@@ -37,7 +37,6 @@ const EVENTS: u64 = if cfg!(debug_assertions) { 10_000 } else { 1_000_000 };
 /// The runner's page size, and the scan's.
 const PAGE: usize = 500;
 
-
 /// The organization of payment `n`.
 fn organization_of(n: u64) -> String {
     format!("org-{}", n % 50)

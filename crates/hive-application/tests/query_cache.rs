@@ -364,7 +364,11 @@ async fn a_wrapped_projection_gets_whole_batches_and_invalidates_what_they_touch
         vec![format!("account:{org}:{}", event.aggregate_id)]
     });
     let wrapped = CacheInvalidator::new(s.cache.clone(), tags).wrap(balances.clone());
-    assert_eq!(wrapped.version(), 3, "the wrapper keeps the projection's version (its rebuild rule)");
+    assert_eq!(
+        wrapped.version(),
+        3,
+        "the wrapper keeps the projection's version (its rebuild rule)"
+    );
     let event = |account: &str, balance: u64| {
         EventEnvelope::new(account, "Account", "Deposited", json!({ "balance": balance }), 2)
             .with_metadata(Metadata::default().with_organization("o1"))

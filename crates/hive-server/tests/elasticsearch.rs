@@ -144,7 +144,10 @@ async fn on_elasticsearch_the_service_starts_and_readyz_follows_the_cluster_heal
     let (status, missing) = call(Method::GET, format!("{}/payments/pay-none", server.base), &token, None).await;
     assert_eq!(status, 404, "{missing}");
     let gets = paths(&cluster, "GET").await;
-    assert!(gets.contains(&"/payments/_doc/org-dev%2Fpay-none".to_owned()), "{gets:?}");
+    assert!(
+        gets.contains(&"/payments/_doc/org-dev%2Fpay-none".to_owned()),
+        "{gets:?}"
+    );
     server.stop().await;
 }
 
@@ -251,7 +254,10 @@ async fn a_payment_is_indexed_in_elasticsearch_by_the_search_projection_with_its
     let bulks = bodies_at(&cluster, "POST", "/_bulk").await;
     let lines = bulks.first().expect("the payment was sent to Elasticsearch");
     assert_eq!(lines[0]["index"]["_index"], "payments", "{lines:?}");
-    assert_eq!(lines[0]["index"]["_id"], "org-dev/pay-wm", "the key: organization and payment id; {lines:?}");
+    assert_eq!(
+        lines[0]["index"]["_id"], "org-dev/pay-wm",
+        "the key: organization and payment id; {lines:?}"
+    );
     assert_eq!(lines[0]["index"]["version"], 1, "{lines:?}");
     assert!(lines[1].to_string().contains("Wiremock invoice"), "{lines:?}");
     server.stop().await;
