@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn keys_order_as_their_text() {
-        let mut keys = vec![
+        let mut keys = [
             PaymentKey::new("org-b", "a"),
             PaymentKey::new("org-a", "z"),
             PaymentKey::new("org-a", "b"),
