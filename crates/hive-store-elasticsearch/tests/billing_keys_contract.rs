@@ -82,13 +82,16 @@ async fn delete_reports_whether_a_document_was_there() {
     let server = MockServer::start().await;
     let mut deleted = fixture("_global.delete.DeleteResponseExample1");
     deleted["_index"] = json!("t-payments");
+    let mut found = fixture("_global.get.GetResponseExample1");
+    found["_version"] = json!(7);
+    mount(&server, "GET", "/t-payments/_doc/org-1%2Fpay-1", 200, found).await;
     mount(&server, "DELETE", "/t-payments/_doc/org-1%2Fpay-1", 200, deleted).await;
     mount(
         &server,
-        "DELETE",
+        "GET",
         "/t-payments/_doc/org-1%2Fpay-404",
         404,
-        fixture("delete.not_found"),
+        fixture("get.not_found"),
     )
     .await;
     let index = store(&server).payment_search_index();
@@ -97,8 +100,9 @@ async fn delete_reports_whether_a_document_was_there() {
     assert_eq!(
         requests(&server).await,
         vec![
-            "DELETE /t-payments/_doc/org-1%2Fpay-1?refresh=wait_for",
-            "DELETE /t-payments/_doc/org-1%2Fpay-404?refresh=wait_for"
+            "GET /t-payments/_doc/org-1%2Fpay-1",
+            "DELETE /t-payments/_doc/org-1%2Fpay-1?refresh=wait_for&version=7&version_type=external_gte",
+            "GET /t-payments/_doc/org-1%2Fpay-404"
         ]
     );
 }

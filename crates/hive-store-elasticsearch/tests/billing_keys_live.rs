@@ -94,7 +94,7 @@ async fn two_organizations_with_the_same_payment_id_are_two_documents() {
     assert_eq!(report.indexed, vec![other.clone(), theirs.clone()]);
     assert_eq!(
         index.get(&ours).await.unwrap(),
-        Some(PaymentSearchDocument::new(our_view, 9))
+        Some(PaymentSearchDocument::new(our_view.clone(), 9))
     );
     let keys = index.list_keys(None, None, 10).await.unwrap();
     assert_eq!(
@@ -128,6 +128,19 @@ async fn two_organizations_with_the_same_payment_id_are_two_documents() {
     assert!(index.delete(&ours).await.unwrap());
     assert_eq!(read_model.get(&ours).await.unwrap(), None);
     assert_eq!(read_model.get(&theirs).await.unwrap(), Some(record(their_view, 2)));
+    // A deleted document can be written back at its own position (what `search sync` does):
+    // the delete leaves no tombstone of a greater version.
+    let back = index
+        .index(vec![PaymentSearchDocument::new(our_view.clone(), 9)])
+        .await
+        .unwrap();
+    assert_eq!(
+        (back.indexed, back.stale),
+        (vec![ours.clone()], vec![]),
+        "written back, not stale"
+    );
+    assert_eq!(read_model.get(&ours).await.unwrap(), Some(record(our_view, 9)));
+    assert!(!index.delete(&PaymentKey::new("org-a", "pay-none")).await.unwrap());
 }
 
 /// The `properties` of the payments index's mapping.

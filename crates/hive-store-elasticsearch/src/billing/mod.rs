@@ -87,19 +87,27 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         Ok(response::bulk_report(&keys, &outcome))
     }
 
+    /// Deletes at the document's own external version (its position): a plain delete would
+    /// leave a tombstone one version higher, and the document could not be written back at
+    /// its position (a `search sync` after a delete reported it stale). A document replaced by
+    /// a newer one between the read and the delete is kept (`false`).
     async fn delete(&self, key: &PaymentKey) -> BillingResult<bool> {
-        let reply = self
-            .index
-            .client()
-            .expect(
-                elasticsearch::http::Method::Delete,
-                &self.index.doc_path(key),
-                &self.index.refresh(),
-                None,
-                &[404],
-            )
+        let path = self.index.doc_path(key);
+        let client = self.index.client();
+        let found = client
+            .expect(elasticsearch::http::Method::Get, &path, &[], None, &[404])
             .await?;
-        Ok(reply.status != 404 && reply.body.get("result").and_then(Value::as_str) == Some("deleted"))
+        let version = found.body.get("_version").and_then(Value::as_u64);
+        let Some(version) = version.filter(|_| found.body.get("found").and_then(Value::as_bool) == Some(true)) else {
+            return Ok(false);
+        };
+        let mut params = self.index.refresh();
+        params.push(("version", version.to_string()));
+        params.push(("version_type", "external_gte".to_owned()));
+        let reply = client
+            .expect(elasticsearch::http::Method::Delete, &path, &params, None, &[404, 409])
+            .await?;
+        Ok(reply.status < 300 && reply.body.get("result").and_then(Value::as_str) == Some("deleted"))
     }
 
     async fn get(&self, key: &PaymentKey) -> BillingResult<Option<PaymentSearchDocument>> {
