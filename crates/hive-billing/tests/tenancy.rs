@@ -12,11 +12,32 @@ use common::{domain_code, Harness};
 use futures::TryStreamExt;
 use hive_application::{ApplicationError, Projection};
 use hive_billing::{
-    GetPaymentById, GetPaymentHistory, PaymentKey, PaymentReadModelProjection, PaymentStatus, ReplayPayment,
-    SearchPaymentEvents,
+    GetPaymentById, GetPaymentHistory, PaymentHistory, PaymentKey, PaymentReadModelProjection, PaymentReplay,
+    PaymentStatus, ReplayPayment, SearchPaymentEvents,
 };
 use hive_domain::{EventEnvelope, EventStore, UpcasterChain};
 use hive_store_memory::billing::MemoryPaymentReadModel;
+
+async fn replay(h: &Harness, org: &str, id: &str) -> PaymentReplay {
+    let query = ReplayPayment {
+        payment_id: id.into(),
+        ..ReplayPayment::default()
+    };
+    h.query(org, query).await.unwrap()
+}
+
+async fn history(
+    h: &Harness,
+    org: &str,
+    id: &str,
+    from_version: Option<u64>,
+) -> Result<PaymentHistory, ApplicationError> {
+    let query = GetPaymentHistory {
+        payment_id: id.into(),
+        from_version,
+    };
+    h.query(org, query).await
+}
 
 async fn stream_ids(h: &Harness) -> Vec<String> {
     let log = h.events.read_all(0, 1000).await.unwrap();
@@ -79,16 +100,7 @@ async fn two_organizations_use_the_same_payment_id() {
         "org-b's command never touches org-a's payment"
     );
 
-    let history = h
-        .query(
-            "org-b",
-            GetPaymentHistory {
-                payment_id: "pay-1".into(),
-                from_version: Some(2),
-            },
-        )
-        .await
-        .unwrap();
+    let history = history(&h, "org-b", "pay-1", Some(2)).await.unwrap();
     let seen: Vec<(&str, &str, u64)> = history
         .items
         .iter()
@@ -101,16 +113,7 @@ async fn two_organizations_use_the_same_payment_id() {
     );
     let events = h.query("org-a", SearchPaymentEvents::default()).await.unwrap();
     assert_eq!(events.total, 1, "org-a sees its own events only");
-    let replay = h
-        .query(
-            "org-a",
-            ReplayPayment {
-                payment_id: "pay-1".into(),
-                ..ReplayPayment::default()
-            },
-        )
-        .await
-        .unwrap();
+    let replay = replay(&h, "org-a", "pay-1").await;
     assert_eq!(
         (replay.latest_version, replay.payment.description.as_str()),
         (1, "Ours")
@@ -162,48 +165,21 @@ async fn a_stream_written_before_ids_were_per_organization_is_still_served_and_e
     );
 
     // Another organization never sees it, and may create its own `pay-old`.
-    let err = h
-        .query(
-            "org-b",
-            GetPaymentHistory {
-                payment_id: "pay-old".into(),
-                from_version: None,
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = history(&h, "org-b", "pay-old", None).await.unwrap_err();
     assert_eq!(err, ApplicationError::not_found("payment", "pay-old"));
     let err = h.process("org-b", "pay-old").await.unwrap_err();
     assert_eq!(err, ApplicationError::not_found("payment", "pay-old"));
     h.create("org-b", "pay-old", "3.00", "EUR", "Mine").await;
     assert_eq!(h.events.stream_version("org-b/pay-old").await.unwrap(), 1);
 
-    let history = h
-        .query(
-            "org-a",
-            GetPaymentHistory {
-                payment_id: "pay-old".into(),
-                from_version: None,
-            },
-        )
-        .await
-        .unwrap();
+    let history = history(&h, "org-a", "pay-old", None).await.unwrap();
     let seen: Vec<(&str, &str)> = history
         .items
         .iter()
         .map(|e| (e.aggregate_id.as_str(), e.stream_id.as_str()))
         .collect();
     assert_eq!(seen, [("pay-old", "pay-old"), ("pay-old", "pay-old")]);
-    let replay = h
-        .query(
-            "org-a",
-            ReplayPayment {
-                payment_id: "pay-old".into(),
-                ..ReplayPayment::default()
-            },
-        )
-        .await
-        .unwrap();
+    let replay = replay(&h, "org-a", "pay-old").await;
     assert_eq!(
         (replay.latest_version, replay.payment.status),
         (2, PaymentStatus::Completed)

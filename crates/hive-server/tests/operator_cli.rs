@@ -15,7 +15,8 @@ use std::path::Path;
 use hive_billing::{PaymentKey, PaymentSearchIndex, BILLING_PROJECTION_VERSION};
 use hive_testkit::backend;
 use operator::{
-    hive, hive_blocking, indexed, seeded_events, status_rows, Indices, DEMO_ORGANIZATIONS, READ_MODEL, SEARCH,
+    hive, hive_blocking, indexed, seeded_events, status_rows, verify_one_out_of_sync, Indices, DEMO_ORGANIZATIONS,
+    READ_MODEL, SEARCH,
 };
 use serde_json::Value;
 
@@ -319,21 +320,8 @@ async fn verify_and_sync_a_search_index_in_elasticsearch() {
         )),
         "a document found only in the index is reported:\n{verify}"
     );
-    assert!(
-        verify
-            .stderr
-            .contains("hive: the search index is out of sync: 3 mismatches"),
-        "{verify}"
-    );
-    let one = [
-        "search",
-        "verify",
-        "--organization",
-        deleted.organization_id(),
-        "--payment",
-        deleted.payment_id(),
-    ];
-    let verify = hive_blocking(dir, &env, &one).exits(1);
+    verify.out_of_sync_by(3);
+    let verify = verify_one_out_of_sync(dir, &env, deleted);
     assert_eq!(
         verify.stdout,
         format!("checked 1 payments, 1 mismatches\n  {deleted}: missing from the search index\n")

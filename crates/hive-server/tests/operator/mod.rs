@@ -59,7 +59,32 @@ pub fn hive_blocking(data_dir: &Path, env: &[(&str, String)], args: &[&str]) -> 
     tokio::task::block_in_place(|| hive(data_dir, env, args))
 }
 
+/// `hive search verify` of the one payment `key`, which must be out of sync (exit status 1).
+pub fn verify_one_out_of_sync(data_dir: &Path, env: &[(&str, String)], key: &hive_billing::PaymentKey) -> Run {
+    let args = [
+        "search",
+        "verify",
+        "--organization",
+        key.organization_id(),
+        "--payment",
+        key.payment_id(),
+    ];
+    hive_blocking(data_dir, env, &args).exits(1)
+}
+
 impl Run {
+    /// Asserts that standard error says the index is out of sync by `mismatches`.
+    #[track_caller]
+    pub fn out_of_sync_by(&self, mismatches: usize) -> &Self {
+        let said = format!("hive: the search index is out of sync: {mismatches} mismatches");
+        assert!(
+            self.stderr.contains(&said),
+            "no `{said}`:
+{self}"
+        );
+        self
+    }
+
     /// Asserts exit status 0; returns the run.
     #[track_caller]
     pub fn success(self) -> Self {

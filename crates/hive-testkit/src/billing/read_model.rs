@@ -21,7 +21,7 @@ use hive_billing::{
 };
 use hive_domain::{Page, TimeRange};
 
-use super::support::{at, ok, payment};
+use super::support::{at, ok, payment, same_id_in_two_organizations};
 use crate::support::unique;
 
 pub use super::bulk_upsert::upsert_many_spans_batches_and_skips_stale_records;
@@ -421,29 +421,8 @@ pub async fn trends_match_the_reference<S: PaymentReadModel + ?Sized + 'static>(
 /// Two organizations may hold the same payment id: each has its own record, listings,
 /// statistics and keys, and a write to one never touches the other.
 pub async fn organizations_share_payment_ids<S: PaymentReadModel + ?Sized + 'static>(store: Arc<S>) {
-    let (a, b) = (unique("org"), unique("org"));
-    let ours = payment(
-        "pay-1",
-        &a,
-        PaymentStatus::Completed,
-        "100.00",
-        "EUR",
-        0,
-        Some(1),
-        "Ours",
-        &[],
-    );
-    let theirs = payment(
-        "pay-1",
-        &b,
-        PaymentStatus::Pending,
-        "7.00",
-        "USD",
-        2,
-        None,
-        "Theirs",
-        &[],
-    );
+    let (ours, theirs) = same_id_in_two_organizations();
+    let (a, b) = (ours.organization_id.clone(), theirs.organization_id.clone());
     assert!(upsert(&*store, ours.clone(), 10).await);
     assert!(
         upsert(&*store, theirs.clone(), 3).await,

@@ -18,7 +18,7 @@ use hive_billing::{
 };
 use hive_domain::TimeRange;
 
-use super::support::{amount, at, currency, ok, payment};
+use super::support::{amount, at, currency, ok, payment, same_id_in_two_organizations};
 use crate::support::unique;
 
 fn documents(org: &str) -> Vec<PaymentSearchDocument> {
@@ -148,34 +148,11 @@ pub async fn documents_round_trip<S: PaymentSearchIndex + ?Sized + 'static>(stor
 /// Two organizations may hold the same payment id: two documents, each found, listed and
 /// deleted under its own key; `list_keys` pages the index's keys ascending, per organization.
 pub async fn organizations_share_payment_ids<S: PaymentSearchIndex + ?Sized + 'static>(store: Arc<S>) {
-    let (a, b) = (unique("org"), unique("org"));
-    let ours = PaymentSearchDocument::new(
-        payment(
-            "pay-1",
-            &a,
-            PaymentStatus::Completed,
-            "100.00",
-            "EUR",
-            0,
-            Some(1),
-            "Ours",
-            &[],
-        ),
-        5,
-    );
-    let theirs = PaymentSearchDocument::new(
-        payment(
-            "pay-1",
-            &b,
-            PaymentStatus::Pending,
-            "7.00",
-            "USD",
-            2,
-            None,
-            "Theirs",
-            &[],
-        ),
-        1,
+    let (ours, theirs) = same_id_in_two_organizations();
+    let (a, b) = (ours.organization_id.clone(), theirs.organization_id.clone());
+    let (ours, theirs) = (
+        PaymentSearchDocument::new(ours, 5),
+        PaymentSearchDocument::new(theirs, 1),
     );
     let report = ok(store.index(vec![ours.clone(), theirs.clone()]).await, "bulk index");
     assert_eq!(

@@ -25,6 +25,35 @@ pub(crate) fn amount(value: &str) -> Amount {
     value.parse().unwrap_or_else(|e| panic!("test amount {value}: {e}"))
 }
 
+/// `pay-1` of two fresh organizations: a completed EUR payment ("Ours") of the first and a
+/// pending USD one ("Theirs") of the second.
+pub(crate) fn same_id_in_two_organizations() -> (PaymentView, PaymentView) {
+    let (a, b) = (crate::support::unique("org"), crate::support::unique("org"));
+    let ours = payment(
+        "pay-1",
+        &a,
+        PaymentStatus::Completed,
+        "100.00",
+        "EUR",
+        0,
+        Some(1),
+        "Ours",
+        &[],
+    );
+    let theirs = payment(
+        "pay-1",
+        &b,
+        PaymentStatus::Pending,
+        "7.00",
+        "USD",
+        2,
+        None,
+        "Theirs",
+        &[],
+    );
+    (ours, theirs)
+}
+
 /// A payment view: created at `created` hours, processed at `processed` hours when given.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn payment(
