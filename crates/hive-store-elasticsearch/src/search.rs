@@ -33,6 +33,23 @@ pub(crate) fn parse_source<T: DeserializeOwned>(hit: &Value, what: &str) -> EsRe
         .map_err(|e| EsError::decode(what, format!("document `{id}`: {e}")))
 }
 
+/// The `_source` of the first hit of `body` (a search with its own `size`, query and sort) on
+/// `index`, or `None` when nothing matches.
+pub(crate) async fn first_source<T: DeserializeOwned>(
+    client: &EsClient,
+    index: &str,
+    body: Value,
+) -> EsResult<Option<T>> {
+    let path = format!("/{index}/_search");
+    let reply = client
+        .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+        .await?;
+    hits(&reply.body, &path)?
+        .first()
+        .map(|hit| parse_source(hit, &path))
+        .transpose()
+}
+
 /// Every hit of the search `body` on `index`, `page` hits a request, walked with
 /// `search_after`: `body` must hold the query and a `sort` ending on a unique key; `size`,
 /// `track_total_hits` and `search_after` are set here.

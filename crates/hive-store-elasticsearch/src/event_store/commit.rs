@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::http::{encode_id, Body};
-use crate::search::{hits, parse_source};
+use crate::search::{first_source, hits, parse_source};
 use crate::{EsError, EsResult};
 
 use super::EsEventStore;
@@ -165,15 +165,7 @@ impl EsEventStore {
             "query": {"term": {"aggregateId": aggregate_id}},
             "sort": [{"toVersion": "desc"}]
         });
-        let path = format!("/{}/_search", self.options.commits_index);
-        let reply = self
-            .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
-            .await?;
-        hits(&reply.body, &path)?
-            .first()
-            .map(|hit| parse_source(hit, &path))
-            .transpose()
+        first_source(&self.client, &self.options.commits_index, body).await
     }
 
     /// The stream's current version and its last commit: the searchable prefix, then realtime

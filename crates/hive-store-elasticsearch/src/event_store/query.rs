@@ -9,7 +9,7 @@ use crate::http::Body;
 use crate::{EsError, EsResult};
 
 use super::EsEventStore;
-use crate::search::{hits, parse_source, MAX_RESULT_WINDOW};
+use crate::search::{first_source, hits, parse_source, MAX_RESULT_WINDOW};
 
 /// A `range` on `field` for a half-open time range, or `None` when unbounded.
 pub(crate) fn time_range(field: &str, range: &TimeRange) -> Option<Value> {
@@ -151,14 +151,6 @@ impl EsEventStore {
             "query": {"bool": {"filter": [{"term": {"eventId": event_id.to_string()}}]}},
             "sort": [{"globalPosition": "asc"}]
         });
-        let path = format!("/{}/_search", self.options.events_index);
-        let reply = self
-            .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
-            .await?;
-        hits(&reply.body, &path)?
-            .first()
-            .map(|hit| parse_source::<EventEnvelope>(hit, &path))
-            .transpose()
+        first_source(&self.client, &self.options.events_index, body).await
     }
 }
