@@ -44,10 +44,14 @@ impl PaymentStreams {
         if self.store.stream_version(key.as_str()).await? > 0 {
             return Ok(key.as_str().to_owned());
         }
-        if self.legacy_owner(key.payment_id()).await?.as_deref() == Some(key.organization_id()) {
-            return Ok(key.payment_id().to_owned());
-        }
-        Ok(key.as_str().to_owned())
+        Ok(self.legacy(key).await?.unwrap_or_else(|| key.as_str().to_owned()))
+    }
+
+    /// The legacy stream of `key`'s payment (named by its payment id), when there is one and it
+    /// belongs to the key's organization.
+    pub async fn legacy(&self, key: &PaymentKey) -> StoreResult<Option<String>> {
+        let owner = self.legacy_owner(key.payment_id()).await?;
+        Ok((owner.as_deref() == Some(key.organization_id())).then(|| key.payment_id().to_owned()))
     }
 
     /// The organization recorded in the first event of the legacy stream `payment_id`

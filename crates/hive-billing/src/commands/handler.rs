@@ -49,12 +49,28 @@ impl PaymentCommandHandler {
             .user_id
             .as_deref()
             .ok_or_else(|| ApplicationError::Forbidden("no user in the message context".into()))?;
-        let stream_id = self
-            .streams
-            .resolve(&PaymentKey::new(organization_id, payment_id))
-            .await?;
+        let key = PaymentKey::new(organization_id, payment_id);
+        let creates = matches!(action, PaymentAction::Create { .. });
         let command = PaymentCommand::new(payment_id, organization_id, user_id, self.clock.now(), action);
-        let Executed { state, version, .. } = self.repository.execute(&stream_id, &command, context).await?;
+        // The keyed stream first: a payment of this version costs no extra read. A legacy
+        // stream of the organization is looked up only where it can matter: before a
+        // creation (its id is taken), and when the keyed stream holds no such payment.
+        let stream_id = if creates {
+            self.streams
+                .legacy(&key)
+                .await?
+                .unwrap_or_else(|| key.as_str().to_owned())
+        } else {
+            key.as_str().to_owned()
+        };
+        let executed = match self.repository.execute(&stream_id, &command, context).await {
+            Err(ApplicationError::NotFound { .. }) if !creates => match self.streams.legacy(&key).await? {
+                Some(legacy) => self.repository.execute(&legacy, &command, context).await,
+                None => Err(ApplicationError::not_found("payment", payment_id)),
+            },
+            other => other,
+        };
+        let Executed { state, version, .. } = executed?;
         PaymentView::from_payment(&state, version)
             .ok_or_else(|| ApplicationError::Internal(format!("payment `{payment_id}` has no state after a command")))
     }
