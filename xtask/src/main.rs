@@ -9,6 +9,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod docker;
+mod examples;
 mod fuzz_api;
 mod metadata;
 mod services;

@@ -2,7 +2,8 @@
 //!
 //! It finds or starts Redis, a MongoDB-compatible server and OpenSearch (see
 //! [`crate::services`]), runs the tests and the doctests with their URLs, and closes with a table
-//! of where each server came from and how many tests used it. With `--require-backends`, or
+//! of where each server came from and how many tests used it. The runnable examples under
+//! `examples/` run after the tests. With `--require-backends`, or
 //! where `CI` is set, every backend must be had and used by at least one test.
 
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::path::Path;
 use clap::Args;
 
 use crate::services::{require, tally, Services};
-use crate::{cmd, metadata, signals, Failure, TaskResult};
+use crate::{cmd, examples, metadata, signals, Failure, TaskResult};
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Default, Args)]
@@ -63,6 +64,12 @@ fn run_suites(services: &Services, tally_dir: &Path, args: &TestArgs) -> TaskRes
     services.apply(&mut tests);
     tests.env(tally::ENV, tally_dir);
     let tests = cmd::run("the tests", &mut tests);
+    // The examples run with the whole suite only (not with a test filter).
+    let tests = if args.extra.is_empty() {
+        both(tests, examples::run_all(services))
+    } else {
+        tests
+    };
     if args.no_doc {
         return tests;
     }
