@@ -1,7 +1,7 @@
 //! The trivial command of the bus benches, its handler, and the buses under test.
 
 use hive_application::middleware::{
-    timeout_layer, ConflictRetry, IdempotencyLayer, RetryLayer, TracingLayer, ValidationLayer,
+    ConflictRetry, IdempotencyLayer, RetryLayer, TimeoutLayer, TracingLayer, ValidationLayer,
 };
 use hive_application::{ApplicationError, Command, CommandBus, Handler, Message, MessageContext, MiddlewareConfig};
 use hive_domain::Metadata;
@@ -37,7 +37,7 @@ pub enum Stack {
     Validation,
     /// [`IdempotencyLayer`] only, with the default capacity and age.
     Idempotency,
-    /// [`timeout_layer`] only, with the default timeout.
+    /// [`TimeoutLayer`] only, with the default timeout.
     Timeout,
     /// [`RetryLayer`] with [`ConflictRetry`] only, with the default settings.
     Retry,
@@ -67,7 +67,7 @@ impl Stack {
                 config.idempotency_capacity,
                 config.idempotency_ttl,
             )),
-            Self::Timeout => builder.layer(timeout_layer(config.timeout)),
+            Self::Timeout => builder.layer(TimeoutLayer::new(config.timeout)),
             Self::Retry => builder.layer(RetryLayer::new(ConflictRetry::new(
                 config.max_retries,
                 config.retry_base_delay,

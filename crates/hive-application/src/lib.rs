@@ -10,7 +10,7 @@ mod projection;
 mod repository;
 
 pub use bus::{
-    BusFuture, BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus,
+    BusFuture, BusMetrics, BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus,
     QueryBusBuilder,
 };
 pub use error::{ApplicationError, FieldError};

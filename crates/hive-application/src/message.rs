@@ -6,7 +6,6 @@ use std::future::Future;
 use hive_domain::Metadata;
 use uuid::Uuid;
 
-use crate::cache::CachePolicy;
 use crate::ApplicationError;
 
 /// Anything sent on a bus. `Output` is what its handler returns.
@@ -25,14 +24,6 @@ pub trait Message: Debug + Send + Sync + 'static {
     /// Checks the message's own fields before any handler runs.
     fn validate(&self) -> Result<(), ApplicationError> {
         Ok(())
-    }
-
-    /// How the answer to this query may be cached (key material, tags, TTL, codec); `None`,
-    /// the default, leaves it uncached. Only the query bus's cache layer reads it; see
-    /// [`crate::cache`].
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        let _ = context;
-        None
     }
 }
 

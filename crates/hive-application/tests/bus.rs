@@ -6,14 +6,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use hive_application::middleware::{Middleware, MiddlewareLayer, Next};
 use hive_application::{
-    ApplicationError, BusRequest, BusResponse, Command, CommandBus, Handler, Message, MessageContext, MiddlewareConfig,
-    Query, QueryBus,
+    ApplicationError, BusRequest, Command, CommandBus, Handler, Message, MessageContext, MiddlewareConfig, Query,
+    QueryBus,
 };
-use tower::ServiceExt;
 
 #[derive(Debug, Clone)]
 struct Charge {
@@ -125,9 +121,8 @@ async fn validation_refuses_before_the_handler_runs() {
 async fn conflicts_are_retried_until_success() {
     let handler = Scripted::failing(vec![conflict(), conflict(), conflict()]);
     let bus = default_bus(handler.clone());
-    let retries_before = hive_application::middleware::conflict_retries_total();
     let out = bus.dispatch(Charge { amount: 1 }, MessageContext::new()).await.unwrap();
-    assert!(hive_application::middleware::conflict_retries_total() >= retries_before + 3);
+    assert_eq!(bus.metrics().conflict_retries(), 3, "counted in the bus's own metrics");
     assert!(out.starts_with("charged 1 (call 4"), "{out}");
     assert_eq!(handler.calls(), 4);
 }
@@ -271,23 +266,24 @@ async fn transient_failures_are_forgotten_refusals_are_remembered() {
     assert_eq!(handler.calls(), 1);
 }
 
-/// Records its name when the request passes through, to check the order of layers.
-#[derive(Clone)]
-struct Mark(&'static str, Arc<Mutex<Vec<&'static str>>>);
-
-impl Middleware for Mark {
-    fn call(&self, request: BusRequest, next: Next) -> BoxFuture<'static, Result<BusResponse, ApplicationError>> {
-        self.1.lock().unwrap().push(self.0);
-        next.oneshot(request).boxed()
-    }
+/// A plain tower layer recording `name` when a request passes through, to check the order of
+/// layers.
+fn mark(
+    name: &'static str,
+    trail: Arc<Mutex<Vec<&'static str>>>,
+) -> tower::util::MapRequestLayer<impl Fn(BusRequest) -> BusRequest + Clone + Send + Sync + 'static> {
+    tower::util::MapRequestLayer::new(move |request: BusRequest| {
+        trail.lock().unwrap().push(name);
+        request
+    })
 }
 
 #[tokio::test]
 async fn layers_run_in_registration_order() {
     let trail = Arc::new(Mutex::new(Vec::new()));
     let bus = CommandBus::builder()
-        .layer(MiddlewareLayer::wrap(Mark("outer", trail.clone())))
-        .layer(MiddlewareLayer::wrap(Mark("inner", trail.clone())))
+        .layer(mark("outer", trail.clone()))
+        .layer(mark("inner", trail.clone()))
         .handler::<Charge, _>(Scripted::default())
         .build();
     bus.dispatch(Charge { amount: 1 }, MessageContext::new()).await.unwrap();
@@ -315,4 +311,50 @@ async fn the_query_bus_routes_queries() {
         .handler(BalanceHandler)
         .build();
     assert_eq!(bus.dispatch(Balance, MessageContext::new()).await.unwrap(), 42);
+}
+
+#[tokio::test]
+async fn a_duplicate_waiting_for_a_dropped_first_send_runs_the_command_itself() {
+    let handler = Scripted {
+        delay: Duration::from_millis(20),
+        ..Scripted::default()
+    };
+    let bus = default_bus(handler.clone());
+    let ctx = MessageContext::new();
+    let first = tokio::spawn({
+        let (bus, ctx) = (bus.clone(), ctx.clone());
+        async move { bus.dispatch(Charge { amount: 7 }, ctx).await }
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await; // the first send is running
+    let second = tokio::spawn({
+        let (bus, ctx) = (bus.clone(), ctx.clone());
+        async move { bus.dispatch(Charge { amount: 7 }, ctx).await }
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await; // the second one waits for it
+    first.abort();
+    let answer = second.await.unwrap().unwrap();
+    assert!(answer.starts_with("charged 7 (call 2"), "{answer}");
+    assert_eq!(
+        bus.dispatch(Charge { amount: 7 }, ctx).await.unwrap(),
+        answer,
+        "then remembered"
+    );
+    assert_eq!(handler.calls(), 2);
+}
+
+#[tokio::test]
+async fn each_bus_counts_its_own_retries() {
+    let busy = default_bus(Scripted::failing(vec![conflict()]));
+    let quiet = default_bus(Scripted::default());
+    busy.dispatch(Charge { amount: 1 }, MessageContext::new())
+        .await
+        .unwrap();
+    quiet
+        .dispatch(Charge { amount: 1 }, MessageContext::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        (busy.metrics().conflict_retries(), quiet.metrics().conflict_retries()),
+        (1, 0)
+    );
 }

@@ -17,7 +17,6 @@
 use hive_application::cache::CachePolicy;
 use hive_application::MessageContext;
 use hive_domain::{Aggregate, EventEnvelope};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{Payment, PaymentKey};
@@ -87,28 +86,22 @@ pub fn invalidation_tags(event: &EventEnvelope) -> Vec<String> {
 
 /// The policy of a query whose answer is an `O` depending on `tag` of the caller's
 /// organization; `None` (uncached) without an organization (the handler refuses it anyway).
-pub(crate) fn org_policy<O>(
+pub(crate) fn org_policy(
     query: &impl Serialize,
     context: &MessageContext,
     tag: fn(&str) -> String,
-) -> Option<CachePolicy>
-where
-    O: Serialize + DeserializeOwned + Send + Sync + 'static,
-{
+) -> Option<CachePolicy> {
     let org = context.metadata.organization_id.as_deref()?;
-    Some(CachePolicy::new::<O>(query)?.with_tag(tag(org)))
+    Some(CachePolicy::new(query)?.with_tag(tag(org)))
 }
 
 /// The policy of a query about one payment of the caller's organization; `None` (uncached)
 /// without an organization.
-pub(crate) fn payment_policy<O>(
+pub(crate) fn payment_policy(
     query: &impl Serialize,
     context: &MessageContext,
     payment_id: &str,
-) -> Option<CachePolicy>
-where
-    O: Serialize + DeserializeOwned + Send + Sync + 'static,
-{
+) -> Option<CachePolicy> {
     let org = context.metadata.organization_id.as_deref()?;
-    Some(CachePolicy::new::<O>(query)?.with_tag(payment_tag(&PaymentKey::new(org, payment_id))))
+    Some(CachePolicy::new(query)?.with_tag(payment_tag(&PaymentKey::new(org, payment_id))))
 }

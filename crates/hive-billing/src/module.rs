@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hive_application::cache::{Cache, CacheInvalidator, QueryCache};
+use hive_application::cache::{Cache, CacheInvalidator, CachedHandler, QueryCache};
 use hive_application::{
     AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
     SnapshotPolicy,
@@ -183,26 +183,25 @@ impl BillingModule {
         let events = PaymentEventQueryHandler::new(Arc::clone(&ports.event_store));
         let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store), Arc::clone(&self.upcasters));
         let analytics = EventAnalyticsHandler::new(Arc::clone(&ports.analytics));
-        let query_bus = match &self.query_cache {
-            Some(cache) => QueryBus::builder().with_default_middleware_and_cache(self.middleware, cache),
-            None => QueryBus::builder().with_default_middleware(self.middleware),
-        };
-        let query_bus = query_bus
-            .handler::<GetPaymentById, _>(payments.clone())
-            .handler::<GetPaymentsByOrganization, _>(payments.clone())
-            .handler::<GetPaymentStatistics, _>(payments.clone())
-            .handler::<GetPaymentTrends, _>(payments)
-            .handler::<SearchPayments, _>(search.clone())
-            .handler::<GetPaymentSuggestions, _>(search)
-            .handler::<GetPaymentHistory, _>(events.clone())
-            .handler::<SearchPaymentEvents, _>(events.clone())
-            .handler::<GetEventById, _>(events.clone())
-            .handler::<GetEventTimeline, _>(events.clone())
-            .handler::<GetEventCorrelations, _>(events)
-            .handler::<ReplayPayment, _>(replay)
-            .handler::<GetEventStatistics, _>(analytics.clone())
-            .handler::<GetEventTrends, _>(analytics.clone())
-            .handler::<GetEventHeatmap, _>(analytics)
+        // Every billing query is cacheable: with a cache, each handler answers from it.
+        let cache = self.query_cache.as_ref();
+        let query_bus = QueryBus::builder()
+            .with_default_middleware(self.middleware)
+            .handler::<GetPaymentById, _>(CachedHandler::new(payments.clone(), cache))
+            .handler::<GetPaymentsByOrganization, _>(CachedHandler::new(payments.clone(), cache))
+            .handler::<GetPaymentStatistics, _>(CachedHandler::new(payments.clone(), cache))
+            .handler::<GetPaymentTrends, _>(CachedHandler::new(payments, cache))
+            .handler::<SearchPayments, _>(CachedHandler::new(search.clone(), cache))
+            .handler::<GetPaymentSuggestions, _>(CachedHandler::new(search, cache))
+            .handler::<GetPaymentHistory, _>(CachedHandler::new(events.clone(), cache))
+            .handler::<SearchPaymentEvents, _>(CachedHandler::new(events.clone(), cache))
+            .handler::<GetEventById, _>(CachedHandler::new(events.clone(), cache))
+            .handler::<GetEventTimeline, _>(CachedHandler::new(events.clone(), cache))
+            .handler::<GetEventCorrelations, _>(CachedHandler::new(events, cache))
+            .handler::<ReplayPayment, _>(CachedHandler::new(replay, cache))
+            .handler::<GetEventStatistics, _>(CachedHandler::new(analytics.clone(), cache))
+            .handler::<GetEventTrends, _>(CachedHandler::new(analytics.clone(), cache))
+            .handler::<GetEventHeatmap, _>(CachedHandler::new(analytics, cache))
             .build();
         BillingServices {
             command_bus,

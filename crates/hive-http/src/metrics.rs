@@ -181,24 +181,24 @@ impl Metrics {
         self.inner.retries.inc();
     }
 
-    /// Brings the retry counter up to hive-application's process-wide count of retries.
-    fn sync_retries(&self) {
-        let total = hive_application::middleware::conflict_retries_total();
+    /// Brings the retry counter up to the command bus's own count of retries.
+    fn sync_retries(&self, bus: &hive_application::BusMetrics) {
+        let total = bus.conflict_retries();
         let seen = self.inner.retries.get();
         if total > seen {
             self.inner.retries.inc_by(total - seen);
         }
     }
 
-    /// Brings the cache counters up to hive-application's process-wide query-cache counters.
-    fn sync_cache(&self) {
+    /// Brings the cache counters up to the query cache's own counters.
+    fn sync_cache(&self, stats: &[hive_application::cache::LevelStats]) {
         fn raise(counter: &Counter, total: u64) {
             let seen = counter.get();
             if total > seen {
                 counter.inc_by(total - seen);
             }
         }
-        for level in hive_application::cache::cache_stats() {
+        for level in stats {
             let labels = |result: &str| CacheLabels {
                 level: level.level.to_owned(),
                 result: result.to_owned(),
@@ -238,6 +238,15 @@ impl Metrics {
         }
     }
 
+    /// Brings the retry and cache counters up to the command bus's and the query cache's of
+    /// `state` (called before rendering `/metrics`).
+    pub fn observe(&self, state: &crate::ApiState) {
+        self.sync_retries(state.commands.metrics());
+        if let Some(cache) = &state.query_cache {
+            self.sync_cache(&cache.stats());
+        }
+    }
+
     fn record_request(&self, labels: RequestLabels, seconds: f64) {
         self.inner.requests.get_or_create(&labels).inc();
         self.inner.latency.get_or_create(&labels).observe(seconds);
@@ -245,8 +254,6 @@ impl Metrics {
 
     /// The metrics in the Prometheus (OpenMetrics) text format.
     pub fn render(&self) -> String {
-        self.sync_retries();
-        self.sync_cache();
         let mut text = String::new();
         if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry) {
             tracing::error!(%error, "could not encode the metrics");

@@ -21,6 +21,8 @@ pub struct ApiState {
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
     /// Request, command and cache metrics, rendered by `GET /metrics`.
     pub metrics: Metrics,
+    /// The query cache whose counters `/metrics` shows, when there is one.
+    pub query_cache: Option<hive_application::cache::QueryCache>,
 }
 
 impl std::fmt::Debug for ApiState {

@@ -94,6 +94,7 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
         tokens: TokenRegistry::new(tokens),
         readiness,
         metrics,
+        query_cache: app.services.query_cache().cloned(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The command bus and the query bus.
 
+mod metrics;
 mod request;
 mod route;
 
@@ -7,8 +8,9 @@ use std::sync::Arc;
 
 use tower::{Layer, Service};
 
+pub use metrics::BusMetrics;
+pub(crate) use request::Outcome;
 pub use request::{BusFuture, BusRequest, BusResponse, BusService, ErasedMessage};
-pub(crate) use request::{DynService, Outcome};
 use route::Router;
 
 use crate::{ApplicationError, Command, Handler, MessageContext, Query};
@@ -21,12 +23,18 @@ macro_rules! bus {
         #[derive(Clone)]
         pub struct $bus {
             router: Arc<Router>,
+            metrics: BusMetrics,
         }
 
         impl $bus {
             /// Starts building a bus: add middleware layers first, then register handlers.
             pub fn builder() -> $builder {
-                $builder { router: Router::default() }
+                $builder { router: Router::default(), metrics: BusMetrics::new() }
+            }
+
+            /// This bus's counters (its default middleware counts into them).
+            pub fn metrics(&self) -> &BusMetrics {
+                &self.metrics
             }
 
             /// Sends a message to its handler through the middleware and returns the handler's answer.
@@ -51,11 +59,19 @@ macro_rules! bus {
         /// Builds a bus: middleware layers (outermost first), then one handler per message type.
         pub struct $builder {
             router: Router,
+            metrics: BusMetrics,
         }
 
         impl $builder {
-            /// Adds a middleware layer. Layers wrap handlers registered *after* them; the first
-            /// layer added is the outermost.
+            /// The counters of the bus being built, for the middleware that counts into them.
+            pub fn metrics(&self) -> &BusMetrics {
+                &self.metrics
+            }
+
+            /// Adds a middleware layer: any tower [`Layer`] over the [`BusService`]. Layers wrap
+            /// handlers registered *after* them; the first layer added is the outermost. Each
+            /// layer added costs one boxed future per dispatch: add several at once as one
+            /// `tower::ServiceBuilder` (as the default middleware is) to pay for one.
             #[must_use]
             pub fn layer<L>(mut self, layer: L) -> Self
             where
@@ -76,7 +92,7 @@ macro_rules! bus {
 
             /// The finished bus.
             pub fn build(self) -> $bus {
-                $bus { router: Arc::new(self.router) }
+                $bus { router: Arc::new(self.router), metrics: self.metrics }
             }
         }
     };

@@ -3,14 +3,12 @@
 
 use std::any::Any;
 use std::fmt::Debug;
-use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use tower::{Service, ServiceExt};
 
-use crate::cache::CachePolicy;
 use crate::{ApplicationError, Message, MessageContext};
 
 /// A message whose concrete type is hidden behind the bus.
@@ -19,8 +17,6 @@ pub trait ErasedMessage: Any + Debug + Send + Sync {
     fn validate(&self) -> Result<(), ApplicationError>;
     /// The message as `Any`, for the handler to downcast.
     fn as_any(&self) -> &dyn Any;
-    /// The message's [`Message::cache_policy`].
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy>;
 }
 
 impl<M: Message> ErasedMessage for M {
@@ -29,9 +25,6 @@ impl<M: Message> ErasedMessage for M {
     }
     fn as_any(&self) -> &dyn Any {
         self
-    }
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        Message::cache_policy(self, context)
     }
 }
 
@@ -56,40 +49,34 @@ pub(crate) type Outcome = Result<BusResponse, ApplicationError>;
 /// The future of a [`BusService`].
 pub type BusFuture = BoxFuture<'static, Result<BusResponse, ApplicationError>>;
 
-/// A route as the bus holds it: called through a shared pointer, one boxed future per call.
-pub(crate) trait DynService: Send + Sync + 'static {
+/// A service as the bus holds it: called through a shared pointer, one boxed future per call.
+pub(crate) trait SharedService: Send + Sync + 'static {
     /// Handles `request`.
     fn call_shared(self: Arc<Self>, request: BusRequest) -> BusFuture;
 }
 
-/// The service every route of a bus is; middleware layers wrap it.
+/// The type-erased service of a route: what middleware layers wrap, and what a bus holds.
 ///
-/// Cloning is cheap (a shared pointer) and it is always ready, so calling it costs one boxed
-/// future.
+/// Cloning is cheap (a shared pointer) and it is always ready; calling it costs one boxed
+/// future. Any tower service of bus requests becomes one with [`BusService::new`].
 #[derive(Clone)]
-pub struct BusService(Arc<dyn DynService>);
+pub struct BusService(Arc<dyn SharedService>);
 
 impl BusService {
-    /// Erases any tower service of bus requests (a `BusService` is kept as it is).
+    /// Erases a tower service of bus requests.
+    ///
+    /// Each call clones `service` (tower's `&mut self` contract) and drives it to readiness,
+    /// so `service` should be cheap to clone, as tower services are.
     pub fn new<S>(service: S) -> Self
     where
         S: Service<BusRequest, Response = BusResponse, Error = ApplicationError> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
     {
-        let mut slot = Some(service);
-        if let Some(already) = (&mut slot as &mut dyn Any).downcast_mut::<Option<BusService>>() {
-            if let Some(bus_service) = already.take() {
-                return bus_service;
-            }
-        }
-        match slot {
-            Some(service) => Self(Arc::new(Tower(service))),
-            None => unreachable_service(),
-        }
+        Self(Arc::new(Erased(service)))
     }
 
-    /// Wraps a route.
-    pub(crate) fn from_dyn(service: Arc<dyn DynService>) -> Self {
+    /// Wraps a shared service.
+    pub(crate) fn from_shared(service: Arc<dyn SharedService>) -> Self {
         Self(service)
     }
 
@@ -97,19 +84,6 @@ impl BusService {
     pub fn handle(&self, request: BusRequest) -> BusFuture {
         Arc::clone(&self.0).call_shared(request)
     }
-}
-
-/// Only reached if the `Option` taken above was emptied, which it never is.
-fn unreachable_service() -> BusService {
-    struct Broken;
-    impl DynService for Broken {
-        fn call_shared(self: Arc<Self>, _: BusRequest) -> BusFuture {
-            Box::pin(std::future::ready(Err(ApplicationError::Internal(
-                "bus service lost while being built".into(),
-            ))))
-        }
-    }
-    BusService(Arc::new(Broken))
 }
 
 impl Debug for BusService {
@@ -132,41 +106,22 @@ impl Service<BusRequest> for BusService {
     }
 }
 
-/// Any other tower service, cloned per call (tower's `&mut self` contract) and driven to
-/// readiness first.
-struct Tower<S>(S);
+/// A tower service behind a [`BusService`]: cloned per call and driven to readiness first.
+struct Erased<S>(S);
 
-impl<S> DynService for Tower<S>
+impl<S> SharedService for Erased<S>
 where
     S: Service<BusRequest, Response = BusResponse, Error = ApplicationError> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
 {
     fn call_shared(self: Arc<Self>, request: BusRequest) -> BusFuture {
         let mut service = self.0.clone();
+        // Most services are ready at once: then the call is their own future, boxed once.
         let mut cx = Context::from_waker(futures::task::noop_waker_ref());
         match service.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => boxed(service.call(request)),
+            Poll::Ready(Ok(())) => Box::pin(service.call(request)),
             Poll::Ready(Err(error)) => Box::pin(std::future::ready(Err(error))),
             Poll::Pending => Box::pin(service.oneshot(request)),
         }
-    }
-}
-
-/// Boxes a future, unless it already is a [`BusFuture`] (as a [`crate::middleware::Middleware`]'s is).
-fn boxed<F>(future: F) -> BusFuture
-where
-    F: Future<Output = Outcome> + Send + 'static,
-{
-    let mut slot = Some(future);
-    if let Some(already) = (&mut slot as &mut dyn Any).downcast_mut::<Option<BusFuture>>() {
-        if let Some(future) = already.take() {
-            return future;
-        }
-    }
-    match slot {
-        Some(future) => Box::pin(future),
-        None => Box::pin(std::future::ready(Err(ApplicationError::Internal(
-            "bus future lost while being boxed".into(),
-        )))),
     }
 }

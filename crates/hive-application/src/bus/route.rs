@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tower::{Layer, Service};
 
-use super::request::{BusFuture, BusRequest, BusResponse, BusService, DynService};
+use super::request::{BusFuture, BusRequest, BusResponse, BusService, SharedService};
 use crate::{ApplicationError, Handler, Message};
 
 type BoxLayer = Arc<dyn Fn(BusService) -> BusService + Send + Sync>;
@@ -25,7 +25,7 @@ struct HandlerService<M, H> {
     _message: PhantomData<fn(M)>,
 }
 
-impl<M: Message, H: Handler<M>> DynService for HandlerService<M, H> {
+impl<M: Message, H: Handler<M>> SharedService for HandlerService<M, H> {
     fn call_shared(self: Arc<Self>, request: BusRequest) -> BusFuture {
         Box::pin(async move {
             let message = request.message.as_any().downcast_ref::<M>().ok_or_else(|| {
@@ -58,7 +58,7 @@ impl Router {
             handler,
             _message: PhantomData,
         };
-        let mut service = BusService::from_dyn(Arc::new(base));
+        let mut service = BusService::from_shared(Arc::new(base));
         // The first layer registered is the outermost.
         for layer in self.layers.iter().rev() {
             service = layer(service);

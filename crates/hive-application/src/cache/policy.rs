@@ -1,92 +1,56 @@
-//! How a query is cached: its key material, its tags, its TTL and its value codec.
+//! How a query is cached: its key material, its tags and its TTL; per-type settings.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::BusResponse;
-
-/// Encodes a handler's answer (a [`BusResponse`]) to bytes.
-type Encode = fn(&BusResponse) -> Option<Vec<u8>>;
-/// Decodes bytes back to a [`BusResponse`].
-type Decode = fn(&[u8]) -> Option<BusResponse>;
-
-/// How one query is cached, returned by [`Message::cache_policy`](crate::Message::cache_policy).
+/// How one query is cached, returned by [`Cacheable::cache_policy`](super::Cacheable::cache_policy).
 ///
 /// The cache key is the message type, the caller's organization (always: tenants never share an
-/// answer) and the canonical serialisation of the query. The value codec (MessagePack, with
-/// field names, through `rmp-serde`) is fixed here, where the output type is known, so the
-/// type-erased cache layer can store and revive answers.
+/// answer) and the canonical serialisation of the query. Answers are stored as MessagePack
+/// (with field names, through `rmp-serde`).
 ///
 /// ```
-/// use hive_application::cache::CachePolicy;
+/// use hive_application::cache::{Cacheable, CachePolicy};
 /// use hive_application::{Message, MessageContext, Query};
 /// use serde::Serialize;
 ///
 /// #[derive(Debug, Serialize)]
 /// struct CountOrders { status: String }
 ///
-/// impl Message for CountOrders {
-///     type Output = u64;
+/// impl Message for CountOrders { type Output = u64; }
+/// impl Query for CountOrders {}
+/// impl Cacheable for CountOrders {
 ///     fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
 ///         let org = context.metadata.organization_id.as_deref()?;
-///         Some(CachePolicy::new::<u64>(self)?.with_tag(format!("org:{org}:orders")))
+///         Some(CachePolicy::new(self)?.with_tag(format!("org:{org}:orders")))
 ///     }
 /// }
-/// impl Query for CountOrders {}
 ///
 /// let context = MessageContext::new().with_metadata(hive_domain::Metadata::default().with_organization("o1"));
 /// let policy = CountOrders { status: "open".into() }.cache_policy(&context).unwrap();
 /// assert_eq!(policy.tags(), ["org:o1:orders"]);
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachePolicy {
     material: Arc<str>,
     tags: Vec<String>,
     ttl: Option<Duration>,
-    encode: Encode,
-    decode: Decode,
-}
-
-impl fmt::Debug for CachePolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachePolicy")
-            .field("material", &self.material)
-            .field("tags", &self.tags)
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
-    }
-}
-
-fn encode<O: Serialize + Send + Sync + 'static>(response: &BusResponse) -> Option<Vec<u8>> {
-    rmp_serde::to_vec_named(response.downcast_ref::<O>()?).ok()
-}
-
-fn decode<O: DeserializeOwned + Send + Sync + 'static>(bytes: &[u8]) -> Option<BusResponse> {
-    let value: O = rmp_serde::from_slice(bytes).ok()?;
-    Some(Arc::new(value))
 }
 
 impl CachePolicy {
-    /// A policy for a query whose answer is an `O`, keyed by the canonical serialisation of
-    /// `query` (its fields in declaration order, as JSON), with no tag yet and the configured
-    /// TTL. `None` when `query` does not serialise (the query then goes uncached). The query
-    /// must serialise the same way every time: no `HashMap` field (use a `BTreeMap`).
-    pub fn new<O>(query: &impl Serialize) -> Option<Self>
-    where
-        O: Serialize + DeserializeOwned + Send + Sync + 'static,
-    {
+    /// A policy keyed by the canonical serialisation of `query` (its fields in declaration
+    /// order, as JSON), with no tag yet and the configured TTL. `None` when `query` does not
+    /// serialise (the query then goes uncached). The query must serialise the same way every
+    /// time: no `HashMap` field (use a `BTreeMap`).
+    pub fn new(query: &impl Serialize) -> Option<Self> {
         let material = serde_json::to_string(query).ok()?;
         Some(Self {
             material: material.into(),
             tags: Vec::new(),
             ttl: None,
-            encode: encode::<O>,
-            decode: decode::<O>,
         })
     }
 
@@ -117,16 +81,6 @@ impl CachePolicy {
     /// The TTL asked for by the query, if any.
     pub fn ttl(&self) -> Option<Duration> {
         self.ttl
-    }
-
-    /// The answer as bytes (`None` if it is not the policy's output type).
-    pub fn encode(&self, response: &BusResponse) -> Option<Vec<u8>> {
-        (self.encode)(response)
-    }
-
-    /// The answer back from bytes (`None` if they do not decode).
-    pub fn decode(&self, bytes: &[u8]) -> Option<BusResponse> {
-        (self.decode)(bytes)
     }
 }
 

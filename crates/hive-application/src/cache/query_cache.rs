@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tokio::sync::{broadcast, OnceCell};
 
 use super::stats::{Event, LevelCounters, LevelStats};
 use super::{Cache, CacheConfig, CachePolicy, CachedEntry, RemoteInvalidation};
-use crate::{ApplicationError, BusResponse};
-
-type Outcome = Result<BusResponse, ApplicationError>;
+use crate::ApplicationError;
 
 struct Level {
     cache: Arc<dyn Cache>,
@@ -24,16 +24,44 @@ struct Level {
 struct Inner {
     levels: Vec<Level>,
     config: CacheConfig,
-    /// The runs in progress, by key, with their tags: a caller joins one only if no tag of it
-    /// was invalidated since it started (else it could get an answer older than its own write).
-    inflight: Mutex<HashMap<String, Flight>>,
+    /// The runs in progress of every cached handler, told about each invalidation.
+    flights: Mutex<Vec<Weak<dyn ForgetFlights>>>,
 }
 
-type Slot = Arc<OnceCell<Outcome>>;
+type Slot<O> = Arc<OnceCell<Result<O, ApplicationError>>>;
 
-struct Flight {
+struct Flight<O> {
     tags: Vec<String>,
-    slot: Slot,
+    slot: Slot<O>,
+}
+
+/// The runs in progress of one cached handler, by key, with their tags: a caller joins one only
+/// if no tag of it was invalidated since it started (else it could get an answer older than its
+/// own write).
+pub(crate) struct Flights<O> {
+    runs: Arc<Mutex<HashMap<String, Flight<O>>>>,
+}
+
+impl<O> Default for Flights<O> {
+    fn default() -> Self {
+        Self { runs: Arc::default() }
+    }
+}
+
+/// Runs in progress that an invalidation must stop new callers from joining.
+trait ForgetFlights: Send + Sync {
+    /// Forgets the runs depending on one of `tags` (all runs for `None`).
+    fn forget(&self, tags: Option<&[String]>);
+}
+
+impl<O: Send + Sync> ForgetFlights for Mutex<HashMap<String, Flight<O>>> {
+    fn forget(&self, tags: Option<&[String]>) {
+        let mut runs = self.lock().unwrap_or_else(PoisonError::into_inner);
+        match tags {
+            Some(tags) => runs.retain(|_, flight| !flight.tags.iter().any(|t| tags.contains(t))),
+            None => runs.clear(),
+        }
+    }
 }
 
 /// The query cache: levels looked up in order (usually moka in process, then Redis), filled on
@@ -46,7 +74,7 @@ struct Flight {
 /// levels and the handler once. Invalidations another process makes on a shared level are
 /// applied to the levels above it as they arrive (see [`RemoteInvalidation`]).
 ///
-/// Cheap to clone. Add it to a query bus with [`QueryCache::layer`]; invalidate it from events
+/// Cheap to clone. Put it in front of a query's handler with [`QueryCache::cached`]; invalidate it from events
 /// with [`CacheInvalidator`](super::CacheInvalidator).
 #[derive(Clone)]
 pub struct QueryCache {
@@ -79,7 +107,7 @@ impl QueryCache {
             inner: Arc::new(Inner {
                 levels,
                 config,
-                inflight: Mutex::default(),
+                flights: Mutex::default(),
             }),
         };
         for (index, level) in cache.inner.levels.iter().enumerate() {
@@ -118,12 +146,22 @@ impl QueryCache {
         self.forget_flights(Some(tags));
     }
 
+    /// Tells this cache's invalidations to the runs of a cached handler.
+    pub(crate) fn follow<O: Send + Sync + 'static>(&self, flights: &Flights<O>) {
+        let runs: Arc<dyn ForgetFlights> = flights.runs.clone();
+        let mut followed = self.inner.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        followed.retain(|f| f.strong_count() > 0);
+        followed.push(Arc::downgrade(&runs));
+    }
+
     /// Stops new callers from joining runs that depend on `tags` (all runs for `None`).
     fn forget_flights(&self, tags: Option<&[String]>) {
-        let mut inflight = self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner);
-        match tags {
-            Some(tags) => inflight.retain(|_, flight| !flight.tags.iter().any(|t| tags.contains(t))),
-            None => inflight.clear(),
+        let followed: Vec<_> = {
+            let followed = self.inner.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            followed.iter().filter_map(Weak::upgrade).collect()
+        };
+        for runs in followed {
+            runs.forget(tags);
         }
     }
 
@@ -140,39 +178,46 @@ impl QueryCache {
 
     /// The answer under `key`: from the first level that has it (filling the levels above),
     /// else from `compute` (stored in every level). Concurrent calls for one key share one run.
-    pub(crate) async fn fetch(
+    pub(crate) async fn fetch<O>(
         &self,
+        flights: &Flights<O>,
         key: String,
-        policy: CachePolicy,
+        policy: &CachePolicy,
         ttl: Duration,
-        compute: impl Future<Output = Outcome>,
-    ) -> Outcome {
+        compute: impl Future<Output = Result<O, ApplicationError>>,
+    ) -> Result<O, ApplicationError>
+    where
+        O: Serialize + DeserializeOwned + Clone + Send + Sync,
+    {
         let slot = {
-            let mut inflight = self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner);
-            let flight = inflight.entry(key.clone()).or_insert_with(|| Flight {
+            let mut runs = flights.runs.lock().unwrap_or_else(PoisonError::into_inner);
+            let flight = runs.entry(key.clone()).or_insert_with(|| Flight {
                 tags: policy.tags().to_vec(),
                 slot: Slot::default(),
             });
             Arc::clone(&flight.slot)
         };
         let outcome = slot
-            .get_or_init(|| self.look_up_or_compute(&key, &policy, ttl, compute))
+            .get_or_init(|| self.look_up_or_compute(&key, policy, ttl, compute))
             .await
             .clone();
-        let mut inflight = self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner);
-        if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(&f.slot, &slot)) {
-            inflight.remove(&key);
+        let mut runs = flights.runs.lock().unwrap_or_else(PoisonError::into_inner);
+        if runs.get(&key).is_some_and(|f| Arc::ptr_eq(&f.slot, &slot)) {
+            runs.remove(&key);
         }
         outcome
     }
 
-    async fn look_up_or_compute(
+    async fn look_up_or_compute<O>(
         &self,
         key: &str,
         policy: &CachePolicy,
         ttl: Duration,
-        compute: impl Future<Output = Outcome>,
-    ) -> Outcome {
+        compute: impl Future<Output = Result<O, ApplicationError>>,
+    ) -> Result<O, ApplicationError>
+    where
+        O: Serialize + DeserializeOwned,
+    {
         let levels = &self.inner.levels;
         // The stamp of each level that missed, taken before anything below it was read.
         let mut stamps = Vec::with_capacity(levels.len());
@@ -185,11 +230,11 @@ impl QueryCache {
                     None
                 }
             };
-            if let Some(response) = found.and_then(|entry| policy.decode(&entry.bytes).map(|r| (r, entry))) {
+            let decoded = found.and_then(|entry| Some((rmp_serde::from_slice::<O>(&entry.bytes).ok()?, entry)));
+            if let Some((answer, entry)) = decoded {
                 level.counters.record(Event::Hit);
-                let (response, entry) = response;
                 self.store(&levels[..index], &stamps, key, entry, ttl).await;
-                return Ok(response);
+                return Ok(answer);
             }
             level.counters.record(Event::Miss);
             stamps.push(match level.cache.stamp(policy.tags()).await {
@@ -201,12 +246,12 @@ impl QueryCache {
                 }
             });
         }
-        let response = compute.await?;
-        if let Some(bytes) = policy.encode(&response) {
+        let answer = compute.await?;
+        if let Ok(bytes) = rmp_serde::to_vec_named(&answer) {
             let entry = CachedEntry::new(bytes, policy.tags().to_vec());
             self.store(levels, &stamps, key, entry, ttl).await;
         }
-        Ok(response)
+        Ok(answer)
     }
 
     /// Stores `entry` in `levels` (each with its stamp; a level without one is skipped).

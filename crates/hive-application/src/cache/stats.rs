@@ -1,11 +1,10 @@
-//! Hit, miss, invalidation and error counters per cache level: per query cache and for the
-//! whole process (what `/metrics` shows).
+//! Hit, miss, invalidation and error counters per level of one query cache (what `/metrics`
+//! shows, read with [`QueryCache::stats`](super::QueryCache::stats)).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The most levels counted separately process-wide; deeper levels count as the last one.
-const MAX_LEVELS: usize = 4;
-const NAMES: [&str; MAX_LEVELS] = ["l1", "l2", "l3", "l4"];
+/// Level names, by index; deeper levels are all `l4+`.
+const NAMES: [&str; 4] = ["l1", "l2", "l3", "l4+"];
 
 /// The counters of one cache level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,45 +21,6 @@ pub struct LevelStats {
     pub errors: u64,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    hits: AtomicU64,
-    misses: AtomicU64,
-    invalidations: AtomicU64,
-    errors: AtomicU64,
-}
-
-impl Counters {
-    fn read(&self, level: &'static str) -> LevelStats {
-        LevelStats {
-            level,
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            invalidations: self.invalidations.load(Ordering::Relaxed),
-            errors: self.errors.load(Ordering::Relaxed),
-        }
-    }
-}
-
-static GLOBAL: [Counters; MAX_LEVELS] = [
-    Counters::new_const(),
-    Counters::new_const(),
-    Counters::new_const(),
-    Counters::new_const(),
-];
-static LEVELS_IN_USE: AtomicUsize = AtomicUsize::new(0);
-
-impl Counters {
-    const fn new_const() -> Self {
-        Self {
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-            invalidations: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-        }
-    }
-}
-
 /// What happened at a level.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event {
@@ -70,47 +30,44 @@ pub(crate) enum Event {
     Error,
 }
 
-/// The counters of one level of one query cache, mirrored into the process-wide ones.
+/// The counters of one level of one query cache.
 #[derive(Debug)]
 pub(crate) struct LevelCounters {
-    index: usize,
-    own: Counters,
+    level: &'static str,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+    errors: AtomicU64,
 }
 
 impl LevelCounters {
     pub(crate) fn new(index: usize) -> Self {
-        let index = index.min(MAX_LEVELS - 1);
-        LEVELS_IN_USE.fetch_max(index + 1, Ordering::Relaxed);
         Self {
-            index,
-            own: Counters::default(),
+            level: NAMES[index.min(NAMES.len() - 1)],
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn record(&self, event: Event) {
-        for counters in [&self.own, &GLOBAL[self.index]] {
-            let (counter, by) = match event {
-                Event::Hit => (&counters.hits, 1),
-                Event::Miss => (&counters.misses, 1),
-                Event::Invalidated(n) => (&counters.invalidations, n),
-                Event::Error => (&counters.errors, 1),
-            };
-            counter.fetch_add(by, Ordering::Relaxed);
-        }
+        let (counter, by) = match event {
+            Event::Hit => (&self.hits, 1),
+            Event::Miss => (&self.misses, 1),
+            Event::Invalidated(n) => (&self.invalidations, n),
+            Event::Error => (&self.errors, 1),
+        };
+        counter.fetch_add(by, Ordering::Relaxed);
     }
 
     pub(crate) fn read(&self) -> LevelStats {
-        self.own.read(NAMES[self.index])
+        LevelStats {
+            level: self.level,
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
     }
-}
-
-/// The counters of every cache level used in this process, summed over its query caches
-/// (for metrics; see [`QueryCache::stats`](super::QueryCache::stats) for one cache's own).
-pub fn cache_stats() -> Vec<LevelStats> {
-    let levels = LEVELS_IN_USE.load(Ordering::Relaxed);
-    GLOBAL[..levels]
-        .iter()
-        .zip(NAMES)
-        .map(|(counters, name)| counters.read(name))
-        .collect()
 }

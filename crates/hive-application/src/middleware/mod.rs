@@ -1,35 +1,34 @@
-//! Bus middleware, each a small tower layer.
+//! Bus middleware: plain tower layers over the [`BusService`](crate::BusService).
 //!
 //! The default command stack, outermost first: [`TracingLayer`] (a span carrying the
 //! correlation id), [`ValidationLayer`], [`IdempotencyLayer`] (same command id → first
-//! answer, no second append), [`timeout_layer`] and [`RetryLayer`] (on concurrency conflicts
-//! only, bounded and jittered). Queries get tracing, validation and timeout.
+//! answer, no second append), [`TimeoutLayer`] and [`RetryLayer`] (tower's retry with the
+//! [`ConflictRetry`] policy: on concurrency conflicts only, bounded and jittered). Queries get
+//! tracing, validation and timeout. Each stack is defined once, [`command_middleware`] and
+//! [`query_middleware`], as one `tower::ServiceBuilder` layer.
 //!
-//! The built-in layers are composed without boxing: a default stack costs one boxed future
-//! per dispatch, and each built-in layer added on its own one more. Your own middleware
-//! ([`Middleware`], or any tower layer) sits among them as a [`BusService`].
+//! Every built-in service has its own typed future, so a stack of them added as one layer costs
+//! one boxed future per dispatch. Your own middleware is any tower [`Layer`](tower::Layer) over
+//! the [`BusService`](crate::BusService), added with the builders' `layer`.
 
-mod around;
 mod idempotency;
 mod retry;
-mod step;
 mod timeout;
 mod tracing_span;
 mod validation;
 
 use std::time::Duration;
 
-use tower::Layer;
+use tower::layer::util::{Identity, Stack};
+use tower::ServiceBuilder;
 
-pub use around::{Middleware, MiddlewareLayer, MiddlewareService, Next};
-pub use idempotency::{Idempotency, IdempotencyLayer};
-pub use retry::{conflict_retries_total, ConflictRetry, RetryLayer};
-pub use timeout::{timeout_layer, TimeoutLayer};
-pub use tracing_span::{TracingLayer, TracingSpan};
+pub use idempotency::{Idempotency, IdempotencyFuture, IdempotencyLayer};
+pub use retry::{ConflictRetry, Retry, RetryLayer};
+pub use timeout::{Timeout, TimeoutFuture, TimeoutLayer};
+pub use tracing_span::{Tracing, TracingFuture, TracingLayer};
 pub use validation::{Validation, ValidationLayer};
 
-use crate::{BusService, CommandBusBuilder, QueryBusBuilder};
-use step::{service, Then};
+use crate::{BusMetrics, CommandBusBuilder, QueryBusBuilder};
 
 /// Settings of the default middleware stacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,84 +60,55 @@ impl Default for MiddlewareConfig {
     }
 }
 
+/// The default command middleware as one layer: tracing, validation, idempotency, timeout,
+/// retry (outermost first).
+pub type CommandMiddleware = Stack<
+    RetryLayer,
+    Stack<TimeoutLayer, Stack<IdempotencyLayer, Stack<ValidationLayer, Stack<TracingLayer, Identity>>>>,
+>;
+
+/// The default query middleware as one layer: tracing, validation, timeout (outermost first).
+pub type QueryMiddleware = Stack<TimeoutLayer, Stack<ValidationLayer, Stack<TracingLayer, Identity>>>;
+
+/// The default command middleware, counting its retries in `metrics`.
+pub fn command_middleware(config: MiddlewareConfig, metrics: &BusMetrics) -> CommandMiddleware {
+    let retry = ConflictRetry::new(config.max_retries, config.retry_base_delay, config.retry_max_delay)
+        .with_metrics(metrics.clone());
+    ServiceBuilder::new()
+        .layer(TracingLayer::commands())
+        .layer(ValidationLayer::new())
+        .layer(IdempotencyLayer::new(
+            config.idempotency_capacity,
+            config.idempotency_ttl,
+        ))
+        .layer(TimeoutLayer::new(config.timeout))
+        .layer(RetryLayer::new(retry))
+        .into_inner()
+}
+
+/// The default query middleware.
+pub fn query_middleware(config: MiddlewareConfig) -> QueryMiddleware {
+    ServiceBuilder::new()
+        .layer(TracingLayer::queries())
+        .layer(ValidationLayer::new())
+        .layer(TimeoutLayer::new(config.timeout))
+        .into_inner()
+}
+
 impl CommandBusBuilder {
-    /// Adds the default command middleware: tracing, validation, idempotency, timeout, retry.
+    /// Adds the default command middleware ([`command_middleware`]), counting its retries in
+    /// the bus's [`metrics`](crate::CommandBus::metrics).
     #[must_use]
     pub fn with_default_middleware(self, config: MiddlewareConfig) -> Self {
-        self.layer(DefaultCommandStack {
-            idempotency: Idempotency::new(config.idempotency_capacity, config.idempotency_ttl),
-            timeout: timeout_layer(config.timeout),
-            retry: ConflictRetry::new(config.max_retries, config.retry_base_delay, config.retry_max_delay),
-        })
+        let middleware = command_middleware(config, self.metrics());
+        self.layer(middleware)
     }
 }
 
 impl QueryBusBuilder {
-    /// Adds the default query middleware: tracing, validation, timeout.
+    /// Adds the default query middleware ([`query_middleware`]).
     #[must_use]
     pub fn with_default_middleware(self, config: MiddlewareConfig) -> Self {
-        self.layer(DefaultQueryStack {
-            timeout: timeout_layer(config.timeout),
-        })
-    }
-}
-
-/// The default command layers as one layer: tracing, validation, idempotency, timeout, retry.
-#[derive(Debug, Clone)]
-struct DefaultCommandStack {
-    idempotency: Idempotency,
-    timeout: TimeoutLayer,
-    retry: ConflictRetry,
-}
-
-impl Layer<BusService> for DefaultCommandStack {
-    type Service = BusService;
-
-    fn layer(&self, inner: BusService) -> BusService {
-        let retry = Then {
-            step: self.retry,
-            next: inner,
-        };
-        let timeout = Then {
-            step: self.timeout,
-            next: retry,
-        };
-        let idempotency = Then {
-            step: self.idempotency.clone(),
-            next: timeout,
-        };
-        let validation = Then {
-            step: Validation,
-            next: idempotency,
-        };
-        service(Then {
-            step: TracingSpan::commands(),
-            next: validation,
-        })
-    }
-}
-
-/// The default query layers as one layer: tracing, validation, timeout.
-#[derive(Debug, Clone, Copy)]
-struct DefaultQueryStack {
-    timeout: TimeoutLayer,
-}
-
-impl Layer<BusService> for DefaultQueryStack {
-    type Service = BusService;
-
-    fn layer(&self, inner: BusService) -> BusService {
-        let timeout = Then {
-            step: self.timeout,
-            next: inner,
-        };
-        let validation = Then {
-            step: Validation,
-            next: timeout,
-        };
-        service(Then {
-            step: TracingSpan::queries(),
-            next: validation,
-        })
+        self.layer(query_middleware(config))
     }
 }

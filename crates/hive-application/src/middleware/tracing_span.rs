@@ -1,74 +1,66 @@
 //! A tracing span per message, carrying its type, id and correlation id.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use tower::Layer;
-use tracing::Instrument;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+use tracing::Span;
 
-use super::step::{single, Call, Step};
-use crate::bus::{BusRequest, BusService, Outcome};
+use crate::bus::{BusRequest, BusResponse, Outcome};
+use crate::ApplicationError;
 
 /// Opens a `tracing` span around the rest of the stack and logs the outcome at debug level.
 ///
 /// When no subscriber wants the span (none installed, or filtered out), nothing is formatted
-/// and the rest of the stack runs without the span's wrapper; the debug events are still
-/// offered to the subscriber.
+/// and the rest of the stack runs without entering it; the debug events are still offered to
+/// the subscriber.
 #[derive(Debug, Clone, Copy)]
-pub struct TracingSpan {
+pub struct TracingLayer {
     kind: &'static str,
 }
 
-/// The [`TracingSpan`] layer.
-#[derive(Debug, Clone, Copy)]
-pub struct TracingLayer {
-    span: TracingSpan,
-}
-
 impl TracingLayer {
-    /// Spans named `command`.
-    pub fn commands() -> Self {
-        Self {
-            span: TracingSpan::commands(),
-        }
-    }
-
-    /// Spans named `query`.
-    pub fn queries() -> Self {
-        Self {
-            span: TracingSpan::queries(),
-        }
-    }
-}
-
-impl TracingSpan {
     /// Spans of kind `command`.
-    pub(crate) fn commands() -> Self {
+    pub fn commands() -> Self {
         Self { kind: "command" }
     }
 
     /// Spans of kind `query`.
-    pub(crate) fn queries() -> Self {
+    pub fn queries() -> Self {
         Self { kind: "query" }
     }
 }
 
-impl Layer<BusService> for TracingLayer {
-    type Service = BusService;
+impl<S> Layer<S> for TracingLayer {
+    type Service = Tracing<S>;
 
-    fn layer(&self, inner: BusService) -> BusService {
-        single(self.span, inner)
+    fn layer(&self, inner: S) -> Tracing<S> {
+        Tracing { kind: self.kind, inner }
     }
 }
 
-fn log_outcome(result: &Outcome) {
-    match result {
-        Ok(_) => tracing::debug!("handled"),
-        Err(error) => tracing::debug!(%error, "refused"),
-    }
+/// The service of a [`TracingLayer`].
+#[derive(Debug, Clone)]
+pub struct Tracing<S> {
+    kind: &'static str,
+    inner: S,
 }
 
-impl Step for TracingSpan {
-    fn run<'a, N: Call>(&'a self, request: BusRequest, next: &'a N) -> impl Future<Output = Outcome> + Send + 'a {
+impl<S> Service<BusRequest> for Tracing<S>
+where
+    S: Service<BusRequest, Response = BusResponse, Error = ApplicationError>,
+{
+    type Response = BusResponse;
+    type Error = ApplicationError;
+    type Future = TracingFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: BusRequest) -> Self::Future {
         let span = tracing::info_span!(
             "bus",
             kind = self.kind,
@@ -76,19 +68,36 @@ impl Step for TracingSpan {
             message_id = %request.context.message_id,
             correlation_id = %request.context.correlation_id,
         );
-        async move {
-            if span.is_disabled() {
-                let result = next.call(request).await;
-                log_outcome(&result);
-                return result;
-            }
-            async move {
-                let result = next.call(request).await;
-                log_outcome(&result);
-                result
-            }
-            .instrument(span)
-            .await
+        let span = (!span.is_disabled()).then_some(span);
+        let inner = match &span {
+            Some(span) => span.in_scope(|| self.inner.call(request)),
+            None => self.inner.call(request),
+        };
+        TracingFuture { inner, span }
+    }
+}
+
+pin_project! {
+    /// The future of a [`Tracing`] service: polls the rest of the stack inside the span.
+    #[derive(Debug)]
+    pub struct TracingFuture<F> {
+        #[pin]
+        inner: F,
+        span: Option<Span>,
+    }
+}
+
+impl<F: Future<Output = Outcome>> Future for TracingFuture<F> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = self.project();
+        let _entered = this.span.as_ref().map(Span::enter);
+        let outcome = std::task::ready!(this.inner.poll(cx));
+        match &outcome {
+            Ok(_) => tracing::debug!("handled"),
+            Err(error) => tracing::debug!(%error, "refused"),
         }
+        Poll::Ready(outcome)
     }
 }

@@ -1,15 +1,14 @@
 //! Runs [`crate::Message::validate`] before the handler.
 
-use tower::Layer;
+use std::task::{Context, Poll};
 
-use super::step::{single, Call, Step};
-use crate::bus::{BusRequest, BusService, Outcome};
+use futures::future::{Either, Ready};
+use tower::{Layer, Service};
 
-/// Refuses a message whose `validate` fails, without calling the handler.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Validation;
+use crate::bus::{BusRequest, BusResponse, Outcome};
+use crate::ApplicationError;
 
-/// The [`Validation`] layer.
+/// Refuses a message whose `validate` fails, without calling the rest of the stack.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ValidationLayer;
 
@@ -20,17 +19,36 @@ impl ValidationLayer {
     }
 }
 
-impl Layer<BusService> for ValidationLayer {
-    type Service = BusService;
+impl<S> Layer<S> for ValidationLayer {
+    type Service = Validation<S>;
 
-    fn layer(&self, inner: BusService) -> BusService {
-        single(Validation, inner)
+    fn layer(&self, inner: S) -> Validation<S> {
+        Validation { inner }
     }
 }
 
-impl Step for Validation {
-    async fn run<N: Call>(&self, request: BusRequest, next: &N) -> Outcome {
-        request.message.validate()?;
-        next.call(request).await
+/// The service of a [`ValidationLayer`].
+#[derive(Debug, Clone)]
+pub struct Validation<S> {
+    inner: S,
+}
+
+impl<S> Service<BusRequest> for Validation<S>
+where
+    S: Service<BusRequest, Response = BusResponse, Error = ApplicationError>,
+{
+    type Response = BusResponse;
+    type Error = ApplicationError;
+    type Future = Either<Ready<Outcome>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: BusRequest) -> Self::Future {
+        match request.message.validate() {
+            Ok(()) => Either::Right(self.inner.call(request)),
+            Err(error) => Either::Left(futures::future::ready(Err(error))),
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hive_application::cache::CachePolicy;
+use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, Interval, TimeRange, TrendBucket};
 use serde::{Deserialize, Serialize};
@@ -45,15 +45,12 @@ fn filter(
 
 /// Analytics of one event type of an organization depend on that organization's events of that
 /// type only; platform analytics on every event of every organization.
-fn analytics_policy<O>(
+fn analytics_policy(
     query: &impl Serialize,
     event_type: &Option<String>,
     scope: AnalyticsScope,
     context: &MessageContext,
-) -> Option<CachePolicy>
-where
-    O: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-{
+) -> Option<CachePolicy> {
     let tag = match (scope, event_type) {
         (AnalyticsScope::Platform, _) => crate::cache::platform_events_tag(),
         (AnalyticsScope::Organization, event_type) => {
@@ -64,7 +61,7 @@ where
             }
         }
     };
-    Some(CachePolicy::new::<O>(query)?.with_tag(tag))
+    Some(CachePolicy::new(query)?.with_tag(tag))
 }
 
 fn check(event_type: &Option<String>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), ApplicationError> {
@@ -110,13 +107,15 @@ macro_rules! analytics_query {
             fn validate(&self) -> Result<(), ApplicationError> {
                 check(&self.event_type, self.from, self.to)
             }
-
-            fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-                analytics_policy::<$output>(self, &self.event_type, self.scope, context)
-            }
         }
 
         impl Query for $name {}
+
+        impl Cacheable for $name {
+            fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+                analytics_policy(self, &self.event_type, self.scope, context)
+            }
+        }
     };
 }
 

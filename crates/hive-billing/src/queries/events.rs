@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use hive_application::cache::CachePolicy;
+use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, SortOrder, TimeRange};
 use serde::{Deserialize, Serialize};
@@ -41,13 +41,15 @@ impl Message for GetEventById {
     fn name() -> &'static str {
         "GetEventById"
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<EventView>(self, context, crate::cache::events_tag)
-    }
 }
 
 impl Query for GetEventById {}
+
+impl Cacheable for GetEventById {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::events_tag)
+    }
+}
 
 impl Message for GetPaymentHistory {
     type Output = PaymentHistory;
@@ -66,13 +68,15 @@ impl Message for GetPaymentHistory {
             )
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentHistory>(self, context, &self.payment_id)
-    }
 }
 
 impl Query for GetPaymentHistory {}
+
+impl Cacheable for GetPaymentHistory {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy(self, context, &self.payment_id)
+    }
+}
 
 /// `{"paymentId", "items": [event...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,13 +153,15 @@ impl Message for SearchPaymentEvents {
             .page_size("size", self.size)
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<EventPageView>(self, context, crate::cache::events_tag)
-    }
 }
 
 impl Query for SearchPaymentEvents {}
+
+impl Cacheable for SearchPaymentEvents {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::events_tag)
+    }
+}
 
 /// `{"items", "total", "page", "size", "totalPages"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,13 +200,15 @@ impl Message for GetEventTimeline {
             .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<EventTimeline>(self, context, crate::cache::events_tag)
-    }
 }
 
 impl Query for GetEventTimeline {}
+
+impl Cacheable for GetEventTimeline {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::events_tag)
+    }
+}
 
 /// `{"correlationId", "items": [event...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,13 +241,15 @@ impl Message for GetEventCorrelations {
             .check(!self.correlation_id.is_empty(), "correlationId", "must not be empty")
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<EventCorrelations>(self, context, crate::cache::events_tag)
-    }
 }
 
 impl Query for GetEventCorrelations {}
+
+impl Cacheable for GetEventCorrelations {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::events_tag)
+    }
+}
 
 /// One correlated event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hive_application::cache::CachePolicy;
+use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Page, TimeRange};
 use serde::{Deserialize, Serialize};
@@ -29,13 +29,15 @@ impl Message for GetPaymentById {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().payment_id("paymentId", &self.payment_id).finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentView>(self, context, &self.payment_id)
-    }
 }
 
 impl Query for GetPaymentById {}
+
+impl Cacheable for GetPaymentById {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy(self, context, &self.payment_id)
+    }
+}
 
 /// The caller's organization's payments, `processedAt` descending (never processed last, see
 /// [`crate::organization_order`]), `limit` (1–100, default 20) after `offset`.
@@ -73,13 +75,15 @@ impl Message for GetPaymentsByOrganization {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().page_size("limit", self.limit).finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<PaymentPage>(self, context, crate::cache::payments_tag)
-    }
 }
 
 impl Query for GetPaymentsByOrganization {}
+
+impl Cacheable for GetPaymentsByOrganization {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::payments_tag)
+    }
+}
 
 /// A page of payments: `{"items": [...], "total", "limit", "offset"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,13 +120,15 @@ impl Message for GetPaymentStatistics {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().range(self.from, self.to).finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<PaymentStatistics>(self, context, crate::cache::payments_tag)
-    }
 }
 
 impl Query for GetPaymentStatistics {}
+
+impl Cacheable for GetPaymentStatistics {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::payments_tag)
+    }
+}
 
 /// Per UTC day and currency: count and total amount of the caller's organization's payments in
 /// `[from, to)` (the `daily` part of [`PaymentStatistics`]).
@@ -145,13 +151,15 @@ impl Message for GetPaymentTrends {
     fn validate(&self) -> Result<(), ApplicationError> {
         Fields::new().range(self.from, self.to).finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<PaymentTrends>(self, context, crate::cache::payments_tag)
-    }
 }
 
 impl Query for GetPaymentTrends {}
+
+impl Cacheable for GetPaymentTrends {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::payments_tag)
+    }
+}
 
 /// `{"daily": [{"date", "currency", "count", "totalAmount"}]}`, oldest day first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

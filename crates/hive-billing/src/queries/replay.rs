@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use hive_application::cache::CachePolicy;
+use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::{Aggregate, EventStore, UpcasterChain};
 use serde::{Deserialize, Serialize};
@@ -49,13 +49,15 @@ impl Message for ReplayPayment {
             )
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::payment_policy::<PaymentReplay>(self, context, &self.payment_id)
-    }
 }
 
 impl Query for ReplayPayment {}
+
+impl Cacheable for ReplayPayment {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::payment_policy(self, context, &self.payment_id)
+    }
+}
 
 /// `{"payment": view, "eventsApplied", "latestVersion"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

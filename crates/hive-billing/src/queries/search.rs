@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hive_application::cache::CachePolicy;
+use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
 use hive_domain::TimeRange;
 use serde::{Deserialize, Serialize};
@@ -90,13 +90,15 @@ impl Message for SearchPayments {
             )
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<PaymentSearchPage>(self, context, crate::cache::payments_tag)
-    }
 }
 
 impl Query for SearchPayments {}
+
+impl Cacheable for SearchPayments {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::payments_tag)
+    }
+}
 
 /// A page of search results: `{"items", "total", "page", "size", "totalPages"}`; each item is a
 /// payment view with its `score`.
@@ -153,13 +155,15 @@ impl Message for GetPaymentSuggestions {
             )
             .finish()
     }
-
-    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
-        crate::cache::org_policy::<Suggestions>(self, context, crate::cache::payments_tag)
-    }
 }
 
 impl Query for GetPaymentSuggestions {}
+
+impl Cacheable for GetPaymentSuggestions {
+    fn cache_policy(&self, context: &MessageContext) -> Option<CachePolicy> {
+        crate::cache::org_policy(self, context, crate::cache::payments_tag)
+    }
+}
 
 /// `{"items": [{"text", "score"}]}`, best first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hive_application::cache::{Cache, CacheConfig, CachePolicy, QueryCache};
+use hive_application::cache::{Cache, CacheConfig, CachePolicy, Cacheable, QueryCache};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, MiddlewareConfig, Query, QueryBus};
 use hive_domain::Metadata;
 use serde::Serialize;
@@ -31,13 +31,15 @@ impl Message for GetItem {
     fn name() -> &'static str {
         "GetItem"
     }
-
-    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
-        Some(CachePolicy::new::<u64>(self)?.with_tag(tag(&self.id)))
-    }
 }
 
 impl Query for GetItem {}
+
+impl Cacheable for GetItem {
+    fn cache_policy(&self, _: &MessageContext) -> Option<CachePolicy> {
+        Some(CachePolicy::new(self)?.with_tag(tag(&self.id)))
+    }
+}
 
 /// Stops the handler once, after it read the store: `reached` is notified, then it waits for
 /// `release`.
@@ -93,8 +95,8 @@ impl Instance {
             gate: Arc::default(),
         };
         let bus = QueryBus::builder()
-            .with_default_middleware_and_cache(MiddlewareConfig::default(), &cache)
-            .handler(reader.clone())
+            .with_default_middleware(MiddlewareConfig::default())
+            .handler::<GetItem, _>(cache.cached(reader.clone()))
             .build();
         Self {
             bus,

@@ -107,6 +107,7 @@ fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
 ///     tokens: TokenRegistry::new(vec![]),
 ///     readiness: vec![],
 ///     metrics: Metrics::new(),
+///     query_cache: None,
 /// };
 /// let app: axum::Router = router(state, HttpConfig::default());
 /// ```

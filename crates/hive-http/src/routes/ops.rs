@@ -21,6 +21,7 @@ pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
+    state.metrics.observe(&state);
     (
         [(
             header::CONTENT_TYPE,

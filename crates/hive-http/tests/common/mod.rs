@@ -208,12 +208,14 @@ impl TestApp {
         }
         let billing = module.build();
         let metrics = Metrics::new();
+        let query_cache = billing.query_cache().cloned();
         let state = ApiState {
             commands: billing.command_bus,
             queries: billing.query_bus,
             tokens: tokens(),
             readiness: options.readiness,
             metrics: metrics.clone(),
+            query_cache,
         };
         Self {
             router: router(state, options.config),

@@ -1,24 +1,20 @@
-//! Idempotency: a command id already handled returns the first answer and appends nothing.
+//! The command ids idempotency remembers, each with the slot its outcome goes into.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
-use tower::Layer;
 use uuid::Uuid;
 
-use super::step::{single, Call, Step};
-use crate::bus::{BusRequest, BusService, Outcome};
-
-type Slot = Arc<OnceCell<Outcome>>;
+use crate::bus::Outcome;
 
 /// A command id is only the same command for the same message type.
 #[derive(Debug, Clone, Copy, Eq)]
-struct Key {
-    id: Uuid,
-    message_type: &'static str,
+pub(super) struct Key {
+    pub(super) id: Uuid,
+    pub(super) message_type: &'static str,
 }
 
 impl PartialEq for Key {
@@ -34,16 +30,84 @@ impl Hash for Key {
     }
 }
 
+/// Where the outcome of one command id goes, and who waits for it.
+#[derive(Debug)]
+pub(super) struct Slot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug)]
+enum SlotState {
+    /// One send runs the command; these wait for it.
+    Running(Vec<Waker>),
+    /// The outcome, for every later send.
+    Done(Outcome),
+    /// The send running it was dropped before answering: the next one to look runs it.
+    Abandoned,
+}
+
+/// What a send learns from a slot.
+pub(super) enum Look {
+    /// The outcome of the first send.
+    Done(Outcome),
+    /// The first send gave up: this one now runs the command (the slot is running again).
+    Run,
+}
+
+impl Slot {
+    fn running() -> Self {
+        Self {
+            state: Mutex::new(SlotState::Running(Vec::new())),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The outcome when there is one; else waits (woken by [`finish`](Self::finish) or
+    /// [`abandon`](Self::abandon)).
+    pub(super) fn poll_look(&self, cx: &mut Context<'_>) -> Poll<Look> {
+        let mut state = self.state();
+        match &mut *state {
+            SlotState::Done(outcome) => Poll::Ready(Look::Done(outcome.clone())),
+            SlotState::Running(wakers) => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            SlotState::Abandoned => {
+                *state = SlotState::Running(Vec::new());
+                Poll::Ready(Look::Run)
+            }
+        }
+    }
+
+    /// Stores the outcome and wakes the waiting sends.
+    pub(super) fn finish(&self, outcome: Outcome) {
+        self.settle(SlotState::Done(outcome));
+    }
+
+    /// Lets a waiting send run the command instead.
+    pub(super) fn abandon(&self) {
+        self.settle(SlotState::Abandoned);
+    }
+
+    fn settle(&self, settled: SlotState) {
+        let previous = std::mem::replace(&mut *self.state(), settled);
+        if let SlotState::Running(wakers) = previous {
+            wakers.into_iter().for_each(Waker::wake);
+        }
+    }
+}
+
 /// Ids per shard below which the map is not sharded (so that small capacities stay exact).
 const MIN_SHARD_CAPACITY: usize = 4096;
 /// Most shards a map is split into.
 const MAX_SHARDS: usize = 16;
 
-/// Remembers the outcome of each command id, per message type, bounded by count and age.
-///
-/// Concurrent sends of one id run the handler once: the others wait for its outcome.
-/// Transient failures (timeouts, unavailable backends, conflicts left after retries) are
-/// forgotten, so the same command may be sent again; successes and refusals are remembered.
+/// The remembered command ids, bounded by count and age; cheap to clone (shared).
 ///
 /// Ids are kept in two generations (per shard, for large capacities): new ids go into the
 /// current one; when it holds `capacity` ids it becomes the previous one and the older
@@ -51,39 +115,16 @@ const MAX_SHARDS: usize = 16;
 /// have been sent (per shard: in proportion) and never longer than `ttl`; at most
 /// `2 × capacity` ids are held.
 #[derive(Clone)]
-pub struct Idempotency {
+pub(super) struct CommandIds {
     shards: Arc<[Mutex<Generations>]>,
     hasher: foldhash::fast::FixedState,
     capacity: usize,
     ttl: Duration,
 }
 
-/// The [`Idempotency`] layer (one map shared by every route of the bus).
-#[derive(Debug, Clone)]
-pub struct IdempotencyLayer {
-    idempotency: Idempotency,
-}
-
-impl IdempotencyLayer {
-    /// Remembers at least the last `capacity` command ids, each for at most `ttl`.
-    pub fn new(capacity: usize, ttl: Duration) -> Self {
-        Self {
-            idempotency: Idempotency::new(capacity, ttl),
-        }
-    }
-}
-
-impl Layer<BusService> for IdempotencyLayer {
-    type Service = BusService;
-
-    fn layer(&self, inner: BusService) -> BusService {
-        single(self.idempotency.clone(), inner)
-    }
-}
-
-impl std::fmt::Debug for Idempotency {
+impl std::fmt::Debug for CommandIds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Idempotency")
+        f.debug_struct("CommandIds")
             .field("capacity", &self.capacity)
             .field("shards", &self.shards.len())
             .field("ttl", &self.ttl)
@@ -91,7 +132,7 @@ impl std::fmt::Debug for Idempotency {
     }
 }
 
-type Map = HashMap<Key, (Instant, Slot), foldhash::fast::FixedState>;
+type Map = HashMap<Key, (Instant, Arc<Slot>), foldhash::fast::FixedState>;
 
 #[derive(Default)]
 struct Generations {
@@ -102,7 +143,7 @@ struct Generations {
 /// What a shard knows of a key.
 enum Found<'a> {
     /// Remembered and younger than the TTL.
-    Live(&'a Slot),
+    Live(&'a Arc<Slot>),
     /// Remembered in the previous generation, but older than the TTL.
     ExpiredInPrevious,
     /// Not remembered (or expired in the current generation, which the insert overwrites).
@@ -124,9 +165,9 @@ impl Generations {
     }
 }
 
-impl Idempotency {
+impl CommandIds {
     /// Remembers at least the last `capacity` command ids, each for at most `ttl`.
-    pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
+    pub(super) fn new(capacity: usize, ttl: Duration) -> Self {
         let capacity = capacity.max(1);
         let shards = (capacity / MIN_SHARD_CAPACITY).clamp(1, MAX_SHARDS);
         Self {
@@ -142,13 +183,14 @@ impl Idempotency {
         &self.shards[index]
     }
 
-    /// The slot of `key`: the remembered one, or a new empty one now remembered.
-    fn slot(&self, key: Key) -> Slot {
+    /// The slot of `key`, and whether it is new: a new one is running, and the caller runs
+    /// the command.
+    pub(super) fn slot(&self, key: Key) -> (Arc<Slot>, bool) {
         let now = Instant::now();
         loop {
             let mut shard = self.shard(&key).lock().unwrap_or_else(PoisonError::into_inner);
             let expired_in_previous = match shard.find(&key, now, self.ttl) {
-                Found::Live(slot) => return Arc::clone(slot),
+                Found::Live(slot) => return (Arc::clone(slot), false),
                 Found::ExpiredInPrevious => true,
                 Found::Absent => false,
             };
@@ -162,16 +204,17 @@ impl Idempotency {
                 drop(dropped); // freed outside the lock
                 continue; // look again: another sender may have remembered the key meanwhile
             }
-            let slot = Slot::default();
+            let slot = Arc::new(Slot::running());
             if expired_in_previous {
                 shard.previous.remove(&key);
             }
             shard.current.insert(key, (now, Arc::clone(&slot)));
-            return slot;
+            return (slot, true);
         }
     }
 
-    fn forget(&self, key: Key, slot: &Slot) {
+    /// Forgets `key` if `slot` is still its slot.
+    pub(super) fn forget(&self, key: Key, slot: &Arc<Slot>) {
         let mut guard = self.shard(&key).lock().unwrap_or_else(PoisonError::into_inner);
         let shard = &mut *guard;
         for map in [&mut shard.current, &mut shard.previous] {
@@ -179,23 +222,6 @@ impl Idempotency {
                 map.remove(&key);
             }
         }
-    }
-}
-
-impl Step for Idempotency {
-    async fn run<N: Call>(&self, request: BusRequest, next: &N) -> Outcome {
-        let key = Key {
-            id: request.context.message_id,
-            message_type: request.message_type,
-        };
-        let slot = self.slot(key);
-        let outcome = slot.get_or_init(|| next.call(request)).await.clone();
-        if let Err(error) = &outcome {
-            if error.is_transient() {
-                self.forget(key, &slot);
-            }
-        }
-        outcome
     }
 }
 
@@ -212,20 +238,20 @@ mod tests {
 
     #[test]
     fn an_id_is_remembered_until_capacity_newer_ids_then_forgotten() {
-        let idempotency = Idempotency::new(3, Duration::from_secs(60));
-        let first = idempotency.slot(key(0));
+        let idempotency = CommandIds::new(3, Duration::from_secs(60));
+        let first = idempotency.slot(key(0)).0;
         for n in 1..=3 {
             idempotency.slot(key(n));
         }
         assert!(
-            Arc::ptr_eq(&first, &idempotency.slot(key(0))),
+            Arc::ptr_eq(&first, &idempotency.slot(key(0)).0),
             "3 newer ids: still remembered"
         );
         for n in 4..=6 {
             idempotency.slot(key(n));
         }
         assert!(
-            !Arc::ptr_eq(&first, &idempotency.slot(key(0))),
+            !Arc::ptr_eq(&first, &idempotency.slot(key(0)).0),
             "6 newer ids: forgotten"
         );
         let held: usize = idempotency
@@ -241,26 +267,28 @@ mod tests {
 
     #[test]
     fn an_id_older_than_the_ttl_is_forgotten() {
-        let idempotency = Idempotency::new(10, Duration::ZERO);
-        let first = idempotency.slot(key(1));
-        assert!(!Arc::ptr_eq(&first, &idempotency.slot(key(1))));
+        let idempotency = CommandIds::new(10, Duration::ZERO);
+        let first = idempotency.slot(key(1)).0;
+        assert!(!Arc::ptr_eq(&first, &idempotency.slot(key(1)).0));
     }
 
     #[test]
     fn one_id_of_two_message_types_is_two_keys() {
-        let idempotency = Idempotency::new(10, Duration::from_secs(60));
-        let a = idempotency.slot(key(1));
-        let b = idempotency.slot(Key {
-            message_type: "U",
-            ..key(1)
-        });
+        let idempotency = CommandIds::new(10, Duration::from_secs(60));
+        let a = idempotency.slot(key(1)).0;
+        let b = idempotency
+            .slot(Key {
+                message_type: "U",
+                ..key(1)
+            })
+            .0;
         assert!(!Arc::ptr_eq(&a, &b));
-        assert!(Arc::ptr_eq(&a, &idempotency.slot(key(1))));
+        assert!(Arc::ptr_eq(&a, &idempotency.slot(key(1)).0));
     }
 
     #[test]
     fn large_capacities_are_sharded() {
-        let idempotency = Idempotency::new(100_000, Duration::from_secs(60));
+        let idempotency = CommandIds::new(100_000, Duration::from_secs(60));
         assert_eq!(idempotency.shards.len(), 16);
         assert_eq!(idempotency.capacity, 6250);
     }
