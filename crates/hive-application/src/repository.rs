@@ -181,7 +181,7 @@ where
         if let Some(hot) = self.hot_get(aggregate_id) {
             return self.catch_up(aggregate_id, hot).await;
         }
-        let start = Arc::new(self.from_snapshot(aggregate_id).await?);
+        let start = Arc::new(self.latest_snapshot(aggregate_id).await?);
         let loaded = self.catch_up(aggregate_id, Arc::clone(&start)).await?;
         if Arc::ptr_eq(&loaded, &start) {
             self.keep(aggregate_id, &loaded);
@@ -200,7 +200,7 @@ where
     }
 
     /// The latest readable snapshot, or the initial state.
-    async fn from_snapshot(&self, aggregate_id: &str) -> Result<Loaded<A>, ApplicationError> {
+    async fn latest_snapshot(&self, aggregate_id: &str) -> Result<Loaded<A>, ApplicationError> {
         let initial = Loaded {
             state: A::default(),
             version: 0,
