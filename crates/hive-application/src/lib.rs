@@ -20,4 +20,4 @@ pub use middleware::MiddlewareConfig;
 pub use projection::{
     BatchError, CatchUp, Lease, LeaseGrant, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus,
 };
-pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource};
+pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource, DEFAULT_HOT_AGGREGATES};

@@ -1,15 +1,19 @@
-//! Loading and saving aggregates: snapshot + tail, expected version, snapshot policy, publish.
+//! Loading and saving aggregates: hot aggregates, snapshot + tail, expected version, snapshot
+//! policy, publish.
+
+mod hot;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use hive_domain::{encode_event, Aggregate, EventEnvelope, EventStore, Snapshot, SnapshotStore, UpcasterChain};
 use uuid::Uuid;
 
-use crate::cache::{Cache, CachedEntry, Stamp};
+use hot::HotAggregates;
+pub use hot::DEFAULT_HOT_AGGREGATES;
+
 use crate::{ApplicationError, EventBus, MessageContext};
 
 /// An aggregate as loaded from the store.
@@ -51,13 +55,20 @@ pub type TimeSource = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Loads aggregates (latest snapshot + the events after it) and saves their new events with
 /// the expected version, then publishes them on the event bus.
+///
+/// It keeps up to [`DEFAULT_HOT_AGGREGATES`] recently used aggregates hot: in process, as typed
+/// values, by stream id (see [`AggregateRepository::with_hot_aggregates`]). A command on a hot
+/// aggregate decides on the kept state and appends at the kept version: no stream read, no
+/// snapshot read. Clones share the hot aggregates; two repositories (two service instances on
+/// one store) each keep their own, and stay correct because every append names its expected
+/// version.
 pub struct AggregateRepository<A: Aggregate> {
     store: Arc<dyn EventStore>,
     now: TimeSource,
     snapshots: Option<(Arc<dyn SnapshotStore>, SnapshotPolicy)>,
     bus: Option<EventBus>,
     upcasters: Arc<UpcasterChain>,
-    cache: Option<(Arc<dyn Cache>, Duration)>,
+    hot: Option<Arc<HotAggregates<A>>>,
     _aggregate: PhantomData<fn() -> A>,
 }
 
@@ -69,7 +80,7 @@ impl<A: Aggregate> Clone for AggregateRepository<A> {
             snapshots: self.snapshots.clone(),
             bus: self.bus.clone(),
             upcasters: Arc::clone(&self.upcasters),
-            cache: self.cache.clone(),
+            hot: self.hot.clone(),
             _aggregate: PhantomData,
         }
     }
@@ -79,15 +90,25 @@ impl<A: Aggregate> std::fmt::Debug for AggregateRepository<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AggregateRepository")
             .field("aggregate", &A::TYPE)
+            .field("hot", &self.hot)
             .finish_non_exhaustive()
     }
+}
+
+/// What a command decided on a hot aggregate came to.
+enum HotOutcome<A> {
+    /// Done: saved, or refused (or a no-op) on a state the store confirmed current.
+    Done(Executed<A>),
+    /// The kept state was stale: decide again on this one, caught up with the store.
+    Stale(Arc<Loaded<A>>),
 }
 
 impl<A: Aggregate> AggregateRepository<A>
 where
     ApplicationError: From<A::Error>,
 {
-    /// A repository over an event store, with no snapshots and no event bus.
+    /// A repository over an event store, with no snapshots and no event bus, keeping up to
+    /// [`DEFAULT_HOT_AGGREGATES`] aggregates hot.
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
@@ -95,19 +116,29 @@ where
             snapshots: None,
             bus: None,
             upcasters: Arc::default(),
-            cache: None,
+            hot: Some(Arc::new(HotAggregates::new(DEFAULT_HOT_AGGREGATES))),
             _aggregate: PhantomData,
         }
     }
 
-    /// Keeps recently loaded and saved aggregates in `cache` (an in-process level) for `ttl`,
-    /// keyed by id with their version. A load then starts from the cached state and still reads
-    /// the events after its version from the store, so it never returns a version older than
-    /// the store's; it only skips the snapshot and the replay of what it already had.
+    /// Keeps up to `capacity` recently used aggregates hot (0: none; every command then loads
+    /// its aggregate from the snapshot and the stream). The least recently used go first.
+    ///
+    /// Safe with several instances on one store: a command decided on a stale hot aggregate
+    /// is refused by the append's expected-version check, and the repository catches the
+    /// aggregate up with the store and decides once more (a refusal or a no-op decided on a
+    /// hot aggregate is checked against the store the same way before it is answered). Only
+    /// when that second attempt meets a concurrent writer too does the command fail with
+    /// [`ApplicationError::Conflict`], for the retry middleware.
     #[must_use]
-    pub fn with_cache(mut self, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
-        self.cache = Some((cache, ttl));
+    pub fn with_hot_aggregates(mut self, capacity: usize) -> Self {
+        self.hot = (capacity > 0).then(|| Arc::new(HotAggregates::new(capacity)));
         self
+    }
+
+    /// How many aggregates this repository (and its clones) keeps hot now.
+    pub fn hot_aggregates(&self) -> usize {
+        self.hot.as_ref().map_or(0, |hot| hot.len())
     }
 
     /// Stamps new events with the time `now` returns instead of the system clock (tests,
@@ -118,7 +149,7 @@ where
         self
     }
 
-    /// Uses snapshots per `policy`.
+    /// Uses snapshots per `policy` (read by loads of aggregates that are not hot).
     #[must_use]
     pub fn with_snapshots(mut self, snapshots: Arc<dyn SnapshotStore>, policy: SnapshotPolicy) -> Self {
         self.snapshots = Some((snapshots, policy));
@@ -139,103 +170,181 @@ where
         self
     }
 
-    /// The aggregate's current state: the latest snapshot, then every later event applied.
+    /// The aggregate's current state: the hot one (or else the latest snapshot), then every
+    /// later event in the store applied. It never returns a version older than the store's.
     pub async fn load(&self, aggregate_id: &str) -> Result<Loaded<A>, ApplicationError> {
-        let (cached, stamp) = self.cached(aggregate_id).await;
-        let from_cache = cached.as_ref().map(|c| c.version);
-        let mut loaded = cached.unwrap_or(Loaded {
-            state: A::default(),
-            version: 0,
-        });
-        if let (None, Some((snapshots, _))) = (from_cache, &self.snapshots) {
-            if let Some(snapshot) = snapshots.load(aggregate_id).await? {
-                match serde_json::from_value::<A>(snapshot.state) {
-                    Ok(state) => {
-                        loaded = Loaded {
-                            state,
-                            version: snapshot.version,
-                        }
-                    }
-                    Err(error) => tracing::warn!(aggregate_id, %error, "unreadable snapshot ignored; replaying"),
-                }
-            }
+        Ok(Loaded::clone(&*self.current(aggregate_id).await?))
+    }
+
+    /// The hot aggregate or the latest snapshot, caught up with the store, and kept hot.
+    async fn current(&self, aggregate_id: &str) -> Result<Arc<Loaded<A>>, ApplicationError> {
+        if let Some(hot) = self.hot_get(aggregate_id) {
+            return self.catch_up(aggregate_id, hot).await;
         }
-        // Shared envelopes, decoded in place: no copy of the stored events.
-        let mut stream = self.store.read_stream_shared(aggregate_id, loaded.version + 1);
-        while let Some(envelope) = stream.try_next().await? {
-            let event: A::Event = self.upcasters.decode(&envelope)?;
-            loaded.state.apply(&event);
-            loaded.version = envelope.version;
-        }
-        if from_cache != Some(loaded.version) {
-            self.remember(aggregate_id, &loaded.state, loaded.version, stamp).await;
+        let start = Arc::new(self.latest_snapshot(aggregate_id).await?);
+        let loaded = self.catch_up(aggregate_id, Arc::clone(&start)).await?;
+        if Arc::ptr_eq(&loaded, &start) {
+            self.keep(aggregate_id, &loaded);
         }
         Ok(loaded)
     }
 
-    fn cache_key(aggregate_id: &str) -> String {
-        format!("aggregate:{}:{}:{aggregate_id}", A::TYPE.len(), A::TYPE)
+    fn hot_get(&self, aggregate_id: &str) -> Option<Arc<Loaded<A>>> {
+        self.hot.as_ref()?.get(aggregate_id)
     }
 
-    /// The cached state of `aggregate_id` (if any) and a stamp to store a newer one with.
-    async fn cached(&self, aggregate_id: &str) -> (Option<Loaded<A>>, Option<Stamp>) {
-        let Some((cache, _)) = &self.cache else {
-            return (None, None);
-        };
-        let stamp = cache.stamp(&[]).await.ok();
-        let entry = cache.get(&Self::cache_key(aggregate_id)).await.ok().flatten();
-        let loaded = entry.and_then(|e| rmp_serde::from_slice::<(u64, A)>(&e.bytes).ok());
-        (loaded.map(|(version, state)| Loaded { state, version }), stamp)
-    }
-
-    /// Caches `state` at `version` (a failure only costs the next load a replay).
-    async fn remember(&self, aggregate_id: &str, state: &A, version: u64, stamp: Option<Stamp>) {
-        let (Some((cache, ttl)), Some(stamp)) = (&self.cache, stamp) else {
-            return;
-        };
-        let Ok(bytes) = rmp_serde::to_vec_named(&(version, state)) else {
-            return;
-        };
-        let entry = CachedEntry::new(bytes, Vec::new());
-        if let Err(error) = cache.set(&Self::cache_key(aggregate_id), entry, &stamp, *ttl).await {
-            tracing::debug!(aggregate_id, %error, "aggregate not cached");
+    fn keep(&self, aggregate_id: &str, loaded: &Arc<Loaded<A>>) {
+        if let Some(hot) = self.hot.as_ref().filter(|_| loaded.version > 0) {
+            hot.keep(aggregate_id, Arc::clone(loaded));
         }
     }
 
-    /// Loads the aggregate, decides on `command`, appends the events at the loaded version,
-    /// snapshots per policy and publishes. A concurrent writer makes this fail with
-    /// [`ApplicationError::Conflict`] (the retry middleware runs it again).
+    /// The latest readable snapshot, or the initial state.
+    async fn latest_snapshot(&self, aggregate_id: &str) -> Result<Loaded<A>, ApplicationError> {
+        let initial = Loaded {
+            state: A::default(),
+            version: 0,
+        };
+        let Some((snapshots, _)) = &self.snapshots else {
+            return Ok(initial);
+        };
+        let Some(snapshot) = snapshots.load(aggregate_id).await? else {
+            return Ok(initial);
+        };
+        match serde_json::from_value::<A>(snapshot.state) {
+            Ok(state) => Ok(Loaded {
+                state,
+                version: snapshot.version,
+            }),
+            Err(error) => {
+                tracing::warn!(aggregate_id, %error, "unreadable snapshot ignored; replaying");
+                Ok(initial)
+            }
+        }
+    }
+
+    /// `base` with the store's later events applied (`base` itself when there are none); a
+    /// newer state is kept hot.
+    async fn catch_up(&self, aggregate_id: &str, base: Arc<Loaded<A>>) -> Result<Arc<Loaded<A>>, ApplicationError> {
+        // Shared envelopes, decoded in place: no copy of the stored events.
+        let mut stream = self.store.read_stream_shared(aggregate_id, base.version + 1);
+        let Some(first) = stream.try_next().await? else {
+            return Ok(base);
+        };
+        let mut loaded = Arc::unwrap_or_clone(base);
+        let mut next = Some(first);
+        while let Some(envelope) = next {
+            let event: A::Event = self.upcasters.decode(&envelope)?;
+            loaded.state.apply(&event);
+            loaded.version = envelope.version;
+            next = stream.try_next().await?;
+        }
+        let loaded = Arc::new(loaded);
+        self.keep(aggregate_id, &loaded);
+        Ok(loaded)
+    }
+
+    /// Decides on `command` against the aggregate (hot: as kept; else loaded), appends the
+    /// events at that version, snapshots per policy, keeps the new state hot and publishes.
+    ///
+    /// A decision on a stale hot aggregate is refused by the store; the repository then
+    /// catches up and decides once more. A concurrent writer during that second attempt (or
+    /// during a cold one) makes this fail with [`ApplicationError::Conflict`] (the retry
+    /// middleware runs it again).
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: &A::Command,
         context: &MessageContext,
     ) -> Result<Executed<A>, ApplicationError> {
-        let Loaded { mut state, version } = self.load(aggregate_id).await?;
-        let stamp = match &self.cache {
-            Some((cache, _)) => cache.stamp(&[]).await.ok(),
-            None => None,
+        let current = match self.hot_get(aggregate_id) {
+            Some(hot) => match self.execute_hot(aggregate_id, hot, command, context).await? {
+                HotOutcome::Done(executed) => return Ok(executed),
+                HotOutcome::Stale(current) => current,
+            },
+            None => self.current(aggregate_id).await?,
         };
-        let events = state.handle(command)?;
+        let events = current.state.handle(command)?;
+        self.save(aggregate_id, &current, events, context).await
+    }
+
+    async fn execute_hot(
+        &self,
+        aggregate_id: &str,
+        hot: Arc<Loaded<A>>,
+        command: &A::Command,
+        context: &MessageContext,
+    ) -> Result<HotOutcome<A>, ApplicationError> {
+        match hot.state.handle(command) {
+            Ok(events) if !events.is_empty() => match self.save(aggregate_id, &hot, events, context).await {
+                Err(ApplicationError::Conflict { .. }) => {
+                    tracing::debug!(
+                        aggregate_id,
+                        version = hot.version,
+                        "hot aggregate was stale; catching up"
+                    );
+                    Ok(HotOutcome::Stale(self.catch_up(aggregate_id, hot).await?))
+                }
+                saved => saved.map(HotOutcome::Done),
+            },
+            // A refusal or a no-op stands only if the store holds nothing newer.
+            decided => {
+                let current = self.catch_up(aggregate_id, Arc::clone(&hot)).await?;
+                if !Arc::ptr_eq(&current, &hot) {
+                    return Ok(HotOutcome::Stale(current));
+                }
+                decided?;
+                Ok(HotOutcome::Done(Executed {
+                    state: hot.state.clone(),
+                    version: hot.version,
+                    events: Vec::new(),
+                }))
+            }
+        }
+    }
+
+    /// Appends `events` decided on `base` at its version; then snapshot, keep hot, publish.
+    /// A failed append forgets the hot aggregate (it may be stale, or the write's outcome
+    /// unknown).
+    async fn save(
+        &self,
+        aggregate_id: &str,
+        base: &Loaded<A>,
+        events: Vec<A::Event>,
+        context: &MessageContext,
+    ) -> Result<Executed<A>, ApplicationError> {
         if events.is_empty() {
             return Ok(Executed {
-                state,
-                version,
+                state: base.state.clone(),
+                version: base.version,
                 events: Vec::new(),
             });
         }
-        let envelopes = self.envelopes(aggregate_id, version, &events, context)?;
-        let stored = self.store.append(aggregate_id, version, envelopes).await?;
+        let envelopes = self.envelopes(aggregate_id, base.version, &events, context)?;
+        let stored = match self.store.append(aggregate_id, base.version, envelopes).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                if let Some(hot) = &self.hot {
+                    hot.evict(aggregate_id, base.version);
+                }
+                return Err(error.into());
+            }
+        };
+        let mut state = base.state.clone();
         state.apply_all(&events);
-        let new_version = version + events.len() as u64;
-        self.snapshot_if_due(aggregate_id, version, new_version, &state).await;
-        self.remember(aggregate_id, &state, new_version, stamp).await;
+        let version = base.version + events.len() as u64;
+        self.snapshot_if_due(aggregate_id, base.version, version, &state).await;
+        if self.hot.is_some() {
+            let kept = Arc::new(Loaded { state, version });
+            self.keep(aggregate_id, &kept);
+            state = kept.state.clone();
+        }
         if let Some(bus) = &self.bus {
             bus.publish(&stored).await;
         }
         Ok(Executed {
             state,
-            version: new_version,
+            version,
             events: stored,
         })
     }

@@ -1,12 +1,11 @@
 //! `BillingModule`: the billing context wired onto buses — what a composition root calls.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use hive_application::cache::{Cache, CacheInvalidator, CachedHandler, QueryCache};
+use hive_application::cache::{CacheInvalidator, CachedHandler, QueryCache};
 use hive_application::{
     AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
-    SnapshotPolicy,
+    SnapshotPolicy, DEFAULT_HOT_AGGREGATES,
 };
 use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, UpcasterChain};
 
@@ -59,16 +58,7 @@ pub struct BillingModule {
     upcasters: Arc<UpcasterChain>,
     inline_projections: bool,
     query_cache: Option<QueryCache>,
-    aggregate_cache: Option<AggregateCache>,
-}
-
-/// The aggregate cache level and its TTL.
-struct AggregateCache(Arc<dyn Cache>, Duration);
-
-impl std::fmt::Debug for AggregateCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("AggregateCache").field(&self.1).finish_non_exhaustive()
-    }
+    hot_payments: usize,
 }
 
 impl BillingModule {
@@ -83,7 +73,7 @@ impl BillingModule {
             upcasters: Arc::default(),
             inline_projections: true,
             query_cache: None,
-            aggregate_cache: None,
+            hot_payments: DEFAULT_HOT_AGGREGATES,
         }
     }
 
@@ -97,11 +87,13 @@ impl BillingModule {
         self
     }
 
-    /// Keeps loaded payments in `cache` (an in-process level) for `ttl`: a command loads the
-    /// cached state plus the events after it instead of the snapshot plus the events after it.
+    /// Keeps up to `capacity` recently used payments hot in the command handler's repository
+    /// (default [`DEFAULT_HOT_AGGREGATES`]; 0: none): a command on a hot payment decides on
+    /// the kept state and appends at its version without reading the stream or the snapshot.
+    /// Safe with several instances on one store (see [`AggregateRepository::with_hot_aggregates`]).
     #[must_use]
-    pub fn with_aggregate_cache(mut self, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
-        self.aggregate_cache = Some(AggregateCache(cache, ttl));
+    pub fn with_hot_payments(mut self, capacity: usize) -> Self {
+        self.hot_payments = capacity;
         self
     }
 
@@ -161,14 +153,12 @@ impl BillingModule {
             self.event_bus.register(Arc::new(invalidator.clone()));
         }
         let clock = Arc::clone(&self.clock);
-        let mut repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+        let repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+            .with_hot_aggregates(self.hot_payments)
             .with_time_source(Arc::new(move || clock.now()))
             .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
             .with_event_bus(self.event_bus.clone())
             .with_upcasters(Arc::clone(&self.upcasters));
-        if let Some(AggregateCache(cache, ttl)) = self.aggregate_cache {
-            repository = repository.with_cache(cache, ttl);
-        }
         let streams = PaymentStreams::new(Arc::clone(&ports.event_store));
         let commands = PaymentCommandHandler::new(repository, streams, self.clock);
         let command_bus = CommandBus::builder()

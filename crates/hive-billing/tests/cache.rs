@@ -222,7 +222,7 @@ async fn assert_fresh_after_every_command(
 
 #[tokio::test]
 async fn cached_answers_equal_fresh_ones_after_every_command() {
-    let h = Harness::cached(true, cache(vec![moka()]), Some(moka()));
+    let h = Harness::cached(true, cache(vec![moka()]));
     assert_fresh_after_every_command(["org-a", "org-b"], &h, &[&h], async |_| {}).await;
     let stats = h.billing.query_cache().unwrap().stats()[0];
     assert!(stats.hits > 100, "the cache answered: {stats:?}");
@@ -230,7 +230,7 @@ async fn cached_answers_equal_fresh_ones_after_every_command() {
 
 #[tokio::test]
 async fn through_the_runners_the_cache_follows_the_projections() {
-    let h = Harness::cached(false, cache(vec![moka()]), None);
+    let h = Harness::cached(false, cache(vec![moka()]));
     let runners = h.billing.projection_runners(h.checkpoints.clone());
     let truth = h.sharing(None);
     for n in 0..8 {
@@ -265,7 +265,7 @@ async fn two_instances_sharing_redis_read_each_others_writes() {
     let open = || RedisCache::open(RedisCacheConfig::new(&url).with_prefix(prefix.clone())).unwrap();
     let namespace = open();
     let redis = || -> Arc<dyn Cache> { Arc::new(open()) };
-    let a = Harness::cached(true, cache(vec![moka(), redis()]), Some(moka()));
+    let a = Harness::cached(true, cache(vec![moka(), redis()]));
     let b_cache = cache(vec![moka(), redis()]);
     let b = a.sharing(Some(b_cache.clone()));
     let c = a.sharing(Some(cache(vec![redis()]))); // Redis only: fresh as soon as A returns

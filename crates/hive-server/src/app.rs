@@ -47,7 +47,7 @@ pub struct App {
     pub event_store: Arc<dyn EventStore>,
     /// One runner per projection.
     pub runners: Vec<Arc<ProjectionRunner>>,
-    /// The query and aggregate caches.
+    /// The query cache and its shared level.
     pub caches: crate::caches::Caches,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch` (for readiness).
     pub elasticsearch: Option<EsStore>,

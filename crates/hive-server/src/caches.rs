@@ -15,9 +15,6 @@ use hive_http::{Readiness, ReadinessCheck};
 use crate::app::StartError;
 use crate::config::{CacheKind, Config, ConfigError, StoreKind};
 
-/// How long the aggregate cache keeps a payment.
-const AGGREGATE_TTL: Duration = Duration::from_secs(300);
-
 /// The TTL of a projection lease (renewed every third of it; another instance takes over at
 /// most this long after the holder died).
 pub const LEASE_TTL: Duration = Duration::from_secs(10);
@@ -27,8 +24,6 @@ pub const LEASE_TTL: Duration = Duration::from_secs(10);
 pub struct Caches {
     /// The query cache (`None` with `cache = "none"`).
     pub query: Option<QueryCache>,
-    /// The in-process cache of loaded payments.
-    pub aggregates: Option<Arc<dyn Cache>>,
     /// The shared level, for readiness.
     pub redis: Option<RedisCache>,
 }
@@ -61,18 +56,10 @@ impl Caches {
     /// starts anyway, degraded (see `/readyz`). Call it inside a Tokio runtime.
     pub fn open(config: &Config) -> Result<Self, StartError> {
         let l1 = || Arc::new(MokaCache::new(MokaCacheConfig::default())) as Arc<dyn Cache>;
-        let aggregates = || {
-            let config = MokaCacheConfig {
-                max_bytes: 16 * 1024 * 1024,
-                ..MokaCacheConfig::default()
-            };
-            Some(Arc::new(MokaCache::new(config)) as Arc<dyn Cache>)
-        };
         match config.cache {
             CacheKind::None => Ok(Self::default()),
             CacheKind::Moka => Ok(Self {
                 query: Some(QueryCache::new(vec![l1()], query_cache_config(config.store))),
-                aggregates: aggregates(),
                 redis: None,
             }),
             CacheKind::MokaRedis => {
@@ -93,7 +80,6 @@ impl Caches {
                 let levels = vec![l1(), Arc::new(redis.clone()) as Arc<dyn Cache>];
                 Ok(Self {
                     query: Some(QueryCache::new(levels, query_cache_config(config.store))),
-                    aggregates: aggregates(),
                     redis: Some(redis),
                 })
             }
@@ -104,9 +90,6 @@ impl Caches {
     pub fn apply(&self, mut module: BillingModule) -> BillingModule {
         if let Some(query) = &self.query {
             module = module.with_query_cache(query.clone());
-        }
-        if let Some(aggregates) = &self.aggregates {
-            module = module.with_aggregate_cache(Arc::clone(aggregates), AGGREGATE_TTL);
         }
         module
     }

@@ -220,23 +220,25 @@ mod tests {
     #[test]
     fn ratios_targets_and_status() {
         let entries = vec![
+            entry("vs_cqrs_es", "reference_cqrs_es", Some("10"), 3_000.0),
+            entry("vs_cqrs_es", "hive", Some("10"), 1_000.0),
             entry("vs_cqrs_es", "reference_cqrs_es", Some("100"), 10_000.0),
-            entry("vs_cqrs_es", "hive_snapshots", Some("100"), 2_000.0),
             entry("vs_cqrs_es", "hive", Some("100"), 5_000.0),
             entry("bus", "full_default_stack", None, 300.0),
             entry("bus", "baseline_direct_call", None, 100.0),
-            entry("command_latency", "snapshots_every_20", Some("10"), 100.0),
-            entry("command_latency", "snapshots_every_20", Some("1000"), 110.0),
-            entry("command_latency", "snapshots_every_20", Some("10000"), 70.0),
-            entry("command_latency", "snapshots_every_20", Some("100000"), 120.0),
+            entry("command_latency", "hive", Some("10"), 100.0),
+            entry("command_latency", "hive", Some("1000"), 105.0),
+            entry("command_latency", "hive", Some("10000"), 70.0),
+            entry("command_latency", "hive", Some("100000"), 108.0),
+            entry("command_latency", "hive", Some("1000000"), 110.0),
         ];
         let table = render(&entries, None);
         assert!(
-            row(&table, "100 events/stream, snapshots").contains("| 5.00× faster | ≥ 3.00× faster | met |"),
+            row(&table, "| command, 10 events/stream").contains("| 3.00× faster | ≥ 2.00× faster | met |"),
             "{table}"
         );
         assert!(
-            row(&table, "100 events/stream, no snapshots").contains("| 2.00× faster | ≥ 3.00× faster | **missed** |"),
+            row(&table, "| command, 100 events/stream").contains("| 2.00× faster | ≥ 5.00× faster | **missed** |"),
             "{table}"
         );
         assert!(
@@ -244,11 +246,11 @@ mod tests {
             "{table}"
         );
         assert!(
-            row(&table, "largest deviation").contains("| -30% | ≤ ±25% | **missed** |"),
+            row(&table, "largest deviation").contains("| -30% | ≤ ±10% | **missed** |"),
             "{table}"
         );
         assert!(
-            row(&table, "10 000 events/stream, snapshots").contains("not measured: `vs_cqrs_es/hive_snapshots/10000`"),
+            row(&table, "10 000 events/stream").contains("not measured: `vs_cqrs_es/hive/10000`"),
             "{table}"
         );
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hive_application::cache::{Cache, QueryCache};
+use hive_application::cache::QueryCache;
 use hive_application::{ApplicationError, EventBus, MessageContext, MiddlewareConfig};
 use hive_billing::{
     BillingModule, BillingPorts, BillingServices, CreatePayment, FailPayment, ManualClock, PaymentView, ProcessPayment,
@@ -41,13 +41,12 @@ impl Harness {
         Self::build(inline, None)
     }
 
-    /// A harness whose billing module answers queries through `cache` (and caches payments in
-    /// `aggregates`, when given).
-    pub fn cached(inline: bool, cache: QueryCache, aggregates: Option<Arc<dyn Cache>>) -> Self {
-        Self::build(inline, Some((cache, aggregates)))
+    /// A harness whose billing module answers queries through `cache`.
+    pub fn cached(inline: bool, cache: QueryCache) -> Self {
+        Self::build(inline, Some(cache))
     }
 
-    fn build(inline: bool, cache: Option<(QueryCache, Option<Arc<dyn Cache>>)>) -> Self {
+    fn build(inline: bool, cache: Option<QueryCache>) -> Self {
         let events = Arc::new(MemoryEventStore::new());
         let read_model = MemoryPaymentReadModel::new();
         let index = MemoryPaymentSearchIndex::new();
@@ -62,11 +61,8 @@ impl Harness {
         let mut module = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default())
             .with_clock(clock.clone())
             .with_inline_projections(inline);
-        if let Some((cache, aggregates)) = cache {
+        if let Some(cache) = cache {
             module = module.with_query_cache(cache);
-            if let Some(aggregates) = aggregates {
-                module = module.with_aggregate_cache(aggregates, std::time::Duration::from_secs(60));
-            }
         }
         let billing = module.build();
         Self {
