@@ -8,7 +8,7 @@ use hive_application::{
     AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
     SnapshotPolicy,
 };
-use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, UpcasterChain};
+use hive_domain::{CheckpointStore, EventStore, SnapshotStore, StoreCapabilities, UpcasterChain};
 
 use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
 use crate::queries::{
@@ -25,12 +25,12 @@ use crate::{
 /// The adapters the billing context runs on.
 #[derive(Clone)]
 pub struct BillingPorts {
-    /// Where payment events are stored.
-    pub event_store: Arc<dyn EventStore>,
+    /// Where payment events are stored: the core port, and the optional capabilities the
+    /// event queries use (a query whose capability the store lacks answers
+    /// [`hive_application::ApplicationError::Unsupported`]).
+    pub event_store: StoreCapabilities,
     /// Where payment snapshots are kept.
     pub snapshot_store: Arc<dyn SnapshotStore>,
-    /// Event analytics (usually the event store itself).
-    pub analytics: Arc<dyn EventAnalytics>,
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
     /// The payment search index.
@@ -161,7 +161,7 @@ impl BillingModule {
             self.event_bus.register(Arc::new(invalidator.clone()));
         }
         let clock = Arc::clone(&self.clock);
-        let mut repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+        let mut repository = AggregateRepository::new(Arc::clone(&ports.event_store.events))
             .with_time_source(Arc::new(move || clock.now()))
             .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
             .with_event_bus(self.event_bus.clone())
@@ -169,7 +169,7 @@ impl BillingModule {
         if let Some(AggregateCache(cache, ttl)) = self.aggregate_cache {
             repository = repository.with_cache(cache, ttl);
         }
-        let streams = PaymentStreams::new(Arc::clone(&ports.event_store));
+        let streams = PaymentStreams::new(Arc::clone(&ports.event_store.events));
         let commands = PaymentCommandHandler::new(repository, streams, self.clock);
         let command_bus = CommandBus::builder()
             .with_default_middleware(self.middleware)
@@ -180,9 +180,9 @@ impl BillingModule {
             .build();
         let payments = PaymentQueryHandler::new(Arc::clone(&ports.read_model));
         let search = PaymentSearchHandler::new(Arc::clone(&ports.search_index));
-        let events = PaymentEventQueryHandler::new(Arc::clone(&ports.event_store));
-        let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store), Arc::clone(&self.upcasters));
-        let analytics = EventAnalyticsHandler::new(Arc::clone(&ports.analytics));
+        let events = PaymentEventQueryHandler::new(&ports.event_store);
+        let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store.events), Arc::clone(&self.upcasters));
+        let analytics = EventAnalyticsHandler::new(&ports.event_store);
         let query_bus = match &self.query_cache {
             Some(cache) => QueryBus::builder().with_default_middleware_and_cache(self.middleware, cache),
             None => QueryBus::builder().with_default_middleware(self.middleware),
@@ -209,10 +209,10 @@ impl BillingModule {
             query_bus,
             event_bus: self.event_bus,
             sync: SearchIndexSync::new(Arc::clone(&ports.read_model), Arc::clone(&ports.search_index))
-                .with_event_store(Arc::clone(&ports.event_store)),
+                .with_event_store(Arc::clone(&ports.event_store.events)),
             read_model_projection,
             search_projection,
-            event_store: ports.event_store,
+            event_store: ports.event_store.events,
             query_cache: self.query_cache,
             invalidator,
         }
