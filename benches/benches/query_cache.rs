@@ -34,11 +34,10 @@ const ORG: &str = BENCH_ORG;
 /// A query bus of the billing module over `read_model`, with `levels` as its cache (none: no
 /// cache layer at all).
 fn bus(read_model: &MemoryPaymentReadModel, levels: Vec<Arc<dyn Cache>>) -> QueryBus {
-    let events = Arc::new(MemoryEventStore::new());
+    let events = MemoryEventStore::new();
     let ports = BillingPorts {
-        event_store: events.clone(),
+        event_store: events.capabilities(),
         snapshot_store: Arc::new(MemorySnapshotStore::new()),
-        analytics: events,
         read_model: Arc::new(read_model.clone()),
         search_index: Arc::new(MemoryPaymentSearchIndex::new()),
     };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hive_domain::{CodecError, EventStoreError};
+use hive_domain::{Capability, CodecError, EventStoreError};
 use thiserror::Error;
 
 /// One invalid field of a message.
@@ -59,6 +59,13 @@ pub enum ApplicationError {
     /// The handler did not finish in time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The event store lacks an optional capability this message needs (see
+    /// [`hive_domain::StoreCapabilities`]); the same message will fail the same way.
+    #[error("the event store does not support `{capability}`")]
+    Unsupported {
+        /// The missing capability.
+        capability: Capability,
+    },
     /// A backend is unreachable; nothing was written.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
@@ -90,6 +97,11 @@ impl ApplicationError {
             code,
             message: message.into(),
         }
+    }
+
+    /// The event store lacks `capability`.
+    pub fn unsupported(capability: Capability) -> Self {
+        Self::Unsupported { capability }
     }
 
     /// A missing entity.

@@ -13,11 +13,8 @@ use async_trait::async_trait;
 use common::{Account, AccountCommand};
 use futures::TryStreamExt;
 use hive_application::{AggregateRepository, ApplicationError, MessageContext};
-use hive_domain::{
-    EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, SharedEventStream, StoreResult,
-};
+use hive_domain::{EventEnvelope, EventStore, EventStream, SharedEventStream, StoreResult};
 use hive_store_memory::MemoryEventStore;
-use uuid::Uuid;
 
 /// A memory store that counts stream reads and refused (conflicting) appends.
 #[derive(Default)]
@@ -58,20 +55,12 @@ impl EventStore for CountingStore {
         self.inner.stream_version(id).await
     }
 
-    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
-        self.inner.event_by_id(event_id).await
-    }
-
     async fn read_all(&self, after: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         self.inner.read_all(after, limit).await
     }
 
     async fn head_position(&self) -> StoreResult<u64> {
         self.inner.head_position().await
-    }
-
-    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        self.inner.search(criteria, page).await
     }
 }
 

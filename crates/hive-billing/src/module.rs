@@ -7,7 +7,7 @@ use hive_application::{
     AggregateRepository, CommandBus, EventBus, EventHandler, MiddlewareConfig, Projection, ProjectionRunner, QueryBus,
     SnapshotPolicy, DEFAULT_HOT_AGGREGATES,
 };
-use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore, UpcasterChain};
+use hive_domain::{CheckpointStore, EventStore, SnapshotStore, StoreCapabilities, UpcasterChain};
 
 use crate::commands::{CreatePayment, FailPayment, PaymentCommandHandler, ProcessPayment, RefundPayment};
 use crate::queries::{
@@ -24,12 +24,12 @@ use crate::{
 /// The adapters the billing context runs on.
 #[derive(Clone)]
 pub struct BillingPorts {
-    /// Where payment events are stored.
-    pub event_store: Arc<dyn EventStore>,
+    /// Where payment events are stored: the core port, and the optional capabilities the
+    /// event queries use (a query whose capability the store lacks answers
+    /// [`hive_application::ApplicationError::Unsupported`]).
+    pub event_store: StoreCapabilities,
     /// Where payment snapshots are kept.
     pub snapshot_store: Arc<dyn SnapshotStore>,
-    /// Event analytics (usually the event store itself).
-    pub analytics: Arc<dyn EventAnalytics>,
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
     /// The payment search index.
@@ -153,13 +153,13 @@ impl BillingModule {
             self.event_bus.register(Arc::new(invalidator.clone()));
         }
         let clock = Arc::clone(&self.clock);
-        let repository = AggregateRepository::new(Arc::clone(&ports.event_store))
+        let repository = AggregateRepository::new(Arc::clone(&ports.event_store.events))
             .with_hot_aggregates(self.hot_payments)
             .with_time_source(Arc::new(move || clock.now()))
             .with_snapshots(Arc::clone(&ports.snapshot_store), self.snapshots)
             .with_event_bus(self.event_bus.clone())
             .with_upcasters(Arc::clone(&self.upcasters));
-        let streams = PaymentStreams::new(Arc::clone(&ports.event_store));
+        let streams = PaymentStreams::new(Arc::clone(&ports.event_store.events));
         let commands = PaymentCommandHandler::new(repository, streams, self.clock);
         let command_bus = CommandBus::builder()
             .with_default_middleware(self.middleware)
@@ -170,9 +170,9 @@ impl BillingModule {
             .build();
         let payments = PaymentQueryHandler::new(Arc::clone(&ports.read_model));
         let search = PaymentSearchHandler::new(Arc::clone(&ports.search_index));
-        let events = PaymentEventQueryHandler::new(Arc::clone(&ports.event_store));
-        let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store), Arc::clone(&self.upcasters));
-        let analytics = EventAnalyticsHandler::new(Arc::clone(&ports.analytics));
+        let events = PaymentEventQueryHandler::new(&ports.event_store);
+        let replay = ReplayPaymentHandler::new(Arc::clone(&ports.event_store.events), Arc::clone(&self.upcasters));
+        let analytics = EventAnalyticsHandler::new(&ports.event_store);
         // Every billing query is cacheable: with a cache, each handler answers from it.
         let cache = self.query_cache.as_ref();
         let query_bus = QueryBus::builder()
@@ -198,10 +198,10 @@ impl BillingModule {
             query_bus,
             event_bus: self.event_bus,
             sync: SearchIndexSync::new(Arc::clone(&ports.read_model), Arc::clone(&ports.search_index))
-                .with_event_store(Arc::clone(&ports.event_store)),
+                .with_event_store(Arc::clone(&ports.event_store.events)),
             read_model_projection,
             search_projection,
-            event_store: ports.event_store,
+            event_store: ports.event_store.events,
             query_cache: self.query_cache,
             invalidator,
         }

@@ -5,6 +5,8 @@
 //! * [`EventEnvelope`] — a stored event with its identity, position, correlation and metadata.
 //! * [`Aggregate`] and [`DomainEvent`] — pure decide (`handle`) / evolve (`apply`) logic.
 //! * [`EventStore`], [`SnapshotStore`], [`CheckpointStore`] — the persistence ports adapters implement.
+//! * [`EventLookup`], [`EventSearch`], [`EventAnalytics`] — optional capabilities of an event
+//!   store, gathered with its core in [`StoreCapabilities`].
 //! * [`UpcasterChain`] — typed upgrades of stored older event versions into the current shape.
 //!
 //! This crate does no I/O and depends on no runtime or driver.
@@ -23,6 +25,7 @@
 
 mod aggregate;
 mod analytics;
+mod capabilities;
 mod checkpoint;
 mod envelope;
 mod error;
@@ -37,6 +40,7 @@ pub use analytics::{
     day_key, hour_key, AnalyticsFilter, EventAnalytics, EventAnalyticsReport, EventStatistics, Heatmap, HeatmapCell,
     Interval, TrendBucket,
 };
+pub use capabilities::{Capability, StoreCapabilities};
 pub use checkpoint::{Checkpoint, CheckpointStore, DeadLetter};
 pub use envelope::{EventEnvelope, Metadata};
 pub use error::{CodecError, EventStoreError};
@@ -45,7 +49,9 @@ pub use query::{
     event_order, inclusive_end, searchable_text, words, EventCriteria, EventPage, Page, SortOrder, TimeRange,
 };
 pub use snapshot::{Snapshot, SnapshotStore};
-pub use store::{resolve_stale_append, validate_append, EventStore, EventStream, SharedEventStream};
+pub use store::{
+    resolve_stale_append, validate_append, EventLookup, EventSearch, EventStore, EventStream, SharedEventStream,
+};
 pub use upcast::{UpcastError, UpcasterChain};
 
 /// Compiles the examples of `README.md` as doctests.

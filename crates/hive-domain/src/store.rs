@@ -1,4 +1,5 @@
-//! The `EventStore` port.
+//! The `EventStore` port (the core every adapter implements) and the optional `EventLookup`
+//! and `EventSearch` capabilities.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,10 +17,20 @@ pub type EventStream<'a> = BoxStream<'a, StoreResult<EventEnvelope>>;
 /// An ordered stream of stored events shared with the store, read lazily.
 pub type SharedEventStream<'a> = BoxStream<'a, StoreResult<Arc<EventEnvelope>>>;
 
-/// Where events live. Every adapter implements it and passes `hive-testkit`'s conformance suite.
+/// Where events live: the core port every adapter implements and proves with
+/// `hive-testkit`'s `event_store_conformance!`. Four methods are required: [`append`],
+/// [`read_stream`] and the global log ([`read_all`], [`head_position`]); the rest have
+/// defaults. Look-ups beyond these are optional capabilities with ports of their own
+/// ([`EventLookup`], [`EventSearch`], [`crate::EventAnalytics`]), gathered by
+/// [`crate::StoreCapabilities`].
 ///
 /// Versions start at 1 and are gap-free per stream; a new stream is at version 0. Global
 /// positions start at 1 and are gap-free in commit order.
+///
+/// [`append`]: EventStore::append
+/// [`read_stream`]: EventStore::read_stream
+/// [`read_all`]: EventStore::read_all
+/// [`head_position`]: EventStore::head_position
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Appends `events` (versions `expected_version + 1 ..`, all of stream `aggregate_id`)
@@ -46,12 +57,13 @@ pub trait EventStore: Send + Sync {
         self.read_stream(aggregate_id, from_version).map_ok(Arc::new).boxed()
     }
 
-    /// The current version of a stream (0 when it has no event).
-    async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64>;
-
-    /// The stored event with this id (with its global position), or `None`. Callers scope it
-    /// to a tenant themselves (by the event's `metadata.organizationId`).
-    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>>;
+    /// The current version of a stream (0 when it has no event). The default reads the whole
+    /// stream; an adapter that knows the version without reading overrides it.
+    async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64> {
+        self.read_stream(aggregate_id, 1)
+            .try_fold(0, |_, event| async move { Ok(event.version) })
+            .await
+    }
 
     /// Up to `limit` events of the global log with `global_position > after_position`, in order.
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>>;
@@ -59,6 +71,24 @@ pub trait EventStore: Send + Sync {
     /// The global position of the last committed event (0 when the store is empty).
     async fn head_position(&self) -> StoreResult<u64>;
 
+    /// Whether the backend answers (for readiness probes).
+    async fn health(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// Optional capability: an event by its id (`hive-testkit`'s `event_lookup_conformance!`).
+#[async_trait]
+pub trait EventLookup: Send + Sync {
+    /// The stored event with this id (with its global position), or `None`. Callers scope it
+    /// to a tenant themselves (by the event's `metadata.organizationId`).
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>>;
+}
+
+/// Optional capability: events by criteria, type and time, correlation
+/// (`hive-testkit`'s `event_search_conformance!`). Only [`EventSearch::search`] is required.
+#[async_trait]
+pub trait EventSearch: Send + Sync {
     /// Events matching `criteria` in the page's order ([`crate::event_order`], reversed for
     /// [`crate::SortOrder::Desc`]), one page of them and the total count.
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage>;
@@ -80,11 +110,6 @@ pub trait EventStore: Send + Sync {
             ..EventCriteria::default()
         };
         self.search(&criteria, page).await
-    }
-
-    /// Whether the backend answers (for readiness probes).
-    async fn health(&self) -> StoreResult<()> {
-        Ok(())
     }
 }
 

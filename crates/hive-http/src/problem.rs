@@ -180,6 +180,10 @@ impl From<ApplicationError> for Problem {
             ApplicationError::Unavailable(_) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "backend_unavailable", detail)
             }
+            ApplicationError::Unsupported { capability } => {
+                Problem::new(StatusCode::NOT_IMPLEMENTED, "capability_unsupported", detail)
+                    .with("capability", capability.name())
+            }
             ApplicationError::NotRegistered { .. } | ApplicationError::Internal(_) => {
                 tracing::error!(error = %detail, "internal error");
                 Problem::internal()

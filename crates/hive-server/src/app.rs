@@ -82,11 +82,11 @@ impl App {
     pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let stores = crate::stores::open(&config).await?;
         let search = crate::search::open(&config, stores.elasticsearch.as_ref());
-        let event_store = Arc::clone(&stores.event_store);
+        crate::capabilities::log_at_start(&stores.event_store);
+        let event_store = Arc::clone(&stores.event_store.events);
         let ports = BillingPorts {
-            event_store: Arc::clone(&event_store),
+            event_store: stores.event_store,
             snapshot_store: stores.snapshots,
-            analytics: stores.analytics,
             read_model: stores.read_model,
             search_index: Arc::clone(&search.index),
         };

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod caches;
+pub mod capabilities;
 pub mod cli;
 pub mod config;
 pub mod dev_token;

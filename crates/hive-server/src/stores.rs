@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hive_application::{ApplicationError, CatchUp, ProjectionRunner};
 use hive_billing::PaymentReadModel;
-use hive_domain::{CheckpointStore, EventAnalytics, EventStore, SnapshotStore};
+use hive_domain::{CheckpointStore, SnapshotStore, StoreCapabilities};
 use hive_store_elasticsearch::EsStore;
 use hive_store_memory::billing::MemoryPaymentReadModel;
 use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
@@ -15,12 +15,10 @@ use crate::config::{Config, FsyncSetting, StoreKind};
 
 /// Where events, snapshots, the read model and its checkpoint live.
 pub struct Stores {
-    /// The event store.
-    pub event_store: Arc<dyn EventStore>,
+    /// The event store: its core port and the optional capabilities it has.
+    pub event_store: StoreCapabilities,
     /// The snapshot store.
     pub snapshots: Arc<dyn SnapshotStore>,
-    /// Event analytics (the event store).
-    pub analytics: Arc<dyn EventAnalytics>,
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
     /// The read model's projection checkpoints: kept where the read model is (in memory, so
@@ -71,9 +69,8 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
         }
     };
     Ok(Stores {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshots: Arc::new(snapshots),
-        analytics: Arc::new(events.clone()),
         read_model: Arc::new(MemoryPaymentReadModel::new()),
         read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
         memory_log: Some(events),
@@ -88,9 +85,8 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
 fn on_elasticsearch(store: EsStore) -> Stores {
     let events = store.event_store();
     Stores {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshots: Arc::new(store.snapshot_store()),
-        analytics: Arc::new(events),
         read_model: Arc::new(store.payment_read_model()),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
@@ -147,9 +143,8 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         .map_err(store_error("MongoDB payment read model"))?;
     let events = store.event_store();
     Ok(Stores {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshots: Arc::new(store.snapshot_store()),
-        analytics: Arc::new(events),
         read_model: Arc::new(read_model),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,

@@ -40,9 +40,8 @@ fn drop_database(store: MongoStore) -> hive_testkit::CleanUp {
 async fn write_backlog(store: &MongoStore) -> Vec<String> {
     let events = store.event_store();
     let ports = BillingPorts {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshot_store: Arc::new(store.snapshot_store()),
-        analytics: Arc::new(events),
         read_model: Arc::new(MemoryPaymentReadModel::new()),
         search_index: Arc::new(MemoryPaymentSearchIndex::new()),
     };

@@ -10,7 +10,7 @@ mod common;
 
 use common::{body, fixture, store};
 use hive_billing::{PaymentSearchCriteria, PaymentSearchIndex};
-use hive_domain::{EventCriteria, EventStore, Page};
+use hive_domain::{EventCriteria, EventSearch, Page};
 use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -18,6 +18,22 @@ mod event_store {
     });
 }
 
+mod event_lookup {
+    use super::*;
+    hive_testkit::event_lookup_conformance!(skip_unless = server(), async {
+        let store = fresh().await;
+        Held::with_guard(store.event_store(), delete_indices(store))
+    });
+}
+
+mod event_search {
+    use super::*;
+    hive_testkit::event_search_conformance!(skip_unless = server(), async {
+        let store = fresh().await;
+        Held::with_guard(store.event_store(), delete_indices(store))
+    });
+}
+
 mod event_analytics {
     use super::*;
     hive_testkit::event_analytics_conformance!(skip_unless = server(), async {

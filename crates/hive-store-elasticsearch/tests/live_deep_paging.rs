@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::live::{delete_indices, fresh, server};
-use hive_domain::{EventEnvelope, EventStore, Page};
+use hive_domain::{EventEnvelope, EventSearch, EventStore, Page};
 use serde_json::json;
 
 /// Events in all: past the window by more than one page.

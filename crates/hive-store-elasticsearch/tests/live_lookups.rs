@@ -10,7 +10,7 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use common::live::{delete_indices, fresh, raw, server};
 use elasticsearch::http::Method;
-use hive_domain::{Checkpoint, CheckpointStore, EventEnvelope, EventStore, Page};
+use hive_domain::{Checkpoint, CheckpointStore, EventEnvelope, EventLookup, EventSearch, EventStore, Page};
 use serde_json::json;
 use uuid::Uuid;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{body, fixture, mount, search_hits, store};
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Metadata, Page};
+use hive_domain::{EventCriteria, EventEnvelope, EventLookup, EventSearch, Metadata, Page};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{search_hits, store};
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Page};
+use hive_domain::{EventCriteria, EventEnvelope, EventSearch, EventStore, Page};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

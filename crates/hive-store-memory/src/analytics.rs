@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use hive_domain::{
-    AnalyticsFilter, EventAnalytics, EventAnalyticsReport, EventCriteria, EventEnvelope, EventStatistics, EventStore,
+    AnalyticsFilter, EventAnalytics, EventAnalyticsReport, EventCriteria, EventEnvelope, EventSearch, EventStatistics,
     Heatmap, Interval, Page, StoreResult, TrendBucket,
 };
 

@@ -1,4 +1,6 @@
-//! The `hive-testkit` conformance suites, run in memory mode and in durable mode.
+//! The `hive-testkit` conformance suites, run in memory mode and in durable mode: the event
+//! store's core and each of its optional capabilities (look-up, search, analytics), the
+//! snapshot and checkpoint stores.
 
 // Helpers outside `#[test]` functions panic on failure too, like the tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,6 +11,15 @@ mod memory {
     mod events {
         use super::*;
         hive_testkit::event_store_conformance!(async { MemoryEventStore::new() });
+        hive_testkit::event_lookup_conformance!(async { MemoryEventStore::new() });
+        hive_testkit::event_search_conformance!(async { MemoryEventStore::new() });
+        hive_testkit::event_analytics_conformance!(async { MemoryEventStore::new() });
+    }
+
+    /// The core suite on the store seen through its core port alone.
+    mod core_only {
+        use super::*;
+        hive_testkit::event_store_conformance!(async { hive_testkit::CoreOnly::new(MemoryEventStore::new()) });
     }
 
     mod snapshots {
@@ -28,13 +39,20 @@ mod durable {
 
     mod events {
         use super::*;
-        hive_testkit::event_store_conformance!(async {
+
+        /// A durable store in a temporary directory, deleted after the test.
+        async fn durable() -> Held<MemoryEventStore> {
             let dir = tempfile::tempdir().unwrap();
             let store = MemoryEventStore::open(dir.path(), DurableOptions::default())
                 .await
                 .unwrap();
             Held::with_guard(store, dir)
-        });
+        }
+
+        hive_testkit::event_store_conformance!(durable());
+        hive_testkit::event_lookup_conformance!(durable());
+        hive_testkit::event_search_conformance!(durable());
+        hive_testkit::event_analytics_conformance!(durable());
     }
 
     mod snapshots {

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{batch, ev, read_everything};
-use hive_domain::{EventCriteria, EventEnvelope, EventPage, EventStore, Page, SortOrder, TimeRange};
+use hive_domain::{
+    EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch, EventStore, Page, SortOrder, TimeRange,
+};
 use hive_store_memory::{DurableOptions, MemoryEventStore};
 use uuid::Uuid;
 

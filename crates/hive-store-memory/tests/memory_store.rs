@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::{assert_gap_free, batch, ev, read_everything};
 use futures::StreamExt;
-use hive_domain::{EventCriteria, EventStore, EventStoreError, Page, TimeRange};
+use hive_domain::{EventCriteria, EventSearch, EventStore, EventStoreError, Page, TimeRange};
 use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryEventStore};
 
 async fn both_modes() -> Vec<(MemoryEventStore, Option<tempfile::TempDir>)> {

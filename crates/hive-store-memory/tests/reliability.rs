@@ -17,9 +17,8 @@ const SOAK_COMMANDS: usize = 1000;
 
 fn ports(events: MemoryEventStore, snapshots: MemorySnapshotStore) -> BillingPorts {
     BillingPorts {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshot_store: Arc::new(snapshots),
-        analytics: Arc::new(events),
         read_model: Arc::new(MemoryPaymentReadModel::new()),
         search_index: Arc::new(MemoryPaymentSearchIndex::new()),
     }

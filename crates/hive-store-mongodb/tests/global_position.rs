@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{drop_database, fresh, server};
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Page};
+use hive_domain::{EventCriteria, EventEnvelope, EventSearch, EventStore, Page};
 use hive_store_mongodb::{MongoEventStore, MongoOptions, TransactionMode};
 use serde_json::json;
 

@@ -10,7 +10,7 @@ mod common;
 
 use common::{drop_database, fresh_default, server};
 use futures::TryStreamExt;
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Metadata, Page};
+use hive_domain::{EventCriteria, EventEnvelope, EventSearch, EventStore, Metadata, Page};
 use serde_json::{json, Value};
 
 fn hostile_data() -> Value {

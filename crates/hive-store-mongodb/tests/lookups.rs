@@ -9,7 +9,9 @@ mod common;
 use bson::doc;
 use chrono::{Duration, TimeZone, Utc};
 use common::{drop_database, fresh, server};
-use hive_domain::{event_order, EventCriteria, EventEnvelope, EventStore, Page, SortOrder, TimeRange};
+use hive_domain::{
+    event_order, EventCriteria, EventEnvelope, EventLookup, EventSearch, EventStore, Page, SortOrder, TimeRange,
+};
 use hive_store_mongodb::{MongoEventStore, MongoOptions, MongoStore, TransactionMode};
 use serde_json::json;
 

@@ -28,9 +28,8 @@ async fn r1(load: Load, name: &str) {
     let _drop = drop_database(store.clone());
     let events = store.event_store();
     let ports = BillingPorts {
-        event_store: Arc::new(events.clone()),
+        event_store: events.capabilities(),
         snapshot_store: Arc::new(store.snapshot_store()),
-        analytics: Arc::new(events),
         read_model: Arc::new(store.payment_read_model().await.unwrap()),
         search_index: Arc::new(MemoryPaymentSearchIndex::new()),
     };

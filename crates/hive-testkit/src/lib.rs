@@ -4,13 +4,18 @@
 //!
 //! * **Conformance suites** for the persistence ports of `hive-domain`. A new adapter proves it
 //!   keeps the contract with one macro call per port —
-//!   [`event_store_conformance!`], [`snapshot_store_conformance!`],
-//!   [`checkpoint_store_conformance!`] — which generate one `#[tokio::test]` per case of
-//!   [`event_store`], [`snapshot_store`] and [`checkpoint_store`]. The cases are plain public
-//!   `async fn`s too, for adapters that need their own set-up around each one.
-//! * **[`event_analytics_conformance!`]** checks an [`EventAnalytics`](hive_domain::EventAnalytics)
-//!   adapter (a store implementing both `EventStore` and `EventAnalytics`) against the reference
-//!   computations of `hive-domain` ([`event_analytics`]).
+//!   [`event_store_conformance!`] (the core every event store implements),
+//!   [`snapshot_store_conformance!`], [`checkpoint_store_conformance!`] — which generate one
+//!   `#[tokio::test]` per case of [`event_store`], [`snapshot_store`] and [`checkpoint_store`].
+//!   The cases are plain public `async fn`s too, for adapters that need their own set-up around
+//!   each one.
+//! * **One macro per optional capability** of an event store, for the adapters that have it:
+//!   [`event_lookup_conformance!`] ([`EventLookup`](hive_domain::EventLookup), [`event_lookup`]),
+//!   [`event_search_conformance!`] ([`EventSearch`](hive_domain::EventSearch), [`event_search`])
+//!   and [`event_analytics_conformance!`] ([`EventAnalytics`](hive_domain::EventAnalytics),
+//!   against the reference computations of `hive-domain`, [`event_analytics`]).
+//! * **[`CoreOnly`]** shows a store through its core port alone, to test an application on a
+//!   store without the optional capabilities.
 //! * With the `billing` feature, `payment_read_model_conformance!` and
 //!   `payment_search_index_conformance!` check the billing read-side adapters against the
 //!   reference semantics of `hive-billing` (module `billing`).
@@ -35,6 +40,10 @@
 //! mod events {
 //!     use super::*;
 //!     hive_testkit::event_store_conformance!(async { MemoryEventStore::new() });
+//!     // The optional capabilities the store has, one macro each.
+//!     hive_testkit::event_lookup_conformance!(async { MemoryEventStore::new() });
+//!     hive_testkit::event_search_conformance!(async { MemoryEventStore::new() });
+//!     hive_testkit::event_analytics_conformance!(async { MemoryEventStore::new() });
 //! }
 //! mod snapshots {
 //!     use super::*;
@@ -143,7 +152,10 @@ pub mod billing;
 pub mod cache;
 pub mod checkpoint_store;
 mod cleanup;
+mod core_only;
 pub mod event_analytics;
+pub mod event_lookup;
+pub mod event_search;
 pub mod event_store;
 mod fixture;
 mod held;
@@ -158,6 +170,7 @@ mod support;
 pub mod __private;
 
 pub use cleanup::CleanUp;
+pub use core_only::CoreOnly;
 pub use fixture::{AggregateFixture, FixtureResult};
 pub use held::Held;
 

@@ -22,9 +22,12 @@ macro_rules! __hive_conformance_tests {
     };
 }
 
-/// Generates the [`EventStore`](hive_domain::EventStore) conformance suite: one
-/// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` per case of
-/// [`event_store`](crate::event_store), each named `event_store_<case>`.
+/// Generates the [`EventStore`](hive_domain::EventStore) conformance suite, the core every
+/// adapter passes: one `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` per case of
+/// [`event_store`](crate::event_store), each named `event_store_<case>`. The optional
+/// capabilities have macros of their own: [`event_lookup_conformance!`](crate::event_lookup_conformance),
+/// [`event_search_conformance!`](crate::event_search_conformance),
+/// [`event_analytics_conformance!`](crate::event_analytics_conformance).
 ///
 /// The argument is an expression evaluating to a future; it is evaluated afresh in every test.
 /// Its output is the store, or a [`Held`](crate::Held) store when something (a temporary
@@ -87,15 +90,78 @@ macro_rules! __hive_event_store_cases {
             event_store_read_stream_from_version => read_stream_from_version,
             event_store_large_stream_is_read_whole => large_stream_is_read_whole,
             event_store_global_log_is_ordered_and_gap_free => global_log_is_ordered_and_gap_free,
-            event_store_events_by_type_in_time_range => events_by_type_in_time_range,
-            event_store_events_by_correlation_across_aggregates => events_by_correlation_across_aggregates,
-            event_store_search_by_criteria => search_by_criteria,
-            event_store_search_pages_and_totals => search_pages_and_totals,
-            event_store_lookups_without_match_are_empty => lookups_without_match_are_empty,
-            event_store_event_by_id_finds_stored_events => event_by_id_finds_stored_events,
-            event_store_lookups_newest_first => lookups_newest_first,
             event_store_concurrent_writers_on_one_stream => concurrent_writers_on_one_stream,
             event_store_concurrent_writers_on_many_streams => concurrent_writers_on_many_streams,
+        ]);
+    };
+}
+
+/// Generates the [`EventLookup`](hive_domain::EventLookup) conformance suite: one
+/// `#[tokio::test]` per case of [`event_lookup`](crate::event_lookup), each named
+/// `event_lookup_<case>`. The store must implement both `EventStore` and `EventLookup`; same
+/// argument forms and requirements as [`event_store_conformance!`](crate::event_store_conformance).
+///
+/// ```ignore
+/// hive_testkit::event_lookup_conformance!(async { MemoryEventStore::new() });
+/// ```
+#[macro_export]
+macro_rules! event_lookup_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_event_lookup_cases!($crate::__private::hold_lookup_store, $factory, $guard);
+    };
+    (type = $store:ty, $factory:expr $(,)?) => {
+        $crate::__hive_event_lookup_cases!($crate::__private::hold_as::<$store, _>, $factory, true);
+    };
+    ($factory:expr $(,)?) => {
+        $crate::__hive_event_lookup_cases!($crate::__private::hold_lookup_store, $factory, true);
+    };
+}
+
+/// The event-lookup case list; not a public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hive_event_lookup_cases {
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, event_lookup, [
+            event_lookup_event_by_id_finds_stored_events => event_by_id_finds_stored_events,
+        ]);
+    };
+}
+
+/// Generates the [`EventSearch`](hive_domain::EventSearch) conformance suite: one
+/// `#[tokio::test]` per case of [`event_search`](crate::event_search), each named
+/// `event_search_<case>`. The store must implement both `EventStore` and `EventSearch`; same
+/// argument forms and requirements as [`event_store_conformance!`](crate::event_store_conformance).
+///
+/// ```ignore
+/// hive_testkit::event_search_conformance!(async { MemoryEventStore::new() });
+/// ```
+#[macro_export]
+macro_rules! event_search_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_event_search_cases!($crate::__private::hold_search_store, $factory, $guard);
+    };
+    (type = $store:ty, $factory:expr $(,)?) => {
+        $crate::__hive_event_search_cases!($crate::__private::hold_as::<$store, _>, $factory, true);
+    };
+    ($factory:expr $(,)?) => {
+        $crate::__hive_event_search_cases!($crate::__private::hold_search_store, $factory, true);
+    };
+}
+
+/// The event-search case list; not a public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hive_event_search_cases {
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, event_search, [
+            event_search_events_by_type_in_time_range => events_by_type_in_time_range,
+            event_search_events_by_correlation_across_aggregates => events_by_correlation_across_aggregates,
+            event_search_search_by_criteria => search_by_criteria,
+            event_search_search_pages_and_totals => search_pages_and_totals,
+            event_search_search_returns_envelopes_unchanged => search_returns_envelopes_unchanged,
+            event_search_lookups_without_match_are_empty => lookups_without_match_are_empty,
+            event_search_lookups_newest_first => lookups_newest_first,
         ]);
     };
 }

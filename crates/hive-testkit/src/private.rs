@@ -14,6 +14,12 @@ use crate::Held;
 /// Marker for the [`EventStore`] port.
 #[derive(Debug)]
 pub enum EventStorePort {}
+/// Marker for the [`EventLookup`](hive_domain::EventLookup) capability.
+#[derive(Debug)]
+pub enum LookupPort {}
+/// Marker for the [`EventSearch`](hive_domain::EventSearch) capability.
+#[derive(Debug)]
+pub enum SearchPort {}
 /// Marker for the [`SnapshotStore`] port.
 #[derive(Debug)]
 pub enum SnapshotStorePort {}
@@ -51,12 +57,24 @@ macro_rules! into_held_for_port {
 }
 
 into_held_for_port!(EventStorePort, EventStore);
+into_held_for_port!(LookupPort, crate::event_lookup::LookupStore);
+into_held_for_port!(SearchPort, crate::event_search::SearchStore);
 into_held_for_port!(SnapshotStorePort, SnapshotStore);
 into_held_for_port!(CheckpointStorePort, CheckpointStore);
 into_held_for_port!(CachePort, Cache);
 
 /// Converts a factory output for the event-store suite.
 pub fn hold_event_store<T: IntoHeld<EventStorePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output for the event-lookup suite.
+pub fn hold_lookup_store<T: IntoHeld<LookupPort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output for the event-search suite.
+pub fn hold_search_store<T: IntoHeld<SearchPort>>(value: T) -> Held<T::Store> {
     value.into_held()
 }
 

@@ -238,6 +238,7 @@ async fn audit_store(
     for stream in streams {
         let events: Vec<EventEnvelope> = ports
             .event_store
+            .events
             .read_stream(&stream_of(stream), 0)
             .try_collect()
             .await
@@ -301,6 +302,7 @@ async fn audit_global_log(ports: &BillingPorts, streams: &[String]) {
     loop {
         let page = ports
             .event_store
+            .events
             .read_all(after, 1000)
             .await
             .unwrap_or_else(|e| panic!("read_all after {after}: {e}"));
@@ -329,6 +331,7 @@ async fn audit_global_log(ports: &BillingPorts, streams: &[String]) {
         for stream in streams {
             n += ports
                 .event_store
+                .events
                 .stream_version(&stream_of(stream))
                 .await
                 .unwrap_or_else(|e| panic!("{e}")) as usize;
@@ -392,6 +395,7 @@ async fn rebuild(ports: &BillingPorts, fresh: Arc<dyn PaymentReadModel>) {
     loop {
         let page: Vec<EventEnvelope> = ports
             .event_store
+            .events
             .read_all(after, 1000)
             .await
             .unwrap_or_else(|e| panic!("read_all after {after}: {e}"));

@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures::StreamExt;
 use hive_domain::{EventEnvelope, EventStore, EventStoreError, Metadata, StoreResult};
 use serde_json::json;
@@ -28,6 +28,55 @@ pub(crate) fn event(stream: &str, aggregate_type: &str, event_type: &str, versio
     EventEnvelope::new(stream, aggregate_type, event_type, json!({ "n": version }), version)
         .with_timestamp(now_ms())
         .with_metadata(Metadata::default().with_source("hive-testkit"))
+}
+
+/// `base + seconds`.
+pub(crate) fn at(base: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
+    base + Duration::seconds(seconds)
+}
+
+/// A probe event of `stream` at `version`, of `event_type`, recorded at `timestamp`.
+pub(crate) fn timed(
+    stream: &str,
+    aggregate_type: &str,
+    event_type: &str,
+    version: u64,
+    timestamp: DateTime<Utc>,
+) -> EventEnvelope {
+    event(stream, aggregate_type, event_type, version).with_timestamp(timestamp)
+}
+
+/// Two events of `stream`: version 1 with every envelope field set (nested payload, schema
+/// version, correlation, causation, metadata with extras), version 2 with none.
+pub(crate) fn rich_and_plain(stream: &str, aggregate_type: &str) -> Vec<EventEnvelope> {
+    let rich = EventEnvelope::new(
+        stream,
+        aggregate_type,
+        "EverythingSet",
+        json!({
+            "amount": "12.50",
+            "count": 3,
+            "ratio": 0.25,
+            "flag": true,
+            "nothing": null,
+            "nested": {"list": [1, "two", {"three": 3}], "text": "Grüße, 東京 ✓"},
+        }),
+        1,
+    )
+    .with_schema_version(3)
+    .with_timestamp(now_ms())
+    .with_correlation_id(unique("correlation"))
+    .with_causation_id(unique("causation"))
+    .with_metadata(
+        Metadata::default()
+            .with_user(unique("user"))
+            .with_organization(unique("org"))
+            .with_source("conformance")
+            .with_extra("ip", "192.0.2.7")
+            .with_extra("traceId", unique("trace")),
+    );
+    let plain = EventEnvelope::new(stream, aggregate_type, "NothingSet", json!({}), 2).with_timestamp(now_ms());
+    vec![rich, plain]
 }
 
 /// `count` consecutive test events of `stream`, versions `after + 1 ..= after + count`.

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use hive_domain::{
-    validate_append, DeadLetter, EventCriteria, EventEnvelope, EventPage, EventStore, EventStoreError, EventStream,
-    Page, Snapshot, SnapshotStore, StoreResult,
+    validate_append, DeadLetter, EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch, EventStore,
+    EventStoreError, EventStream, Page, Snapshot, SnapshotStore, StoreResult,
 };
-use hive_testkit::{checkpoint_store, event_store, snapshot_store};
+use hive_testkit::{checkpoint_store, event_search, event_store, snapshot_store};
 use reference::{ReferenceCheckpointStore, ReferenceEventStore, ReferenceSnapshotStore};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -102,10 +102,6 @@ impl EventStore for Flawed {
         self.inner.stream_version(id).await
     }
 
-    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
-        self.inner.event_by_id(event_id).await
-    }
-
     async fn read_all(&self, after: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         self.inner.read_all(after, limit).await
     }
@@ -113,7 +109,17 @@ impl EventStore for Flawed {
     async fn head_position(&self) -> StoreResult<u64> {
         self.inner.head_position().await
     }
+}
 
+#[async_trait]
+impl EventLookup for Flawed {
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        self.inner.event_by_id(event_id).await
+    }
+}
+
+#[async_trait]
+impl EventSearch for Flawed {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         match self.flaw {
             Flaw::AppendOrderSearch => {
@@ -175,13 +181,13 @@ async fn a_truncated_stream_fails() {
 #[tokio::test]
 #[should_panic(expected = "wrong events or order")]
 async fn look_ups_in_append_order_fail() {
-    event_store::events_by_correlation_across_aggregates(flawed(Flaw::AppendOrderSearch)).await;
+    event_search::events_by_correlation_across_aggregates(flawed(Flaw::AppendOrderSearch)).await;
 }
 
 #[tokio::test]
 #[should_panic(expected = "every word must occur")]
 async fn any_word_text_search_fails() {
-    event_store::search_by_criteria(flawed(Flaw::AnyWordSearch)).await;
+    event_search::search_by_criteria(flawed(Flaw::AnyWordSearch)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,6 +1,6 @@
-//! Runs the three conformance suites against the reference stores in `reference/`, in the
-//! ways adapters use them: a plain store, a store behind a guard, a `dyn` store named with
-//! `type = …`, and the case functions called directly.
+//! Runs the conformance suites against the reference stores in `reference/`, in the ways
+//! adapters use them: a plain store, a store behind a guard, a `dyn` store named with
+//! `type = …`, a store seen through its core port alone, and the case functions called directly.
 
 mod reference;
 
@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use hive_domain::{CheckpointStore, EventStore, SnapshotStore};
+use hive_testkit::event_search::SearchStore;
 use hive_testkit::Held;
 use reference::{ReferenceCheckpointStore, ReferenceEventStore, ReferenceSnapshotStore};
 
@@ -15,6 +16,8 @@ mod plain {
     use super::*;
 
     hive_testkit::event_store_conformance!(async { ReferenceEventStore::new() });
+    hive_testkit::event_lookup_conformance!(async { ReferenceEventStore::new() });
+    hive_testkit::event_search_conformance!(async { ReferenceEventStore::new() });
     hive_testkit::snapshot_store_conformance!(async { ReferenceSnapshotStore::new() });
     hive_testkit::checkpoint_store_conformance!(async { ReferenceCheckpointStore::new() });
 }
@@ -57,6 +60,22 @@ mod shared_dyn {
     }
 
     hive_testkit::event_store_conformance!(type = dyn EventStore, async { Held::from_arc(shared()) });
+
+    /// The search suite on a `dyn` store with the capability.
+    fn shared_search() -> Arc<dyn SearchStore> {
+        static STORE: std::sync::OnceLock<Arc<dyn SearchStore>> = std::sync::OnceLock::new();
+        Arc::clone(STORE.get_or_init(|| Arc::new(ReferenceEventStore::new())))
+    }
+
+    hive_testkit::event_search_conformance!(type = dyn SearchStore, async { Held::from_arc(shared_search()) });
+}
+
+/// The core suite on a store seen through its core port alone.
+mod core_only {
+    use super::*;
+    use hive_testkit::CoreOnly;
+
+    hive_testkit::event_store_conformance!(async { CoreOnly::new(ReferenceEventStore::new()) });
 }
 
 #[tokio::test]
@@ -75,8 +94,8 @@ async fn held_keeps_the_guard_alive_until_dropped() {
 #[tokio::test]
 async fn case_functions_run_without_the_macro() {
     let events: Arc<dyn EventStore> = Arc::new(ReferenceEventStore::new());
-    hive_testkit::event_store::conflict_is_typed(Arc::clone(&events)).await;
-    hive_testkit::event_store::search_by_criteria(events).await;
+    hive_testkit::event_store::conflict_is_typed(events).await;
+    hive_testkit::event_search::search_by_criteria(Arc::new(ReferenceEventStore::new())).await;
     let snapshots: Arc<dyn SnapshotStore> = Arc::new(ReferenceSnapshotStore::new());
     hive_testkit::snapshot_store::older_does_not_replace_newer(snapshots).await;
     let checkpoints: Arc<dyn CheckpointStore> = Arc::new(ReferenceCheckpointStore::new());

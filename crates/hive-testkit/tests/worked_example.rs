@@ -24,6 +24,8 @@ mod cache {
 use tiny_store::{TinyCheckpointStore, TinyEventStore, TinySnapshotStore};
 
 hive_testkit::event_store_conformance!(async { TinyEventStore::new() });
+hive_testkit::event_lookup_conformance!(async { TinyEventStore::new() });
+hive_testkit::event_search_conformance!(async { TinyEventStore::new() });
 hive_testkit::event_analytics_conformance!(async { TinyEventStore::new() });
 hive_testkit::snapshot_store_conformance!(async { TinySnapshotStore::new() });
 hive_testkit::checkpoint_store_conformance!(async { TinyCheckpointStore::new() });

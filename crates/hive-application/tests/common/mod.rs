@@ -6,8 +6,8 @@ pub mod cache;
 use async_trait::async_trait;
 use hive_application::ApplicationError;
 use hive_domain::{
-    Aggregate, Checkpoint, CheckpointStore, DeadLetter, DomainEvent, EventCriteria, EventEnvelope, EventPage,
-    EventStore, EventStream, Page, Snapshot, SnapshotStore, StoreResult,
+    Aggregate, Checkpoint, CheckpointStore, DeadLetter, DomainEvent, EventEnvelope, EventStore, EventStream, Snapshot,
+    SnapshotStore, StoreResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -95,10 +95,8 @@ mockall::mock! {
         async fn append(&self, aggregate_id: &str, expected_version: u64, events: Vec<EventEnvelope>) -> StoreResult<Vec<EventEnvelope>>;
         fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'static>;
         async fn stream_version(&self, aggregate_id: &str) -> StoreResult<u64>;
-        async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>>;
         async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>>;
         async fn head_position(&self) -> StoreResult<u64>;
-        async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage>;
     }
 }
 

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
-use hive_domain::{AnalyticsFilter, EventAnalytics, EventStatistics, Heatmap, Interval, TimeRange, TrendBucket};
+use hive_domain::{
+    AnalyticsFilter, Capability, EventAnalytics, EventStatistics, Heatmap, Interval, StoreCapabilities, TimeRange,
+    TrendBucket,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::validate::Fields;
@@ -148,10 +151,11 @@ pub struct EventTrends {
     pub items: Vec<TrendBucket>,
 }
 
-/// Answers the analytics queries through the [`EventAnalytics`] port.
+/// Answers the analytics queries through the store's [`EventAnalytics`] capability, or
+/// [`ApplicationError::Unsupported`] when the store lacks it.
 #[derive(Clone)]
 pub struct EventAnalyticsHandler {
-    analytics: Arc<dyn EventAnalytics>,
+    analytics: Option<Arc<dyn EventAnalytics>>,
 }
 
 impl std::fmt::Debug for EventAnalyticsHandler {
@@ -161,9 +165,18 @@ impl std::fmt::Debug for EventAnalyticsHandler {
 }
 
 impl EventAnalyticsHandler {
-    /// A handler over `analytics`.
-    pub fn new(analytics: Arc<dyn EventAnalytics>) -> Self {
-        Self { analytics }
+    /// A handler over the analytics of `capabilities`.
+    pub fn new(capabilities: &StoreCapabilities) -> Self {
+        Self {
+            analytics: capabilities.analytics.clone(),
+        }
+    }
+
+    /// The store's analytics capability, or `Unsupported`.
+    fn analytics(&self) -> Result<&dyn EventAnalytics, ApplicationError> {
+        self.analytics
+            .as_deref()
+            .ok_or(ApplicationError::unsupported(Capability::Analytics))
     }
 }
 
@@ -174,7 +187,7 @@ impl Handler<GetEventStatistics> for EventAnalyticsHandler {
         context: &MessageContext,
     ) -> Result<EventStatistics, ApplicationError> {
         let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
-        Ok(self.analytics.statistics(&filter).await?)
+        Ok(self.analytics()?.statistics(&filter).await?)
     }
 }
 
@@ -183,7 +196,7 @@ impl Handler<GetEventTrends> for EventAnalyticsHandler {
         let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
         Ok(EventTrends {
             interval: query.interval,
-            items: self.analytics.trends(&filter, query.interval).await?,
+            items: self.analytics()?.trends(&filter, query.interval).await?,
         })
     }
 }
@@ -191,7 +204,7 @@ impl Handler<GetEventTrends> for EventAnalyticsHandler {
 impl Handler<GetEventHeatmap> for EventAnalyticsHandler {
     async fn handle(&self, query: &GetEventHeatmap, context: &MessageContext) -> Result<Heatmap, ApplicationError> {
         let filter = filter(&query.event_type, query.from, query.to, query.scope, context)?;
-        Ok(self.analytics.heatmap(&filter).await?)
+        Ok(self.analytics()?.heatmap(&filter).await?)
     }
 }
 

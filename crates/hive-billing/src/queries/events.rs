@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use hive_application::cache::{CachePolicy, Cacheable};
 use hive_application::{ApplicationError, Handler, Message, MessageContext, Query};
-use hive_domain::{Aggregate, EventCriteria, EventEnvelope, EventStore, Page, SortOrder, TimeRange};
+use hive_domain::{
+    Aggregate, Capability, EventCriteria, EventEnvelope, EventLookup, EventSearch, EventStore, Page, SortOrder,
+    StoreCapabilities, TimeRange,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{default_page, default_size, offset_of, page_count, EventView};
@@ -275,10 +278,14 @@ pub struct EventCorrelations {
     pub items: Vec<CorrelatedEvent>,
 }
 
-/// Answers the event look-ups from the event store.
+/// Answers the event look-ups from the event store: a payment's history from the core port,
+/// the others from the store's [`EventSearch`] and [`EventLookup`] capabilities, or
+/// [`ApplicationError::Unsupported`] when the store lacks the one a query needs.
 #[derive(Clone)]
 pub struct PaymentEventQueryHandler {
     store: Arc<dyn EventStore>,
+    lookup: Option<Arc<dyn EventLookup>>,
+    search: Option<Arc<dyn EventSearch>>,
     streams: PaymentStreams,
 }
 
@@ -289,12 +296,21 @@ impl std::fmt::Debug for PaymentEventQueryHandler {
 }
 
 impl PaymentEventQueryHandler {
-    /// A handler reading `store`.
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
+    /// A handler reading the event store of `capabilities`.
+    pub fn new(capabilities: &StoreCapabilities) -> Self {
         Self {
-            streams: PaymentStreams::new(Arc::clone(&store)),
-            store,
+            streams: PaymentStreams::new(Arc::clone(&capabilities.events)),
+            store: Arc::clone(&capabilities.events),
+            lookup: capabilities.lookup.clone(),
+            search: capabilities.search.clone(),
         }
+    }
+
+    /// The store's search capability, or `Unsupported`.
+    fn search(&self) -> Result<&dyn EventSearch, ApplicationError> {
+        self.search
+            .as_deref()
+            .ok_or(ApplicationError::unsupported(Capability::Search))
     }
 
     /// Every event of the caller's organization with `correlation_id`, read page by page.
@@ -308,10 +324,11 @@ impl PaymentEventQueryHandler {
             organization_id: Some(organization_id.to_owned()),
             ..EventCriteria::default()
         };
+        let search = self.search()?;
         let mut events = Vec::new();
         loop {
             let page = Page::new(events.len() as u64, Page::MAX_LIMIT);
-            let found = self.store.search(&criteria, page).await?;
+            let found = search.search(&criteria, page).await?;
             let got = found.items.len();
             events.extend(found.items);
             if got == 0 || events.len() as u64 >= found.total {
@@ -371,7 +388,7 @@ impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
             ..EventCriteria::default()
         };
         let found = self
-            .store
+            .search()?
             .search(
                 &criteria,
                 Page::new(offset_of(query.page, query.size), query.size).in_order(query.order),
@@ -390,7 +407,11 @@ impl Handler<SearchPaymentEvents> for PaymentEventQueryHandler {
 impl Handler<GetEventById> for PaymentEventQueryHandler {
     async fn handle(&self, query: &GetEventById, context: &MessageContext) -> Result<EventView, ApplicationError> {
         let organization_id = context.organization()?;
-        self.store
+        let lookup = self
+            .lookup
+            .as_deref()
+            .ok_or(ApplicationError::unsupported(Capability::Lookup))?;
+        lookup
             .event_by_id(query.event_id)
             .await?
             .filter(|e| e.metadata.organization_id.as_deref() == Some(organization_id))

@@ -52,9 +52,8 @@ impl Harness {
         let index = MemoryPaymentSearchIndex::new();
         let clock = Arc::new(ManualClock::new(t0()));
         let ports = BillingPorts {
-            event_store: events.clone(),
+            event_store: events.capabilities(),
             snapshot_store: Arc::new(MemorySnapshotStore::new()),
-            analytics: events.clone(),
             read_model: Arc::new(read_model.clone()),
             search_index: Arc::new(index.clone()),
         };
@@ -79,9 +78,8 @@ impl Harness {
     /// second service process; without, an uncached view of what is stored.
     pub fn sharing(&self, cache: Option<QueryCache>) -> Self {
         let ports = BillingPorts {
-            event_store: self.events.clone(),
+            event_store: self.events.capabilities(),
             snapshot_store: Arc::new(MemorySnapshotStore::new()),
-            analytics: self.events.clone(),
             read_model: Arc::new(self.read_model.clone()),
             search_index: Arc::new(self.index.clone()),
         };

@@ -12,9 +12,7 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use hive_application::{EventBus, MiddlewareConfig};
 use hive_billing::{BillingModule, BillingPorts};
-use hive_domain::{
-    EventCriteria, EventEnvelope, EventPage, EventStore, EventStoreError, EventStream, Page, StoreResult,
-};
+use hive_domain::{EventEnvelope, EventStore, EventStoreError, EventStream, StoreCapabilities, StoreResult};
 use hive_http::{router, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
 use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
@@ -105,14 +103,6 @@ impl EventStore for ControlledStore {
     async fn head_position(&self) -> StoreResult<u64> {
         self.inner.head_position().await
     }
-
-    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        self.inner.search(criteria, page).await
-    }
-
-    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
-        self.inner.event_by_id(event_id).await
-    }
 }
 
 /// One answer, its body parsed as JSON when it is JSON.
@@ -157,6 +147,8 @@ pub struct Options {
     pub config: HttpConfig,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
     pub cache: Option<hive_application::cache::QueryCache>,
+    /// The event store offers the core port only: no look-up by id, search or analytics.
+    pub core_only: bool,
 }
 
 pub struct TestApp {
@@ -191,10 +183,20 @@ impl TestApp {
             inner: memory.clone(),
             mode: AtomicU8::new(Mode::Normal as u8),
         });
+        // The optional capabilities come straight from the memory store: only the core fails
+        // on demand. A core-only app has none of them.
+        let capabilities = StoreCapabilities::core(store.clone());
+        let capabilities = if options.core_only {
+            capabilities
+        } else {
+            capabilities
+                .with_lookup(memory.clone())
+                .with_search(memory.clone())
+                .with_analytics(memory)
+        };
         let ports = BillingPorts {
-            event_store: store.clone(),
+            event_store: capabilities,
             snapshot_store: Arc::new(MemorySnapshotStore::new()),
-            analytics: memory,
             read_model: Arc::new(MemoryPaymentReadModel::new()),
             search_index: Arc::new(MemoryPaymentSearchIndex::new()),
         };

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use hive_domain::{
-    resolve_stale_append, validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page,
-    StoreResult,
+    resolve_stale_append, validate_append, EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch,
+    EventStore, EventStream, Page, StoreCapabilities, StoreResult,
 };
 
 use uuid::Uuid;
@@ -32,6 +32,12 @@ pub struct EsEventStore {
 }
 
 impl EsEventStore {
+    /// This store as [`StoreCapabilities`]: the core port and every optional capability
+    /// (look-up by id, search, analytics with aggregations). Clones share the connection.
+    pub fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::full(Arc::new(self.clone()))
+    }
+
     pub(crate) fn new(client: EsClient, options: Arc<EsOptions>) -> Self {
         Self { client, options }
     }
@@ -101,12 +107,6 @@ impl EventStore for EsEventStore {
         Ok(self.tip(aggregate_id).await?.0)
     }
 
-    /// A `term` on `eventId` in the events index (see the crate README: event documents are
-    /// keyed `{aggregateId}:{version}`, not by event id), seen once the append returned.
-    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
-        Ok(self.find_event(event_id).await?)
-    }
-
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         Ok(self.global_log(after_position, limit).await?)
     }
@@ -115,12 +115,24 @@ impl EventStore for EsEventStore {
         Ok(self.published_head().await?)
     }
 
-    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        Ok(self.search_events(criteria, page).await?)
-    }
-
     async fn health(&self) -> StoreResult<()> {
         crate::setup::cluster_health(&self.client).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLookup for EsEventStore {
+    /// A `term` on `eventId` in the events index (see the crate README: event documents are
+    /// keyed `{aggregateId}:{version}`, not by event id), seen once the append returned.
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(self.find_event(event_id).await?)
+    }
+}
+
+#[async_trait]
+impl EventSearch for EsEventStore {
+    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
+        Ok(self.search_events(criteria, page).await?)
     }
 }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use hive_domain::{
-    validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, SharedEventStream,
-    StoreResult,
+    validate_append, EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch, EventStore, EventStream, Page,
+    SharedEventStream, StoreCapabilities, StoreResult,
 };
 use parking_lot::RwLock;
 use uuid::Uuid;
@@ -67,6 +67,12 @@ impl std::fmt::Debug for MemoryEventStore {
 }
 
 impl MemoryEventStore {
+    /// This store as [`StoreCapabilities`]: the core port and every optional capability
+    /// (look-up by id, search, analytics in memory). Clones share the log.
+    pub fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::full(Arc::new(self.clone()))
+    }
+
     /// An empty store that lives only in memory: nothing survives the process.
     pub fn new() -> Self {
         Self::default()
@@ -159,11 +165,6 @@ impl EventStore for MemoryEventStore {
         Ok(self.inner.state.read().stream_version(aggregate_id))
     }
 
-    /// One look-up in the event id index (kept for every event, rebuilt on reopen).
-    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
-        Ok(self.inner.state.read().event_by_id(&event_id))
-    }
-
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         Ok(self.inner.state.read().read_all(after_position, limit))
     }
@@ -172,14 +173,25 @@ impl EventStore for MemoryEventStore {
         Ok(self.inner.state.read().head())
     }
 
-    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        Ok(self.inner.state.read().search(criteria, page))
-    }
-
     async fn health(&self) -> StoreResult<()> {
         match &self.inner.durable {
             Some(durable) => durable.health(),
             None => Ok(()),
         }
+    }
+}
+
+#[async_trait]
+impl EventLookup for MemoryEventStore {
+    /// One look-up in the event id index (kept for every event, rebuilt on reopen).
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(self.inner.state.read().event_by_id(&event_id))
+    }
+}
+
+#[async_trait]
+impl EventSearch for MemoryEventStore {
+    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
+        Ok(self.inner.state.read().search(criteria, page))
     }
 }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bson::Document;
 use hive_domain::{
-    validate_append, EventCriteria, EventEnvelope, EventPage, EventStore, EventStream, Page, StoreResult,
+    validate_append, EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch, EventStore, EventStream, Page,
+    StoreCapabilities, StoreResult,
 };
 use mongodb::Collection;
 use uuid::Uuid;
@@ -33,6 +34,12 @@ pub struct MongoEventStore {
 }
 
 impl MongoEventStore {
+    /// This store as [`StoreCapabilities`]: the core port and every optional capability
+    /// (look-up by id, search, analytics with aggregation pipelines). Clones share the connection.
+    pub fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::full(Arc::new(self.clone()))
+    }
+
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }
@@ -76,10 +83,6 @@ impl EventStore for MongoEventStore {
         self.version_of(aggregate_id).await
     }
 
-    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
-        self.find_event(event_id).await
-    }
-
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         self.log_after(after_position, limit).await
     }
@@ -88,11 +91,21 @@ impl EventStore for MongoEventStore {
         self.committed_position().await
     }
 
-    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        self.find_page(criteria, page).await
-    }
-
     async fn health(&self) -> StoreResult<()> {
         crate::store::ping(&self.shared).await
+    }
+}
+
+#[async_trait]
+impl EventLookup for MongoEventStore {
+    async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
+        self.find_event(event_id).await
+    }
+}
+
+#[async_trait]
+impl EventSearch for MongoEventStore {
+    async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
+        self.find_page(criteria, page).await
     }
 }

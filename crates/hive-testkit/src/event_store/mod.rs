@@ -1,4 +1,7 @@
-//! The [`EventStore`](hive_domain::EventStore) conformance cases.
+//! The [`EventStore`](hive_domain::EventStore) conformance cases: the core port every adapter
+//! implements. The optional capabilities have suites of their own:
+//! [`event_lookup`](crate::event_lookup), [`event_search`](crate::event_search) and
+//! [`event_analytics`](crate::event_analytics).
 //!
 //! Each function takes a fresh handle on the store under test, runs one case and panics with a
 //! message saying what the store did wrong. [`event_store_conformance!`](crate::event_store_conformance)
@@ -29,37 +32,22 @@
 //! | [`read_stream_from_version`] | reading a stream from a version |
 //! | [`large_stream_is_read_whole`] | 100 000 events stream back in order, none dropped |
 //! | [`global_log_is_ordered_and_gap_free`] | `read_all` positions run 1, 2, 3… in append order |
-//! | [`events_by_type_in_time_range`] | type + half-open time range, oldest first |
-//! | [`events_by_correlation_across_aggregates`] | correlation across streams, time order |
-//! | [`search_by_criteria`] | every criterion, alone and combined, and full text |
-//! | [`search_pages_and_totals`] | offset/limit paging and totals |
-//! | [`lookups_without_match_are_empty`] | empty pages with a zero total |
-//! | [`event_by_id_finds_stored_events`] | an event by its id, with its position; `None` when unknown |
-//! | [`lookups_newest_first`] | `SortOrder::Desc`: the exact reverse order, paged, same total |
 //! | [`concurrent_writers_on_one_stream`] | optimistic concurrency under contention |
 //! | [`concurrent_writers_on_many_streams`] | the global log under parallel writers, tailed live |
 
 mod append;
 mod batches;
 mod concurrency;
-mod lookup;
-mod newest;
 mod read;
-mod search;
 
 pub use append::{
     batch_append_is_atomic, conflict_is_typed, stream_version_and_head_position, versions_are_gap_free_from_one,
 };
 pub use batches::{invalid_batches_are_rejected, reappend_is_idempotent};
 pub use concurrency::{concurrent_writers_on_many_streams, concurrent_writers_on_one_stream};
-pub use lookup::{
-    events_by_correlation_across_aggregates, events_by_type_in_time_range, lookups_without_match_are_empty,
-};
-pub use newest::{event_by_id_finds_stored_events, lookups_newest_first};
 pub use read::{
     envelopes_round_trip, global_log_is_ordered_and_gap_free, large_stream_is_read_whole, read_stream_from_version,
 };
-pub use search::{search_by_criteria, search_pages_and_totals};
 
 /// The aggregate type of the probe events most cases write.
 pub(crate) const PROBE: &str = "ConformanceProbe";

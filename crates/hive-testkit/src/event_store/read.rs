@@ -4,13 +4,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Metadata, Page};
-use serde_json::json;
+use hive_domain::{EventEnvelope, EventStore};
 use uuid::Uuid;
 
 use super::PROBE;
 use crate::support::{
-    append_ok, batch, now_ms, ok, read_log, read_stream_vec, unique, unpositioned, version_of, versions,
+    append_ok, batch, ok, read_log, read_stream_vec, rich_and_plain, unique, unpositioned, version_of, versions,
 };
 
 /// `read_stream(id, from)` yields the events with `version >= from` in order; reading past the
@@ -168,39 +167,11 @@ pub async fn global_log_is_ordered_and_gap_free<S: EventStore + ?Sized + 'static
 }
 
 /// Every field of an envelope (ids, types, schema version, nested data, correlation, causation,
-/// metadata with extra keys, timestamp) reads back unchanged from `read_stream`, `read_all`
-/// and `search`.
+/// metadata with extra keys, timestamp) reads back unchanged from `read_stream` and `read_all`.
 pub async fn envelopes_round_trip<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
     let stream = unique("round-trip");
     let aggregate_type = unique("RoundTrip");
-    let rich = EventEnvelope::new(
-        &stream,
-        &aggregate_type,
-        "EverythingSet",
-        json!({
-            "amount": "12.50",
-            "count": 3,
-            "ratio": 0.25,
-            "flag": true,
-            "nothing": null,
-            "nested": {"list": [1, "two", {"three": 3}], "text": "Grüße, 東京 ✓"},
-        }),
-        1,
-    )
-    .with_schema_version(3)
-    .with_timestamp(now_ms())
-    .with_correlation_id(unique("correlation"))
-    .with_causation_id(unique("causation"))
-    .with_metadata(
-        Metadata::default()
-            .with_user(unique("user"))
-            .with_organization(unique("org"))
-            .with_source("conformance")
-            .with_extra("ip", "192.0.2.7")
-            .with_extra("traceId", unique("trace")),
-    );
-    let plain = EventEnvelope::new(&stream, &aggregate_type, "NothingSet", json!({}), 2).with_timestamp(now_ms());
-    let sent = vec![rich, plain];
+    let sent = rich_and_plain(&stream, &aggregate_type);
     let stored = append_ok(&*store, &stream, 0, sent.clone()).await;
     for (s, b) in stored.iter().zip(&sent) {
         assert_eq!(
@@ -216,32 +187,4 @@ pub async fn envelopes_round_trip<S: EventStore + ?Sized + 'static>(store: Arc<S
     let first = stored[0].global_position.unwrap_or_default();
     let log = ok(store.read_all(first.saturating_sub(1), 2).await, "read_all");
     assert_eq!(log, stored, "read_all must return the envelopes append returned");
-
-    let criteria = EventCriteria {
-        aggregate_type: Some(aggregate_type.clone()),
-        ..EventCriteria::default()
-    };
-    let found = ok(
-        store.search(&criteria, Page::first(10)).await,
-        "search by aggregate type",
-    );
-    assert_eq!(
-        found.total, 2,
-        "search by a fresh aggregate type must count the 2 events"
-    );
-    assert_eq!(
-        found.items.len(),
-        2,
-        "search by a fresh aggregate type must return the 2 events"
-    );
-    for (f, s) in found.items.iter().zip(&stored) {
-        assert_eq!(unpositioned(f), unpositioned(s), "search returned an altered envelope");
-        if let Some(position) = f.global_position {
-            assert_eq!(
-                Some(position),
-                s.global_position,
-                "search returned a wrong global position"
-            );
-        }
-    }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use hive_domain::{
     resolve_stale_append, validate_append, Checkpoint, CheckpointStore, DeadLetter, EventCriteria, EventEnvelope,
-    EventPage, EventStore, EventStream, Page, Snapshot, SnapshotStore, StoreResult,
+    EventLookup, EventPage, EventSearch, EventStore, EventStream, Page, Snapshot, SnapshotStore, StoreResult,
 };
 
 /// Events handed out per lock while streaming.
@@ -95,10 +95,6 @@ impl EventStore for ReferenceEventStore {
         Ok(lock(&self.log).streams.get(aggregate_id).map_or(0, |s| s.len() as u64))
     }
 
-    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
-        Ok(lock(&self.log).events.iter().find(|e| e.event_id == event_id).cloned())
-    }
-
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         let log = lock(&self.log);
         let start = usize::try_from(after_position).unwrap_or(usize::MAX);
@@ -108,7 +104,17 @@ impl EventStore for ReferenceEventStore {
     async fn head_position(&self) -> StoreResult<u64> {
         Ok(lock(&self.log).events.len() as u64)
     }
+}
 
+#[async_trait]
+impl EventLookup for ReferenceEventStore {
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        Ok(lock(&self.log).events.iter().find(|e| e.event_id == event_id).cloned())
+    }
+}
+
+#[async_trait]
+impl EventSearch for ReferenceEventStore {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         let log = lock(&self.log);
         let mut matches: Vec<&EventEnvelope> = log.events.iter().filter(|e| criteria.matches(e)).collect();

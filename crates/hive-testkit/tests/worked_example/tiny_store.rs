@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use hive_domain::{
     resolve_stale_append, validate_append, AnalyticsFilter, Checkpoint, CheckpointStore, DeadLetter, EventAnalytics,
-    EventAnalyticsReport, EventCriteria, EventEnvelope, EventPage, EventStatistics, EventStore, EventStoreError,
-    EventStream, Heatmap, Interval, Page, Snapshot, SnapshotStore, StoreResult, TrendBucket,
+    EventAnalyticsReport, EventCriteria, EventEnvelope, EventLookup, EventPage, EventSearch, EventStatistics,
+    EventStore, EventStoreError, EventStream, Heatmap, Interval, Page, Snapshot, SnapshotStore, StoreResult,
+    TrendBucket,
 };
 use tokio::sync::RwLock;
 
@@ -111,12 +112,6 @@ impl EventStore for TinyEventStore {
         Ok(log.streams.get(aggregate_id).map_or(0, |s| s.len() as u64))
     }
 
-    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
-        // A scan: fine for a worked example; a real adapter keeps an index by event id.
-        let log = self.log.read().await;
-        Ok(log.events.iter().find(|e| e.event_id == event_id).cloned())
-    }
-
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
         let log = self.log.read().await;
         let start = index(after_position)?;
@@ -126,7 +121,19 @@ impl EventStore for TinyEventStore {
     async fn head_position(&self) -> StoreResult<u64> {
         Ok(self.log.read().await.events.len() as u64)
     }
+}
 
+#[async_trait]
+impl EventLookup for TinyEventStore {
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> StoreResult<Option<EventEnvelope>> {
+        // A scan: fine for a worked example; a real adapter keeps an index by event id.
+        let log = self.log.read().await;
+        Ok(log.events.iter().find(|e| e.event_id == event_id).cloned())
+    }
+}
+
+#[async_trait]
+impl EventSearch for TinyEventStore {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
         // `EventCriteria::matches` is the reference meaning of every criterion (full text too).
         let log = self.log.read().await;

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
-use hive_domain::{EventCriteria, EventEnvelope, EventStore, Metadata, Page, TimeRange};
+use hive_domain::{EventCriteria, EventEnvelope, Metadata, Page, TimeRange};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::lookup::{at, expect_page, timed};
-use crate::support::{append_ok, now_ms, ok, unique};
+use super::lookup::expect_page;
+use super::SearchStore;
+use crate::support::{append_ok, at, now_ms, ok, rich_and_plain, timed, unique, unpositioned};
 
 /// Runs `search` and checks the answer.
-async fn expect_search<S: EventStore + ?Sized>(
+async fn expect_search<S: SearchStore + ?Sized>(
     store: &S,
     criteria: EventCriteria,
     expected: &[&EventEnvelope],
@@ -26,7 +27,7 @@ async fn expect_search<S: EventStore + ?Sized>(
 /// `search` honours every criterion — aggregate type and id, event types, organization, user,
 /// correlation, time range, full text over data and metadata (case-insensitive, every word) —
 /// alone and combined, oldest first, with the right total.
-pub async fn search_by_criteria<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
+pub async fn search_by_criteria<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
     let (ty, other_ty) = (unique("Searched"), unique("SearchedOther"));
     let (org1, org2, user1, user2) = (unique("org"), unique("org"), unique("user"), unique("user"));
     let (p1, p2, p3, p4) = (unique("p1"), unique("p2"), unique("p3"), unique("p4"));
@@ -116,7 +117,7 @@ pub async fn search_by_criteria<S: EventStore + ?Sized + 'static>(store: Arc<S>)
 
 /// `search` pages with offset and limit in a stable order (timestamp, then global order) and
 /// reports the total of all matches on every page, also past the end.
-pub async fn search_pages_and_totals<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
+pub async fn search_pages_and_totals<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
     let aggregate_type = unique("Paged");
     let event_type = unique("PagedEvent");
     let base = now_ms();
@@ -178,4 +179,39 @@ pub async fn search_pages_and_totals<S: EventStore + ?Sized + 'static>(store: Ar
         "events_by_type",
     );
     expect_page(&page, &refs[5..10], 25, "events_by_type offset 5 limit 5 of 25");
+}
+
+/// `search` returns the envelopes `append` returned, every field unchanged, with their global
+/// positions when it gives any.
+pub async fn search_returns_envelopes_unchanged<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
+    let stream = unique("search-round-trip");
+    let aggregate_type = unique("SearchRoundTrip");
+    let stored = append_ok(&*store, &stream, 0, rich_and_plain(&stream, &aggregate_type)).await;
+    let criteria = EventCriteria {
+        aggregate_type: Some(aggregate_type.clone()),
+        ..EventCriteria::default()
+    };
+    let found = ok(
+        store.search(&criteria, Page::first(10)).await,
+        "search by aggregate type",
+    );
+    assert_eq!(
+        found.total, 2,
+        "search by a fresh aggregate type must count the 2 events"
+    );
+    assert_eq!(
+        found.items.len(),
+        2,
+        "search by a fresh aggregate type must return the 2 events"
+    );
+    for (f, s) in found.items.iter().zip(&stored) {
+        assert_eq!(unpositioned(f), unpositioned(s), "search returned an altered envelope");
+        if let Some(position) = f.global_position {
+            assert_eq!(
+                Some(position),
+                s.global_position,
+                "search returned a wrong global position"
+            );
+        }
+    }
 }

@@ -2,28 +2,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use hive_domain::{EventCriteria, EventEnvelope, EventPage, EventStore, Page, TimeRange};
+use chrono::Duration;
+use hive_domain::{EventCriteria, EventEnvelope, EventPage, Page, TimeRange};
 use uuid::Uuid;
 
-use super::PROBE;
-use crate::support::{append_ok, event, now_ms, ok, unique, unpositioned};
-
-/// `base + seconds`.
-pub(super) fn at(base: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
-    base + Duration::seconds(seconds)
-}
-
-/// A probe event of `stream` at `version`, of `event_type`, recorded at `timestamp`.
-pub(super) fn timed(
-    stream: &str,
-    aggregate_type: &str,
-    event_type: &str,
-    version: u64,
-    timestamp: DateTime<Utc>,
-) -> EventEnvelope {
-    event(stream, aggregate_type, event_type, version).with_timestamp(timestamp)
-}
+use super::SearchStore;
+use crate::event_store::PROBE;
+use crate::support::{append_ok, at, now_ms, ok, timed, unique, unpositioned};
 
 /// Asserts a look-up answer holds exactly `expected` (by event id, in order) and `total`.
 pub(super) fn expect_page(page: &EventPage, expected: &[&EventEnvelope], total: u64, case: &str) {
@@ -53,7 +38,7 @@ pub(super) fn expect_page(page: &EventPage, expected: &[&EventEnvelope], total: 
 
 /// `events_by_type` returns the events of that type whose timestamp lies in the half-open range
 /// `[from, to)`, oldest first, with paging and a total.
-pub async fn events_by_type_in_time_range<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
+pub async fn events_by_type_in_time_range<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
     let ty = unique("Typed");
     let other_ty = unique("OtherTyped");
     let (a, b) = (unique("by-type-a"), unique("by-type-b"));
@@ -102,7 +87,7 @@ pub async fn events_by_type_in_time_range<S: EventStore + ?Sized + 'static>(stor
 
 /// `events_by_correlation` returns every event sharing the id, across streams and aggregate
 /// types, oldest first (equal timestamps in append order), with paging and a total.
-pub async fn events_by_correlation_across_aggregates<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
+pub async fn events_by_correlation_across_aggregates<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
     let correlation = unique("correlation");
     let other_correlation = unique("correlation-other");
     let (a, b, c) = (unique("corr-a"), unique("corr-b"), unique("corr-c"));
@@ -139,7 +124,7 @@ pub async fn events_by_correlation_across_aggregates<S: EventStore + ?Sized + 's
 }
 
 /// Look-ups that match nothing return an empty page with a total of 0.
-pub async fn lookups_without_match_are_empty<S: EventStore + ?Sized + 'static>(store: Arc<S>) {
+pub async fn lookups_without_match_are_empty<S: SearchStore + ?Sized + 'static>(store: Arc<S>) {
     let nothing = EventCriteria {
         aggregate_type: Some(unique("Nothing")),
         ..EventCriteria::default()
