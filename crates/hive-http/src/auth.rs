@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hive_application::MessageContext;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::access::{token_roles, Access, Role, RoleError};
 use crate::correlation::CorrelationId;
 use crate::extract::Params;
-use crate::{ApiState, Problem};
+use crate::{Problem, RouteState};
 
 /// The `source` written in the metadata of everything the HTTP API sends.
 pub const SOURCE: &str = "http";
@@ -135,7 +135,7 @@ impl TokenRegistry {
 ///
 /// Extracting it is the API's only access check: `401` without a valid bearer token, `403`
 /// (`insufficient_role`) when the token lacks the role the matched route needs
-/// ([`Access::of`]), and on the event analytics `400` for a `scope` other than `organization`
+/// ([`RouteState::access`]), and on the event analytics `400` for a `scope` other than `organization`
 /// or `platform`. Every handler of a route that is not [`Access::Public`] takes a `Caller`
 /// (a test sends every route of the table without a token and with each role).
 #[derive(Debug, Clone)]
@@ -174,10 +174,10 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<ApiState> for Caller {
+impl FromRequestParts<RouteState> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &RouteState) -> Result<Self, Problem> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -191,14 +191,11 @@ impl FromRequestParts<ApiState> for Caller {
             })
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         let token = state
+            .api()
             .tokens
             .authenticate(bearer)
             .ok_or_else(|| Problem::unauthorized("the bearer token is not valid"))?;
-        let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
-        let Some(access) = template.and_then(|path| Access::of(&parts.method, path)) else {
-            tracing::error!(method = %parts.method, route = ?template, "a handler asks for the caller on a route without access");
-            return Err(Problem::internal());
-        };
+        let access = state.access();
         let scope = match access {
             Access::Analytics => analytics_scope(&Params::from_query(parts.uri.query()))?,
             _ => AnalyticsScope::Organization,

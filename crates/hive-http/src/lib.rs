@@ -11,7 +11,6 @@ mod metrics;
 mod openapi;
 mod problem;
 mod readiness;
-mod route_label;
 mod routes;
 mod state;
 
@@ -23,5 +22,5 @@ pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};
 pub use readiness::{Readiness, ReadinessCheck, READINESS_CHECK_TIMEOUT};
-pub use routes::{router, Route, PUBLIC_ROUTES, ROUTES};
+pub use routes::{router, router_with, Endpoint, Route, RouteState, PUBLIC_ROUTES, ROUTES};
 pub use state::{ApiState, HttpConfig};

@@ -1,6 +1,8 @@
 //! `GET /dashboard/charts/{trends,statistics,heatmap}.svg?from=&to=`: the charts of the caller's
 //! organization, authenticated like the API (bearer token; `401` problem without one).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +21,11 @@ pub(crate) const MAX_CHART_DAYS: i64 = 366;
 pub(crate) const SVG: &str = "image/svg+xml; charset=utf-8";
 
 /// `GET /dashboard/charts/trends.svg?from=&to=&currency=`: payments and amount per day.
-pub(super) async fn trends(State(state): State<ApiState>, caller: Caller, params: Params) -> Result<Response, Problem> {
+pub(super) async fn trends(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, Problem> {
     let (from, to) = range(&params)?;
     let currency = params.parsed::<Currency>("currency", "must be an ISO 4217 currency code, e.g. EUR")?;
     let trends = ask(&state, &caller, GetPaymentTrends { from, to }).await?;
@@ -35,7 +41,7 @@ pub(super) async fn trends(State(state): State<ApiState>, caller: Caller, params
 
 /// `GET /dashboard/charts/statistics.svg?from=&to=`: payments by status × currency.
 pub(super) async fn statistics(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Response, Problem> {
@@ -46,7 +52,7 @@ pub(super) async fn statistics(
 
 /// `GET /dashboard/charts/heatmap.svg?eventType=&from=&to=`: events by hour × weekday.
 pub(super) async fn heatmap(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Response, Problem> {

@@ -11,10 +11,9 @@ mod charts;
 mod render;
 
 use axum::http::Method;
-use axum::routing::get;
-use axum::Router;
+use axum::routing::on;
 
-use crate::{Access, ApiState};
+use crate::{Access, Route};
 
 /// The dashboard's routes, as (path, what it serves). They are not API operations, so they
 /// are not in [`crate::ROUTES`] nor in the OpenAPI document.
@@ -30,25 +29,23 @@ pub const DASHBOARD_ROUTES: &[(&str, &str)] = &[
     ("/dashboard/charts/heatmap.svg", "events by hour × day of week (token)"),
 ];
 
-/// The access of a dashboard route: the charts need `reader` ([`Access::Read`]), the page and
-/// its assets are public; `None` for a path that is not the dashboard's.
-pub(crate) fn access_of(method: &Method, path: &str) -> Option<Access> {
-    if method != Method::GET || !DASHBOARD_ROUTES.iter().any(|(route, _)| *route == path) {
-        return None;
-    }
-    Some(match path.starts_with("/dashboard/charts/") {
-        true => Access::Read,
-        false => Access::Public,
-    })
-}
-
-/// The dashboard's router (merged into the API's router, behind the same layers).
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/dashboard", get(assets::page))
-        .route("/dashboard/dashboard.js", get(assets::script))
-        .route("/dashboard/dashboard.css", get(assets::style))
-        .route("/dashboard/charts/trends.svg", get(charts::trends))
-        .route("/dashboard/charts/statistics.svg", get(charts::statistics))
-        .route("/dashboard/charts/heatmap.svg", get(charts::heatmap))
-}
+/// The dashboard's routes for the router: the page and its assets are public, the charts
+/// need `reader` ([`Access::Read`]).
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new(Method::GET, "/dashboard", Access::Public, |m| on(m, assets::page)),
+    Route::new(Method::GET, "/dashboard/dashboard.js", Access::Public, |m| {
+        on(m, assets::script)
+    }),
+    Route::new(Method::GET, "/dashboard/dashboard.css", Access::Public, |m| {
+        on(m, assets::style)
+    }),
+    Route::new(Method::GET, "/dashboard/charts/trends.svg", Access::Read, |m| {
+        on(m, charts::trends)
+    }),
+    Route::new(Method::GET, "/dashboard/charts/statistics.svg", Access::Read, |m| {
+        on(m, charts::statistics)
+    }),
+    Route::new(Method::GET, "/dashboard/charts/heatmap.svg", Access::Read, |m| {
+        on(m, charts::heatmap)
+    }),
+];

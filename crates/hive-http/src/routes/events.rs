@@ -2,6 +2,8 @@
 //! (of every organization with `scope=platform`, which the caller extractor lets through only
 //! for the `platform` role).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use hive_billing::validate::MAX_PAGE_SIZE;
@@ -20,7 +22,7 @@ use crate::{ApiState, Problem};
 /// `GET /events/search?q=&eventType=&from=&to=|toInclusive=&order=&page=&size=` (default range:
 /// the last 30 days; default order `desc`, newest first).
 pub(super) async fn search(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventPageView>, Problem> {
@@ -41,7 +43,7 @@ pub(super) async fn search(
 /// `GET /events/{eventId}`: one event of the caller's organization (`400` for an id that is
 /// not a UUID, `404` for an unknown one or another organization's).
 pub(super) async fn by_id(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(event_id): Segment,
 ) -> Result<Json<EventView>, Problem> {
@@ -52,7 +54,7 @@ pub(super) async fn by_id(
 
 /// `GET /events/timeline/{correlationId}`.
 pub(super) async fn timeline(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventTimeline>, Problem> {
@@ -61,7 +63,7 @@ pub(super) async fn timeline(
 
 /// `GET /events/correlations/{correlationId}`.
 pub(super) async fn correlations(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventCorrelations>, Problem> {
@@ -70,7 +72,7 @@ pub(super) async fn correlations(
 
 /// `GET /events/statistics?eventType=&from=&to=&scope=`.
 pub(super) async fn statistics(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventStatistics>, Problem> {
@@ -86,7 +88,7 @@ pub(super) async fn statistics(
 
 /// `GET /events/trends?eventType=&interval=hour|day|week|month&from=&to=&scope=` (default `day`).
 pub(super) async fn trends(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventTrends>, Problem> {
@@ -108,7 +110,7 @@ pub(super) async fn trends(
 
 /// `GET /events/heatmap?eventType=&from=&to=&scope=`.
 pub(super) async fn heatmap(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<Heatmap>, Problem> {

@@ -5,8 +5,11 @@ mod events;
 mod ops;
 mod payments;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use hive_application::Query;
 use serde::Serialize;
@@ -16,83 +19,121 @@ use crate::auth::Caller;
 use crate::problem::rename_fields;
 use crate::{layers, ApiState, HttpConfig, Problem};
 
-/// One route of the API: method, path template, and what a request needs ([`Access`]).
+/// A route's handler for a method: `|method| on(method, handler)`.
+pub type Endpoint = fn(MethodFilter) -> MethodRouter<RouteState>;
+
+/// One route: method, path template, what a request needs ([`Access`]) and its handler.
 #[derive(Debug, Clone)]
 pub struct Route {
     /// The HTTP method.
     pub method: Method,
     /// The path template (`{name}` is one segment).
     pub path: &'static str,
-    /// The role a request needs, checked for every route in one place (the caller extractor).
+    /// The role a request needs, checked for every route in one place (the [`Caller`]
+    /// extractor reads it from the matched route's [`RouteState`]).
     pub access: Access,
+    /// The handler, served for [`Route::method`] (and `HEAD` for `GET`).
+    pub endpoint: Endpoint,
 }
 
-const fn route(method: Method, path: &'static str, access: Access) -> Route {
-    Route { method, path, access }
+impl Route {
+    /// The route `method path`, needing `access`, served by `endpoint`.
+    pub const fn new(method: Method, path: &'static str, access: Access, endpoint: Endpoint) -> Self {
+        Self {
+            method,
+            path,
+            access,
+            endpoint,
+        }
+    }
 }
 
-/// Every route the API serves, with the access each needs. The router is built from this
-/// table, `GET /openapi.json` documents exactly these operations, and every request to a
-/// route that is not [`Access::Public`] is checked against its access (tests check all three).
+/// The state of one route's handler: the API's state and the route's [`Access`], so that the
+/// access check reads the matched route's own entry instead of looking it up per request.
+#[derive(Debug, Clone)]
+pub struct RouteState {
+    api: Arc<ApiState>,
+    access: Access,
+}
+
+impl RouteState {
+    /// The API's state.
+    pub fn api(&self) -> &ApiState {
+        &self.api
+    }
+
+    /// What a request to this route needs.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+}
+
+impl FromRef<RouteState> for Arc<ApiState> {
+    fn from_ref(state: &RouteState) -> Self {
+        Arc::clone(&state.api)
+    }
+}
+
+/// Every route the API serves, with the access each needs and its handler. The router is
+/// built from this table, `GET /openapi.json` documents exactly these operations, every request
+/// to a route that is not [`Access::Public`] is checked against its access, and the metrics
+/// label a request with the template axum matched (tests check all four).
 pub const ROUTES: &[Route] = &[
-    route(Method::POST, "/payments", Access::Write),
-    route(Method::GET, "/payments", Access::Read),
-    route(Method::GET, "/payments/search", Access::Read),
-    route(Method::GET, "/payments/suggestions", Access::Read),
-    route(Method::GET, "/payments/statistics", Access::Read),
-    route(Method::GET, "/payments/trends", Access::Read),
-    route(Method::GET, "/payments/{id}", Access::Read),
-    route(Method::POST, "/payments/{id}/process", Access::Write),
-    route(Method::POST, "/payments/{id}/fail", Access::Write),
-    route(Method::POST, "/payments/{id}/refund", Access::Write),
-    route(Method::GET, "/payments/{id}/history", Access::Read),
-    route(Method::GET, "/payments/{id}/replay", Access::Read),
-    route(Method::GET, "/events/search", Access::Read),
-    route(Method::GET, "/events/timeline/{correlationId}", Access::Read),
-    route(Method::GET, "/events/statistics", Access::Analytics),
-    route(Method::GET, "/events/trends", Access::Analytics),
-    route(Method::GET, "/events/heatmap", Access::Analytics),
-    route(Method::GET, "/events/correlations/{correlationId}", Access::Read),
-    route(Method::GET, "/events/{eventId}", Access::Read),
-    route(Method::GET, "/healthz", Access::Public),
-    route(Method::GET, "/readyz", Access::Public),
-    route(Method::GET, "/metrics", Access::Public),
-    route(Method::GET, "/openapi.json", Access::Public),
+    Route::new(Method::POST, "/payments", Access::Write, |m| on(m, commands::create)),
+    Route::new(Method::GET, "/payments", Access::Read, |m| on(m, payments::list)),
+    Route::new(Method::GET, "/payments/search", Access::Read, |m| {
+        on(m, payments::search)
+    }),
+    Route::new(Method::GET, "/payments/suggestions", Access::Read, |m| {
+        on(m, payments::suggestions)
+    }),
+    Route::new(Method::GET, "/payments/statistics", Access::Read, |m| {
+        on(m, payments::statistics)
+    }),
+    Route::new(Method::GET, "/payments/trends", Access::Read, |m| {
+        on(m, payments::trends)
+    }),
+    Route::new(Method::GET, "/payments/{id}", Access::Read, |m| on(m, payments::by_id)),
+    Route::new(Method::POST, "/payments/{id}/process", Access::Write, |m| {
+        on(m, commands::process)
+    }),
+    Route::new(Method::POST, "/payments/{id}/fail", Access::Write, |m| {
+        on(m, commands::fail)
+    }),
+    Route::new(Method::POST, "/payments/{id}/refund", Access::Write, |m| {
+        on(m, commands::refund)
+    }),
+    Route::new(Method::GET, "/payments/{id}/history", Access::Read, |m| {
+        on(m, payments::history)
+    }),
+    Route::new(Method::GET, "/payments/{id}/replay", Access::Read, |m| {
+        on(m, payments::replay)
+    }),
+    Route::new(Method::GET, "/events/search", Access::Read, |m| on(m, events::search)),
+    Route::new(Method::GET, "/events/timeline/{correlationId}", Access::Read, |m| {
+        on(m, events::timeline)
+    }),
+    Route::new(Method::GET, "/events/statistics", Access::Analytics, |m| {
+        on(m, events::statistics)
+    }),
+    Route::new(Method::GET, "/events/trends", Access::Analytics, |m| {
+        on(m, events::trends)
+    }),
+    Route::new(Method::GET, "/events/heatmap", Access::Analytics, |m| {
+        on(m, events::heatmap)
+    }),
+    Route::new(Method::GET, "/events/correlations/{correlationId}", Access::Read, |m| {
+        on(m, events::correlations)
+    }),
+    Route::new(Method::GET, "/events/{eventId}", Access::Read, |m| on(m, events::by_id)),
+    Route::new(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz)),
+    Route::new(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz)),
+    Route::new(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics)),
+    Route::new(Method::GET, "/openapi.json", Access::Public, |m| on(m, ops::openapi)),
 ];
 
 /// The routes that answer without a bearer token (the [`Access::Public`] ones of [`ROUTES`]).
 pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
-
-/// The handler of one entry of [`ROUTES`].
-fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
-    let endpoint = match (method.as_str(), path) {
-        ("POST", "/payments") => post(commands::create),
-        ("GET", "/payments") => get(payments::list),
-        ("GET", "/payments/search") => get(payments::search),
-        ("GET", "/payments/suggestions") => get(payments::suggestions),
-        ("GET", "/payments/statistics") => get(payments::statistics),
-        ("GET", "/payments/trends") => get(payments::trends),
-        ("GET", "/payments/{id}") => get(payments::by_id),
-        ("POST", "/payments/{id}/process") => post(commands::process),
-        ("POST", "/payments/{id}/fail") => post(commands::fail),
-        ("POST", "/payments/{id}/refund") => post(commands::refund),
-        ("GET", "/payments/{id}/history") => get(payments::history),
-        ("GET", "/payments/{id}/replay") => get(payments::replay),
-        ("GET", "/events/search") => get(events::search),
-        ("GET", "/events/timeline/{correlationId}") => get(events::timeline),
-        ("GET", "/events/statistics") => get(events::statistics),
-        ("GET", "/events/trends") => get(events::trends),
-        ("GET", "/events/heatmap") => get(events::heatmap),
-        ("GET", "/events/correlations/{correlationId}") => get(events::correlations),
-        ("GET", "/events/{eventId}") => get(events::by_id),
-        ("GET", "/healthz") => get(ops::healthz),
-        ("GET", "/readyz") => get(ops::readyz),
-        ("GET", "/metrics") => get(ops::metrics),
-        ("GET", "/openapi.json") => get(ops::openapi),
-        _ => return None,
-    };
-    Some(endpoint)
-}
 
 /// The API: every route of [`ROUTES`] over `state`'s buses, behind the layers (correlation id,
 /// tracing, metrics, problem+json errors, panic catching, `config`'s timeout and body limit).
@@ -111,16 +152,27 @@ fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
 /// let app: axum::Router = router(state, HttpConfig::default());
 /// ```
 pub fn router(state: ApiState, config: HttpConfig) -> Router {
-    let mut routes = Router::new();
-    for Route { method, path, .. } in ROUTES {
-        match endpoint(method, path) {
-            Some(endpoint) => routes = routes.route(path, endpoint),
-            None => tracing::error!(%method, path, "a route of the table has no handler"),
-        }
-    }
+    router_with(state, config, crate::dashboard::ROUTES)
+}
+
+/// [`router`] with `extra` routes beside [`ROUTES`] (for example a dashboard's), served behind
+/// the same layers and access check; they are not API operations (not in the OpenAPI document).
+pub fn router_with(state: ApiState, config: HttpConfig, extra: &'static [Route]) -> Router {
     let metrics = state.metrics.clone();
-    let routes = routes.merge(crate::dashboard::routes());
-    let routes = routes.fallback(ops::route_not_found).with_state(state);
+    let api = Arc::new(state);
+    let mut routes = Router::new();
+    for route in ROUTES.iter().chain(extra) {
+        let Ok(filter) = MethodFilter::try_from(route.method.clone()) else {
+            tracing::error!(method = %route.method, path = route.path, "a route of the table has an unroutable method");
+            continue;
+        };
+        let state = RouteState {
+            api: Arc::clone(&api),
+            access: route.access,
+        };
+        routes = routes.route(route.path, (route.endpoint)(filter).with_state(state));
+    }
+    let routes = routes.fallback(ops::route_not_found);
     layers::apply(routes, config, metrics)
 }
 
@@ -158,21 +210,16 @@ mod tests {
     }
 
     #[test]
-    fn every_route_and_dashboard_chart_has_an_access() {
+    fn every_route_has_a_routable_method_and_one_entry() {
+        let mut seen = std::collections::HashSet::new();
         for route in ROUTES {
-            assert_eq!(
-                Access::of(&route.method, route.path),
-                Some(route.access),
-                "{}",
+            assert!(MethodFilter::try_from(route.method.clone()).is_ok(), "{}", route.path);
+            assert!(
+                seen.insert((route.method.clone(), route.path)),
+                "{} {}",
+                route.method,
                 route.path
             );
         }
-        assert_eq!(Access::of(&Method::HEAD, "/payments"), Some(Access::Read));
-        assert_eq!(
-            Access::of(&Method::GET, "/dashboard/charts/heatmap.svg"),
-            Some(Access::Read)
-        );
-        assert_eq!(Access::of(&Method::GET, "/dashboard"), Some(Access::Public));
-        assert_eq!(Access::of(&Method::DELETE, "/payments"), None);
     }
 }

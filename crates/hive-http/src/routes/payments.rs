@@ -1,5 +1,7 @@
 //! `GET /payments…`: the payment queries of the caller's organization.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use hive_billing::validate::MAX_PAGE_SIZE;
@@ -22,7 +24,7 @@ const ID: &[(&str, &str)] = &[("paymentId", "id")];
 
 /// `GET /payments/{id}`.
 pub(super) async fn by_id(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
 ) -> Result<Json<PaymentView>, Problem> {
@@ -31,7 +33,7 @@ pub(super) async fn by_id(
 
 /// `GET /payments?limit=&offset=` (`limit` clamped to 100).
 pub(super) async fn list(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentPage>, Problem> {
@@ -45,7 +47,7 @@ pub(super) async fn list(
 
 /// `GET /payments/search?q=&status=&currency=&minAmount=&maxAmount=&from=&to=|toInclusive=&page=&size=`.
 pub(super) async fn search(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentSearchPage>, Problem> {
@@ -73,7 +75,7 @@ pub(super) async fn search(
 
 /// `GET /payments/suggestions?q=&size=` (`size` clamped to 50).
 pub(super) async fn suggestions(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<Suggestions>, Problem> {
@@ -87,7 +89,7 @@ pub(super) async fn suggestions(
 
 /// `GET /payments/statistics?from=&to=` (default: the last 30 days).
 pub(super) async fn statistics(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentStatistics>, Problem> {
@@ -97,7 +99,7 @@ pub(super) async fn statistics(
 
 /// `GET /payments/trends?from=&to=` (default: the last 30 days).
 pub(super) async fn trends(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentTrends>, Problem> {
@@ -107,7 +109,7 @@ pub(super) async fn trends(
 
 /// `GET /payments/{id}/history?fromVersion=N` (default: every event).
 pub(super) async fn history(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
     params: Params,
@@ -121,7 +123,7 @@ pub(super) async fn history(
 
 /// `GET /payments/{id}/replay?version=N` or `?at=<RFC 3339>` (latest when neither).
 pub(super) async fn replay(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
     params: Params,
