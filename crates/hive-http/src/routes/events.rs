@@ -37,7 +37,7 @@ pub(super) async fn search(
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
         order: params.order(defaults.order)?,
     };
-    ask(&state, &caller, query, &[("text", "q")]).await
+    ask(&state, caller, query, &[("text", "q")]).await
 }
 
 /// `GET /events/{eventId}`: one event of the caller's organization (`400` for an id that is
@@ -49,7 +49,7 @@ pub(super) async fn by_id(
 ) -> Result<Json<EventView>, Problem> {
     let event_id = Uuid::parse_str(&event_id)
         .map_err(|_| Problem::bad_request("eventId", "must be a UUID, e.g. 01a206d7-1b23-721f-93d4-d0eea2d35293"))?;
-    ask(&state, &caller, GetEventById { event_id }, &[]).await
+    ask(&state, caller, GetEventById { event_id }, &[]).await
 }
 
 /// `GET /events/timeline/{correlationId}`.
@@ -58,7 +58,7 @@ pub(super) async fn timeline(
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventTimeline>, Problem> {
-    ask(&state, &caller, GetEventTimeline { correlation_id }, &[]).await
+    ask(&state, caller, GetEventTimeline { correlation_id }, &[]).await
 }
 
 /// `GET /events/correlations/{correlationId}`.
@@ -67,7 +67,7 @@ pub(super) async fn correlations(
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventCorrelations>, Problem> {
-    ask(&state, &caller, GetEventCorrelations { correlation_id }, &[]).await
+    ask(&state, caller, GetEventCorrelations { correlation_id }, &[]).await
 }
 
 /// `GET /events/statistics?eventType=&from=&to=&scope=`.
@@ -83,7 +83,7 @@ pub(super) async fn statistics(
         to,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /events/trends?eventType=&interval=hour|day|week|month&from=&to=&scope=` (default `day`).
@@ -105,7 +105,7 @@ pub(super) async fn trends(
         interval,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /events/heatmap?eventType=&from=&to=&scope=`.
@@ -121,5 +121,5 @@ pub(super) async fn heatmap(
         to,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }

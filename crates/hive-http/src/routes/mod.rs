@@ -152,7 +152,7 @@ pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/openap
 /// let app: axum::Router = router(state, HttpConfig::default());
 /// ```
 pub fn router(state: ApiState, config: HttpConfig) -> Router {
-    router_with(state, config, crate::dashboard::ROUTES)
+    router_with(state, config, &[])
 }
 
 /// [`router`] with `extra` routes beside [`ROUTES`] (for example a dashboard's), served behind
@@ -179,7 +179,7 @@ pub fn router_with(state: ApiState, config: HttpConfig, extra: &'static [Route])
 /// Sends `query` as `caller`, renaming the fields of a validation error to the HTTP names.
 async fn ask<Q>(
     state: &ApiState,
-    caller: &Caller,
+    caller: Caller,
     query: Q,
     renames: &[(&str, &str)],
 ) -> Result<Json<Q::Output>, Problem>
@@ -189,7 +189,7 @@ where
 {
     state
         .queries
-        .dispatch(query, caller.context())
+        .dispatch(query, caller.into_context())
         .await
         .map(Json)
         .map_err(|error| Problem::from(rename_fields(error, renames)))

@@ -28,7 +28,7 @@ pub(super) async fn by_id(
     caller: Caller,
     Segment(payment_id): Segment,
 ) -> Result<Json<PaymentView>, Problem> {
-    ask(&state, &caller, GetPaymentById { payment_id }, ID).await
+    ask(&state, caller, GetPaymentById { payment_id }, ID).await
 }
 
 /// `GET /payments?limit=&offset=` (`limit` clamped to 100).
@@ -42,7 +42,7 @@ pub(super) async fn list(
         limit: params.u64("limit")?.map_or(defaults.limit, |l| l.min(MAX_PAGE_SIZE)),
         offset: params.u64("offset")?.unwrap_or(defaults.offset),
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /payments/search?q=&status=&currency=&minAmount=&maxAmount=&from=&to=|toInclusive=&page=&size=`.
@@ -70,7 +70,7 @@ pub(super) async fn search(
         page: params.u64("page")?.unwrap_or(defaults.page),
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
     };
-    ask(&state, &caller, query, &[("text", "q"), ("currencies", "currency")]).await
+    ask(&state, caller, query, &[("text", "q"), ("currencies", "currency")]).await
 }
 
 /// `GET /payments/suggestions?q=&size=` (`size` clamped to 50).
@@ -84,7 +84,7 @@ pub(super) async fn suggestions(
         prefix: params.text("q").unwrap_or_default(),
         size: usize::try_from(size).unwrap_or(10),
     };
-    ask(&state, &caller, query, &[("prefix", "q")]).await
+    ask(&state, caller, query, &[("prefix", "q")]).await
 }
 
 /// `GET /payments/statistics?from=&to=` (default: the last 30 days).
@@ -94,7 +94,7 @@ pub(super) async fn statistics(
     params: Params,
 ) -> Result<Json<PaymentStatistics>, Problem> {
     let (from, to) = params.range_or_last_30_days()?;
-    ask(&state, &caller, GetPaymentStatistics { from, to }, &[]).await
+    ask(&state, caller, GetPaymentStatistics { from, to }, &[]).await
 }
 
 /// `GET /payments/trends?from=&to=` (default: the last 30 days).
@@ -104,7 +104,7 @@ pub(super) async fn trends(
     params: Params,
 ) -> Result<Json<PaymentTrends>, Problem> {
     let (from, to) = params.range_or_last_30_days()?;
-    ask(&state, &caller, GetPaymentTrends { from, to }, &[]).await
+    ask(&state, caller, GetPaymentTrends { from, to }, &[]).await
 }
 
 /// `GET /payments/{id}/history?fromVersion=N` (default: every event).
@@ -118,7 +118,7 @@ pub(super) async fn history(
         payment_id,
         from_version: params.u64("fromVersion")?,
     };
-    ask(&state, &caller, query, ID).await
+    ask(&state, caller, query, ID).await
 }
 
 /// `GET /payments/{id}/replay?version=N` or `?at=<RFC 3339>` (latest when neither).
@@ -133,5 +133,5 @@ pub(super) async fn replay(
         version: params.u64("version")?,
         as_of: params.time("at")?,
     };
-    ask(&state, &caller, query, &[("paymentId", "id"), ("asOf", "at")]).await
+    ask(&state, caller, query, &[("paymentId", "id"), ("asOf", "at")]).await
 }

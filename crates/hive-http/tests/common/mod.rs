@@ -15,7 +15,7 @@ use hive_billing::{BillingModule, BillingPorts};
 use hive_domain::{
     EventCriteria, EventEnvelope, EventPage, EventStore, EventStoreError, EventStream, Page, StoreResult,
 };
-use hive_http::{router, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
+use hive_http::{router_with, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
 use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
 use http_body_util::BodyExt;
@@ -157,6 +157,8 @@ pub struct Options {
     pub config: HttpConfig,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
     pub cache: Option<hive_application::cache::QueryCache>,
+    /// Routes served beside the API's (`hive_http::router_with`), e.g. the dashboard's.
+    pub routes: &'static [hive_http::Route],
 }
 
 pub struct TestApp {
@@ -216,7 +218,7 @@ impl TestApp {
             metrics: metrics.clone(),
         };
         Self {
-            router: router(state, options.config),
+            router: router_with(state, options.config, options.routes),
             store,
             metrics,
         }

@@ -10,10 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use hive_application::Query;
 use hive_billing::{AnalyticsScope, Currency, GetEventHeatmap, GetPaymentStatistics, GetPaymentTrends};
 
-use super::render::{self, ChartError, TrendsChart};
-use crate::auth::Caller;
-use crate::extract::Params;
-use crate::{ApiState, Problem};
+use hive_http::{ApiState, Caller, Params, Problem};
+
+use crate::render::{self, ChartError, TrendsChart};
 
 /// The longest period a chart draws.
 pub(crate) const MAX_CHART_DAYS: i64 = 366;
@@ -21,7 +20,7 @@ pub(crate) const MAX_CHART_DAYS: i64 = 366;
 pub(crate) const SVG: &str = "image/svg+xml; charset=utf-8";
 
 /// `GET /dashboard/charts/trends.svg?from=&to=&currency=`: payments and amount per day.
-pub(super) async fn trends(
+pub(crate) async fn trends(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
@@ -40,7 +39,7 @@ pub(super) async fn trends(
 }
 
 /// `GET /dashboard/charts/statistics.svg?from=&to=`: payments by status × currency.
-pub(super) async fn statistics(
+pub(crate) async fn statistics(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
@@ -51,7 +50,7 @@ pub(super) async fn statistics(
 }
 
 /// `GET /dashboard/charts/heatmap.svg?eventType=&from=&to=`: events by hour × weekday.
-pub(super) async fn heatmap(
+pub(crate) async fn heatmap(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
