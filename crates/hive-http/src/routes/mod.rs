@@ -13,9 +13,11 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use hive_application::Query;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::access::Access;
 use crate::auth::Caller;
+use crate::openapi::operations as doc;
 use crate::problem::rename_fields;
 use crate::{layers, ApiState, HttpConfig, Problem};
 
@@ -34,16 +36,39 @@ pub struct Route {
     pub access: Access,
     /// The handler, served for [`Route::method`] (and `HEAD` for `GET`).
     pub endpoint: Endpoint,
+    /// The route's OpenAPI operation without `x-hive-role` (which the document takes from
+    /// [`Route::access`]); `None` for a route that is not an API operation (a dashboard's).
+    pub operation: Option<fn() -> Value>,
 }
 
 impl Route {
-    /// The route `method path`, needing `access`, served by `endpoint`.
+    /// The route `method path`, needing `access`, served by `endpoint`, not an API operation
+    /// (not in the OpenAPI document).
     pub const fn new(method: Method, path: &'static str, access: Access, endpoint: Endpoint) -> Self {
         Self {
             method,
             path,
             access,
             endpoint,
+            operation: None,
+        }
+    }
+
+    /// An API operation: the route `method path`, needing `access`, served by `endpoint`,
+    /// documented in the OpenAPI document by `operation`.
+    pub const fn api(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        endpoint: Endpoint,
+        operation: fn() -> Value,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            access,
+            endpoint,
+            operation: Some(operation),
         }
     }
 }
@@ -74,62 +99,36 @@ impl FromRef<RouteState> for Arc<ApiState> {
     }
 }
 
-/// Every route the API serves, with the access each needs and its handler. The router is
+/// Every route the API serves, with the access each needs, its handler and its OpenAPI
+/// operation. The router is
 /// built from this table, `GET /openapi.json` documents exactly these operations, every request
 /// to a route that is not [`Access::Public`] is checked against its access, and the metrics
 /// label a request with the template axum matched (tests check all four).
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    Route::new(Method::POST, "/payments", Access::Write, |m| on(m, commands::create)),
-    Route::new(Method::GET, "/payments", Access::Read, |m| on(m, payments::list)),
-    Route::new(Method::GET, "/payments/search", Access::Read, |m| {
-        on(m, payments::search)
-    }),
-    Route::new(Method::GET, "/payments/suggestions", Access::Read, |m| {
-        on(m, payments::suggestions)
-    }),
-    Route::new(Method::GET, "/payments/statistics", Access::Read, |m| {
-        on(m, payments::statistics)
-    }),
-    Route::new(Method::GET, "/payments/trends", Access::Read, |m| {
-        on(m, payments::trends)
-    }),
-    Route::new(Method::GET, "/payments/{id}", Access::Read, |m| on(m, payments::by_id)),
-    Route::new(Method::POST, "/payments/{id}/process", Access::Write, |m| {
-        on(m, commands::process)
-    }),
-    Route::new(Method::POST, "/payments/{id}/fail", Access::Write, |m| {
-        on(m, commands::fail)
-    }),
-    Route::new(Method::POST, "/payments/{id}/refund", Access::Write, |m| {
-        on(m, commands::refund)
-    }),
-    Route::new(Method::GET, "/payments/{id}/history", Access::Read, |m| {
-        on(m, payments::history)
-    }),
-    Route::new(Method::GET, "/payments/{id}/replay", Access::Read, |m| {
-        on(m, payments::replay)
-    }),
-    Route::new(Method::GET, "/events/search", Access::Read, |m| on(m, events::search)),
-    Route::new(Method::GET, "/events/timeline/{correlationId}", Access::Read, |m| {
-        on(m, events::timeline)
-    }),
-    Route::new(Method::GET, "/events/statistics", Access::Analytics, |m| {
-        on(m, events::statistics)
-    }),
-    Route::new(Method::GET, "/events/trends", Access::Analytics, |m| {
-        on(m, events::trends)
-    }),
-    Route::new(Method::GET, "/events/heatmap", Access::Analytics, |m| {
-        on(m, events::heatmap)
-    }),
-    Route::new(Method::GET, "/events/correlations/{correlationId}", Access::Read, |m| {
-        on(m, events::correlations)
-    }),
-    Route::new(Method::GET, "/events/{eventId}", Access::Read, |m| on(m, events::by_id)),
-    Route::new(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz)),
-    Route::new(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz)),
-    Route::new(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics)),
-    Route::new(Method::GET, "/openapi.json", Access::Public, |m| on(m, ops::openapi)),
+    Route::api(Method::POST, "/payments", Access::Write, |m| on(m, commands::create), doc::create_payment),
+    Route::api(Method::GET, "/payments", Access::Read, |m| on(m, payments::list), doc::list_payments),
+    Route::api(Method::GET, "/payments/search", Access::Read, |m| on(m, payments::search), doc::search_payments),
+    Route::api(Method::GET, "/payments/suggestions", Access::Read, |m| on(m, payments::suggestions), doc::suggest_payments),
+    Route::api(Method::GET, "/payments/statistics", Access::Read, |m| on(m, payments::statistics), doc::payment_statistics),
+    Route::api(Method::GET, "/payments/trends", Access::Read, |m| on(m, payments::trends), doc::payment_trends),
+    Route::api(Method::GET, "/payments/{id}", Access::Read, |m| on(m, payments::by_id), doc::get_payment),
+    Route::api(Method::POST, "/payments/{id}/process", Access::Write, |m| on(m, commands::process), doc::process_payment),
+    Route::api(Method::POST, "/payments/{id}/fail", Access::Write, |m| on(m, commands::fail), doc::fail_payment),
+    Route::api(Method::POST, "/payments/{id}/refund", Access::Write, |m| on(m, commands::refund), doc::refund_payment),
+    Route::api(Method::GET, "/payments/{id}/history", Access::Read, |m| on(m, payments::history), doc::payment_history),
+    Route::api(Method::GET, "/payments/{id}/replay", Access::Read, |m| on(m, payments::replay), doc::replay_payment),
+    Route::api(Method::GET, "/events/search", Access::Read, |m| on(m, events::search), doc::search_events),
+    Route::api(Method::GET, "/events/timeline/{correlationId}", Access::Read, |m| on(m, events::timeline), doc::event_timeline),
+    Route::api(Method::GET, "/events/statistics", Access::Analytics, |m| on(m, events::statistics), doc::event_statistics),
+    Route::api(Method::GET, "/events/trends", Access::Analytics, |m| on(m, events::trends), doc::event_trends),
+    Route::api(Method::GET, "/events/heatmap", Access::Analytics, |m| on(m, events::heatmap), doc::event_heatmap),
+    Route::api(Method::GET, "/events/correlations/{correlationId}", Access::Read, |m| on(m, events::correlations), doc::event_correlations),
+    Route::api(Method::GET, "/events/{eventId}", Access::Read, |m| on(m, events::by_id), doc::get_event),
+    Route::api(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz), doc::healthz),
+    Route::api(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz), doc::readyz),
+    Route::api(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics), doc::metrics),
+    Route::api(Method::GET, "/openapi.json", Access::Public, |m| on(m, ops::openapi), doc::openapi),
 ];
 
 /// The routes that answer without a bearer token (the [`Access::Public`] ones of [`ROUTES`]).
