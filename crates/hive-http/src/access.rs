@@ -13,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use hive_billing::AnalyticsScope;
 use serde::{Deserialize, Serialize};
 
@@ -200,17 +200,6 @@ impl Access {
             (Access::Admin, _) => Some(Role::Admin),
             (Access::Analytics, AnalyticsScope::Platform) => Some(Role::Platform),
         }
-    }
-
-    /// The access of `method path` (a route template): its entry in [`crate::ROUTES`], or
-    /// [`Access::Read`] for a token-protected dashboard route. `HEAD` is `GET`'s.
-    pub(crate) fn of(method: &Method, path: &str) -> Option<Access> {
-        let method = if method == Method::HEAD { &Method::GET } else { method };
-        crate::ROUTES
-            .iter()
-            .find(|route| route.method == method && route.path == path)
-            .map(|route| route.access)
-            .or_else(|| crate::dashboard::access_of(method, path))
     }
 
     /// `Ok` when `roles` may make a request in `scope`, else the `403` problem naming the role

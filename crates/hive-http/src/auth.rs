@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hive_application::MessageContext;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::access::{token_roles, Access, Role, RoleError};
 use crate::correlation::CorrelationId;
 use crate::extract::Params;
-use crate::{ApiState, Problem};
+use crate::{Problem, RouteState};
 
 /// The `source` written in the metadata of everything the HTTP API sends.
 pub const SOURCE: &str = "http";
@@ -135,11 +135,12 @@ impl TokenRegistry {
 ///
 /// Extracting it is the API's only access check: `401` without a valid bearer token, `403`
 /// (`insufficient_role`) when the token lacks the role the matched route needs
-/// ([`Access::of`]), and on the event analytics `400` for a `scope` other than `organization`
+/// ([`RouteState::access`]), and on the event analytics `400` for a `scope` other than `organization`
 /// or `platform`. Every handler of a route that is not [`Access::Public`] takes a `Caller`
-/// (a test sends every route of the table without a token and with each role).
+/// (a test sends every route of the table without a token and with each role). Routes outside
+/// this crate (a dashboard's, mounted with [`crate::router_with`]) take it the same way.
 #[derive(Debug, Clone)]
-pub(crate) struct Caller {
+pub struct Caller {
     pub(crate) organization: String,
     pub(crate) user: String,
     pub(crate) correlation_id: String,
@@ -148,19 +149,27 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// The context of a query: the caller's organization and user, source `http`.
-    pub(crate) fn context(&self) -> MessageContext {
-        MessageContext::new()
-            .with_correlation_id(self.correlation_id.clone())
-            .with_metadata(self.metadata())
+    /// The context of a query: a fresh message id, the request's correlation id, the caller's
+    /// organization and user, source `http`.
+    pub fn context(&self) -> MessageContext {
+        self.clone().into_context()
     }
 
-    /// The metadata of everything this caller sends.
-    pub(crate) fn metadata(&self) -> Metadata {
-        Metadata::default()
-            .with_organization(self.organization.clone())
-            .with_user(self.user.clone())
-            .with_source(SOURCE)
+    /// [`Caller::context`], moving the caller's strings into it instead of copying them.
+    pub fn into_context(self) -> MessageContext {
+        MessageContext {
+            message_id: Uuid::now_v7(),
+            correlation_id: self.correlation_id,
+            metadata: Metadata::default()
+                .with_organization(self.organization)
+                .with_user(self.user)
+                .with_source(SOURCE),
+        }
+    }
+
+    /// The organization the caller acts for (its token's).
+    pub fn organization(&self) -> &str {
+        &self.organization
     }
 
     /// The context of a command: the message id is derived from the idempotency key when
@@ -174,10 +183,10 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<ApiState> for Caller {
+impl FromRequestParts<RouteState> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &RouteState) -> Result<Self, Problem> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -191,23 +200,21 @@ impl FromRequestParts<ApiState> for Caller {
             })
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         let token = state
+            .api()
             .tokens
             .authenticate(bearer)
             .ok_or_else(|| Problem::unauthorized("the bearer token is not valid"))?;
-        let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
-        let Some(access) = template.and_then(|path| Access::of(&parts.method, path)) else {
-            tracing::error!(method = %parts.method, route = ?template, "a handler asks for the caller on a route without access");
-            return Err(Problem::internal());
-        };
+        let access = state.access();
         let scope = match access {
             Access::Analytics => analytics_scope(&Params::from_query(parts.uri.query()))?,
             _ => AnalyticsScope::Organization,
         };
         access.check(&token.roles, scope)?;
+        // Taken, not copied: the correlation layer keeps its own copy for the response header.
         let correlation_id = parts
             .extensions
-            .get::<CorrelationId>()
-            .map_or_else(|| Uuid::now_v7().to_string(), |c| c.0.clone());
+            .remove::<CorrelationId>()
+            .map_or_else(|| Uuid::now_v7().to_string(), |c| c.0);
         Ok(Self {
             organization: token.organization.clone(),
             user: token.user.clone(),

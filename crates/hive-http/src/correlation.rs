@@ -44,15 +44,19 @@ fn parse(headers: &HeaderMap) -> Result<Option<String>, Problem> {
 /// Middleware: stores the correlation id in the request's extensions (a fresh UUID v7 when the
 /// client sent none), answers `400` for an invalid one, and echoes it on the response.
 pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
-    let (id, mut response) = match parse(request.headers()) {
+    let (header, mut response) = match parse(request.headers()) {
         Ok(given) => {
             let id = given.unwrap_or_else(|| Uuid::now_v7().to_string());
-            request.extensions_mut().insert(CorrelationId(id.clone()));
-            (id, next.run(request).await)
+            let header = HeaderValue::from_str(&id);
+            request.extensions_mut().insert(CorrelationId(id));
+            (header, next.run(request).await)
         }
-        Err(problem) => (Uuid::now_v7().to_string(), problem.into_response()),
+        Err(problem) => (
+            HeaderValue::from_str(&Uuid::now_v7().to_string()),
+            problem.into_response(),
+        ),
     };
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = header {
         response.headers_mut().insert(CORRELATION_ID_HEADER, value);
     }
     response

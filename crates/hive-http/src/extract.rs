@@ -157,9 +157,10 @@ fn json_problem(path: &str, error: &serde_json::Error) -> Problem {
     Problem::bad_request(&field, message)
 }
 
-/// The query string as name/value pairs: names may repeat (`status=a&status=b`).
+/// The query string as name/value pairs: names may repeat (`status=a&status=b`). Every
+/// error is a `400` problem naming the parameter.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub struct Params(Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = Problem;
@@ -177,7 +178,7 @@ impl Params {
     }
 
     /// The first non-empty value of `name`, trimmed.
-    pub(crate) fn text(&self, name: &str) -> Option<String> {
+    pub fn text(&self, name: &str) -> Option<String> {
         self.0
             .iter()
             .filter(|(key, _)| key == name)
@@ -187,7 +188,7 @@ impl Params {
     }
 
     /// Every value of a repeatable parameter, comma-separated lists split, empty items dropped.
-    pub(crate) fn list(&self, name: &str) -> Vec<String> {
+    pub fn list(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(key, _)| key == name)
@@ -199,7 +200,7 @@ impl Params {
     }
 
     /// `name` parsed with `FromStr`, `400` naming it with `expected` when it does not parse.
-    pub(crate) fn parsed<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Problem> {
+    pub fn parsed<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Problem> {
         self.text(name)
             .map(|value| value.parse().map_err(|_| Problem::bad_request(name, expected)))
             .transpose()
@@ -208,7 +209,7 @@ impl Params {
     /// A non-negative integer; a run of digits too large for `u64` saturates to `u64::MAX` (so
     /// a huge `limit`, `size`, `page` or `offset` is clamped like any other large value, never a
     /// `400`); a sign, a fraction or anything else is a `400`.
-    pub(crate) fn u64(&self, name: &str) -> Result<Option<u64>, Problem> {
+    pub fn u64(&self, name: &str) -> Result<Option<u64>, Problem> {
         self.text(name)
             .map(|value| match value.parse::<u64>() {
                 Ok(number) => Ok(number),
@@ -220,7 +221,7 @@ impl Params {
 
     /// An RFC 3339 instant (a `+` of the offset that the query string decoded as a space is
     /// taken back as `+`).
-    pub(crate) fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+    pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
         self.text(name)
             .map(|value| {
                 DateTime::parse_from_rfc3339(&value)
@@ -236,7 +237,7 @@ impl Params {
 
     /// The exclusive end of a time range: `to` (exclusive), or `toInclusive` (the seeds'
     /// inclusive `lte`) as the instant just after it ([`inclusive_end`]); both given is a `400`.
-    pub(crate) fn end(&self) -> Result<Option<DateTime<Utc>>, Problem> {
+    pub fn end(&self) -> Result<Option<DateTime<Utc>>, Problem> {
         match (self.time("to")?, self.time("toInclusive")?) {
             (Some(_), Some(_)) => Err(Problem::from(ApplicationError::invalid(
                 "toInclusive",
@@ -249,14 +250,14 @@ impl Params {
 
     /// `from`/`to` (or `toInclusive`) with the defaults of the analytics routes: `to` now,
     /// `from` 30 days before `to`.
-    pub(crate) fn range_or_last_30_days(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
+    pub fn range_or_last_30_days(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
         let to = self.end()?.unwrap_or_else(Utc::now);
         let from = self.time("from")?.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
         Ok((from, to))
     }
 
     /// `order=asc|desc`, `default` when absent; anything else is a `400`.
-    pub(crate) fn order(&self, default: SortOrder) -> Result<SortOrder, Problem> {
+    pub fn order(&self, default: SortOrder) -> Result<SortOrder, Problem> {
         match self.text("order").as_deref() {
             None => Ok(default),
             Some("asc") => Ok(SortOrder::Asc),

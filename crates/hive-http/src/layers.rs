@@ -17,16 +17,17 @@ use tower_http::trace::TraceLayer;
 use crate::problem::is_problem;
 use crate::{correlation, metrics, HttpConfig, Metrics, Problem};
 
-/// Wraps `router` (routes and fallback already added) in the layers, outermost first:
+/// Wraps every route of `router` (and its fallback) in the layers, outermost first:
 /// correlation id → tracing → metrics → problem bodies → catch panic → timeout → body limit.
 ///
-/// The layers wrap the whole router once, as one service, rather than each route
-/// (`Router::layer`): axum clones a route's boxed service per request at every layer it was
-/// wrapped in, which cost one allocation per layer and request (docs/performance.md, P8).
+/// The layers are one stack added with one `Router::layer`, so they run after axum matched the
+/// route (the metrics read its [`axum::extract::MatchedPath`]) and each route is wrapped once:
+/// axum clones a route's boxed service per request at every `layer` call, which costs one
+/// allocation per call and request (docs/performance.md, P8).
 pub(crate) fn apply(router: Router, config: HttpConfig, metrics: Metrics) -> Router {
     // `map_response(into_response)` after each layer that changes the response body type, so
     // that every layer sees axum's `Response`.
-    let service = ServiceBuilder::new()
+    let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(correlation::correlate))
         .map_response(IntoResponse::into_response)
         .layer(TraceLayer::new_for_http())
@@ -41,9 +42,8 @@ pub(crate) fn apply(router: Router, config: HttpConfig, metrics: Metrics) -> Rou
         ))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .map_response(IntoResponse::into_response)
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
-        .service(router);
-    Router::new().fallback_service(service)
+        .layer(RequestBodyLimitLayer::new(config.body_limit));
+    router.layer(layers)
 }
 
 /// Middleware: an error response without a problem body (from axum's router or a tower-http

@@ -3,7 +3,6 @@
 mod access;
 mod auth;
 mod correlation;
-mod dashboard;
 mod extract;
 pub mod idempotency;
 mod layers;
@@ -11,17 +10,16 @@ mod metrics;
 mod openapi;
 mod problem;
 mod readiness;
-mod route_label;
 mod routes;
 mod state;
 
 pub use access::{token_roles, Access, Role, RoleError, INSUFFICIENT_ROLE};
-pub use auth::{ApiToken, TokenRegistry, SOURCE};
+pub use auth::{ApiToken, Caller, TokenRegistry, SOURCE};
 pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
-pub use dashboard::DASHBOARD_ROUTES;
+pub use extract::Params;
 pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};
 pub use readiness::{Readiness, ReadinessCheck, READINESS_CHECK_TIMEOUT};
-pub use routes::{router, Route, PUBLIC_ROUTES, ROUTES};
+pub use routes::{router, router_with, Endpoint, Route, RouteState, PUBLIC_ROUTES, ROUTES};
 pub use state::{ApiState, HttpConfig};

@@ -113,7 +113,7 @@ pub async fn serve(
         body_limit: app.config.body_limit,
         request_timeout: app.config.request_timeout,
     };
-    let router = hive_http::router(state, http);
+    let router = hive_http::router_with(state, http, hive_dashboard::ROUTES);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     for runner in &app.runners {

@@ -96,7 +96,7 @@ const DRIVERS: &[&str] = &[
 const SERVER: &str = "hive-server";
 
 /// The driving adapters: they call the buses.
-const DRIVING: &[&str] = &["hive-http", "hive-cli"];
+const DRIVING: &[&str] = &["hive-http", "hive-dashboard", "hive-cli"];
 
 /// Whether `name` is a Hive crate.
 fn is_hive(name: &str) -> bool {
@@ -162,7 +162,7 @@ pub(crate) fn check(model: &Model) -> Vec<Violation> {
                     } else if DRIVING.contains(&dep.name.as_str()) {
                         forbid(
                             dep,
-                            "adapter crates never depend on the driving adapters (hive-http, hive-cli)",
+                            "adapter crates never depend on the driving adapters (hive-http, hive-dashboard, hive-cli)",
                         );
                     } else if dep.name == "hive-billing" && !dep.optional {
                         forbid(

@@ -1,5 +1,7 @@
-//! The hand-written OpenAPI 3.0 document of the API (`GET /openapi.json`).
+//! The OpenAPI 3.0 document of the API (`GET /openapi.json`): its paths are built from the route
+//! table, each route's operation written beside the others in [`operations`].
 
+pub(crate) mod operations;
 mod paths;
 mod schemas;
 

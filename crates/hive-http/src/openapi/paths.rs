@@ -1,36 +1,38 @@
-//! The operations of the OpenAPI document, and the parameters and responses they share.
+//! The `paths` of the OpenAPI document, built from the route table, the helpers the operations
+//! ([`super::operations`]) are written with, and the parameters and responses they share.
 
+use hive_billing::AnalyticsScope;
 use serde_json::{json, Map, Value};
 
-fn schema(name: &str) -> Value {
+pub(super) fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn reference(kind: &str, name: &str) -> Value {
+pub(super) fn reference(kind: &str, name: &str) -> Value {
     json!({ "$ref": format!("#/components/{kind}/{name}") })
 }
 
-fn query(name: &str, kind: &str, description: &str) -> Value {
+pub(super) fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
 }
 
 /// An integer query parameter of at least `minimum` (digits beyond `u64` are clamped like any
 /// large value; a sign, a fraction or text is a `400`).
-fn integer(name: &str, minimum: u64, description: &str) -> Value {
+pub(super) fn integer(name: &str, minimum: u64, description: &str) -> Value {
     json!({
         "name": name, "in": "query", "required": false, "description": description,
         "schema": { "type": "integer", "minimum": minimum }
     })
 }
 
-fn time(name: &str, description: &str) -> Value {
+pub(super) fn time(name: &str, description: &str) -> Value {
     json!({
         "name": name, "in": "query", "required": false, "description": description,
         "schema": { "type": "string", "format": "date-time" }
     })
 }
 
-fn list(name: &str, description: &str) -> Value {
+pub(super) fn list(name: &str, description: &str) -> Value {
     json!({
         "name": name, "in": "query", "required": false, "description": description,
         "style": "form", "explode": true, "schema": { "type": "array", "items": { "type": "string" } }
@@ -42,7 +44,14 @@ fn json_body(schema_name: &str) -> Value {
 }
 
 /// An operation answering `ok_status` with `ok_schema`, and the shared `errors`.
-fn op(id: &str, tag: &str, summary: &str, ok_status: &str, ok_schema: &str, errors: &[&str]) -> Map<String, Value> {
+pub(super) fn op(
+    id: &str,
+    tag: &str,
+    summary: &str,
+    ok_status: &str,
+    ok_schema: &str,
+    errors: &[&str],
+) -> Map<String, Value> {
     let mut responses = Map::new();
     let mut ok = json!({
         "description": summary,
@@ -65,14 +74,14 @@ fn op(id: &str, tag: &str, summary: &str, ok_status: &str, ok_schema: &str, erro
     operation
 }
 
-fn with_params(mut operation: Map<String, Value>, params: Vec<Value>) -> Value {
+pub(super) fn with_params(mut operation: Map<String, Value>, params: Vec<Value>) -> Value {
     if let Some(Value::Array(list)) = operation.get_mut("parameters") {
         list.extend(params);
     }
     Value::Object(operation)
 }
 
-fn command(id: &str, summary: &str, ok_status: &str, body: Option<&str>, params: Vec<Value>) -> Value {
+pub(super) fn command(id: &str, summary: &str, ok_status: &str, body: Option<&str>, params: Vec<Value>) -> Value {
     let mut operation = op(
         id,
         "payments",
@@ -90,7 +99,7 @@ fn command(id: &str, summary: &str, ok_status: &str, body: Option<&str>, params:
 }
 
 /// `POST /payments/{id}/process`: no body, or `{}` (the body is read, so the limit applies).
-fn process(id: Value) -> Value {
+pub(super) fn process(id: Value) -> Value {
     let mut operation = command("processPayment", "Process a pending payment", "200", None, vec![id]);
     operation["requestBody"] = json!({
         "required": false,
@@ -100,7 +109,7 @@ fn process(id: Value) -> Value {
     operation
 }
 
-fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value {
+pub(super) fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value {
     json!({
         "operationId": id, "tags": ["operations"], "summary": summary, "security": [],
         "responses": {
@@ -109,7 +118,7 @@ fn public(id: &str, summary: &str, ok_schema: &str, content_type: &str) -> Value
     })
 }
 
-fn range() -> Vec<Value> {
+pub(super) fn range() -> Vec<Value> {
     vec![
         time("from", "Inclusive start (RFC 3339); default: the end minus 30 days"),
         time("to", "Exclusive end (RFC 3339); default: now. Not with `toInclusive`"),
@@ -118,7 +127,7 @@ fn range() -> Vec<Value> {
 }
 
 /// `toInclusive`: the seeds' inclusive end (`lte`), instead of `to`.
-fn to_inclusive() -> Value {
+pub(super) fn to_inclusive() -> Value {
     time(
         "toInclusive",
         "Inclusive end (RFC 3339): events or payments at exactly this instant count; not with `to` (both: `400`)",
@@ -126,7 +135,7 @@ fn to_inclusive() -> Value {
 }
 
 /// `scope` of the event analytics.
-fn scope() -> Value {
+pub(super) fn scope() -> Value {
     json!({
         "name": "scope", "in": "query", "required": false,
         "description": "`organization` (default): the token's organization; `platform`: every organization \
@@ -143,139 +152,24 @@ fn needs(mut operation: Value, role: &str) -> Value {
     operation
 }
 
-/// The `paths` object: one entry per route of [`crate::ROUTES`].
+/// The `paths` object: the [`crate::Route::operation`] of every route of [`crate::ROUTES`], under
+/// its path and method, with the role its [`crate::Access`] needs as `x-hive-role` (and a `403`
+/// response) unless it is public.
 pub(super) fn paths() -> Value {
-    let id = reference("parameters", "PaymentId");
-    let correlation = reference("parameters", "CorrelationIdPath");
-    let page = || {
-        vec![
-            integer("page", 1, "Page number, from 1 (default 1)"),
-            integer("size", 1, "Page size, 1–100 (default 20; larger is clamped to 100)"),
-        ]
-    };
-    let event_type = || query("eventType", "string", "Only this event type");
-    let pay_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "payments", summary, "200", ok, &["403", "404"]);
-    let ev_get = |op_id: &str, summary: &str, ok: &str| op(op_id, "events", summary, "200", ok, &["403"]);
-    let analytics = |op_id: &str, summary: &str, ok: &str, mut params: Vec<Value>| {
-        params.extend(range());
-        params.push(scope());
-        needs(with_params(ev_get(op_id, summary, ok), params), "reader")
-    };
-    json!({
-        "/payments": {
-            "post": needs(command("createPayment", "Create a pending payment", "201", Some("CreatePaymentRequest"), vec![]), "writer"),
-            "get": needs(with_params(pay_get("listPayments", "The organization's payments, newest processed first", "PaymentPage"), vec![
-                integer("limit", 1, "Page size, 1–100 (default 20; larger is clamped to 100)"),
-                integer("offset", 0, "Payments to skip (default 0)"),
-            ]), "reader"),
-        },
-        "/payments/search": {
-            "get": needs(with_params(pay_get("searchPayments", "Full-text and filtered search", "PaymentSearchPage"), {
-                let mut params = vec![
-                    query("q", "string", "Free text (fuzzy) over description, payment id, tags and metadata values"),
-                    list("status", "Only these statuses (repeat or comma-separate)"),
-                    list("currency", "Only these ISO 4217 currencies (repeat or comma-separate)"),
-                    query("minAmount", "string", "Only amounts ≥ this"),
-                    query("maxAmount", "string", "Only amounts ≤ this"),
-                    time("from", "Only payments processed at or after this (RFC 3339)"),
-                    time("to", "Only payments processed before this (RFC 3339, exclusive); not with `toInclusive`"),
-                    to_inclusive(),
-                ];
-                params.extend(page());
-                params
-            }), "reader"),
-        },
-        "/payments/suggestions": {
-            "get": needs(with_params(pay_get("suggestPayments", "Completions of a description prefix", "Suggestions"), vec![
-                json!({
-                    "name": "q", "in": "query", "required": true, "description": "The prefix typed so far (1–100 characters)",
-                    "schema": { "type": "string", "minLength": 1, "maxLength": 100 }
-                }),
-                integer("size", 1, "How many, 1–50 (default 10; larger is clamped to 50)"),
-            ]), "reader"),
-        },
-        "/payments/statistics": {
-            "get": needs(with_params(pay_get("paymentStatistics", "Counts and amounts by status and currency, and per day", "PaymentStatistics"), range()), "reader"),
-        },
-        "/payments/trends": {
-            "get": needs(with_params(pay_get("paymentTrends", "Counts and amounts per UTC day and currency", "PaymentTrends"), range()), "reader"),
-        },
-        "/payments/{id}": {
-            "get": needs(with_params(pay_get("getPayment", "One payment", "Payment"), vec![id.clone()]), "reader"),
-        },
-        "/payments/{id}/process": {
-            "post": needs(process(id.clone()), "writer"),
-        },
-        "/payments/{id}/fail": {
-            "post": needs(command("failPayment", "Mark a pending payment failed", "200", Some("FailPaymentRequest"), vec![id.clone()]), "writer"),
-        },
-        "/payments/{id}/refund": {
-            "post": needs(command("refundPayment", "Refund part or all of a processed payment", "200", Some("RefundPaymentRequest"), vec![id.clone()]), "writer"),
-        },
-        "/payments/{id}/history": {
-            "get": needs(with_params(pay_get("paymentHistory", "The events of a payment, in version order", "PaymentHistory"), vec![
-                id.clone(),
-                integer("fromVersion", 1, "Only the events from this version on (default 1: every event; past the last version: none)"),
-            ]), "reader"),
-        },
-        "/payments/{id}/replay": {
-            "get": needs(with_params(pay_get("replayPayment", "A payment rebuilt from its events", "PaymentReplay"), vec![
-                id,
-                integer("version", 1, "Replay events 1..=version (not with `at`)"),
-                time("at", "Replay the events recorded at or before this instant (RFC 3339; not with `version`)"),
-            ]), "reader"),
-        },
-        "/events/search": {
-            "get": needs(with_params(ev_get("searchEvents", "Payment events by type, text and time", "EventPage"), {
-                let mut params = vec![query("q", "string", "Free text over event data and metadata"), event_type()];
-                params.extend(range());
-                params.push(json!({
-                    "name": "order", "in": "query", "required": false,
-                    "description": "`desc` (default): newest first, the seeds' `timestamp desc`; `asc`: oldest first",
-                    "schema": { "type": "string", "enum": ["asc", "desc"], "default": "desc" }
-                }));
-                params.extend(page());
-                params
-            }), "reader"),
-        },
-        "/events/{eventId}": {
-            "get": needs(with_params(op("getEvent", "events", "One event of the organization by its id", "200", "Event", &["403", "404"]), vec![
-                json!({
-                    "name": "eventId", "in": "path", "required": true, "description": "The event id (a UUID; anything else is a `400`)",
-                    "schema": { "type": "string", "format": "uuid" }
-                }),
-            ]), "reader"),
-        },
-        "/events/timeline/{correlationId}": {
-            "get": needs(with_params(ev_get("eventTimeline", "Every event of one correlation id", "EventTimeline"), vec![correlation.clone()]), "reader"),
-        },
-        "/events/statistics": {
-            "get": analytics("eventStatistics", "Event counts by hour, day, organization and user", "EventStatistics", vec![event_type()]),
-        },
-        "/events/trends": {
-            "get": analytics("eventTrends", "Event counts per interval", "EventTrends", vec![event_type(), json!({
-                "name": "interval", "in": "query", "required": false,
-                "description": "Bucket width (default day)",
-                "schema": { "type": "string", "enum": ["hour", "day", "week", "month"] }
-            })]),
-        },
-        "/events/heatmap": {
-            "get": analytics("eventHeatmap", "Event counts by hour of day × day of week", "Heatmap", vec![event_type()]),
-        },
-        "/events/correlations/{correlationId}": {
-            "get": needs(with_params(ev_get("eventCorrelations", "The events of one correlation id, short form", "EventCorrelations"), vec![correlation]), "reader"),
-        },
-        "/healthz": { "get": public("healthz", "The process is up", "Health", "application/json") },
-        "/readyz": { "get": {
-            "operationId": "readyz", "tags": ["operations"], "summary": "Whether every backend answers", "security": [],
-            "responses": {
-                "200": { "description": "Ready or degraded", "content": { "application/json": { "schema": schema("Readiness") } } },
-                "503": { "description": "A backend is down", "content": { "application/problem+json": { "schema": schema("NotReady") } } }
-            }
-        } },
-        "/metrics": { "get": public("metrics", "Prometheus metrics (OpenMetrics text)", "MetricsText", "application/openmetrics-text") },
-        "/openapi.json": { "get": public("openapi", "This document", "OpenApiDocument", "application/json") },
-    })
+    let mut paths = Map::new();
+    for route in crate::ROUTES {
+        let Some(operation) = route.operation else {
+            tracing::error!(method = %route.method, path = route.path, "a route of the API has no OpenAPI operation");
+            continue;
+        };
+        let mut operation = operation();
+        if let Some(role) = route.access.required_role(AnalyticsScope::Organization) {
+            operation = needs(operation, role.as_str());
+        }
+        let item = paths.entry(route.path).or_insert_with(|| json!({}));
+        item[route.method.as_str().to_ascii_lowercase()] = operation;
+    }
+    Value::Object(paths)
 }
 
 /// `components.parameters`.

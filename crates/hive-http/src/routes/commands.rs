@@ -1,6 +1,8 @@
 //! `POST /payments…`: the payment commands. The organization and user come from the bearer
 //! token, never from the body; `Idempotency-Key` fixes the command id.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -54,7 +56,7 @@ pub(super) struct RefundPaymentRequest {
 
 /// `POST /payments` → `201` with the payment and `Location: /payments/{id}`.
 pub(super) async fn create(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     key: IdempotencyKey,
     JsonBody(body): JsonBody<CreatePaymentRequest>,
@@ -81,7 +83,7 @@ pub(super) async fn create(
 
 /// `POST /payments/{id}/process` (no body, or `{}`).
 pub(super) async fn process(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     key: IdempotencyKey,
     Segment(payment_id): Segment,
@@ -95,7 +97,7 @@ pub(super) async fn process(
 
 /// `POST /payments/{id}/fail` with `{"error"}`.
 pub(super) async fn fail(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     key: IdempotencyKey,
     Segment(payment_id): Segment,
@@ -111,7 +113,7 @@ pub(super) async fn fail(
 
 /// `POST /payments/{id}/refund` with `{"amount"}`.
 pub(super) async fn refund(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     key: IdempotencyKey,
     Segment(payment_id): Segment,

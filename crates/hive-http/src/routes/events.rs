@@ -2,6 +2,8 @@
 //! (of every organization with `scope=platform`, which the caller extractor lets through only
 //! for the `platform` role).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use hive_billing::validate::MAX_PAGE_SIZE;
@@ -20,7 +22,7 @@ use crate::{ApiState, Problem};
 /// `GET /events/search?q=&eventType=&from=&to=|toInclusive=&order=&page=&size=` (default range:
 /// the last 30 days; default order `desc`, newest first).
 pub(super) async fn search(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventPageView>, Problem> {
@@ -35,42 +37,42 @@ pub(super) async fn search(
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
         order: params.order(defaults.order)?,
     };
-    ask(&state, &caller, query, &[("text", "q")]).await
+    ask(&state, caller, query, &[("text", "q")]).await
 }
 
 /// `GET /events/{eventId}`: one event of the caller's organization (`400` for an id that is
 /// not a UUID, `404` for an unknown one or another organization's).
 pub(super) async fn by_id(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(event_id): Segment,
 ) -> Result<Json<EventView>, Problem> {
     let event_id = Uuid::parse_str(&event_id)
         .map_err(|_| Problem::bad_request("eventId", "must be a UUID, e.g. 01a206d7-1b23-721f-93d4-d0eea2d35293"))?;
-    ask(&state, &caller, GetEventById { event_id }, &[]).await
+    ask(&state, caller, GetEventById { event_id }, &[]).await
 }
 
 /// `GET /events/timeline/{correlationId}`.
 pub(super) async fn timeline(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventTimeline>, Problem> {
-    ask(&state, &caller, GetEventTimeline { correlation_id }, &[]).await
+    ask(&state, caller, GetEventTimeline { correlation_id }, &[]).await
 }
 
 /// `GET /events/correlations/{correlationId}`.
 pub(super) async fn correlations(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(correlation_id): Segment,
 ) -> Result<Json<EventCorrelations>, Problem> {
-    ask(&state, &caller, GetEventCorrelations { correlation_id }, &[]).await
+    ask(&state, caller, GetEventCorrelations { correlation_id }, &[]).await
 }
 
 /// `GET /events/statistics?eventType=&from=&to=&scope=`.
 pub(super) async fn statistics(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventStatistics>, Problem> {
@@ -81,12 +83,12 @@ pub(super) async fn statistics(
         to,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /events/trends?eventType=&interval=hour|day|week|month&from=&to=&scope=` (default `day`).
 pub(super) async fn trends(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<EventTrends>, Problem> {
@@ -103,12 +105,12 @@ pub(super) async fn trends(
         interval,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /events/heatmap?eventType=&from=&to=&scope=`.
 pub(super) async fn heatmap(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<Heatmap>, Problem> {
@@ -119,5 +121,5 @@ pub(super) async fn heatmap(
         to,
         scope: caller.scope,
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }

@@ -5,94 +5,146 @@ mod events;
 mod ops;
 mod payments;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use hive_application::Query;
+use hive_domain::Capability;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::access::Access;
 use crate::auth::Caller;
+use crate::openapi::operations as doc;
 use crate::problem::rename_fields;
 use crate::{layers, ApiState, HttpConfig, Problem};
 
-/// One route of the API: method, path template, and what a request needs ([`Access`]).
+/// A route's handler for a method: `|method| on(method, handler)`.
+pub type Endpoint = fn(MethodFilter) -> MethodRouter<RouteState>;
+
+/// One route: method, path template, what a request needs ([`Access`]) and its handler.
 #[derive(Debug, Clone)]
 pub struct Route {
     /// The HTTP method.
     pub method: Method,
     /// The path template (`{name}` is one segment).
     pub path: &'static str,
-    /// The role a request needs, checked for every route in one place (the caller extractor).
+    /// The role a request needs, checked for every route in one place (the [`Caller`]
+    /// extractor reads it from the matched route's [`RouteState`]).
     pub access: Access,
+    /// The handler, served for [`Route::method`] (and `HEAD` for `GET`).
+    pub endpoint: Endpoint,
+    /// The route's OpenAPI operation without `x-hive-role` (which the document takes from
+    /// [`Route::access`]); `None` for a route that is not an API operation (a dashboard's).
+    pub operation: Option<fn() -> Value>,
+    /// The optional event-store capability the route's query needs: without it the route
+    /// answers `501 capability_unsupported`.
+    pub needs: Option<Capability>,
 }
 
-const fn route(method: Method, path: &'static str, access: Access) -> Route {
-    Route { method, path, access }
+impl Route {
+    /// The route `method path`, needing `access`, served by `endpoint`, not an API operation
+    /// (not in the OpenAPI document).
+    pub const fn new(method: Method, path: &'static str, access: Access, endpoint: Endpoint) -> Self {
+        Self {
+            method,
+            path,
+            access,
+            endpoint,
+            operation: None,
+            needs: None,
+        }
+    }
+
+    /// An API operation: the route `method path`, needing `access`, served by `endpoint`,
+    /// documented in the OpenAPI document by `operation`.
+    pub const fn api(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        endpoint: Endpoint,
+        operation: fn() -> Value,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            access,
+            endpoint,
+            operation: Some(operation),
+            needs: None,
+        }
+    }
+
+    /// This route, needing the optional event-store `capability`.
+    pub const fn needing(mut self, capability: Capability) -> Self {
+        self.needs = Some(capability);
+        self
+    }
 }
 
-/// Every route the API serves, with the access each needs. The router is built from this
-/// table, `GET /openapi.json` documents exactly these operations, and every request to a
-/// route that is not [`Access::Public`] is checked against its access (tests check all three).
+/// The state of one route's handler: the API's state and the route's [`Access`], so that the
+/// access check reads the matched route's own entry instead of looking it up per request.
+#[derive(Debug, Clone)]
+pub struct RouteState {
+    api: Arc<ApiState>,
+    access: Access,
+}
+
+impl RouteState {
+    /// The API's state.
+    pub fn api(&self) -> &ApiState {
+        &self.api
+    }
+
+    /// What a request to this route needs.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+}
+
+impl FromRef<RouteState> for Arc<ApiState> {
+    fn from_ref(state: &RouteState) -> Self {
+        Arc::clone(&state.api)
+    }
+}
+
+/// Every route the API serves, with the access each needs, its handler and its OpenAPI
+/// operation. The router is
+/// built from this table, `GET /openapi.json` documents exactly these operations, every request
+/// to a route that is not [`Access::Public`] is checked against its access, and the metrics
+/// label a request with the template axum matched (tests check all four).
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    route(Method::POST, "/payments", Access::Write),
-    route(Method::GET, "/payments", Access::Read),
-    route(Method::GET, "/payments/search", Access::Read),
-    route(Method::GET, "/payments/suggestions", Access::Read),
-    route(Method::GET, "/payments/statistics", Access::Read),
-    route(Method::GET, "/payments/trends", Access::Read),
-    route(Method::GET, "/payments/{id}", Access::Read),
-    route(Method::POST, "/payments/{id}/process", Access::Write),
-    route(Method::POST, "/payments/{id}/fail", Access::Write),
-    route(Method::POST, "/payments/{id}/refund", Access::Write),
-    route(Method::GET, "/payments/{id}/history", Access::Read),
-    route(Method::GET, "/payments/{id}/replay", Access::Read),
-    route(Method::GET, "/events/search", Access::Read),
-    route(Method::GET, "/events/timeline/{correlationId}", Access::Read),
-    route(Method::GET, "/events/statistics", Access::Analytics),
-    route(Method::GET, "/events/trends", Access::Analytics),
-    route(Method::GET, "/events/heatmap", Access::Analytics),
-    route(Method::GET, "/events/correlations/{correlationId}", Access::Read),
-    route(Method::GET, "/events/{eventId}", Access::Read),
-    route(Method::GET, "/healthz", Access::Public),
-    route(Method::GET, "/readyz", Access::Public),
-    route(Method::GET, "/metrics", Access::Public),
-    route(Method::GET, "/openapi.json", Access::Public),
+    Route::api(Method::POST, "/payments", Access::Write, |m| on(m, commands::create), doc::create_payment),
+    Route::api(Method::GET, "/payments", Access::Read, |m| on(m, payments::list), doc::list_payments),
+    Route::api(Method::GET, "/payments/search", Access::Read, |m| on(m, payments::search), doc::search_payments),
+    Route::api(Method::GET, "/payments/suggestions", Access::Read, |m| on(m, payments::suggestions), doc::suggest_payments),
+    Route::api(Method::GET, "/payments/statistics", Access::Read, |m| on(m, payments::statistics), doc::payment_statistics),
+    Route::api(Method::GET, "/payments/trends", Access::Read, |m| on(m, payments::trends), doc::payment_trends),
+    Route::api(Method::GET, "/payments/{id}", Access::Read, |m| on(m, payments::by_id), doc::get_payment),
+    Route::api(Method::POST, "/payments/{id}/process", Access::Write, |m| on(m, commands::process), doc::process_payment),
+    Route::api(Method::POST, "/payments/{id}/fail", Access::Write, |m| on(m, commands::fail), doc::fail_payment),
+    Route::api(Method::POST, "/payments/{id}/refund", Access::Write, |m| on(m, commands::refund), doc::refund_payment),
+    Route::api(Method::GET, "/payments/{id}/history", Access::Read, |m| on(m, payments::history), doc::payment_history),
+    Route::api(Method::GET, "/payments/{id}/replay", Access::Read, |m| on(m, payments::replay), doc::replay_payment),
+    Route::api(Method::GET, "/events/search", Access::Read, |m| on(m, events::search), doc::search_events).needing(Capability::Search),
+    Route::api(Method::GET, "/events/timeline/{correlationId}", Access::Read, |m| on(m, events::timeline), doc::event_timeline).needing(Capability::Search),
+    Route::api(Method::GET, "/events/statistics", Access::Analytics, |m| on(m, events::statistics), doc::event_statistics).needing(Capability::Analytics),
+    Route::api(Method::GET, "/events/trends", Access::Analytics, |m| on(m, events::trends), doc::event_trends).needing(Capability::Analytics),
+    Route::api(Method::GET, "/events/heatmap", Access::Analytics, |m| on(m, events::heatmap), doc::event_heatmap).needing(Capability::Analytics),
+    Route::api(Method::GET, "/events/correlations/{correlationId}", Access::Read, |m| on(m, events::correlations), doc::event_correlations).needing(Capability::Search),
+    Route::api(Method::GET, "/events/{eventId}", Access::Read, |m| on(m, events::by_id), doc::get_event).needing(Capability::Lookup),
+    Route::api(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz), doc::healthz),
+    Route::api(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz), doc::readyz),
+    Route::api(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics), doc::metrics),
+    Route::api(Method::GET, "/openapi.json", Access::Public, |m| on(m, ops::openapi), doc::openapi),
 ];
 
 /// The routes that answer without a bearer token (the [`Access::Public`] ones of [`ROUTES`]).
 pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
-
-/// The handler of one entry of [`ROUTES`].
-fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
-    let endpoint = match (method.as_str(), path) {
-        ("POST", "/payments") => post(commands::create),
-        ("GET", "/payments") => get(payments::list),
-        ("GET", "/payments/search") => get(payments::search),
-        ("GET", "/payments/suggestions") => get(payments::suggestions),
-        ("GET", "/payments/statistics") => get(payments::statistics),
-        ("GET", "/payments/trends") => get(payments::trends),
-        ("GET", "/payments/{id}") => get(payments::by_id),
-        ("POST", "/payments/{id}/process") => post(commands::process),
-        ("POST", "/payments/{id}/fail") => post(commands::fail),
-        ("POST", "/payments/{id}/refund") => post(commands::refund),
-        ("GET", "/payments/{id}/history") => get(payments::history),
-        ("GET", "/payments/{id}/replay") => get(payments::replay),
-        ("GET", "/events/search") => get(events::search),
-        ("GET", "/events/timeline/{correlationId}") => get(events::timeline),
-        ("GET", "/events/statistics") => get(events::statistics),
-        ("GET", "/events/trends") => get(events::trends),
-        ("GET", "/events/heatmap") => get(events::heatmap),
-        ("GET", "/events/correlations/{correlationId}") => get(events::correlations),
-        ("GET", "/events/{eventId}") => get(events::by_id),
-        ("GET", "/healthz") => get(ops::healthz),
-        ("GET", "/readyz") => get(ops::readyz),
-        ("GET", "/metrics") => get(ops::metrics),
-        ("GET", "/openapi.json") => get(ops::openapi),
-        _ => return None,
-    };
-    Some(endpoint)
-}
 
 /// The API: every route of [`ROUTES`] over `state`'s buses, behind the layers (correlation id,
 /// tracing, metrics, problem+json errors, panic catching, `config`'s timeout and body limit).
@@ -112,23 +164,34 @@ fn endpoint(method: &Method, path: &str) -> Option<MethodRouter<ApiState>> {
 /// let app: axum::Router = router(state, HttpConfig::default());
 /// ```
 pub fn router(state: ApiState, config: HttpConfig) -> Router {
-    let mut routes = Router::new();
-    for Route { method, path, .. } in ROUTES {
-        match endpoint(method, path) {
-            Some(endpoint) => routes = routes.route(path, endpoint),
-            None => tracing::error!(%method, path, "a route of the table has no handler"),
-        }
-    }
+    router_with(state, config, &[])
+}
+
+/// [`router`] with `extra` routes beside [`ROUTES`] (for example a dashboard's), served behind
+/// the same layers and access check; they are not API operations (not in the OpenAPI document).
+pub fn router_with(state: ApiState, config: HttpConfig, extra: &'static [Route]) -> Router {
     let metrics = state.metrics.clone();
-    let routes = routes.merge(crate::dashboard::routes());
-    let routes = routes.fallback(ops::route_not_found).with_state(state);
+    let api = Arc::new(state);
+    let mut routes = Router::new();
+    for route in ROUTES.iter().chain(extra) {
+        let Ok(filter) = MethodFilter::try_from(route.method.clone()) else {
+            tracing::error!(method = %route.method, path = route.path, "a route of the table has an unroutable method");
+            continue;
+        };
+        let state = RouteState {
+            api: Arc::clone(&api),
+            access: route.access,
+        };
+        routes = routes.route(route.path, (route.endpoint)(filter).with_state(state));
+    }
+    let routes = routes.fallback(ops::route_not_found);
     layers::apply(routes, config, metrics)
 }
 
 /// Sends `query` as `caller`, renaming the fields of a validation error to the HTTP names.
 async fn ask<Q>(
     state: &ApiState,
-    caller: &Caller,
+    caller: Caller,
     query: Q,
     renames: &[(&str, &str)],
 ) -> Result<Json<Q::Output>, Problem>
@@ -138,7 +201,7 @@ where
 {
     state
         .queries
-        .dispatch(query, caller.context())
+        .dispatch(query, caller.into_context())
         .await
         .map(Json)
         .map_err(|error| Problem::from(rename_fields(error, renames)))
@@ -159,21 +222,16 @@ mod tests {
     }
 
     #[test]
-    fn every_route_and_dashboard_chart_has_an_access() {
+    fn every_route_has_a_routable_method_and_one_entry() {
+        let mut seen = std::collections::HashSet::new();
         for route in ROUTES {
-            assert_eq!(
-                Access::of(&route.method, route.path),
-                Some(route.access),
-                "{}",
+            assert!(MethodFilter::try_from(route.method.clone()).is_ok(), "{}", route.path);
+            assert!(
+                seen.insert((route.method.clone(), route.path)),
+                "{} {}",
+                route.method,
                 route.path
             );
         }
-        assert_eq!(Access::of(&Method::HEAD, "/payments"), Some(Access::Read));
-        assert_eq!(
-            Access::of(&Method::GET, "/dashboard/charts/heatmap.svg"),
-            Some(Access::Read)
-        );
-        assert_eq!(Access::of(&Method::GET, "/dashboard"), Some(Access::Public));
-        assert_eq!(Access::of(&Method::DELETE, "/payments"), None);
     }
 }

@@ -1,6 +1,8 @@
 //! Operations routes (no token): health, readiness, metrics, the OpenAPI document; and the
 //! answer to an unknown route.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,12 +17,12 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// `GET /readyz`: every readiness check.
-pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
+pub(super) async fn readyz(State(state): State<Arc<ApiState>>) -> Response {
     readiness::report(&state.readiness).await
 }
 
 /// `GET /metrics`: Prometheus text.
-pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
+pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
     state.metrics.observe(&state);
     (
         [(

@@ -1,5 +1,7 @@
 //! `GET /payments…`: the payment queries of the caller's organization.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use hive_billing::validate::MAX_PAGE_SIZE;
@@ -22,16 +24,16 @@ const ID: &[(&str, &str)] = &[("paymentId", "id")];
 
 /// `GET /payments/{id}`.
 pub(super) async fn by_id(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
 ) -> Result<Json<PaymentView>, Problem> {
-    ask(&state, &caller, GetPaymentById { payment_id }, ID).await
+    ask(&state, caller, GetPaymentById { payment_id }, ID).await
 }
 
 /// `GET /payments?limit=&offset=` (`limit` clamped to 100).
 pub(super) async fn list(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentPage>, Problem> {
@@ -40,12 +42,12 @@ pub(super) async fn list(
         limit: params.u64("limit")?.map_or(defaults.limit, |l| l.min(MAX_PAGE_SIZE)),
         offset: params.u64("offset")?.unwrap_or(defaults.offset),
     };
-    ask(&state, &caller, query, &[]).await
+    ask(&state, caller, query, &[]).await
 }
 
 /// `GET /payments/search?q=&status=&currency=&minAmount=&maxAmount=&from=&to=|toInclusive=&page=&size=`.
 pub(super) async fn search(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentSearchPage>, Problem> {
@@ -68,12 +70,12 @@ pub(super) async fn search(
         page: params.u64("page")?.unwrap_or(defaults.page),
         size: params.u64("size")?.map_or(defaults.size, |s| s.min(MAX_PAGE_SIZE)),
     };
-    ask(&state, &caller, query, &[("text", "q"), ("currencies", "currency")]).await
+    ask(&state, caller, query, &[("text", "q"), ("currencies", "currency")]).await
 }
 
 /// `GET /payments/suggestions?q=&size=` (`size` clamped to 50).
 pub(super) async fn suggestions(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<Suggestions>, Problem> {
@@ -82,32 +84,32 @@ pub(super) async fn suggestions(
         prefix: params.text("q").unwrap_or_default(),
         size: usize::try_from(size).unwrap_or(10),
     };
-    ask(&state, &caller, query, &[("prefix", "q")]).await
+    ask(&state, caller, query, &[("prefix", "q")]).await
 }
 
 /// `GET /payments/statistics?from=&to=` (default: the last 30 days).
 pub(super) async fn statistics(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentStatistics>, Problem> {
     let (from, to) = params.range_or_last_30_days()?;
-    ask(&state, &caller, GetPaymentStatistics { from, to }, &[]).await
+    ask(&state, caller, GetPaymentStatistics { from, to }, &[]).await
 }
 
 /// `GET /payments/trends?from=&to=` (default: the last 30 days).
 pub(super) async fn trends(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Json<PaymentTrends>, Problem> {
     let (from, to) = params.range_or_last_30_days()?;
-    ask(&state, &caller, GetPaymentTrends { from, to }, &[]).await
+    ask(&state, caller, GetPaymentTrends { from, to }, &[]).await
 }
 
 /// `GET /payments/{id}/history?fromVersion=N` (default: every event).
 pub(super) async fn history(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
     params: Params,
@@ -116,12 +118,12 @@ pub(super) async fn history(
         payment_id,
         from_version: params.u64("fromVersion")?,
     };
-    ask(&state, &caller, query, ID).await
+    ask(&state, caller, query, ID).await
 }
 
 /// `GET /payments/{id}/replay?version=N` or `?at=<RFC 3339>` (latest when neither).
 pub(super) async fn replay(
-    State(state): State<ApiState>,
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     Segment(payment_id): Segment,
     params: Params,
@@ -131,5 +133,5 @@ pub(super) async fn replay(
         version: params.u64("version")?,
         as_of: params.time("at")?,
     };
-    ask(&state, &caller, query, &[("paymentId", "id"), ("asOf", "at")]).await
+    ask(&state, caller, query, &[("paymentId", "id"), ("asOf", "at")]).await
 }

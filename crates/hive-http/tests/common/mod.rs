@@ -13,7 +13,7 @@ use axum::Router;
 use hive_application::{EventBus, MiddlewareConfig};
 use hive_billing::{BillingModule, BillingPorts};
 use hive_domain::{EventEnvelope, EventStore, EventStoreError, EventStream, StoreCapabilities, StoreResult};
-use hive_http::{router, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
+use hive_http::{router_with, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
 use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
 use http_body_util::BodyExt;
@@ -149,6 +149,8 @@ pub struct Options {
     pub cache: Option<hive_application::cache::QueryCache>,
     /// The event store offers the core port only: no look-up by id, search or analytics.
     pub core_only: bool,
+    /// Routes served beside the API's (`hive_http::router_with`), e.g. the dashboard's.
+    pub routes: &'static [hive_http::Route],
 }
 
 pub struct TestApp {
@@ -220,7 +222,7 @@ impl TestApp {
             query_cache,
         };
         Self {
-            router: router(state, options.config),
+            router: router_with(state, options.config, options.routes),
             store,
             metrics,
         }

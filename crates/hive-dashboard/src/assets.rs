@@ -5,28 +5,28 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// The page (public: it holds no data; its script asks for a token and calls the API).
-const PAGE: &str = include_str!("../../assets/dashboard/index.html");
+const PAGE: &str = include_str!("../assets/dashboard/index.html");
 /// The page's script.
-const SCRIPT: &str = include_str!("../../assets/dashboard/dashboard.js");
+const SCRIPT: &str = include_str!("../assets/dashboard/dashboard.js");
 /// The page's stylesheet.
-const STYLE: &str = include_str!("../../assets/dashboard/dashboard.css");
+const STYLE: &str = include_str!("../assets/dashboard/dashboard.css");
 
 /// The content security policy of the page: scripts, styles and requests to this origin only.
 pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /dashboard`.
-pub(super) async fn page() -> Response {
+pub(crate) async fn page() -> Response {
     asset("text/html; charset=utf-8", PAGE)
 }
 
 /// `GET /dashboard/dashboard.js`.
-pub(super) async fn script() -> Response {
+pub(crate) async fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// `GET /dashboard/dashboard.css`.
-pub(super) async fn style() -> Response {
+pub(crate) async fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
 }
 

@@ -2,10 +2,11 @@
 //! like the API, draw the caller's organization's data and say "No data" when there is none.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../hive-http/tests/common/mod.rs"]
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, TOKEN_A, TOKEN_B};
+use common::{Options, TestApp, TOKEN_A, TOKEN_B};
 
 const CHARTS: [&str; 3] = [
     "/dashboard/charts/trends.svg",
@@ -35,9 +36,17 @@ fn labelled(svg: &str, label: &str) -> bool {
     texts(svg).contains(&label)
 }
 
+/// The API with the dashboard's routes, as `hive-server` serves them.
+fn dashboard() -> TestApp {
+    TestApp::with(Options {
+        routes: hive_dashboard::ROUTES,
+        ..Options::default()
+    })
+}
+
 /// Org A: two completed EUR payments and a pending USD one. Org B: nothing.
 async fn seeded() -> TestApp {
-    let app = TestApp::new();
+    let app = dashboard();
     app.completed(TOKEN_A, "pay-1", "100.00", "EUR", "Cloud hosting").await;
     app.completed(TOKEN_A, "pay-2", "50.00", "EUR", "Cloud storage").await;
     app.create(TOKEN_A, "pay-3", "20.00", "USD", "Support plan").await;
@@ -46,7 +55,7 @@ async fn seeded() -> TestApp {
 
 #[tokio::test]
 async fn the_page_is_public_html_with_a_strict_policy_and_no_inline_script() {
-    let app = TestApp::new();
+    let app = dashboard();
     let reply = app.get("", "/dashboard").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.content_type(), "text/html; charset=utf-8");
@@ -80,7 +89,7 @@ async fn the_page_is_public_html_with_a_strict_policy_and_no_inline_script() {
 
 #[tokio::test]
 async fn the_script_and_stylesheet_are_served_with_their_content_types() {
-    let app = TestApp::new();
+    let app = dashboard();
     let script = app.get("", "/dashboard/dashboard.js").await;
     assert_eq!(script.status, StatusCode::OK);
     assert_eq!(script.content_type(), "text/javascript; charset=utf-8");
@@ -214,4 +223,43 @@ async fn bad_chart_parameters_are_problems() {
         )
         .await;
     assert_eq!(reply.problem(400), "validation_failed");
+}
+
+#[tokio::test]
+async fn charts_need_the_reader_role_and_the_page_none() {
+    use common::{TOKEN_ADMIN, TOKEN_NO_ROLE, TOKEN_PLATFORM, TOKEN_READER, TOKEN_READER_PLATFORM};
+    let app = seeded().await;
+    for chart in CHARTS {
+        for token in [TOKEN_READER, TOKEN_A, TOKEN_ADMIN, TOKEN_READER_PLATFORM] {
+            assert_eq!(app.get(token, chart).await.status, StatusCode::OK, "{token} {chart}");
+        }
+        for token in [TOKEN_PLATFORM, TOKEN_NO_ROLE] {
+            let refused = app.get(token, chart).await;
+            assert_eq!(refused.problem(403), "insufficient_role", "{token} {chart}");
+            assert_eq!(refused.body["requiredRole"], "reader", "{token} {chart}");
+        }
+    }
+    for route in hive_dashboard::ROUTES
+        .iter()
+        .filter(|r| !r.path.starts_with("/dashboard/charts/"))
+    {
+        assert_eq!(app.get("", route.path).await.status, StatusCode::OK, "{}", route.path);
+    }
+}
+
+#[test]
+fn every_route_is_listed_in_the_api_doc_and_none_is_an_api_operation() {
+    let api_doc = include_str!("../../../docs/api.md");
+    for route in hive_dashboard::ROUTES {
+        assert!(
+            api_doc.contains(&format!("`{}`", route.path)),
+            "docs/api.md does not list {}",
+            route.path
+        );
+        assert!(
+            hive_http::openapi_document()["paths"].get(route.path).is_none(),
+            "{} is in the OpenAPI document",
+            route.path
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! `GET /dashboard/charts/{trends,statistics,heatmap}.svg?from=&to=`: the charts of the caller's
 //! organization, authenticated like the API (bearer token; `401` problem without one).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -8,10 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use hive_application::Query;
 use hive_billing::{AnalyticsScope, Currency, GetEventHeatmap, GetPaymentStatistics, GetPaymentTrends};
 
-use super::render::{self, ChartError, TrendsChart};
-use crate::auth::Caller;
-use crate::extract::Params;
-use crate::{ApiState, Problem};
+use hive_http::{ApiState, Caller, Params, Problem};
+
+use crate::render::{self, ChartError, TrendsChart};
 
 /// The longest period a chart draws.
 pub(crate) const MAX_CHART_DAYS: i64 = 366;
@@ -19,7 +20,11 @@ pub(crate) const MAX_CHART_DAYS: i64 = 366;
 pub(crate) const SVG: &str = "image/svg+xml; charset=utf-8";
 
 /// `GET /dashboard/charts/trends.svg?from=&to=&currency=`: payments and amount per day.
-pub(super) async fn trends(State(state): State<ApiState>, caller: Caller, params: Params) -> Result<Response, Problem> {
+pub(crate) async fn trends(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    params: Params,
+) -> Result<Response, Problem> {
     let (from, to) = range(&params)?;
     let currency = params.parsed::<Currency>("currency", "must be an ISO 4217 currency code, e.g. EUR")?;
     let trends = ask(&state, &caller, GetPaymentTrends { from, to }).await?;
@@ -34,8 +39,8 @@ pub(super) async fn trends(State(state): State<ApiState>, caller: Caller, params
 }
 
 /// `GET /dashboard/charts/statistics.svg?from=&to=`: payments by status × currency.
-pub(super) async fn statistics(
-    State(state): State<ApiState>,
+pub(crate) async fn statistics(
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Response, Problem> {
@@ -45,8 +50,8 @@ pub(super) async fn statistics(
 }
 
 /// `GET /dashboard/charts/heatmap.svg?eventType=&from=&to=`: events by hour × weekday.
-pub(super) async fn heatmap(
-    State(state): State<ApiState>,
+pub(crate) async fn heatmap(
+    State(state): State<Arc<ApiState>>,
     caller: Caller,
     params: Params,
 ) -> Result<Response, Problem> {
