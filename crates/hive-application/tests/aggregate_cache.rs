@@ -8,11 +8,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::cache::Level;
 use common::{Account, AccountCommand, MockSnapshots};
 use hive_application::{AggregateRepository, MessageContext, SnapshotPolicy};
 use hive_domain::EventStore;
 use hive_store_memory::MemoryEventStore;
+use hive_testkit::ReferenceCache;
 
 #[tokio::test]
 async fn a_cached_aggregate_is_brought_up_to_the_store_version() {
@@ -21,7 +21,7 @@ async fn a_cached_aggregate_is_brought_up_to_the_store_version() {
     // Only the first, cold load reads the snapshot store.
     snapshots.expect_load().times(1).returning(|_| Ok(None));
     snapshots.expect_save().returning(|_| Ok(()));
-    let cache = Arc::new(Level::local());
+    let cache = Arc::new(ReferenceCache::local());
     let cached = AggregateRepository::<Account>::new(Arc::clone(&store))
         .with_snapshots(Arc::new(snapshots), SnapshotPolicy { every: 1000 })
         .with_cache(cache.clone(), Duration::from_secs(60));
