@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use hive_application::{ApplicationError, Lease, LeaseGrant, Projection, ProjectionRunner};
+use hive_application::{ApplicationError, Lease, LeaseGrant, ProjectionRunner};
 use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
 use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
+use hive_testkit::{Applied, Recorder};
 use serde_json::json;
 
 /// Leases in memory, with expiry.
@@ -57,25 +58,6 @@ impl Lease for MemoryLease {
     }
 }
 
-struct Recorder {
-    runner: &'static str,
-    applied: Arc<Mutex<Vec<(&'static str, u64)>>>,
-}
-
-#[async_trait]
-impl Projection for Recorder {
-    fn name(&self) -> &str {
-        "leased"
-    }
-    async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
-        self.applied.lock().unwrap().push((self.runner, event.version));
-        Ok(())
-    }
-    async fn reset(&self) -> Result<(), ApplicationError> {
-        Ok(())
-    }
-}
-
 async fn append(store: &MemoryEventStore, after: u64, count: u64) {
     let events = (after + 1..=after + count)
         .map(|v| EventEnvelope::new("s", "Probe", "Probed", json!({ "n": v }), v))
@@ -98,12 +80,9 @@ async fn only_the_holder_applies_and_a_survivor_takes_over() {
     let store = MemoryEventStore::new();
     let checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
     let lease = Arc::new(MemoryLease::default());
-    let applied = Arc::new(Mutex::new(Vec::new()));
+    let applied = Applied::default();
     let runner = |name: &'static str| {
-        let projection = Arc::new(Recorder {
-            runner: name,
-            applied: Arc::clone(&applied),
-        });
+        let projection = Arc::new(Recorder::new("leased", name, &applied));
         let events: Arc<dyn EventStore> = Arc::new(store.clone());
         Arc::new(
             ProjectionRunner::new(events, Arc::clone(&checkpoints), projection)

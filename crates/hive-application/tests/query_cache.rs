@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::cache::Level;
 use hive_application::cache::{
     Cache, CacheConfig, CacheInvalidator, CachePolicy, Cacheable, QueryCache, RemoteInvalidation,
 };
@@ -21,6 +20,7 @@ use hive_application::{
     QueryBus,
 };
 use hive_domain::{EventEnvelope, Metadata};
+use hive_testkit::ReferenceCache;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::Notify;
@@ -164,7 +164,7 @@ impl Setup {
 
 #[tokio::test]
 async fn answers_are_cached_until_an_event_invalidates_them() {
-    let s = setup(vec![Arc::new(Level::local())], CacheConfig::default());
+    let s = setup(vec![Arc::new(ReferenceCache::local())], CacheConfig::default());
     s.write("o1", "a", 10).await;
     assert_eq!(s.read("o1", "a").await.unwrap(), 10);
     assert_eq!(s.read("o1", "a").await.unwrap(), 10);
@@ -179,7 +179,7 @@ async fn answers_are_cached_until_an_event_invalidates_them() {
 #[tokio::test]
 async fn tenants_uncached_types_and_errors_are_kept_apart() {
     let config = CacheConfig::default().uncached("Plain");
-    let s = setup(vec![Arc::new(Level::local())], config);
+    let s = setup(vec![Arc::new(ReferenceCache::local())], config);
     s.write("o1", "a", 1).await;
     s.write("o2", "a", 2).await;
     assert_eq!(s.read("o1", "a").await.unwrap(), 1);
@@ -211,7 +211,7 @@ async fn tenants_uncached_types_and_errors_are_kept_apart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_read_before_a_write_is_never_served_after_it() {
-    let (l1, l2) = (Arc::new(Level::local()), Arc::new(Level::local()));
+    let (l1, l2) = (Arc::new(ReferenceCache::local()), Arc::new(ReferenceCache::local()));
     let s = Arc::new(setup(vec![l1.clone(), l2.clone()], CacheConfig::default()));
     s.write("o", "r", 1).await;
     let (reached, release) = s.reader.hold_next();
@@ -231,7 +231,7 @@ async fn an_answer_read_before_a_write_is_never_served_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_after_a_write_does_not_join_a_run_that_started_before_it() {
-    let s = Arc::new(setup(vec![Arc::new(Level::local())], CacheConfig::default()));
+    let s = Arc::new(setup(vec![Arc::new(ReferenceCache::local())], CacheConfig::default()));
     s.write("o", "j", 1).await;
     let (reached, release) = s.reader.hold_next();
     let slow = tokio::spawn({
@@ -247,7 +247,7 @@ async fn a_read_after_a_write_does_not_join_a_run_that_started_before_it() {
 
 #[tokio::test]
 async fn a_lower_level_hit_fills_the_levels_above() {
-    let (l1, l2) = (Arc::new(Level::local()), Arc::new(Level::local()));
+    let (l1, l2) = (Arc::new(ReferenceCache::local()), Arc::new(ReferenceCache::local()));
     // Another process filled the shared level.
     let other = setup(vec![l2.clone()], CacheConfig::default());
     other.write("o", "f", 5).await;
@@ -263,10 +263,10 @@ async fn a_lower_level_hit_fills_the_levels_above() {
 
 #[tokio::test]
 async fn remote_invalidations_and_a_lost_feed_reach_the_upper_levels() {
-    let (l1, l2) = (Arc::new(Level::local()), Arc::new(Level::shared()));
+    let (l1, l2) = (Arc::new(ReferenceCache::local()), Arc::new(ReferenceCache::shared()));
     let config = CacheConfig::default().with_default_ttl(Duration::from_secs(300));
     let s = setup(vec![l1.clone(), l2.clone()], config.clone());
-    let feed = l2.feed.clone().unwrap();
+    let feed = l2.feed().cloned().unwrap();
     s.write("o", "x", 1).await;
     s.read("o", "x").await.unwrap();
     assert_eq!(l1.live(), 1);
@@ -277,7 +277,7 @@ async fn remote_invalidations_and_a_lost_feed_reach_the_upper_levels() {
     assert_eq!(l1.live(), 1);
     feed.send(RemoteInvalidation::FeedLost).unwrap();
     wait_until(|| l1.live() == 0).await;
-    l2.failing.store(true, Ordering::SeqCst);
+    l2.set_failing(true);
     s.read("o", "x").await.unwrap();
     assert_eq!(
         l1.ttl_of("x"),
@@ -286,7 +286,7 @@ async fn remote_invalidations_and_a_lost_feed_reach_the_upper_levels() {
     );
     assert!(s.cache.stats()[1].errors > 0, "the failing level is counted");
 
-    l2.failing.store(false, Ordering::SeqCst);
+    l2.set_failing(false);
     feed.send(RemoteInvalidation::FeedRestored).unwrap();
     wait_until(|| l1.live() == 0).await;
     s.read("o", "x").await.unwrap();
@@ -295,8 +295,8 @@ async fn remote_invalidations_and_a_lost_feed_reach_the_upper_levels() {
 
 #[tokio::test]
 async fn a_failing_level_is_a_miss_not_an_error() {
-    let l1 = Arc::new(Level::local());
-    l1.failing.store(true, Ordering::SeqCst);
+    let l1 = Arc::new(ReferenceCache::local());
+    l1.set_failing(true);
     let s = setup(vec![l1.clone()], CacheConfig::default());
     s.write("o", "e", 3).await; // the invalidation fails quietly
     assert_eq!(s.read("o", "e").await.unwrap(), 3);
@@ -362,7 +362,7 @@ impl Projection for Balances {
 
 #[tokio::test]
 async fn a_wrapped_projection_gets_whole_batches_and_invalidates_what_they_touched() {
-    let s = setup(vec![Arc::new(Level::local())], CacheConfig::default());
+    let s = setup(vec![Arc::new(ReferenceCache::local())], CacheConfig::default());
     s.write("o1", "a", 1).await;
     s.write("o1", "b", 2).await;
     s.write("o1", "c", 3).await;

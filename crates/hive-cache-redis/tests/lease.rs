@@ -5,35 +5,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use hive_application::{ApplicationError, Lease, Projection, ProjectionRunner};
+use hive_application::{Lease, ProjectionRunner};
 use hive_cache_redis::RedisLease;
 use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
 use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
+use hive_testkit::{Applied, Recorder};
 use serde_json::json;
-
-/// Records which runner applied which event.
-struct Recorder {
-    runner: &'static str,
-    applied: Arc<Mutex<Vec<(&'static str, u64)>>>,
-}
-
-#[async_trait]
-impl Projection for Recorder {
-    fn name(&self) -> &str {
-        "lease-test"
-    }
-    async fn apply(&self, event: &EventEnvelope) -> Result<(), ApplicationError> {
-        self.applied.lock().unwrap().push((self.runner, event.version));
-        Ok(())
-    }
-    async fn reset(&self) -> Result<(), ApplicationError> {
-        Ok(())
-    }
-}
 
 async fn append(store: &MemoryEventStore, from: u64, count: u64) {
     let events = (from + 1..=from + count)
@@ -48,15 +28,12 @@ async fn one_runner_holds_the_lease_and_the_other_takes_over_when_it_dies() {
     let guard = common::held_cache(&url);
     let store = MemoryEventStore::new();
     let checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryCheckpointStore::new());
-    let applied = Arc::new(Mutex::new(Vec::new()));
+    let applied = Applied::default();
     let ttl = Duration::from_millis(600);
     let runner = |name: &'static str| {
         // Each runner has its own connection, as in its own process.
         let cache = hive_cache_redis::RedisCache::open(guard.store().config().clone()).unwrap();
-        let projection = Arc::new(Recorder {
-            runner: name,
-            applied: Arc::clone(&applied),
-        });
+        let projection = Arc::new(Recorder::new("lease-test", name, &applied));
         let events: Arc<dyn EventStore> = Arc::new(store.clone());
         Arc::new(
             ProjectionRunner::new(events, Arc::clone(&checkpoints), projection)

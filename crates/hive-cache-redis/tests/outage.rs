@@ -13,6 +13,7 @@ use common::OwnRedis;
 use hive_application::cache::Cache;
 use hive_cache_moka::{MokaCache, MokaCacheConfig};
 use hive_cache_redis::{RedisCache, RedisCacheConfig};
+use hive_testkit::proxy::Proxy;
 
 fn level(url: &str, prefix: &str) -> RedisCache {
     let config = RedisCacheConfig::new(url)
@@ -77,10 +78,10 @@ async fn queries_survive_a_redis_outage_and_the_cache_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_invalidation_made_while_cut_off_reaches_redis_when_it_returns() {
     let Some(server) = OwnRedis::start().await else { return };
-    let proxy = common::proxy::Proxy::start(server.port).await;
+    let proxy = Proxy::start(server.port).await;
     let prefix = common::prefix();
     let store = Store::default();
-    let redis_a = level(&proxy.url(), &prefix);
+    let redis_a = level(&format!("redis://127.0.0.1:{}", proxy.port()), &prefix);
     let a = Instance::new(&store, vec![Arc::new(redis_a.clone())]);
     let b = Instance::new(&store, vec![Arc::new(level(&server.url(), &prefix))]);
     a.write("p", 1).await;
@@ -97,7 +98,7 @@ async fn an_invalidation_made_while_cut_off_reaches_redis_when_it_returns() {
         "A keeps the invalidation Redis did not get"
     );
 
-    proxy.restore().await;
+    proxy.restore();
     // Nothing is asked of A: the return of its feed sends what was pending.
     common::eventually("A's pending invalidation is sent", async || {
         redis_a.pending_invalidations() == 0

@@ -10,10 +10,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::proxy::Proxy;
 use common::{call, start, token};
 use hive_server::config::Layer;
 use hive_store_mongodb::{MongoOptions, MongoStore};
+use hive_testkit::proxy::Proxy;
 use serde_json::json;
 
 const PAYMENTS: usize = 5;
@@ -34,7 +34,7 @@ async fn commands_fail_with_503_during_an_outage_and_recover_without_a_restart()
     let database = format!("hive_test_r4_{}", uuid::Uuid::new_v4().simple());
     let through_proxy = format!(
         "mongodb://127.0.0.1:{}/?directConnection=true&retryWrites=false&serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
-        proxy.port
+        proxy.port()
     );
     let dir = tempfile::tempdir().unwrap();
     let service = start(Layer {

@@ -10,10 +10,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::proxy::Proxy;
 use common::redis::OwnRedis;
 use common::{call, start, token};
 use hive_server::config::Layer;
+use hive_testkit::proxy::Proxy;
 use serde_json::json;
 
 const PAYMENTS: usize = 10;
@@ -59,7 +59,7 @@ async fn queries_survive_a_redis_outage_and_caching_resumes() {
         data_dir: Some(dir.path().display().to_string()),
         store: Some("memory".into()),
         cache: Some("moka+redis".into()),
-        redis_url: Some(format!("redis://127.0.0.1:{}", proxy.port)),
+        redis_url: Some(format!("redis://127.0.0.1:{}", proxy.port())),
         ..Layer::default()
     })
     .await;

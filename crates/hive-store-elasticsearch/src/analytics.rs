@@ -165,7 +165,7 @@ impl EsEventStore {
         let path = format!("/{}/_search", self.options.events_index);
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
             .await?;
         Ok(reply.body)
     }

@@ -253,7 +253,7 @@ impl BulkWriter {
             let query: Vec<(&str, String)> = refresh.map(|r| ("refresh", r.to_owned())).into_iter().collect();
             let result = self
                 .client
-                .expect(Method::Post, "/_bulk", &query, Some(Body::NdJson(lines)), &[])
+                .send_checked(Method::Post, "/_bulk", &query, Some(Body::NdJson(lines)), &[])
                 .await;
             let outcome = match result {
                 Ok(reply) => BulkOutcome::parse(&reply.body)?,
@@ -319,7 +319,7 @@ impl BulkWriter {
     /// Deletes an index (`DELETE /{index}`); a missing index is fine.
     pub async fn delete_index(&self, index: &str) -> EsResult<()> {
         self.client
-            .expect(Method::Delete, &format!("/{index}"), &[], None, &[404])
+            .send_checked(Method::Delete, &format!("/{index}"), &[], None, &[404])
             .await
             .map(|_| ())
     }
@@ -327,7 +327,7 @@ impl BulkWriter {
     /// `POST /{index}/_refresh`: makes every write searchable.
     pub async fn refresh(&self, index: &str) -> EsResult<()> {
         self.client
-            .expect(Method::Post, &format!("/{index}/_refresh"), &[], None, &[])
+            .send_checked(Method::Post, &format!("/{index}/_refresh"), &[], None, &[])
             .await
             .map(|_| ())
     }

@@ -61,7 +61,7 @@ impl EsCheckpointStore {
 impl CheckpointStore for EsCheckpointStore {
     async fn load(&self, projection: &str) -> StoreResult<Option<Checkpoint>> {
         let path = format!("/{}/_doc/{}", self.options.checkpoints_index, encode_id(projection));
-        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        let reply = self.client.send_checked(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
             return Ok(None);
         }
@@ -79,7 +79,7 @@ impl CheckpointStore for EsCheckpointStore {
         );
         let body = serde_json::to_value(&checkpoint).map_err(|e| EsError::Client(format!("checkpoint: {e}")))?;
         self.client
-            .expect(Method::Put, &path, &self.refresh(), Some(Body::Json(body)), &[])
+            .send_checked(Method::Put, &path, &self.refresh(), Some(Body::Json(body)), &[])
             .await?;
         Ok(())
     }
@@ -95,7 +95,7 @@ impl CheckpointStore for EsCheckpointStore {
         let path = format!("/{}/_doc", self.options.dead_letters_index);
         let body = serde_json::to_value(&dead_letter).map_err(|e| EsError::Client(format!("dead letter: {e}")))?;
         self.client
-            .expect(Method::Post, &path, &self.refresh(), Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &self.refresh(), Some(Body::Json(body)), &[])
             .await?;
         Ok(())
     }

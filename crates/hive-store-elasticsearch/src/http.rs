@@ -108,8 +108,8 @@ impl EsClient {
         Ok(Reply { status, body })
     }
 
-    /// Sends a request and turns every status outside `ok` into an [`EsError`].
-    pub(crate) async fn expect(
+    /// Sends a request and checks the status: every status outside 2xx and `ok` becomes an [`EsError`].
+    pub(crate) async fn send_checked(
         &self,
         method: Method,
         path: &str,

@@ -57,7 +57,7 @@ impl ClusterInfo {
 
     /// `GET /` on `client`'s cluster.
     pub(crate) async fn fetch(client: &EsClient) -> EsResult<Self> {
-        let reply = client.expect(Method::Get, "/", &[], None, &[]).await?;
+        let reply = client.send_checked(Method::Get, "/", &[], None, &[]).await?;
         Self::from_root(&reply.body)
     }
 }

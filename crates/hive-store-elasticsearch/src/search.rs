@@ -42,7 +42,7 @@ pub(crate) async fn first_source<T: DeserializeOwned>(
 ) -> EsResult<Option<T>> {
     let path = format!("/{index}/_search");
     let reply = client
-        .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+        .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
         .await?;
     hits(&reply.body, &path)?
         .first()
@@ -60,7 +60,7 @@ pub(crate) async fn all_hits(client: &EsClient, index: &str, mut body: Value, pa
     let mut out = Vec::new();
     loop {
         let reply = client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body.clone())), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body.clone())), &[])
             .await?;
         let found = hits(&reply.body, &path)?;
         let after = found.last().and_then(|hit| hit.get("sort")).cloned();

@@ -31,7 +31,7 @@ pub(crate) async fn ensure_index(client: &EsClient, name: &str, options: &EsOpti
 /// Puts the template `template` of `name` and creates the index unless it exists.
 pub(crate) async fn ensure_index_with(client: &EsClient, name: &str, template: Value) -> EsResult<()> {
     client
-        .expect(
+        .send_checked(
             Method::Put,
             &format!("/_index_template/{name}"),
             &[],
@@ -71,7 +71,9 @@ pub(crate) async fn ensure_payments_index(client: &EsClient, options: &EsOptions
 
 /// `GET _cluster/health`: `Ok(status)` for green or yellow, an error for red or no answer.
 pub(crate) async fn cluster_health(client: &EsClient) -> EsResult<String> {
-    let reply = client.expect(Method::Get, "/_cluster/health", &[], None, &[]).await?;
+    let reply = client
+        .send_checked(Method::Get, "/_cluster/health", &[], None, &[])
+        .await?;
     let status = reply
         .body
         .get("status")
@@ -91,10 +93,10 @@ pub(crate) async fn cluster_health(client: &EsClient) -> EsResult<String> {
 pub(crate) async fn delete_indices(client: &EsClient, names: &[&str]) -> EsResult<()> {
     for name in names {
         client
-            .expect(Method::Delete, &format!("/{name}"), &[], None, &[404])
+            .send_checked(Method::Delete, &format!("/{name}"), &[], None, &[404])
             .await?;
         client
-            .expect(Method::Delete, &format!("/_index_template/{name}"), &[], None, &[404])
+            .send_checked(Method::Delete, &format!("/_index_template/{name}"), &[], None, &[404])
             .await?;
     }
     Ok(())

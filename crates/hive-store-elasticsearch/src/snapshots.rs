@@ -48,7 +48,7 @@ impl EsSnapshotStore {
         let path = self.path(&snapshot.aggregate_id);
         let reply = self
             .client
-            .expect(Method::Put, &path, &query, Some(Body::Json(body)), &[409])
+            .send_checked(Method::Put, &path, &query, Some(Body::Json(body)), &[409])
             .await?;
         if reply.status == 409 && reply.error_type() != "version_conflict_engine_exception" {
             return Err(crate::http::status_error("PUT", &path, &reply));
@@ -58,7 +58,7 @@ impl EsSnapshotStore {
 
     async fn get(&self, aggregate_id: &str) -> EsResult<Option<Snapshot>> {
         let path = self.path(aggregate_id);
-        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        let reply = self.client.send_checked(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
             return Ok(None);
         }

@@ -14,7 +14,9 @@ mod snapshot;
 mod store;
 
 pub use checkpoint::MongoCheckpointStore;
-pub use event_store::{HeldAppend, MongoEventStore};
+#[cfg(feature = "testing")]
+pub use event_store::HeldAppend;
+pub use event_store::MongoEventStore;
 pub use options::{CollectionNames, MongoOptions, TransactionMode};
 pub use snapshot::MongoSnapshotStore;
 pub use store::MongoStore;

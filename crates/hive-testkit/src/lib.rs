@@ -26,6 +26,10 @@
 //!   through the billing command bus and audits the store and the read model (issue #9, R1).
 //! * **[`backend`]**: the URL of a server a test needs (`HIVE_ELASTICSEARCH_URL`…), which
 //!   fails the test instead of skipping it in CI, and is counted in `cargo xtask test`'s table.
+//! * **Test doubles** the crates' tests share: [`ReferenceCache`] (a query-cache level in
+//!   memory with a failure switch and a feed of remote invalidations), [`Recorder`] (a
+//!   projection logging which runner applied which event) and, with the `proxy` feature,
+//!   `proxy::Proxy` (a TCP proxy a test cuts and restores).
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -160,6 +164,10 @@ pub mod event_store;
 mod fixture;
 mod held;
 mod macros;
+#[cfg(feature = "proxy")]
+pub mod proxy;
+mod recorder;
+mod reference_cache;
 #[cfg(feature = "billing")]
 pub mod reliability;
 pub mod snapshot_store;
@@ -173,6 +181,8 @@ pub use cleanup::CleanUp;
 pub use core_only::CoreOnly;
 pub use fixture::{AggregateFixture, FixtureResult};
 pub use held::Held;
+pub use recorder::{Applied, Recorder};
+pub use reference_cache::ReferenceCache;
 
 /// Compiles the examples of `README.md` as doctests.
 #[cfg(doctest)]

@@ -1,8 +1,6 @@
 //! A tiny bank-account aggregate and mock ports shared by the tests.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod cache;
-
 use async_trait::async_trait;
 use hive_application::ApplicationError;
 use hive_domain::{

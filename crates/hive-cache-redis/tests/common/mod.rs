@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod items;
-pub mod proxy;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

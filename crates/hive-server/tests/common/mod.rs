@@ -6,7 +6,6 @@ use std::path::Path;
 pub mod compare;
 pub mod flow;
 pub mod process;
-pub mod proxy;
 pub mod redis;
 
 use hive_server::app::App;

@@ -62,7 +62,7 @@ impl PaymentsIndex {
         crate::setup::ensure_payments_index(&self.client, &self.options).await?;
         let path = format!("/{}/_mapping", self.name());
         self.client
-            .expect(
+            .send_checked(
                 Method::Put,
                 &path,
                 &[],
@@ -76,7 +76,7 @@ impl PaymentsIndex {
     /// Realtime `GET` of a payment's `_source` (`None` when missing).
     pub(crate) async fn get_source(&self, key: &PaymentKey) -> EsResult<Option<(String, Value)>> {
         let path = self.doc_path(key);
-        let mut reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        let mut reply = self.client.send_checked(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
             return Ok(None);
         }
@@ -93,7 +93,7 @@ impl PaymentsIndex {
         let path = format!("/{}/_mget", self.name());
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(json!({"ids": ids}))), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(json!({"ids": ids}))), &[])
             .await?;
         let what = format!("POST {path}");
         let docs = reply
@@ -148,7 +148,7 @@ impl PaymentsIndex {
         query.push(("version_type", "external_gte".to_owned()));
         let reply = self
             .client
-            .expect(
+            .send_checked(
                 Method::Put,
                 &format!("/{}/_doc/{}", self.name(), encode_id(document.id())),
                 &query,
@@ -213,7 +213,7 @@ impl PaymentsIndex {
         let path = format!("/{}/_search", self.name());
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
             .await?;
         Ok(reply.body)
     }
@@ -226,7 +226,9 @@ impl PaymentsIndex {
     /// — the rebuilt index would stay empty for a minute. A new index has no tombstones.
     pub(crate) async fn reset(&self) -> EsResult<()> {
         let path = format!("/{}", self.name());
-        self.client.expect(Method::Delete, &path, &[], None, &[404]).await?;
+        self.client
+            .send_checked(Method::Delete, &path, &[], None, &[404])
+            .await?;
         self.ensure().await
     }
 }

@@ -95,7 +95,7 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         let path = self.index.doc_path(key);
         let client = self.index.client();
         let found = client
-            .expect(elasticsearch::http::Method::Get, &path, &[], None, &[404])
+            .send_checked(elasticsearch::http::Method::Get, &path, &[], None, &[404])
             .await?;
         let version = found.body.get("_version").and_then(Value::as_u64);
         let Some(version) = version.filter(|_| found.body.get("found").and_then(Value::as_bool) == Some(true)) else {
@@ -105,7 +105,7 @@ impl PaymentSearchIndex for EsPaymentSearchIndex {
         params.push(("version", version.to_string()));
         params.push(("version_type", "external_gte".to_owned()));
         let reply = client
-            .expect(elasticsearch::http::Method::Delete, &path, &params, None, &[404, 409])
+            .send_checked(elasticsearch::http::Method::Delete, &path, &params, None, &[404, 409])
             .await?;
         Ok(reply.status < 300 && reply.body.get("result").and_then(Value::as_str) == Some("deleted"))
     }

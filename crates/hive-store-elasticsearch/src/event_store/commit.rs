@@ -77,7 +77,7 @@ impl EsEventStore {
     /// `GET {commits}/_doc/{id}` (realtime: sees a commit before any refresh).
     pub(crate) async fn get_commit(&self, id: &str) -> EsResult<Option<CommitDoc>> {
         let path = format!("/{}/_doc/{}", self.options.commits_index, encode_id(id));
-        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        let reply = self.client.send_checked(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found") == Some(&Value::Bool(false)) {
             return Ok(None);
         }
@@ -90,7 +90,7 @@ impl EsEventStore {
         let body = json!({"ids": ids});
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
             .await?;
         let docs = reply
             .body
@@ -117,7 +117,7 @@ impl EsEventStore {
         let body = serde_json::to_value(commit).map_err(|e| EsError::decode("commit", e))?;
         let reply = self
             .client
-            .expect(Method::Put, &path, &[], Some(Body::Json(body)), &[409])
+            .send_checked(Method::Put, &path, &[], Some(Body::Json(body)), &[409])
             .await?;
         Ok(if reply.status == 409 {
             Created::AlreadyExists
@@ -149,7 +149,7 @@ impl EsEventStore {
         let path = format!("/{}/_search", self.options.commits_index);
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
             .await?;
         hits(&reply.body, &path)?
             .iter()

@@ -89,7 +89,7 @@ impl EsEventStore {
         let path = format!("/{}/_search", self.options.events_index);
         let reply = self
             .client
-            .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
             .await?;
         let items = hits(&reply.body, &path)?
             .iter()
@@ -124,7 +124,7 @@ impl EsEventStore {
             }
             let reply = self
                 .client
-                .expect(Method::Post, &path, &[], Some(Body::Json(body)), &[])
+                .send_checked(Method::Post, &path, &[], Some(Body::Json(body)), &[])
                 .await?;
             let found = hits(&reply.body, &path)?;
             if (found.len() as u64) < step {

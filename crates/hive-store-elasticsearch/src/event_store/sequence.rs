@@ -45,7 +45,7 @@ impl EsEventStore {
     /// `GET {sequence}/_doc/global` (realtime).
     pub(crate) async fn read_sequence(&self) -> EsResult<Versioned> {
         let path = format!("/{}/_doc/{SEQUENCE_ID}", self.options.sequence_index);
-        let reply = self.client.expect(Method::Get, &path, &[], None, &[404]).await?;
+        let reply = self.client.send_checked(Method::Get, &path, &[], None, &[404]).await?;
         if reply.status == 404 || reply.body.get("found") == Some(&Value::Bool(false)) {
             return Ok(Versioned {
                 doc: SequenceDoc::default(),
@@ -72,13 +72,15 @@ impl EsEventStore {
         let reply = match token {
             None => {
                 let path = format!("/{index}/_create/{SEQUENCE_ID}");
-                self.client.expect(Method::Put, &path, &[], Some(body), &[409]).await?
+                self.client
+                    .send_checked(Method::Put, &path, &[], Some(body), &[409])
+                    .await?
             }
             Some((seq_no, term)) => {
                 let path = format!("/{index}/_doc/{SEQUENCE_ID}");
                 let query = [("if_seq_no", seq_no.to_string()), ("if_primary_term", term.to_string())];
                 self.client
-                    .expect(Method::Put, &path, &query, Some(body), &[409])
+                    .send_checked(Method::Put, &path, &query, Some(body), &[409])
                     .await?
             }
         };
@@ -167,7 +169,7 @@ impl EsEventStore {
         let query = [("refresh", self.options.refresh.as_param().to_owned())];
         let reply = self
             .client
-            .expect(Method::Post, "/_bulk", &query, Some(Body::NdJson(lines)), &[])
+            .send_checked(Method::Post, "/_bulk", &query, Some(Body::NdJson(lines)), &[])
             .await?;
         let outcome = crate::bulk::BulkOutcome::parse(&reply.body)?;
         if let Some(error) = outcome.first_error(index) {
@@ -179,7 +181,7 @@ impl EsEventStore {
         let body = json!({"doc": {"position": from}});
         let query = [("retry_on_conflict", RETRY_ON_CONFLICT.to_owned())];
         self.client
-            .expect(Method::Post, &path, &query, Some(Body::Json(body)), &[])
+            .send_checked(Method::Post, &path, &query, Some(Body::Json(body)), &[])
             .await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use hive_domain::{validate_append, EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
-use super::group::{spawn_ticker, AppendRequest, Appended, Command, GroupWriter};
+use super::group::{spawn_ticker, AppendRequest, Appended, GroupWriter, WriterRequest};
 use super::index::State;
 use super::{Inner, MemoryEventStore};
 use crate::log::reader::{replay, Rejected};
@@ -20,7 +20,7 @@ use crate::{DurableOptions, EVENT_LOG_FILE};
 /// The store's handle on its writer thread.
 pub(crate) struct Durable {
     path: PathBuf,
-    tx: Option<mpsc::Sender<Command>>,
+    tx: Option<mpsc::Sender<WriterRequest>>,
     writer: Option<JoinHandle<()>>,
     broken: Arc<Mutex<Option<String>>>,
 }
@@ -48,7 +48,7 @@ impl Durable {
             events,
             reply,
         };
-        tx.send(Command::Append(request)).await.map_err(|_| closed())?;
+        tx.send(WriterRequest::Append(request)).await.map_err(|_| closed())?;
         match answer.await.map_err(|_| closed())?? {
             Appended::Fresh(stored) => Ok(stored.iter().map(|e| EventEnvelope::clone(e)).collect()),
             Appended::Existing(stored) => Ok(stored),
@@ -71,7 +71,7 @@ impl Durable {
             return Ok(());
         };
         let (reply, answer) = oneshot::channel();
-        if tx.send(Command::Close(reply)).await.is_err() {
+        if tx.send(WriterRequest::Close(reply)).await.is_err() {
             return Ok(()); // already closed
         }
         answer.await.unwrap_or(Ok(()))

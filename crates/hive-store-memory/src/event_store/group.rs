@@ -47,7 +47,7 @@ pub(crate) struct AppendRequest {
 
 /// A message to the writer.
 #[derive(Debug)]
-pub(crate) enum Command {
+pub(crate) enum WriterRequest {
     /// Append a batch.
     Append(AppendRequest),
     /// Sync now if anything is unsynced (sent periodically under `FsyncPolicy::EveryMillis`).
@@ -116,7 +116,7 @@ impl<S: LogSink> GroupWriter<S> {
 
     /// Serves commands until the store closes or every sender is gone. `wake` reaches the
     /// writer's own queue, for the sync thread to say that a sync finished.
-    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Command>, wake: mpsc::WeakSender<Command>) {
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<WriterRequest>, wake: mpsc::WeakSender<WriterRequest>) {
         let mut syncer = if self.fsync.sync_each_write() {
             Syncer::start(&self.log, wake)
         } else {
@@ -130,10 +130,10 @@ impl<S: LogSink> GroupWriter<S> {
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
-                    Command::Append(request) => group.push(request),
-                    Command::Tick => tick = true,
-                    Command::Synced => {}
-                    Command::Close(reply) => {
+                    WriterRequest::Append(request) => group.push(request),
+                    WriterRequest::Tick => tick = true,
+                    WriterRequest::Synced => {}
+                    WriterRequest::Close(reply) => {
                         close = Some(reply);
                         break;
                     }
@@ -351,7 +351,7 @@ struct Syncer {
 impl Syncer {
     /// Starts the sync thread on a second handle of the log; `None` (the writer then syncs
     /// itself) when there is no second handle or no thread.
-    fn start<S: LogSink>(log: &LogWriter<S>, wake: mpsc::WeakSender<Command>) -> Option<Self> {
+    fn start<S: LogSink>(log: &LogWriter<S>, wake: mpsc::WeakSender<WriterRequest>) -> Option<Self> {
         let mut sink = match log.sync_handle() {
             Ok(sink) => sink,
             Err(error) => {
@@ -370,7 +370,7 @@ impl Syncer {
                     }
                     if let Some(tx) = wake.upgrade() {
                         // A full queue will wake the writer anyway.
-                        let _ = tx.try_send(Command::Synced);
+                        let _ = tx.try_send(WriterRequest::Synced);
                     }
                 }
             });
@@ -452,8 +452,8 @@ enum Outcome {
     Done(StoreResult<Appended>),
 }
 
-/// Sends [`Command::Tick`] every `period` until the store is gone (for `EveryMillis`).
-pub(crate) fn spawn_ticker(tx: &mpsc::Sender<Command>, period: Duration) -> std::io::Result<()> {
+/// Sends [`WriterRequest::Tick`] every `period` until the store is gone (for `EveryMillis`).
+pub(crate) fn spawn_ticker(tx: &mpsc::Sender<WriterRequest>, period: Duration) -> std::io::Result<()> {
     let weak = tx.downgrade();
     std::thread::Builder::new()
         .name("hive-event-log-sync".into())
@@ -462,7 +462,7 @@ pub(crate) fn spawn_ticker(tx: &mpsc::Sender<Command>, period: Duration) -> std:
             let Some(tx) = weak.upgrade() else {
                 return;
             };
-            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Command::Tick) {
+            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(WriterRequest::Tick) {
                 return;
             }
         })
@@ -634,7 +634,7 @@ mod tests {
         let answers: Vec<_> = (0..40)
             .map(|n| {
                 let (request, answer) = request(0, vec![ev(&format!("s{n}"), 1)]);
-                tx.blocking_send(Command::Append(request)).unwrap();
+                tx.blocking_send(WriterRequest::Append(request)).unwrap();
                 answer
             })
             .collect();

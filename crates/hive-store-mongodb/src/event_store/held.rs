@@ -1,5 +1,5 @@
 //! [`HeldAppend`]: an append written but not committed, for tests that prove readers never
-//! pass an append still in flight. Not a stable API.
+//! pass an append still in flight. Only with the `testing` feature; not a stable API.
 
 use hive_domain::{validate_append, EventEnvelope, EventStoreError, StoreResult};
 use mongodb::ClientSession;
@@ -18,7 +18,6 @@ enum Pending {
 /// An append whose events are written but not committed: the transaction is open (or, in
 /// fallback mode, the lease is held). Dropping it without [`HeldAppend::commit`] is a writer
 /// that died: the transaction is abandoned (or the lease left to expire).
-#[doc(hidden)]
 pub struct HeldAppend {
     store: MongoEventStore,
     pending: Pending,
@@ -55,8 +54,8 @@ impl HeldAppend {
 }
 
 impl MongoEventStore {
-    /// Writes an append up to (not including) its commit and holds it there. For tests.
-    #[doc(hidden)]
+    /// Writes an append up to (not including) its commit and holds it there. For tests (feature
+    /// `testing`).
     pub async fn append_held_open(
         &self,
         aggregate_id: &str,

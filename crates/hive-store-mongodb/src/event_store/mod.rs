@@ -3,6 +3,7 @@
 mod append;
 pub(crate) mod codec;
 pub(crate) mod filter;
+#[cfg(feature = "testing")]
 mod held;
 mod lease;
 mod read;
@@ -20,6 +21,7 @@ use hive_domain::{
 use mongodb::Collection;
 use uuid::Uuid;
 
+#[cfg(feature = "testing")]
 pub use held::HeldAppend;
 
 use crate::store::Shared;
