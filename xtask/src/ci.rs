@@ -6,13 +6,14 @@ use crate::{arch, cmd, docker, fuzz_api, test, Failure, TaskResult};
 type Step = (&'static str, fn() -> TaskResult);
 
 /// The steps, in order.
-const STEPS: [Step; 8] = [
+const STEPS: [Step; 9] = [
     ("fmt", fmt),
     ("clippy", clippy),
     ("test", tests),
     ("fuzz-api", fuzz),
     ("docker", docker::run),
     ("doc", doc),
+    ("package", package),
     ("arch-check", arch::run),
     ("bench-smoke", bench_smoke),
 ];
@@ -83,4 +84,22 @@ fn doc() -> TaskResult {
     let mut doc = cmd::cargo(["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     cmd::run("the docs", &mut doc)
+}
+
+/// `cargo package --workspace` but for the unpublished `xtask` and benches: every crate under
+/// `crates/` packs into the `.crate` crates.io would get (metadata, README, dependencies by
+/// version) and builds from it alone.
+fn package() -> TaskResult {
+    cmd::run(
+        "the packaging check (the crates as crates.io would get them)",
+        &mut cmd::cargo([
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "hive-benches",
+            "--locked",
+        ]),
+    )
 }

@@ -44,7 +44,7 @@ enum Task {
     /// Start the servers the tests need (Redis, SecantusDB, OpenSearch), print their variables as
     /// `export` lines, keep them until Ctrl-C.
     Services,
-    /// What CI runs: fmt, clippy, tests, fuzz-api, docker check, docs, arch-check, bench smoke; stops at the first failure.
+    /// What CI runs: fmt, clippy, tests, fuzz-api, docker check, docs, package, arch-check, bench smoke; stops at the first failure.
     Ci,
     /// Print how to build and run the Docker stack; check docker/compose.yml and docker/Dockerfile (no engine needed).
     Docker,

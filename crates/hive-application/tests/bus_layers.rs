@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state their expectations by unwrapping
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hive_application::{
     ApplicationError, BusRequest, Command, CommandBus, Handler, Message, MessageContext, MiddlewareConfig,
 };
+use hive_testkit::CapturedLog;
 
 #[derive(Debug)]
 struct Echo;
@@ -48,20 +48,6 @@ fn an_immediate_answer_needs_no_timer() {
     assert_eq!(answer, "c-1");
 }
 
-/// A `MakeWriter` into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The tests of this file, one at a time: tracing caches each callsite's interest globally,
 /// and a test dispatching with no subscriber while another installs one can leave the
 /// callsites disabled for it (its log then comes back empty: seen once in CI).
@@ -70,7 +56,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 #[tokio::test]
 async fn a_listening_subscriber_gets_the_span_with_the_correlation_id() {
     let _serial = SERIAL.lock().await;
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
@@ -82,7 +68,7 @@ async fn a_listening_subscriber_gets_the_span_with_the_correlation_id() {
         .dispatch(Echo, MessageContext::new().with_correlation_id("corr-42"))
         .await
         .unwrap();
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let inside = log.lines().find(|l| l.contains("inside the handler")).expect(&log);
     assert!(inside.contains("correlation_id=corr-42"), "{inside}");
     assert!(inside.contains("kind=\"command\" Echo"), "{inside}");

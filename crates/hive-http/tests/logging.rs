@@ -5,42 +5,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::http::{Method, StatusCode};
 use common::{request, TestApp, TOKEN_A};
+use hive_testkit::CapturedLog;
 use serde_json::{json, Value};
-use tracing_subscriber::fmt::MakeWriter;
-
-/// Everything written to the log, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'a self) -> Self {
-        self.clone()
-    }
-}
 
 const DESCRIPTION: &str = "Zanzibar payroll for Ms Quaternion";
 const AMOUNT: &str = "4242.17";
@@ -49,11 +17,12 @@ const WRONG_TOKEN: &str = "wrong-token-Vermilion-0042";
 
 /// The flow, at `level`, returning what was logged.
 async fn flow(level: tracing::Level) -> String {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
+    let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(false)
-        .with_writer(captured.clone())
+        .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let app = TestApp::new();

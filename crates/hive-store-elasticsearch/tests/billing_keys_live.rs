@@ -16,34 +16,22 @@ use common::live::{delete_indices, fresh, raw, server};
 use elasticsearch::http::Method;
 use hive_billing::{
     Amount, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchCriteria, PaymentSearchDocument,
-    PaymentSearchIndex, PaymentStatus, PaymentView,
+    PaymentSearchIndex, PaymentView,
 };
 use hive_domain::Page;
+use hive_testkit::billing::pending_payment;
 use serde_json::{json, Value};
 
 fn view(org: &str, id: &str, description: &str, metadata: &[(&str, &str)]) -> PaymentView {
-    let at = Utc.with_ymd_and_hms(2025, 2, 3, 10, 0, 0).unwrap();
     PaymentView {
-        payment_id: id.into(),
-        organization_id: org.into(),
-        user_id: "user-1".into(),
         amount: "12.50".parse::<Amount>().unwrap(),
-        currency: "EUR".parse().unwrap(),
-        status: PaymentStatus::Pending,
         description: description.into(),
         tags: vec!["cloud".into()],
         metadata: metadata
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
-        created_at: at,
-        processed_at: None,
-        failed_at: None,
-        error: None,
-        refunded_at: None,
-        refund_amount: None,
-        updated_at: at,
-        version: 1,
+        ..pending_payment(org, id, Utc.with_ymd_and_hms(2025, 2, 3, 10, 0, 0).unwrap())
     }
 }
 

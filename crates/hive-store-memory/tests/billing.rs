@@ -5,10 +5,10 @@
 
 use chrono::{TimeZone, Utc};
 use hive_billing::{
-    Amount, PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentStatus,
-    PaymentView,
+    PaymentKey, PaymentReadModel, PaymentRecord, PaymentSearchDocument, PaymentSearchIndex, PaymentView,
 };
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
+use hive_testkit::billing::pending_payment;
 
 mod read_model {
     use super::MemoryPaymentReadModel;
@@ -21,26 +21,7 @@ mod search_index {
 }
 
 fn view(id: &str, org: &str) -> PaymentView {
-    let at = Utc.with_ymd_and_hms(2024, 12, 19, 10, 0, 0).unwrap();
-    PaymentView {
-        payment_id: id.into(),
-        organization_id: org.into(),
-        user_id: "user-1".into(),
-        amount: "10.00".parse::<Amount>().unwrap(),
-        currency: "EUR".parse().unwrap(),
-        status: PaymentStatus::Pending,
-        description: "Cloud hosting".into(),
-        tags: vec![],
-        metadata: Default::default(),
-        created_at: at,
-        processed_at: None,
-        failed_at: None,
-        error: None,
-        refunded_at: None,
-        refund_amount: None,
-        updated_at: at,
-        version: 1,
-    }
+    pending_payment(org, id, Utc.with_ymd_and_hms(2024, 12, 19, 10, 0, 0).unwrap())
 }
 
 fn record(id: &str, org: &str, position: u64) -> PaymentRecord {

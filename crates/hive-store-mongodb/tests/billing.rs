@@ -15,11 +15,12 @@ use common::{drop_database, fresh_default, server};
 use futures::TryStreamExt;
 use hive_application::ProjectionRunner;
 use hive_billing::{
-    Amount, PaymentKey, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentStatus, PaymentView,
+    PaymentKey, PaymentReadModel, PaymentReadModelProjection, PaymentRecord, PaymentStatus, PaymentView,
     BILLING_PROJECTION_VERSION,
 };
 use hive_domain::{Checkpoint, CheckpointStore, EventEnvelope, EventStore, Metadata, UpcasterChain};
 use hive_store_mongodb::MongoStore;
+use hive_testkit::billing::pending_payment;
 use hive_testkit::Held;
 use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
@@ -36,23 +37,11 @@ mod read_model {
 fn view(id: &str, org: &str, nanos: i64) -> PaymentView {
     let at = Utc.with_ymd_and_hms(2024, 12, 19, 10, 0, 0).unwrap() + Duration::nanoseconds(nanos);
     PaymentView {
-        payment_id: id.into(),
-        organization_id: org.into(),
-        user_id: "user-1".into(),
-        amount: "10.00".parse::<Amount>().unwrap(),
-        currency: "EUR".parse().unwrap(),
         status: PaymentStatus::Completed,
-        description: "Cloud hosting".into(),
         tags: vec!["a".into()],
-        metadata: BTreeMap::new(),
-        created_at: at,
         processed_at: Some(at),
-        failed_at: None,
-        error: None,
-        refunded_at: None,
-        refund_amount: None,
-        updated_at: at,
         version: 2,
+        ..pending_payment(org, id, at)
     }
 }
 

@@ -28,8 +28,9 @@
 //!   fails the test instead of skipping it in CI, and is counted in `cargo xtask test`'s table.
 //! * **Test doubles** the crates' tests share: [`ReferenceCache`] (a query-cache level in
 //!   memory with a failure switch and a feed of remote invalidations), [`Recorder`] (a
-//!   projection logging which runner applied which event) and, with the `proxy` feature,
-//!   `proxy::Proxy` (a TCP proxy a test cuts and restores).
+//!   projection logging which runner applied which event), [`CapturedLog`] (a writer a test's
+//!   tracing subscriber logs into) and, with the `proxy` feature, `proxy::Proxy` (a TCP proxy a
+//!   test cuts and restores).
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -154,6 +155,7 @@ pub mod backend;
 #[cfg(feature = "billing")]
 pub mod billing;
 pub mod cache;
+mod captured_log;
 pub mod checkpoint_store;
 mod cleanup;
 mod core_only;
@@ -177,6 +179,7 @@ mod support;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use captured_log::CapturedLog;
 pub use cleanup::CleanUp;
 pub use core_only::CoreOnly;
 pub use fixture::{AggregateFixture, FixtureResult};

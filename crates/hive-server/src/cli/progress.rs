@@ -205,32 +205,13 @@ impl Lines {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use hive_testkit::CapturedLog;
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
-
     #[test]
     fn plain_lines_every_n_units_and_a_final_one() {
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let progress = Progress::lines(
             "billing.payment_read_model",
             "events",
@@ -260,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_plain_line_every_second_while_the_count_moves() {
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let progress = Progress::lines("demo seed", "payments", Some(50), 1000, Box::new(out.clone()));
         progress.set(3);
         assert_eq!(out.text(), "", "neither 1000 payments nor a second yet");
@@ -282,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_count_past_the_total_raises_the_total() {
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let progress = Progress::lines("p", "events", Some(10), 5, Box::new(out.clone()));
         progress.set(10);
         progress.set(12);
@@ -293,7 +274,7 @@ mod tests {
 
     #[test]
     fn without_a_total_a_line_at_the_start_and_one_at_the_end() {
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let progress = Progress::lines(
             "search sync, every payment",
             "payments",

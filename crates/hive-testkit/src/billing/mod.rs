@@ -19,5 +19,7 @@ pub mod read_model;
 pub mod search_index;
 mod support;
 
+pub use support::pending_payment;
+
 #[doc(hidden)]
 pub use support::{hold_payment_read_model, hold_payment_search_index};

@@ -25,6 +25,31 @@ pub(crate) fn amount(value: &str) -> Amount {
     value.parse().unwrap_or_else(|e| panic!("test amount {value}: {e}"))
 }
 
+/// A pending payment of 10.00 EUR ("Cloud hosting", by `user-1`, no tags or metadata) created
+/// and last updated `at`, at version 1: the base of adapter tests' own payments, which change
+/// what they need with `PaymentView { status: …, ..pending_payment(…) }`.
+pub fn pending_payment(organization: &str, id: &str, at: DateTime<Utc>) -> PaymentView {
+    PaymentView {
+        payment_id: id.to_owned(),
+        organization_id: organization.to_owned(),
+        user_id: "user-1".to_owned(),
+        amount: amount("10.00"),
+        currency: currency("EUR"),
+        status: PaymentStatus::Pending,
+        description: "Cloud hosting".to_owned(),
+        tags: Vec::new(),
+        metadata: Default::default(),
+        created_at: at,
+        processed_at: None,
+        failed_at: None,
+        error: None,
+        refunded_at: None,
+        refund_amount: None,
+        updated_at: at,
+        version: 1,
+    }
+}
+
 /// `pay-1` of two fresh organizations: a completed EUR payment ("Ours") of the first and a
 /// pending USD one ("Theirs") of the second.
 pub(crate) fn same_id_in_two_organizations() -> (PaymentView, PaymentView) {
