@@ -18,11 +18,7 @@ pub fn routes_needing(capability: Capability) -> Vec<&'static str> {
 
 /// The routes that answer `501` on a store with `capabilities`, in [`Capability::ALL`] order.
 pub fn unsupported_routes(capabilities: &StoreCapabilities) -> Vec<&'static str> {
-    capabilities
-        .missing()
-        .into_iter()
-        .flat_map(routes_needing)
-        .collect()
+    capabilities.missing().into_iter().flat_map(routes_needing).collect()
 }
 
 /// Logs which capabilities the event store lacks and which routes answer `501` for them (a
