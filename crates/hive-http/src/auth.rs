@@ -37,7 +37,7 @@ pub const SOURCE: &str = "http";
 /// .unwrap_err();
 /// assert!(error.to_string().contains("user `ada` has an unknown role `billing`"), "{error}");
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "TokenEntry")]
 pub struct ApiToken {
     /// The secret the client sends as `Authorization: Bearer <token>`.
@@ -50,8 +50,9 @@ pub struct ApiToken {
     pub roles: Vec<Role>,
 }
 
-/// An [`ApiToken`] as configured: role names, `roles` optional.
+/// An [`ApiToken`] as configured: role names, `roles` optional, no other field.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TokenEntry {
     token: String,
     organization: String,

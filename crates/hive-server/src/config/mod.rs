@@ -12,9 +12,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hive_http::{Role, RoleError};
-use serde::Deserialize;
-
 pub use env::from_env;
 pub use file::from_file;
 pub use kinds::{CacheKind, FsyncSetting, LogFormat, SearchKind, StoreKind};
@@ -41,47 +38,14 @@ impl ConfigError {
     }
 }
 
-/// One bearer token and who it stands for.
+/// One bearer token and who it stands for: `hive_http`'s own [`hive_http::ApiToken`], read
+/// from `[[auth.tokens]]`.
 ///
 /// `roles` is optional: a token without it is a `writer` (what every token could do before
-/// roles were enforced); an unknown role name, or an empty list, fails the configuration with
-/// a message naming the token's user and the roles (see [`hive_http::token_roles`]).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "TokenEntry")]
-pub struct TokenConfig {
-    /// The secret.
-    pub token: String,
-    /// The organization (tenant) of its holder.
-    pub organization: String,
-    /// The user.
-    pub user: String,
-    /// What the token may do.
-    pub roles: Vec<Role>,
-}
-
-/// A `[[auth.tokens]]` entry as written: role names, `roles` optional.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TokenEntry {
-    token: String,
-    organization: String,
-    user: String,
-    #[serde(default)]
-    roles: Option<Vec<String>>,
-}
-
-impl TryFrom<TokenEntry> for TokenConfig {
-    type Error = RoleError;
-
-    fn try_from(entry: TokenEntry) -> Result<Self, RoleError> {
-        Ok(Self {
-            roles: hive_http::token_roles(&entry.user, entry.roles)?,
-            token: entry.token,
-            organization: entry.organization,
-            user: entry.user,
-        })
-    }
-}
+/// roles were enforced); an unknown role name, an empty list or an unknown field fails the
+/// configuration with a message naming the token's user and the roles (see
+/// [`hive_http::token_roles`]).
+pub type TokenConfig = hive_http::ApiToken;
 
 /// One layer of configuration: every value optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
