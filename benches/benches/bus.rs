@@ -1,8 +1,10 @@
 //! The command bus: a trivial command (its handler answers a constant) through the full default
 //! middleware stack, through a bus with each layer alone, and called directly.
 //!
-//! Every variant gets a fresh [`hive_benches::context`] (fresh command id) built in the untimed
-//! set-up. Both sides own the context and drop it inside the timer (the bus once it has
+//! Every variant gets a fresh [`hive_benches::context`] (fresh command id, not named by the
+//! sender, so idempotency lets it through) built in the untimed set-up; the `…_named_id`
+//! variants get a [`hive_benches::named_context`] instead (a new id the sender named, as with
+//! an HTTP `Idempotency-Key`, which idempotency remembers). Both sides own the context and drop it inside the timer (the bus once it has
 //! answered, the direct call after the handler's answer). No tracing subscriber is installed, so the tracing layer's
 //! span is disabled: its cost here is the cost of a span nobody listens to.
 
@@ -15,12 +17,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hive_application::Handler;
-use hive_benches::{context, Constant, Ping, Stack};
+use hive_benches::{context, named_context, Constant, Ping, Stack};
 
 /// Contexts prepared per timed batch: few enough to stay in the CPU caches, so that the timed
 /// loop does not wait on memory for its inputs; many enough that the two clock reads of a
 /// batch are negligible.
 const CONTEXTS_PER_TIMED_BATCH: u64 = 512;
+
+/// Builds the context of one timed dispatch.
+type MakeContext = fn() -> hive_application::MessageContext;
 
 fn bus(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -46,16 +51,18 @@ fn bus(c: &mut Criterion) {
         );
     });
 
-    let stacks = [
-        ("full_default_stack", Stack::Default),
-        ("layer_none", Stack::Bare),
-        ("layer_tracing", Stack::Tracing),
-        ("layer_validation", Stack::Validation),
-        ("layer_idempotency", Stack::Idempotency),
-        ("layer_timeout", Stack::Timeout),
-        ("layer_retry", Stack::Retry),
+    let stacks: [(&str, Stack, MakeContext); 9] = [
+        ("full_default_stack", Stack::Default, context),
+        ("full_default_stack_named_id", Stack::Default, named_context),
+        ("layer_none", Stack::Bare, context),
+        ("layer_tracing", Stack::Tracing, context),
+        ("layer_validation", Stack::Validation, context),
+        ("layer_idempotency", Stack::Idempotency, context),
+        ("layer_idempotency_named_id", Stack::Idempotency, named_context),
+        ("layer_timeout", Stack::Timeout, context),
+        ("layer_retry", Stack::Retry, context),
     ];
-    for (name, stack) in stacks {
+    for (name, stack, context) in stacks {
         let bus = stack.bus();
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter_batched(

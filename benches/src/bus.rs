@@ -79,12 +79,19 @@ impl Stack {
     }
 }
 
-/// The context of a command as a driving adapter builds it: a fresh command id (so that
-/// idempotency sees a new command every time), a correlation id, a user and an organization.
+/// The context of a command as a driving adapter builds it without an idempotency key: a
+/// fresh command id (which idempotency lets through, remembering nothing), a correlation id, a
+/// user and an organization.
 pub fn context() -> MessageContext {
     MessageContext::new().with_metadata(
         Metadata::default()
             .with_organization("org-bench")
             .with_user("user-bench"),
     )
+}
+
+/// [`context`] with a command id the sender named (as an HTTP `Idempotency-Key` does): a new
+/// one every time, which idempotency remembers.
+pub fn named_context() -> MessageContext {
+    context().with_message_id(uuid::Uuid::now_v7())
 }

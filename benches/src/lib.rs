@@ -17,7 +17,7 @@ mod payment_view;
 
 pub use account::{deposits, new_stream, Account, AccountCommand, AccountError, AccountEvent};
 pub use append::{BaselineLog, Rotating};
-pub use bus::{context, Constant, Ping, Stack};
+pub use bus::{context, named_context, Constant, Ping, Stack};
 pub use commands::{CommandSide, HivePayments, ProcessPayment, StreamRig};
 pub use durable::DurableFixture;
 pub use error::FixtureError;

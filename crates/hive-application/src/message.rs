@@ -36,9 +36,14 @@ pub trait Query: Message {}
 /// Who sends a message and why: ids for tracing, idempotency and the tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageContext {
-    /// The id of this message (the command id: the idempotency key and the causation id of the
-    /// events it produces).
+    /// The id of this message (the command id: the causation id of the events it produces, and
+    /// the idempotency key when `idempotent`).
     pub message_id: Uuid,
+    /// Whether the sender named `message_id` ([`MessageContext::with_message_id`]), so that a
+    /// command sent again with it answers the first outcome (the idempotency layer remembers
+    /// it). False for the fresh id of [`MessageContext::new`]: sending a copy of that context
+    /// again runs the command again.
+    pub idempotent: bool,
     /// Shared by everything one request caused.
     pub correlation_id: String,
     /// Who is asking, for which organization, from where.
@@ -51,15 +56,18 @@ impl MessageContext {
         let message_id = Uuid::now_v7();
         Self {
             message_id,
+            idempotent: false,
             correlation_id: message_id.to_string(),
             metadata: Metadata::default(),
         }
     }
 
-    /// Sets the message id.
+    /// Names the message id: the command is idempotent under it (sent again with the same id
+    /// and type, it answers the first outcome and runs once).
     #[must_use]
     pub fn with_message_id(mut self, message_id: Uuid) -> Self {
         self.message_id = message_id;
+        self.idempotent = true;
         self
     }
 

@@ -183,13 +183,22 @@ async fn a_slow_handler_times_out() {
 async fn the_same_command_id_returns_the_first_answer_and_runs_once() {
     let handler = Scripted::default();
     let bus = default_bus(handler.clone());
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     let first = bus.dispatch(Charge { amount: 3 }, ctx.clone()).await.unwrap();
     let second = bus.dispatch(Charge { amount: 3 }, ctx.clone()).await.unwrap();
     assert_eq!(first, second);
     assert_eq!(handler.calls(), 1);
     bus.dispatch(Charge { amount: 3 }, MessageContext::new()).await.unwrap();
     assert_eq!(handler.calls(), 2, "another id runs again");
+    let unnamed = MessageContext::new();
+    bus.dispatch(Charge { amount: 3 }, unnamed.clone()).await.unwrap();
+    bus.dispatch(Charge { amount: 3 }, unnamed).await.unwrap();
+    assert_eq!(handler.calls(), 4, "an id the sender did not name is not remembered");
+}
+
+/// A context whose id the sender named: the bus remembers it.
+fn named_command() -> MessageContext {
+    MessageContext::new().with_message_id(uuid::Uuid::now_v7())
 }
 
 #[derive(Debug, Clone)]
@@ -213,7 +222,7 @@ async fn one_id_on_two_message_types_is_two_commands() {
         .handler::<Charge, _>(handler.clone())
         .handler::<Void, _>(handler.clone())
         .build();
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     assert!(bus
         .dispatch(Charge { amount: 1 }, ctx.clone())
         .await
@@ -230,7 +239,7 @@ async fn concurrent_sends_of_one_command_id_run_the_handler_once() {
         ..Scripted::default()
     };
     let bus = default_bus(handler.clone());
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (bus, ctx) = (bus.clone(), ctx.clone());
@@ -249,7 +258,7 @@ async fn concurrent_sends_of_one_command_id_run_the_handler_once() {
 async fn transient_failures_are_forgotten_refusals_are_remembered() {
     let handler = Scripted::failing(vec![ApplicationError::Unavailable("db down".into())]);
     let bus = default_bus(handler.clone());
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     assert!(bus.dispatch(Charge { amount: 1 }, ctx.clone()).await.is_err());
     assert!(
         bus.dispatch(Charge { amount: 1 }, ctx.clone()).await.is_ok(),
@@ -259,7 +268,7 @@ async fn transient_failures_are_forgotten_refusals_are_remembered() {
 
     let handler = Scripted::failing(vec![ApplicationError::domain("x", "no")]);
     let bus = default_bus(handler.clone());
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     let first = bus.dispatch(Charge { amount: 1 }, ctx.clone()).await.unwrap_err();
     let again = bus.dispatch(Charge { amount: 1 }, ctx).await.unwrap_err();
     assert_eq!(first, again);
@@ -320,7 +329,7 @@ async fn a_duplicate_waiting_for_a_dropped_first_send_runs_the_command_itself() 
         ..Scripted::default()
     };
     let bus = default_bus(handler.clone());
-    let ctx = MessageContext::new();
+    let ctx = named_command();
     let first = tokio::spawn({
         let (bus, ctx) = (bus.clone(), ctx.clone());
         async move { bus.dispatch(Charge { amount: 7 }, ctx).await }

@@ -160,6 +160,7 @@ impl Caller {
     pub fn into_context(self) -> MessageContext {
         MessageContext {
             message_id: Uuid::now_v7(),
+            idempotent: false,
             correlation_id: self.correlation_id,
             metadata: Metadata::default()
                 .with_organization(self.organization)
@@ -179,7 +180,7 @@ impl Caller {
         let context = self.context();
         match idempotency_key {
             Some(key) => context.with_message_id(crate::idempotency::command_id(&self.organization, key)),
-            None => context.with_message_id(Uuid::now_v7()),
+            None => context,
         }
     }
 }

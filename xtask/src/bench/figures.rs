@@ -54,10 +54,10 @@ fn compute(measure: Measure, entries: &[Entry], http: Option<&HttpResults>) -> R
     match measure {
         Measure::Speedup(subject, reference)
         | Measure::Share(subject, reference)
-        | Measure::Cost(subject, reference) => {
+        | Measure::Added(subject, reference) => {
             let (s, r) = pair(subject, reference)?;
             let value = match measure {
-                Measure::Cost(..) => s.mean_ns / r.mean_ns,
+                Measure::Added(..) => s.mean_ns - r.mean_ns,
                 _ => r.mean_ns / s.mean_ns,
             };
             Ok(Computed {
@@ -118,7 +118,7 @@ fn compute(measure: Measure, entries: &[Entry], http: Option<&HttpResults>) -> R
 fn show(measure: Measure, value: f64) -> String {
     match measure {
         Measure::Speedup(..) => format!("{} faster", times(value)),
-        Measure::Cost(..) => times(value),
+        Measure::Added(..) => format!("+{}", format_time(value)),
         Measure::Share(..) | Measure::HttpShare => format!("{:.0}% of the reference", value * 100.0),
         Measure::Flat(..) => format!("{:+.0}%", value * 100.0),
         Measure::Rate(..) => format!("{:.0} events/s", value),
@@ -130,7 +130,7 @@ fn show(measure: Measure, value: f64) -> String {
 fn show_target(measure: Measure, target: Target) -> String {
     let bound = |x: f64| match measure {
         Measure::Speedup(..) => format!("{} faster", times(x)),
-        Measure::Cost(..) => times(x),
+        Measure::Added(..) => format!("+{}", format_time(x)),
         Measure::Share(..) | Measure::HttpShare => format!("{:.0}%", x * 100.0),
         Measure::Flat(..) => format!("±{:.0}%", x * 100.0),
         Measure::Rate(..) => format!("{x:.0} events/s"),
@@ -224,7 +224,7 @@ mod tests {
             entry("vs_cqrs_es", "hive", Some("10"), 1_000.0),
             entry("vs_cqrs_es", "reference_cqrs_es", Some("100"), 10_000.0),
             entry("vs_cqrs_es", "hive", Some("100"), 5_000.0),
-            entry("bus", "full_default_stack", None, 300.0),
+            entry("bus", "full_default_stack", None, 450.0),
             entry("bus", "baseline_direct_call", None, 100.0),
             entry("command_latency", "hive", Some("10"), 100.0),
             entry("command_latency", "hive", Some("1000"), 105.0),
@@ -242,7 +242,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            row(&table, "middleware").contains("| 3.00× | ≤ 2.00× | **missed** |"),
+            row(&table, "middleware").contains("| +350 ns | ≤ +300 ns | **missed** |"),
             "{table}"
         );
         assert!(
@@ -267,12 +267,12 @@ mod tests {
         let http = HttpResults {
             load: "wrk -t2 -c32 -d10s".into(),
             date: "2026-11-23 06:00 UTC".into(),
-            service: report(30_000.0),
+            service: report(29_000.0),
             hello: report(50_000.0),
         };
         let table = render(&[], Some(&http));
         assert!(
-            row(&table, "HTTP").contains("| 30000 req/s | 50000 req/s | 60% of the reference | ≥ 50% | met |"),
+            row(&table, "HTTP").contains("| 29000 req/s | 50000 req/s | 58% of the reference | ≥ 60% | **missed** |"),
             "{table}"
         );
     }

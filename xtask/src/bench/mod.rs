@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: run the criterion benches and the HTTP benchmark (wrk), then rewrite
-//! the tables of docs/performance.md: every result, the HTTP figures, and the figures of
-//! issue #8 against their targets.
+//! the tables of docs/performance.md: every result, the HTTP figures, and the figures P1–P8
+//! and E1–E3 against their targets.
 
 mod collect;
 mod figures;

@@ -1,4 +1,5 @@
-//! Idempotency: a command id already handled returns the first answer and appends nothing.
+//! Idempotency: a command id its sender named, already handled, returns the first answer and
+//! appends nothing.
 
 mod ids;
 
@@ -15,7 +16,11 @@ use crate::bus::{BusRequest, BusResponse, Outcome};
 use crate::ApplicationError;
 use ids::{CommandIds, Key, Look, Slot};
 
-/// Remembers the outcome of each command id, per message type, bounded by count and age.
+/// Remembers the outcome of each command id the sender named
+/// ([`MessageContext::with_message_id`](crate::MessageContext::with_message_id), e.g. from an HTTP
+/// `Idempotency-Key`), per message type, bounded by count and age. A fresh id minted by
+/// [`MessageContext::new`](crate::MessageContext::new) cannot come again and passes straight
+/// through, remembering nothing.
 ///
 /// Concurrent sends of one id run the rest of the stack once: the others wait for its outcome
 /// (and one of them runs it if the first send is dropped before answering). Transient failures
@@ -69,6 +74,17 @@ where
     }
 
     fn call(&mut self, request: BusRequest) -> Self::Future {
+        if !request.context.idempotent {
+            // A fresh id the sender did not name cannot come again: nothing to remember.
+            return IdempotencyFuture {
+                stage: Stage::Running {
+                    future: self.inner.call(request),
+                },
+                slot: None,
+                run: None,
+                follower: None,
+            };
+        }
         let key = Key {
             id: request.context.message_id,
             message_type: request.message_type,
@@ -90,15 +106,13 @@ where
         let run = new.then(|| Run::new(self.ids.clone(), key, Arc::clone(&slot)));
         IdempotencyFuture {
             stage,
-            slot,
+            slot: Some(slot),
             run,
             follower,
         }
     }
 }
 
-/// The send running a command: stores its outcome in the slot, or, when dropped before an
-/// outcome, lets a waiting send run it instead.
 struct Run {
     ids: CommandIds,
     key: Key,
@@ -159,7 +173,8 @@ pin_project! {
     {
         #[pin]
         stage: Stage<S::Future>,
-        slot: Arc<Slot>,
+        // None when the request's id is not remembered (it passes straight through).
+        slot: Option<Arc<Slot>>,
         run: Option<Run>,
         follower: Option<Follower<S>>,
     }
@@ -182,17 +197,24 @@ where
                     }
                     return Poll::Ready(outcome);
                 }
-                StageProjection::Following => match ready!(this.slot.poll_look(cx)) {
-                    Look::Done(outcome) => return Poll::Ready(outcome),
-                    Look::Run => {
-                        // The slot is running again, on this send now.
-                        *this.run = this
-                            .follower
-                            .as_ref()
-                            .map(|follower| Run::new(follower.ids.clone(), follower.key, Arc::clone(this.slot)));
-                        this.stage.set(Stage::Starting);
+                StageProjection::Following => {
+                    let Some(slot) = this.slot.as_ref() else {
+                        return Poll::Ready(Err(ApplicationError::Internal(
+                            "idempotency follows a send it did not remember".into(),
+                        )));
+                    };
+                    match ready!(slot.poll_look(cx)) {
+                        Look::Done(outcome) => return Poll::Ready(outcome),
+                        Look::Run => {
+                            // The slot is running again, on this send now.
+                            *this.run = this
+                                .follower
+                                .as_ref()
+                                .map(|follower| Run::new(follower.ids.clone(), follower.key, Arc::clone(slot)));
+                            this.stage.set(Stage::Starting);
+                        }
                     }
-                },
+                }
                 StageProjection::Starting => {
                     let Some(mut follower) = this.follower.take() else {
                         return Poll::Ready(Err(ApplicationError::Internal(
