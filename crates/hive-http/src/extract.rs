@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use hive_application::ApplicationError;
-use hive_domain::{inclusive_end, SortOrder};
+use hive_domain::{inclusive_end, Interval, SortOrder};
 use serde::de::DeserializeOwned;
 
 use crate::Problem;
@@ -248,10 +248,19 @@ impl Params {
         }
     }
 
-    /// `from`/`to` (or `toInclusive`) with the defaults of the analytics routes: `to` now,
-    /// `from` 30 days before `to`.
+    /// `from`/`to` (or `toInclusive`) with the defaults of the analytics routes: `to` the start
+    /// of the next whole UTC hour (everything until now counts, and the requests of one hour
+    /// share their range, so a repeated query hits the cache), `from` 30 days before `to`.
     pub fn range_or_last_30_days(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
-        let to = self.end()?.unwrap_or_else(Utc::now);
+        self.range_or_last_30_days_at(Utc::now())
+    }
+
+    /// [`Params::range_or_last_30_days`] as seen at `now`.
+    fn range_or_last_30_days_at(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
+        let to = match self.end()? {
+            Some(to) => to,
+            None => next_hour(now),
+        };
         let from = self.time("from")?.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
         Ok((from, to))
     }
@@ -265,6 +274,15 @@ impl Params {
             Some(_) => Err(Problem::bad_request("order", "must be asc or desc")),
         }
     }
+}
+
+/// The start of the whole UTC hour after the one holding `now` (`now` itself at the very end
+/// of time).
+fn next_hour(now: DateTime<Utc>) -> DateTime<Utc> {
+    Interval::Hour
+        .bucket_start(now)
+        .checked_add_signed(Duration::hours(1))
+        .unwrap_or(now)
 }
 
 /// One path segment (`{id}`, `{correlationId}`), `400` when it cannot be decoded.
@@ -292,5 +310,36 @@ mod tests {
         assert!(too_deep(br#"{"a": [1, {"b": []}]}"#, 3));
         assert!(!too_deep(br#"{"a": "[[[[[[\"[[[["}"#, 1));
         assert!(too_deep(&[b'['; 40], 32));
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_default_range_ends_at_the_next_whole_hour() {
+        let params = Params::default();
+        let early = params.range_or_last_30_days_at(at("2026-03-05T13:00:00Z")).unwrap();
+        let late = params.range_or_last_30_days_at(at("2026-03-05T13:59:59.999Z")).unwrap();
+        assert_eq!(early, late, "two requests within one hour share their range");
+        assert_eq!(early, (at("2026-02-03T14:00:00Z"), at("2026-03-05T14:00:00Z")));
+        let next = params.range_or_last_30_days_at(at("2026-03-05T14:00:00Z")).unwrap();
+        assert_eq!(next.1, at("2026-03-05T15:00:00Z"), "an instant on the hour is included");
+        let before = Utc::now();
+        let (from, to) = params.range_or_last_30_days().unwrap();
+        let after = Utc::now();
+        assert!(before < to && to <= after + Duration::hours(1), "{before} .. {to}");
+        assert_eq!(to - from, Duration::days(DEFAULT_RANGE_DAYS));
+    }
+
+    #[test]
+    fn given_bounds_are_kept() {
+        let params = Params::from_query(Some("from=2026-01-01T00:30:00Z&to=2026-01-02T00:45:00Z"));
+        let range = params.range_or_last_30_days_at(at("2026-03-05T13:20:00Z")).unwrap();
+        assert_eq!(range, (at("2026-01-01T00:30:00Z"), at("2026-01-02T00:45:00Z")));
+        let only_to = Params::from_query(Some("toInclusive=2026-01-02T00:45:00Z"));
+        let (from, to) = only_to.range_or_last_30_days_at(at("2026-03-05T13:20:00Z")).unwrap();
+        assert_eq!(to, inclusive_end(at("2026-01-02T00:45:00Z")));
+        assert_eq!(to - from, Duration::days(DEFAULT_RANGE_DAYS));
     }
 }

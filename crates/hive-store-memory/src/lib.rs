@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-mod analytics;
 #[cfg(feature = "billing")]
 pub mod billing;
 mod checkpoint;

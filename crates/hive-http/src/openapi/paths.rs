@@ -121,7 +121,10 @@ pub(super) fn public(id: &str, summary: &str, ok_schema: &str, content_type: &st
 pub(super) fn range() -> Vec<Value> {
     vec![
         time("from", "Inclusive start (RFC 3339); default: the end minus 30 days"),
-        time("to", "Exclusive end (RFC 3339); default: now. Not with `toInclusive`"),
+        time(
+            "to",
+            "Exclusive end (RFC 3339); default: the start of the next whole UTC hour. Not with `toInclusive`",
+        ),
         to_inclusive(),
     ]
 }

@@ -10,6 +10,8 @@ use hive_domain::EventEnvelope;
 use smallvec::SmallVec;
 use uuid::Uuid;
 
+use super::rollup::Rollups;
+
 /// Log indexes (`position - 1`) of the events sharing one key, in commit order; one inline.
 pub(crate) type Postings = SmallVec<[usize; 1]>;
 
@@ -42,6 +44,8 @@ pub(crate) struct State {
     /// Event id → its event: one entry per stored event, like every other index, maintained by
     /// [`State::index_batch`] on commit and on replay of the durable log.
     pub(crate) by_id: FastMap<Uuid, usize>,
+    /// Event counts per hour × type × organization × user, for analytics.
+    pub(crate) rollups: Rollups,
 }
 
 fn post(index: &mut HashIndex, key: &str, at: usize) {
@@ -141,6 +145,12 @@ impl State {
                 }
             }
             self.by_id.insert(event.event_id, at);
+            self.rollups.add(
+                event.timestamp,
+                &event.event_type,
+                event.metadata.organization_id.as_deref(),
+                event.metadata.user_id.as_deref(),
+            );
             self.log.push(event);
         }
     }

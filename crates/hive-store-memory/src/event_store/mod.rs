@@ -1,9 +1,11 @@
 //! The event store: a global log with indexes, in memory or backed by a durable file log.
 
+mod analytics;
 mod append;
 mod durable;
 mod group;
 mod index;
+mod rollup;
 mod search;
 
 use std::sync::Arc;
