@@ -1,5 +1,5 @@
 //! [`EventAnalytics`] for the [`MemoryEventStore`]: the matching events are looked up through
-//! the store's indexes (type, organization, day), then counted by
+//! the store's index (type, organization and time decided on its columns), then counted by
 //! [`EventAnalyticsReport`], the reference computation.
 
 use async_trait::async_trait;

@@ -1,119 +1,169 @@
-//! Criteria look-ups answered from the most selective index.
+//! Criteria look-ups answered from the columns: a stream's events by walking its links, any
+//! other look-up by scanning the columns. Bodies are read only to confirm what the columns
+//! cannot decide (text, correlation id hash matches, strings past an interner's limit) and
+//! for the page returned.
 
 use std::cmp::Ordering;
-use std::ops::Bound;
 
-use hive_domain::{EventCriteria, EventPage, Page};
+use hive_domain::{EventCriteria, EventEnvelope, EventPage, Page, StoreResult};
 
-use super::index::{key_of, HashIndex, State};
+use super::index::{correlation_hash, nanos, State};
+use super::intern::{Interner, Verdict};
 
-/// Where the candidates of a look-up come from.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Candidates<'s> {
-    /// No criterion has an index: every event is a candidate.
-    Everything,
-    /// The union of these disjoint posting lists (empty: nothing can match).
-    Lists(Vec<&'s [usize]>),
+/// The criteria in terms of the columns.
+struct Filter {
+    aggregate_type: Option<Vec<u32>>,
+    event_types: Option<Vec<u32>>,
+    organization: Option<Vec<u32>>,
+    user: Option<Vec<u32>>,
+    correlation: Option<u32>,
+    from: Option<i64>,
+    to: Option<i64>,
+    text: bool,
 }
 
-/// The candidates of `key` in `index`, when the criterion is set (empty when the key is unknown).
-fn single<'s>(index: &'s HashIndex, key: &Option<String>) -> Option<Vec<&'s [usize]>> {
-    key.as_deref()
-        .map(|k| index.get(&key_of(k)).map(|p| vec![p.as_slice()]).unwrap_or_default())
+/// The ids of the wanted strings the interner knows (none known: only overflow entries can
+/// match).
+fn wanted<'a>(interner: &Interner, names: impl IntoIterator<Item = &'a String>) -> Vec<u32> {
+    names.into_iter().filter_map(|n| interner.find(n)).collect()
+}
+
+/// Folds one more verdict into the event's verdict so far.
+fn and(verdict: Verdict, next: Verdict) -> Verdict {
+    match (verdict, next) {
+        (Verdict::No, _) | (_, Verdict::No) => Verdict::No,
+        (Verdict::Check, _) | (_, Verdict::Check) => Verdict::Check,
+        (Verdict::Yes, Verdict::Yes) => Verdict::Yes,
+    }
+}
+
+impl Filter {
+    fn new(state: &State, criteria: &EventCriteria) -> Self {
+        let one = |interner: &Interner, name: &Option<String>| name.as_ref().map(|n| wanted(interner, [n]));
+        Self {
+            aggregate_type: one(&state.aggregate_types, &criteria.aggregate_type),
+            event_types: (!criteria.event_types.is_empty()).then(|| wanted(&state.event_types, &criteria.event_types)),
+            organization: one(&state.organizations, &criteria.organization_id),
+            user: one(&state.users, &criteria.user_id),
+            correlation: criteria.correlation_id.as_deref().map(correlation_hash),
+            from: criteria.time_range.from.map(nanos),
+            to: criteria.time_range.to.map(nanos),
+            text: !criteria.text_terms().is_empty(),
+        }
+    }
+
+    /// Whether the event at `at` matches, as far as the columns tell.
+    fn judge(&self, state: &State, at: usize) -> Verdict {
+        let columns = &state.columns;
+        let mut verdict = if self.text { Verdict::Check } else { Verdict::Yes };
+        if let Some(wanted) = &self.event_types {
+            let id = u32::from(columns.event_type[at]);
+            verdict = and(verdict, state.event_types.judge(id, wanted));
+        }
+        if let Some(wanted) = &self.aggregate_type {
+            let id = u32::from(columns.aggregate_type[at]);
+            verdict = and(verdict, state.aggregate_types.judge(id, wanted));
+        }
+        if let Some(wanted) = &self.organization {
+            verdict = and(verdict, state.organizations.judge(columns.organization[at], wanted));
+        }
+        if let Some(wanted) = &self.user {
+            verdict = and(verdict, state.users.judge(columns.user[at], wanted));
+        }
+        if let Some(hash) = self.correlation {
+            let found = if columns.correlation[at] == hash {
+                Verdict::Check
+            } else {
+                Verdict::No
+            };
+            verdict = and(verdict, found);
+        }
+        if self.from.is_some() || self.to.is_some() {
+            let at = columns.timestamp[at];
+            let inside = if at == i64::MIN || at == i64::MAX {
+                Verdict::Check // saturated: only the body knows the instant
+            } else if self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to) {
+                Verdict::Yes
+            } else {
+                Verdict::No
+            };
+            verdict = and(verdict, inside);
+        }
+        verdict
+    }
 }
 
 impl State {
     /// The events matching `criteria`, sorted by timestamp then global position (reversed for
     /// [`hive_domain::SortOrder::Desc`]), one page of them, and the number of all matches.
-    pub(crate) fn search(&self, criteria: &EventCriteria, page: Page) -> EventPage {
-        let matches: Vec<usize> = match self.candidates(criteria) {
-            Candidates::Everything => (0..self.log.len())
-                .filter(|&at| criteria.matches(&self.log[at]))
-                .collect(),
-            Candidates::Lists(lists) => lists
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&at| criteria.matches(&self.log[at]))
-                .collect(),
-        };
-        let total = matches.len() as u64;
-        EventPage {
-            items: self.page_of(matches, page),
-            total,
-        }
-    }
-
-    /// Picks the smallest candidate set among the indexes the criteria can use.
-    pub(crate) fn candidates(&self, criteria: &EventCriteria) -> Candidates<'_> {
-        let mut options: Vec<Vec<&[usize]>> = Vec::new();
-        if let Some(stream) = criteria.aggregate_id.as_deref() {
-            options.push(self.streams.get(stream).map(|p| vec![p.as_slice()]).unwrap_or_default());
-        }
-        options.extend(single(&self.by_correlation, &criteria.correlation_id));
-        options.extend(single(&self.by_organization, &criteria.organization_id));
-        options.extend(single(&self.by_aggregate_type, &criteria.aggregate_type));
-        if !criteria.event_types.is_empty() {
-            let mut keys: Vec<u64> = criteria.event_types.iter().map(|t| key_of(t)).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            options.push(
-                keys.iter()
-                    .filter_map(|k| self.by_type.get(k))
-                    .map(|p| p.as_slice())
-                    .collect(),
-            );
-        }
-        let range = criteria.time_range;
-        if range.from.is_some() || range.to.is_some() {
-            let from = range.from.map_or(Bound::Unbounded, |f| Bound::Included(f.date_naive()));
-            let to = range.to.map_or(Bound::Unbounded, |t| Bound::Included(t.date_naive()));
-            if range.from.zip(range.to).is_none_or(|(f, t)| f < t) {
-                options.push(self.by_day.range((from, to)).map(|(_, p)| p.as_slice()).collect());
-            } else {
-                options.push(Vec::new());
+    pub(crate) fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
+        let filter = Filter::new(self, criteria);
+        let mut matches: Vec<u32> = Vec::new();
+        let mut consider = |at: u32| -> StoreResult<()> {
+            let keep = match filter.judge(self, at as usize) {
+                Verdict::No => false,
+                Verdict::Yes => true,
+                Verdict::Check => criteria.matches(&*self.bodies.get(at as usize)?),
+            };
+            if keep {
+                matches.push(at);
             }
+            Ok(())
+        };
+        match criteria.aggregate_id.as_deref() {
+            Some(stream) => self
+                .stream_positions(stream, 1, usize::MAX)
+                .into_iter()
+                .try_for_each(&mut consider)?,
+            None => (0..self.head() as u32).try_for_each(&mut consider)?,
         }
-        options
-            .into_iter()
-            .min_by_key(|lists| lists.iter().map(|l| l.len()).sum::<usize>())
-            .map_or(Candidates::Everything, Candidates::Lists)
+        let total = matches.len() as u64;
+        Ok(EventPage {
+            items: self.page_of(matches, page)?,
+            total,
+        })
     }
 
-    /// Sorts just enough of `matches` to cut the page out of it, in the page's order.
+    /// Sorts just enough of `matches` to cut the page out of it, in the page's order, and
+    /// reads the page's bodies.
     ///
     /// Ascending is [`hive_domain::event_order`]: timestamp, then global position (the log
     /// index is unique, so the event id never decides); descending is its exact reverse. Only
     /// the first `offset + limit` matches in that order are selected (`select_nth_unstable_by`)
     /// and sorted, whichever the direction.
-    fn page_of(&self, mut matches: Vec<usize>, page: Page) -> Vec<hive_domain::EventEnvelope> {
+    fn page_of(&self, mut matches: Vec<u32>, page: Page) -> StoreResult<Vec<EventEnvelope>> {
         let offset = page.offset_usize();
         if offset >= matches.len() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let end = offset.saturating_add(page.limit_usize()).min(matches.len());
         let direction = page.order;
-        let order = |a: &usize, b: &usize| -> Ordering {
-            direction.apply(self.log[*a].timestamp.cmp(&self.log[*b].timestamp).then(a.cmp(b)))
+        let timestamps = &self.columns.timestamp;
+        let order = |a: &u32, b: &u32| -> Ordering {
+            let key = |at: &u32| (timestamps[*at as usize], *at);
+            direction.apply(key(a).cmp(&key(b)))
         };
         if end < matches.len() {
             matches.select_nth_unstable_by(end, order);
             matches.truncate(end);
         }
         matches.sort_unstable_by(order);
-        matches[offset..end]
+        Ok(self
+            .bodies_at(&matches[offset..end])?
             .iter()
-            .map(|&at| hive_domain::EventEnvelope::clone(&self.log[at]))
-            .collect()
+            .map(|e| EventEnvelope::clone(e))
+            .collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone, Utc};
-    use hive_domain::{event_order, EventEnvelope, Metadata, SortOrder, TimeRange};
+    use hive_domain::{event_order, EventEnvelope, EventStoreError, Metadata, SortOrder, TimeRange};
     use serde_json::json;
 
+    use super::super::bodies::{Bodies, LogBodies, Placed};
+    use super::super::streams::random_key;
     use super::*;
 
     fn state() -> State {
@@ -130,37 +180,100 @@ mod tests {
             .with_timestamp(day + Duration::hours(i as i64 * 5) - Duration::minutes(i as i64 % 2 * 600))
             .with_correlation_id(format!("c{}", i % 10))
             .with_metadata(Metadata::default().with_organization(format!("o{}", i % 2)));
-            state.commit(vec![event]);
+            state.commit(vec![event]).unwrap();
         }
         state
     }
 
-    fn size(c: Candidates<'_>) -> Option<usize> {
-        match c {
-            Candidates::Everything => None,
-            Candidates::Lists(l) => Some(l.iter().map(|l| l.len()).sum()),
-        }
+    /// The events of `state` indexed again over a log whose bytes are all gone: every body
+    /// read fails, so a look-up that succeeds read none.
+    fn without_bodies(state: &State) -> State {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("gone.log")).unwrap();
+        let bodies = Bodies::Log(LogBodies::new(file, "gone.log", 0));
+        let mut blind = State::new(bodies, random_key());
+        let events: Vec<_> = state.bodies.range(0, state.head() as usize).unwrap();
+        let starts: Vec<u64> = (0..events.len() as u64).map(|i| i * 100).collect();
+        let placed = Placed {
+            starts: &starts,
+            end: events.len() as u64 * 100,
+            cache: false,
+        };
+        blind.index_batch(&events, placed).unwrap();
+        blind
     }
 
     #[test]
-    fn the_most_selective_index_is_used() {
-        let state = state();
-        let mut c = EventCriteria {
-            organization_id: Some("o1".into()),
+    fn the_columns_decide_without_reading_bodies() {
+        let state = without_bodies(&state());
+        let past_the_end = Page::new(1_000, 10);
+        let decided = [
+            (
+                "organization",
+                EventCriteria {
+                    organization_id: Some("o1".into()),
+                    ..Default::default()
+                },
+                15,
+            ),
+            (
+                "stream",
+                EventCriteria {
+                    aggregate_id: Some("s0".into()),
+                    ..Default::default()
+                },
+                10,
+            ),
+            (
+                "types",
+                EventCriteria {
+                    event_types: vec!["E1".into(), "E2".into()],
+                    ..Default::default()
+                },
+                12,
+            ),
+            (
+                "unknown type",
+                EventCriteria {
+                    event_types: vec!["nope".into()],
+                    ..Default::default()
+                },
+                0,
+            ),
+            (
+                "user",
+                EventCriteria {
+                    user_id: Some("u".into()),
+                    ..Default::default()
+                },
+                0,
+            ),
+        ];
+        for (what, criteria, total) in decided {
+            let page = state.search(&criteria, past_the_end).unwrap();
+            assert_eq!(page.total, total, "{what}");
+        }
+        let page = state.search(&EventCriteria::default(), Page::new(0, 1));
+        assert!(
+            matches!(page, Err(EventStoreError::Backend(_))),
+            "the page's body is read: {page:?}"
+        );
+        let text = EventCriteria {
+            text: Some("x".into()),
             ..Default::default()
         };
-        assert_eq!(size(state.candidates(&c)), Some(15));
-        c.aggregate_id = Some("s0".into());
-        assert_eq!(size(state.candidates(&c)), Some(10));
-        c.correlation_id = Some("c3".into());
-        assert_eq!(size(state.candidates(&c)), Some(3));
-        c.event_types = vec!["nope".into()];
-        assert_eq!(size(state.candidates(&c)), Some(0));
-        let c = EventCriteria {
-            user_id: Some("u".into()),
+        assert!(
+            state.search(&text, past_the_end).is_err(),
+            "text is confirmed on the bodies"
+        );
+        let correlation = EventCriteria {
+            correlation_id: Some("c3".into()),
             ..Default::default()
         };
-        assert_eq!(state.candidates(&c), Candidates::Everything);
+        assert!(
+            state.search(&correlation, past_the_end).is_err(),
+            "so are correlation hash hits"
+        );
     }
 
     #[test]
@@ -191,11 +304,12 @@ mod tests {
             },
         ];
         for c in &criteria {
-            let mut want: Vec<&EventEnvelope> = state.log.iter().map(|e| &**e).filter(|e| c.matches(e)).collect();
+            let all = state.read_all(0, 1_000).unwrap();
+            let mut want: Vec<&EventEnvelope> = all.iter().filter(|e| c.matches(e)).collect();
             for order in [SortOrder::Asc, SortOrder::Desc] {
                 want.sort_by(|a, b| order.apply(event_order(a, b)));
                 for (offset, limit) in [(0, 100), (0, 4), (3, 5), (29, 10), (40, 1)] {
-                    let got = state.search(c, Page::new(offset, limit).in_order(order));
+                    let got = state.search(c, Page::new(offset, limit).in_order(order)).unwrap();
                     assert_eq!(got.total, want.len() as u64);
                     let expected: Vec<EventEnvelope> = want
                         .iter()
@@ -219,16 +333,16 @@ mod tests {
             // Four distinct instants, committed out of timestamp order.
             let event = EventEnvelope::new(format!("s{i}"), "Payment", "E", json!({}), 1)
                 .with_timestamp(at + Duration::seconds((i * 7) % 4));
-            state.commit(vec![event]);
+            state.commit(vec![event]).unwrap();
         }
         let criteria = EventCriteria {
             event_types: vec!["E".into()],
             ..Default::default()
         };
-        let ascending = state.search(&criteria, Page::new(0, 100)).items;
+        let ascending = state.search(&criteria, Page::new(0, 100)).unwrap().items;
         let mut reversed = ascending.clone();
         reversed.reverse();
-        let descending = state.search(&criteria, Page::new(0, 100).newest_first());
+        let descending = state.search(&criteria, Page::new(0, 100).newest_first()).unwrap();
         assert_eq!(descending.total, 40);
         assert_eq!(descending.items, reversed);
         assert_eq!(
@@ -241,7 +355,7 @@ mod tests {
         );
         let mut paged = Vec::new();
         for offset in (0..45).step_by(6) {
-            let page = state.search(&criteria, Page::new(offset, 6).newest_first());
+            let page = state.search(&criteria, Page::new(offset, 6).newest_first()).unwrap();
             assert_eq!(page.total, 40, "the total does not depend on the page");
             paged.extend(page.items);
         }

@@ -1,0 +1,74 @@
+//! Measures what a durable `MemoryEventStore` keeps in memory: appends payment-like events
+//! (`hive_testkit::synthetic`), reopens the data directory, reads the whole log once (which
+//! fills the body cache), and prints events, index bytes, cached bytes and resident memory at
+//! each step.
+//!
+//! ```text
+//! cargo run --release -p hive-store-memory --example footprint -- [events] [data dir]
+//! ```
+//!
+//! Defaults: 1 000 000 events in a temporary directory. An existing directory is reopened
+//! and appended to.
+
+use std::time::Instant;
+
+use hive_domain::EventStore;
+use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryEventStore};
+use hive_testkit::synthetic::{append_payment_like, EVENTS_PER_PAYMENT};
+
+/// The resident set size of this process in MiB (Linux), if known.
+fn resident_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn report(step: &str, store: &MemoryEventStore, started: Instant) {
+    let stats = store.stats();
+    println!(
+        "{step:<28} {:>9} events  index {:>7.1} MiB ({:>5.1} B/event)  cache {:>6.1} MiB  resident {:>7.1} MiB  {:>6.2} s",
+        stats.events,
+        stats.index_bytes as f64 / (1 << 20) as f64,
+        stats.index_bytes_per_event(),
+        stats.body_cache_bytes as f64 / (1 << 20) as f64,
+        resident_mib().unwrap_or(f64::NAN),
+        started.elapsed().as_secs_f64(),
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let events: usize = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
+    let temp = tempfile::tempdir()?;
+    let dir = args.next().map_or_else(|| temp.path().to_path_buf(), Into::into);
+    let options = DurableOptions::default().with_fsync(FsyncPolicy::Never);
+
+    let started = Instant::now();
+    let store = MemoryEventStore::open(&dir, options.clone()).await?;
+    report("opened", &store, started);
+    let started = Instant::now();
+    append_payment_like(&store, events / EVENTS_PER_PAYMENT, 256).await?;
+    report("appended", &store, started);
+    store.close().await?;
+    drop(store);
+    let log = std::fs::metadata(dir.join(hive_store_memory::EVENT_LOG_FILE))?.len();
+
+    let started = Instant::now();
+    let store = MemoryEventStore::open(&dir, options).await?;
+    report("reopened (replayed)", &store, started);
+    let started = Instant::now();
+    let head = store.head_position().await?;
+    let mut read = 0;
+    while read < head {
+        read += store.read_all(read, 1_000).await?.len() as u64;
+    }
+    report("read everything once", &store, started);
+    println!(
+        "log: {:.1} MiB, {:.0} B/event",
+        log as f64 / (1 << 20) as f64,
+        log as f64 / head.max(1) as f64
+    );
+    Ok(())
+}
