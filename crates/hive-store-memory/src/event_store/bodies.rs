@@ -312,3 +312,6 @@ impl Bodies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
