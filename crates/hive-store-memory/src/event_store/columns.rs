@@ -78,12 +78,25 @@ pub(crate) struct Columns {
     pub(crate) correlation: Chunked<u32>,
     /// The index of the previous event of the same stream ([`NO_PREVIOUS`] for its first).
     pub(crate) previous: Chunked<u32>,
+    /// The earliest and latest timestamp of each chunk, to skip chunks outside a time range.
+    pub(crate) chunk_times: Vec<(i64, i64)>,
 }
 
 /// The `previous` of a stream's first event.
 pub(crate) const NO_PREVIOUS: u32 = u32::MAX;
 
 impl Columns {
+    /// Appends an event's timestamp, keeping the chunk's time bounds.
+    pub(crate) fn push_timestamp(&mut self, at: i64) {
+        if self.timestamp.len().is_multiple_of(CHUNK) {
+            self.chunk_times.push((at, at));
+        } else if let Some((earliest, latest)) = self.chunk_times.last_mut() {
+            *earliest = (*earliest).min(at);
+            *latest = (*latest).max(at);
+        }
+        self.timestamp.push(at);
+    }
+
     /// Bytes allocated for all columns.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.timestamp.heap_bytes()
@@ -93,6 +106,7 @@ impl Columns {
             + self.user.heap_bytes()
             + self.correlation.heap_bytes()
             + self.previous.heap_bytes()
+            + self.chunk_times.capacity() * size_of::<(i64, i64)>()
     }
 }
 
@@ -110,6 +124,11 @@ mod tests {
         assert_eq!(column[CHUNK + 2], CHUNK as u32 + 2);
         assert_eq!(column.get(CHUNK + 3), None);
         let slack = column.heap_bytes() - (CHUNK + 3) * 4;
+        let mut columns = Columns::default();
+        for at in (0..CHUNK as i64 + 2).rev() {
+            columns.push_timestamp(at);
+        }
+        assert_eq!(columns.chunk_times, [(2, CHUNK as i64 + 1), (0, 1)]);
         assert!(slack <= CHUNK * 4 + 128, "at most one chunk unused, got {slack} bytes");
     }
 }

@@ -206,7 +206,7 @@ impl State {
             let user = self.users.intern(event.metadata.user_id.as_deref());
             let previous = self.streams.advance(&event.aggregate_id, at);
             let columns = &mut self.columns;
-            columns.timestamp.push(timestamp);
+            columns.push_timestamp(timestamp);
             // The interners stop below u16::MAX for these two.
             columns.event_type.push(event_type as u16);
             columns.aggregate_type.push(aggregate_type as u16);

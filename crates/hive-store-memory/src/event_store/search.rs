@@ -1,5 +1,5 @@
 //! Criteria look-ups answered from the columns: a stream's events by walking its links, any
-//! other look-up by scanning the columns. Bodies are read only to confirm what the columns
+//! other look-up by scanning the columns (skipping the chunks outside a time range). Bodies are read only to confirm what the columns
 //! cannot decide (text, correlation id hash matches, strings past an interner's limit) and
 //! for the page returned.
 
@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 
 use hive_domain::{EventCriteria, EventEnvelope, EventPage, Page, StoreResult};
 
+use super::columns::CHUNK;
 use super::index::{correlation_hash, nanos, State};
 use super::intern::{Interner, Verdict};
 
@@ -115,7 +116,16 @@ impl State {
                 .stream_positions(stream, 1, usize::MAX)
                 .into_iter()
                 .try_for_each(&mut consider)?,
-            None => (0..self.head() as u32).try_for_each(&mut consider)?,
+            None => {
+                for (chunk, &(earliest, latest)) in self.columns.chunk_times.iter().enumerate() {
+                    if filter.from.is_some_and(|from| latest < from) || filter.to.is_some_and(|to| earliest >= to) {
+                        continue; // the whole chunk lies outside the time range
+                    }
+                    let first = (chunk * CHUNK) as u32;
+                    let end = self.head().min(u64::from(first) + CHUNK as u64) as u32;
+                    (first..end).try_for_each(&mut consider)?;
+                }
+            }
         }
         let total = matches.len() as u64;
         Ok(EventPage {
@@ -321,6 +331,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Chunks wholly outside a time range are skipped; an event out of timestamp order is
+    /// still found in its chunk.
+    #[test]
+    fn time_ranges_skip_chunks_but_not_their_stragglers() {
+        let mut state = State::default();
+        let day = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+        let count = 3 * CHUNK as i64;
+        let events: Vec<EventEnvelope> = (0..count)
+            .map(|i| {
+                // Event 2.5 chunks in carries the first chunk's instants.
+                let minutes = if i == count * 5 / 6 { 7 } else { i };
+                EventEnvelope::new(format!("s{i}"), "Payment", "E", json!({}), 1)
+                    .with_timestamp(day + Duration::minutes(minutes))
+            })
+            .collect();
+        state.commit(events).unwrap();
+        let early = EventCriteria {
+            time_range: TimeRange::between(day + Duration::minutes(5), day + Duration::minutes(10)),
+            ..Default::default()
+        };
+        let page = state.search(&early, Page::new(0, 100)).unwrap();
+        assert_eq!(page.total, 6);
+        let positions: Vec<_> = page.items.iter().filter_map(|e| e.global_position).collect();
+        assert_eq!(positions, [6, 7, 8, count as u64 * 5 / 6 + 1, 9, 10]);
+        let late = EventCriteria {
+            time_range: TimeRange {
+                from: Some(day + Duration::minutes(count - 2)),
+                to: None,
+            },
+            ..Default::default()
+        };
+        assert_eq!(state.search(&late, Page::new(0, 100)).unwrap().total, 2);
     }
 
     /// Many events share a timestamp: descending pages are the exact reverse of the ascending
