@@ -1,14 +1,14 @@
-//! Measures what a durable `MemoryEventStore` keeps in memory: appends payment-like events
-//! (`hive_testkit::synthetic`), reopens the data directory, reads the whole log once (which
-//! fills the body cache), and prints events, index bytes, cached bytes and resident memory at
-//! each step.
+//! Measures what a durable `MemoryEventStore` keeps in memory, in two runs so that each
+//! starts from a fresh process:
 //!
 //! ```text
-//! cargo run --release -p hive-store-memory --example footprint -- [events] [data dir]
+//! cargo run --release -p hive-store-memory --example footprint -- seed 1000000 /tmp/hive-footprint
+//! cargo run --release -p hive-store-memory --example footprint -- open /tmp/hive-footprint
 //! ```
 //!
-//! Defaults: 1 000 000 events in a temporary directory. An existing directory is reopened
-//! and appended to.
+//! `seed` appends payment-like events (`hive_testkit::synthetic`) to the data directory;
+//! `open` reopens it (replaying the log), then reads the whole log once (which fills the body
+//! cache). Each step prints events, index bytes, cached bytes, resident memory and time.
 
 use std::time::Instant;
 
@@ -39,36 +39,38 @@ fn report(step: &str, store: &MemoryEventStore, started: Instant) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let events: usize = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
-    let temp = tempfile::tempdir()?;
-    let dir = args.next().map_or_else(|| temp.path().to_path_buf(), Into::into);
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let options = DurableOptions::default().with_fsync(FsyncPolicy::Never);
-
-    let started = Instant::now();
-    let store = MemoryEventStore::open(&dir, options.clone()).await?;
-    report("opened", &store, started);
-    let started = Instant::now();
-    append_payment_like(&store, events / EVENTS_PER_PAYMENT, 256).await?;
-    report("appended", &store, started);
-    store.close().await?;
-    drop(store);
-    let log = std::fs::metadata(dir.join(hive_store_memory::EVENT_LOG_FILE))?.len();
-
-    let started = Instant::now();
-    let store = MemoryEventStore::open(&dir, options).await?;
-    report("reopened (replayed)", &store, started);
-    let started = Instant::now();
-    let head = store.head_position().await?;
-    let mut read = 0;
-    while read < head {
-        read += store.read_all(read, 1_000).await?.len() as u64;
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["seed", events, dir] => {
+            let events: usize = events.parse()?;
+            let started = Instant::now();
+            let store = MemoryEventStore::open(dir, options).await?;
+            report("opened", &store, started);
+            let started = Instant::now();
+            append_payment_like(&store, events / EVENTS_PER_PAYMENT, 256).await?;
+            report("appended", &store, started);
+            store.close().await?;
+        }
+        ["open", dir] => {
+            let started = Instant::now();
+            let store = MemoryEventStore::open(dir, options).await?;
+            report("reopened (replayed)", &store, started);
+            let started = Instant::now();
+            let head = store.head_position().await?;
+            let mut read = 0;
+            while read < head {
+                read += store.read_all(read, 1_000).await?.len() as u64;
+            }
+            report("read everything once", &store, started);
+            let log = std::fs::metadata(std::path::Path::new(dir).join(hive_store_memory::EVENT_LOG_FILE))?.len();
+            println!(
+                "log: {:.1} MiB, {:.0} B/event",
+                log as f64 / (1 << 20) as f64,
+                log as f64 / head.max(1) as f64
+            );
+        }
+        _ => return Err("usage: footprint seed <events> <dir> | footprint open <dir>".into()),
     }
-    report("read everything once", &store, started);
-    println!(
-        "log: {:.1} MiB, {:.0} B/event",
-        log as f64 / (1 << 20) as f64,
-        log as f64 / head.max(1) as f64
-    );
     Ok(())
 }
