@@ -12,7 +12,8 @@
 
 use std::time::Instant;
 
-use hive_domain::EventStore;
+use futures::StreamExt;
+use hive_domain::{EventCriteria, EventLookup, EventSearch, EventStore, Page, TimeRange};
 use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryEventStore};
 use hive_testkit::synthetic::{append_payment_like, EVENTS_PER_PAYMENT};
 
@@ -35,6 +36,53 @@ fn report(step: &str, store: &MemoryEventStore, started: Instant) {
         resident_mib().unwrap_or(f64::NAN),
         started.elapsed().as_secs_f64(),
     );
+}
+
+/// Times a few look-ups on the reopened store.
+async fn look_ups(store: &MemoryEventStore) -> Result<(), Box<dyn std::error::Error>> {
+    let sample = store.read_all(store.head_position().await? / 2, 1).await?;
+    let Some(event) = sample.first() else {
+        return Ok(());
+    };
+    let by_organization = EventCriteria {
+        organization_id: event.metadata.organization_id.clone(),
+        event_types: vec!["PaymentCreated".into()],
+        ..EventCriteria::default()
+    };
+    let by_correlation = EventCriteria {
+        correlation_id: Some(event.correlation_id.clone()),
+        ..EventCriteria::default()
+    };
+    let by_time = EventCriteria {
+        time_range: TimeRange::between(event.timestamp, event.timestamp + chrono::Duration::hours(1)),
+        ..EventCriteria::default()
+    };
+    for (what, criteria) in [
+        ("organization and type", by_organization),
+        ("correlation id", by_correlation),
+        ("one hour", by_time),
+    ] {
+        let started = Instant::now();
+        let page = store.search(&criteria, Page::first(100).newest_first()).await?;
+        println!(
+            "search by {what:<22} {:>7} matches  {:>8.2} ms",
+            page.total,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let started = Instant::now();
+    let found = store.event_by_id(event.event_id).await?.is_some();
+    println!(
+        "event by id ({found})            {:>8.3} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let started = Instant::now();
+    let stream = store.read_stream(&event.aggregate_id, 1).count().await;
+    println!(
+        "read a stream ({stream} events)       {:>8.3} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
 }
 
 #[tokio::main]
@@ -63,6 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 read += store.read_all(read, 1_000).await?.len() as u64;
             }
             report("read everything once", &store, started);
+            look_ups(&store).await?;
             let log = std::fs::metadata(std::path::Path::new(dir).join(hive_store_memory::EVENT_LOG_FILE))?.len();
             println!(
                 "log: {:.1} MiB, {:.0} B/event",
