@@ -9,7 +9,7 @@ mod options;
 mod snapshot;
 
 pub use checkpoint::MemoryCheckpointStore;
-pub use event_store::MemoryEventStore;
+pub use event_store::{EventStoreStats, MemoryEventStore};
 pub use options::{DurableOptions, FsyncPolicy};
 pub use snapshot::MemorySnapshotStore;
 

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 use common::{assert_gap_free, batch, ev, read_everything};
-use hive_domain::{EventEnvelope, EventStore, EventStoreError};
+use futures::StreamExt;
+use hive_domain::{EventEnvelope, EventLookup, EventSearch, EventStore, EventStoreError};
 use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryEventStore, EVENT_LOG_FILE};
 use proptest::prelude::*;
 
@@ -193,6 +194,34 @@ async fn a_record_contradicting_the_log_is_corruption() {
         Err(EventStoreError::Corrupt { record, .. }) => assert_eq!(record, format!("events.log@{at}")),
         other => panic!("expected Corrupt, got {other:?}"),
     }
+}
+
+/// Bodies are read from the log on demand: one damaged under a running store is a typed error
+/// on every read path, never a panic, and the other events still read.
+#[tokio::test]
+async fn a_body_damaged_under_a_running_store_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DurableOptions::default().with_body_cache_bytes(0);
+    let store = MemoryEventStore::open(dir.path(), options).await.unwrap();
+    let first = store.append("a", 0, batch("a", 0, 2)).await.unwrap();
+    store.append("b", 0, batch("b", 0, 1)).await.unwrap();
+    let mut bytes = std::fs::read(log_path(dir.path())).unwrap();
+    // The first event of the log starts after the header and the array's `[`.
+    let at = 12 + 1;
+    bytes[at + 1] = b'#';
+    std::fs::write(log_path(dir.path()), &bytes).unwrap();
+    let corrupt = |e: EventStoreError| matches!(e, EventStoreError::Corrupt { ref record, .. } if *record == format!("{EVENT_LOG_FILE}@{at}"));
+    assert!(corrupt(store.read_all(0, 10).await.unwrap_err()));
+    let mut stream = store.read_stream("a", 1);
+    assert!(corrupt(stream.next().await.unwrap().unwrap_err()));
+    assert!(stream.next().await.is_none(), "the error ends the stream");
+    assert!(corrupt(store.event_by_id(first[0].event_id).await.unwrap_err()));
+    let all = hive_domain::EventCriteria::default();
+    assert!(corrupt(
+        store.search(&all, hive_domain::Page::first(10)).await.unwrap_err()
+    ));
+    assert_eq!(store.read_all(1, 10).await.unwrap().len(), 2, "the others still read");
+    assert_eq!(store.read_stream("a", 2).count().await, 1);
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -31,6 +31,8 @@
 //!   projection logging which runner applied which event), [`CapturedLog`] (a writer a test's
 //!   tracing subscriber logs into) and, with the `proxy` feature, `proxy::Proxy` (a TCP proxy a
 //!   test cuts and restores).
+//! * **[`synthetic`]**: histories shaped like the demo's payments, to measure what a store
+//!   keeps per event.
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -174,6 +176,7 @@ mod reference_cache;
 pub mod reliability;
 pub mod snapshot_store;
 mod support;
+pub mod synthetic;
 
 #[doc(hidden)]
 #[path = "private.rs"]

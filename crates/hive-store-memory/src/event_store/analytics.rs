@@ -12,7 +12,7 @@ use super::index::State;
 use super::MemoryEventStore;
 
 /// Every stored event `filter` selects, read page by page through the indexed search.
-fn selected(state: &State, filter: &AnalyticsFilter) -> Vec<EventEnvelope> {
+fn selected(state: &State, filter: &AnalyticsFilter) -> StoreResult<Vec<EventEnvelope>> {
     let criteria = EventCriteria {
         event_types: filter.event_type.iter().cloned().collect(),
         organization_id: filter.organization_id.clone(),
@@ -22,12 +22,12 @@ fn selected(state: &State, filter: &AnalyticsFilter) -> Vec<EventEnvelope> {
     let mut events = Vec::new();
     let mut read = 0u64;
     loop {
-        let page = state.search(&criteria, Page::new(read, Page::MAX_LIMIT));
+        let page = state.search(&criteria, Page::new(read, Page::MAX_LIMIT))?;
         let got = page.items.len() as u64;
         read += got;
         events.extend(page.items);
         if got == 0 || read >= page.total {
-            return events;
+            return Ok(events);
         }
     }
 }
@@ -36,16 +36,16 @@ fn selected(state: &State, filter: &AnalyticsFilter) -> Vec<EventEnvelope> {
 impl EventAnalytics for MemoryEventStore {
     async fn statistics(&self, filter: &AnalyticsFilter) -> StoreResult<EventStatistics> {
         let state = self.inner.state.read();
-        Ok(state.rollups.statistics(filter, |edge| selected(&state, edge)))
+        state.rollups.statistics(filter, |edge| selected(&state, edge))
     }
 
     async fn trends(&self, filter: &AnalyticsFilter, interval: Interval) -> StoreResult<Vec<TrendBucket>> {
         let state = self.inner.state.read();
-        Ok(state.rollups.trends(filter, interval, |edge| selected(&state, edge)))
+        state.rollups.trends(filter, interval, |edge| selected(&state, edge))
     }
 
     async fn heatmap(&self, filter: &AnalyticsFilter) -> StoreResult<Heatmap> {
         let state = self.inner.state.read();
-        Ok(state.rollups.heatmap(filter, |edge| selected(&state, edge)))
+        state.rollups.heatmap(filter, |edge| selected(&state, edge))
     }
 }

@@ -7,31 +7,38 @@ use std::sync::Arc;
 use hive_domain::{resolve_stale_append, EventEnvelope, EventStoreError, StoreResult};
 use uuid::Uuid;
 
-use super::index::State;
+use super::index::{store_full, State, MAX_EVENTS};
 
 /// What the writer sees of the streams when it decides an append.
 pub(crate) trait StreamView {
+    /// The global position of the last event.
+    fn head(&self) -> u64;
     /// The current version of a stream.
     fn version(&self, aggregate_id: &str) -> u64;
     /// Up to `count` stored events of a stream from `from_version` on.
-    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope>;
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> StoreResult<Vec<EventEnvelope>>;
     /// True when an event with this id is stored.
-    fn contains_id(&self, id: &Uuid) -> bool;
+    fn contains_id(&self, id: &Uuid) -> StoreResult<bool>;
 }
 
 impl StreamView for State {
+    fn head(&self) -> u64 {
+        State::head(self)
+    }
+
     fn version(&self, aggregate_id: &str) -> u64 {
         self.stream_version(aggregate_id)
     }
 
-    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope> {
-        self.stream_chunk(aggregate_id, from_version, count)
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> StoreResult<Vec<EventEnvelope>> {
+        Ok(self
+            .stream_chunk(aggregate_id, from_version, count)?
             .iter()
             .map(|e| EventEnvelope::clone(e))
-            .collect()
+            .collect())
     }
 
-    fn contains_id(&self, id: &Uuid) -> bool {
+    fn contains_id(&self, id: &Uuid) -> StoreResult<bool> {
         State::contains_id(self, id)
     }
 }
@@ -48,7 +55,8 @@ pub(crate) enum Decision {
 /// Decides a validated batch against `view` (see [`hive_domain::EventStore::append`]).
 ///
 /// An event id already stored elsewhere (another stream or version) makes the batch invalid:
-/// event ids are unique in the store.
+/// event ids are unique in the store. A batch that would take the store past
+/// [`MAX_EVENTS`] is refused.
 pub(crate) fn decide(
     view: &impl StreamView,
     aggregate_id: &str,
@@ -58,21 +66,37 @@ pub(crate) fn decide(
     let actual = view.version(aggregate_id);
     if actual != expected_version {
         let stored = if expected_version < actual {
-            view.stored(aggregate_id, expected_version + 1, events.len())
+            view.stored(aggregate_id, expected_version + 1, events.len())?
         } else {
             Vec::new()
         };
         return resolve_stale_append(aggregate_id, expected_version, actual, events, stored)
             .map(Decision::AlreadyStored);
     }
-    if let Some(dup) = events.iter().find(|e| view.contains_id(&e.event_id)) {
-        return Err(EventStoreError::InvalidBatch(format!(
-            "event id {} is already stored (in another stream or at another version); \
-             give every new event a fresh id",
-            dup.event_id
-        )));
+    if view.head() + events.len() as u64 > MAX_EVENTS {
+        return Err(store_full());
+    }
+    for event in events {
+        if view.contains_id(&event.event_id)? {
+            return Err(EventStoreError::InvalidBatch(format!(
+                "event id {} is already stored (in another stream or at another version); \
+                 give every new event a fresh id",
+                event.event_id
+            )));
+        }
     }
     Ok(Decision::Accept)
+}
+
+/// An accepted batch and where its events lie in the group's encoded bytes.
+#[derive(Debug)]
+pub(crate) struct StagedBatch {
+    /// The events, with their global positions.
+    pub(crate) events: Vec<Arc<EventEnvelope>>,
+    /// Where each event's JSON starts in the group's buffer.
+    pub(crate) starts: Vec<u64>,
+    /// Where the batch's record ends in the group's buffer.
+    pub(crate) end: u64,
 }
 
 /// The appends accepted so far in one group commit, not yet applied to the [`State`].
@@ -82,7 +106,7 @@ pub(crate) struct Staged {
     streams: HashMap<String, Vec<Arc<EventEnvelope>>>,
     ids: HashSet<Uuid>,
     /// Accepted batches in commit order.
-    pub(crate) batches: Vec<Vec<Arc<EventEnvelope>>>,
+    pub(crate) batches: Vec<StagedBatch>,
 }
 
 impl Staged {
@@ -116,15 +140,19 @@ impl Staged {
                 }
             }
         }
-        self.batches.push(stored);
+        self.batches.push(StagedBatch {
+            events: stored,
+            starts: Vec::new(),
+            end: 0,
+        });
         self.batches.len() - 1
     }
 
     /// Takes the first `count` staged batches out (they are being applied to the state),
     /// oldest first; the later ones stay staged.
-    pub(crate) fn release_front(&mut self, count: usize) -> Vec<Vec<Arc<EventEnvelope>>> {
+    pub(crate) fn release_front(&mut self, count: usize) -> Vec<StagedBatch> {
         let released: Vec<_> = self.batches.drain(..count.min(self.batches.len())).collect();
-        for batch in &released {
+        for StagedBatch { events: batch, .. } in &released {
             for event in batch {
                 self.ids.remove(&event.event_id);
             }
@@ -142,7 +170,7 @@ impl Staged {
 
     /// Takes the last staged batch back (when it could not be encoded).
     pub(crate) fn unstage_last(&mut self) {
-        let Some(batch) = self.batches.pop() else {
+        let Some(StagedBatch { events: batch, .. }) = self.batches.pop() else {
             return;
         };
         self.next_position -= batch.len() as u64;
@@ -169,13 +197,17 @@ pub(crate) struct GroupView<'a> {
 }
 
 impl StreamView for GroupView<'_> {
+    fn head(&self) -> u64 {
+        self.staged.next_position - 1
+    }
+
     fn version(&self, aggregate_id: &str) -> u64 {
         let pending = self.staged.streams.get(aggregate_id).map_or(0, Vec::len);
         self.state.stream_version(aggregate_id) + pending as u64
     }
 
-    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> Vec<EventEnvelope> {
-        let mut out = self.state.stored(aggregate_id, from_version, count);
+    fn stored(&self, aggregate_id: &str, from_version: u64, count: usize) -> StoreResult<Vec<EventEnvelope>> {
+        let mut out = self.state.stored(aggregate_id, from_version, count)?;
         if out.len() < count {
             let committed = self.state.stream_version(aggregate_id);
             let skip = usize::try_from(from_version.saturating_sub(committed + 1)).unwrap_or(usize::MAX);
@@ -193,11 +225,11 @@ impl StreamView for GroupView<'_> {
                     .map(|e| EventEnvelope::clone(e)),
             );
         }
-        out
+        Ok(out)
     }
 
-    fn contains_id(&self, id: &Uuid) -> bool {
-        self.state.contains_id(id) || self.staged.ids.contains(id)
+    fn contains_id(&self, id: &Uuid) -> StoreResult<bool> {
+        Ok(self.staged.ids.contains(id) || self.state.contains_id(id)?)
     }
 }
 
@@ -205,6 +237,7 @@ impl StreamView for GroupView<'_> {
 mod tests {
     use serde_json::json;
 
+    use super::super::bodies::Placed;
     use super::*;
 
     fn ev(stream: &str, version: u64) -> EventEnvelope {
@@ -216,7 +249,7 @@ mod tests {
         let mut state = State::default();
         let first = vec![ev("a", 1), ev("a", 2)];
         assert!(matches!(decide(&state, "a", 0, &first), Ok(Decision::Accept)));
-        state.commit(first.clone());
+        state.commit(first.clone()).unwrap();
         match decide(&state, "a", 0, &first) {
             Ok(Decision::AlreadyStored(stored)) => assert_eq!(stored.len(), 2),
             other => panic!("{other:?}"),
@@ -239,13 +272,13 @@ mod tests {
         staged.stage(vec![ev("a", 2), ev("a", 3)]);
         let released = staged.release_front(1);
         assert_eq!(released.len(), 1);
-        state.index_batch(released[0].iter().cloned());
+        state.index_batch(&released[0].events, Placed::IN_MEMORY).unwrap();
         let view = GroupView {
             state: &state,
             staged: &staged,
         };
         assert_eq!(view.version("a"), 3, "one applied, two still staged");
-        assert_eq!(view.stored("a", 2, 2).len(), 2);
+        assert_eq!(view.stored("a", 2, 2).unwrap().len(), 2);
         assert!(matches!(decide(&view, "a", 3, &[ev("a", 4)]), Ok(Decision::Accept)));
         assert!(decide(&view, "a", 1, &[ev("a", 2)]).unwrap_err().is_conflict());
     }
@@ -253,7 +286,7 @@ mod tests {
     #[test]
     fn a_group_sees_its_own_staged_appends() {
         let mut state = State::default();
-        state.commit(vec![ev("a", 1)]);
+        state.commit(vec![ev("a", 1)]).unwrap();
         let mut staged = Staged::new(state.head());
         let second = vec![ev("a", 2), ev("a", 3)];
         let view = GroupView {
@@ -275,10 +308,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match decide(&view, "a", 0, &[state.log[0].as_ref().clone(), second[0].clone()]) {
+        let stored = state.read_all(0, 1).unwrap().remove(0);
+        match decide(&view, "a", 0, &[stored, second[0].clone()]) {
             Ok(Decision::AlreadyStored(stored)) => assert_eq!(stored.len(), 2),
             other => panic!("{other:?}"),
         }
-        assert!(view.contains_id(&second[1].event_id));
+        assert!(view.contains_id(&second[1].event_id).unwrap());
+        assert_eq!(view.head(), 3);
     }
 }

@@ -7,15 +7,22 @@ use std::thread::JoinHandle;
 
 use hive_domain::{validate_append, EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
+use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
+use super::bodies::{Bodies, LogBodies, Placed};
 use super::group::{spawn_ticker, AppendRequest, Appended, GroupWriter, WriterRequest};
 use super::index::State;
+use super::streams::{random_key, StreamKey};
 use super::{Inner, MemoryEventStore};
 use crate::log::reader::{replay, Rejected};
+use crate::log::record::HEADER_LEN;
 use crate::log::writer::LogWriter;
 use crate::log::{fs, reader::Replay};
 use crate::{DurableOptions, EVENT_LOG_FILE};
+
+/// The key of the stream id hash, beside the log (16 bytes, created on first open).
+const STREAM_KEY_FILE: &str = "events.key";
 
 /// The store's handle on its writer thread.
 pub(crate) struct Durable {
@@ -91,8 +98,10 @@ impl Drop for Durable {
 }
 
 impl MemoryEventStore {
-    /// Opens (creating when missing) a durable store in `dir`: replays `dir/events.log` into
-    /// memory, then appends every new batch to it before acknowledging it.
+    /// Opens (creating when missing) a durable store in `dir`: replays `dir/events.log` to
+    /// rebuild the index, then appends every new batch to it before acknowledging it. Event
+    /// bodies stay in the log and are read on demand, through a cache of
+    /// [`DurableOptions::body_cache_bytes`].
     ///
     /// A torn tail (the last record cut short or damaged by a crash during a write) is cut off
     /// with a warning; damage followed by intact records is refused with
@@ -101,7 +110,8 @@ impl MemoryEventStore {
     /// closed or dropped.
     pub async fn open(dir: impl AsRef<Path>, options: DurableOptions) -> Result<Self, EventStoreError> {
         let dir = dir.as_ref().to_path_buf();
-        let (state, file, replayed, path) = tokio::task::spawn_blocking(move || load(&dir))
+        let cache_bytes = options.body_cache_bytes;
+        let (state, file, replayed, path) = tokio::task::spawn_blocking(move || load(&dir, cache_bytes))
             .await
             .map_err(|e| EventStoreError::Backend(format!("replaying the event log failed: {e}")))??;
         tracing::debug!(file = %path.display(), records = replayed.records, events = state.head(), "event log replayed");
@@ -146,20 +156,63 @@ impl MemoryEventStore {
     }
 }
 
-/// Opens, locks and replays the log of `dir`.
-fn load(dir: &Path) -> StoreResult<(State, File, Replay, PathBuf)> {
+/// Opens, locks and replays the log of `dir`, keeping bodies in the log behind a cache of
+/// `cache_bytes`.
+fn load(dir: &Path, cache_bytes: u64) -> StoreResult<(State, File, Replay, PathBuf)> {
     fs::ensure_dir(dir)?;
     let path = dir.join(EVENT_LOG_FILE);
     let mut file = fs::open_locked_log(&path)?;
-    let mut state = State::default();
-    let replayed = replay(&mut file, &path, |_, payload| {
-        let events: Vec<EventEnvelope> =
-            serde_json::from_slice(payload).map_err(|e| Rejected::Undecodable(format!("bad JSON: {e}")))?;
+    let key = stream_key(dir)?;
+    let reader = File::open(&path).map_err(|e| fs::io_error("open", &path, &e))?;
+    let mut state = State::new(Bodies::Log(LogBodies::new(reader, EVENT_LOG_FILE, cache_bytes)), key);
+    let replayed = replay(&mut file, &path, |offset, payload| {
+        let (events, starts) = decode_batch(offset, payload).map_err(Rejected::Undecodable)?;
         check_batch(&state, &events).map_err(Rejected::Inconsistent)?;
-        state.index_batch(events.into_iter().map(Arc::new));
-        Ok(())
+        let events: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
+        let placed = Placed {
+            starts: &starts,
+            end: offset + (HEADER_LEN + payload.len()) as u64,
+            cache: false,
+        };
+        state
+            .index_batch(&events, placed)
+            .map_err(|e| Rejected::Inconsistent(e.to_string()))
     })?;
     Ok((state, file, replayed, path))
+}
+
+/// The events of the record at `offset` holding `payload`, and the file offset of each
+/// event's JSON.
+fn decode_batch(offset: u64, payload: &[u8]) -> Result<(Vec<EventEnvelope>, Vec<u64>), String> {
+    let raw: Vec<&RawValue> = serde_json::from_slice(payload).map_err(|e| format!("bad JSON: {e}"))?;
+    let first_byte = offset + HEADER_LEN as u64;
+    let mut events = Vec::with_capacity(raw.len());
+    let mut starts = Vec::with_capacity(raw.len());
+    for value in raw {
+        let event: EventEnvelope = serde_json::from_str(value.get()).map_err(|e| format!("bad event: {e}"))?;
+        starts.push(first_byte + (value.get().as_ptr().addr() - payload.as_ptr().addr()) as u64);
+        events.push(event);
+    }
+    Ok((events, starts))
+}
+
+/// The stream hash key of `dir`: read from its key file, or made and written there.
+fn stream_key(dir: &Path) -> StoreResult<StreamKey> {
+    let path = dir.join(STREAM_KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            if let Ok(key) = StreamKey::try_from(bytes.as_slice()) {
+                return Ok(key);
+            }
+            // Nothing persisted depends on the key yet: the index is rebuilt on every open.
+            tracing::warn!(file = %path.display(), "stream key file damaged; making a new key");
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fs::io_error("read", &path, &e)),
+    }
+    let key = random_key();
+    fs::write_atomically(&path, &key, true)?;
+    Ok(key)
 }
 
 /// Why a replayed batch cannot follow the state, if so.
@@ -181,7 +234,7 @@ fn check_batch(state: &State, events: &[EventEnvelope]) -> Result<(), String> {
                 event.event_id, event.global_position
             ));
         }
-        if state.contains_id(&event.event_id) {
+        if state.contains_id(&event.event_id).map_err(|e| e.to_string())? {
             return Err(format!("event id {} is stored twice", event.event_id));
         }
     }

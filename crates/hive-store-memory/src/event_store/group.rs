@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use hive_domain::{EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{decide, Decision, GroupView, Staged};
+use super::append::{decide, Decision, GroupView, Staged, StagedBatch};
+use super::bodies::Placed;
 use super::index::State;
 use crate::log::record;
 use crate::log::writer::{LogSink, LogWriter};
@@ -56,15 +56,6 @@ pub(crate) enum WriterRequest {
     Synced,
     /// Finish the queued appends, sync and stop.
     Close(oneshot::Sender<StoreResult<()>>),
-}
-
-/// Serialises a batch of shared envelopes as a JSON array.
-struct Batch<'a>(&'a [Arc<EventEnvelope>]);
-
-impl Serialize for Batch<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|e| &**e))
-    }
 }
 
 type Reply = oneshot::Sender<StoreResult<Appended>>;
@@ -293,13 +284,31 @@ impl<S: LogSink> GroupWriter<S> {
             self.last_sync = Instant::now();
         }
         let batches = self.staged.release_front(written.batches);
-        {
+        let applied = {
             let mut state = self.state.write();
-            for batch in &batches {
-                state.index_batch(batch.iter().cloned());
+            batches.iter().try_for_each(|batch| {
+                let starts: Vec<u64> = batch.starts.iter().map(|s| written.before + s).collect();
+                let placed = Placed {
+                    starts: &starts,
+                    end: written.before + batch.end,
+                    cache: true,
+                };
+                state.index_batch(&batch.events, placed)
+            })
+        };
+        if let Err(error) = applied {
+            // Written but not indexed: only a reopen (which replays the log) can tell.
+            tracing::error!(%error, "a written group could not be indexed; reopen the store");
+            self.log.refuse(format!(
+                "a written group could not be indexed ({error}); reopen the store"
+            ));
+            self.note_broken();
+            for (reply, _) in written.outcomes {
+                let _ = reply.send(Err(error.clone()));
             }
+            return false;
         }
-        self.answer(written.outcomes, batches);
+        self.answer(written.outcomes, batches.into_iter().map(|b| b.events).collect());
         true
     }
 
@@ -433,8 +442,13 @@ fn decide_one(
         Ok(Decision::AlreadyStored(stored)) => Outcome::Done(Ok(Appended::Existing(stored))),
         Ok(Decision::Accept) => {
             let at = staged.stage(events);
-            match record::encode_json(buf, &Batch(&staged.batches[at])) {
-                Ok(()) => Outcome::Staged,
+            let StagedBatch { events, starts, end } = &mut staged.batches[at];
+            match record::encode_json_array(buf, events.iter().map(|e| &**e)) {
+                Ok(at) => {
+                    *starts = at.into_iter().map(|s| s as u64).collect();
+                    *end = buf.len() as u64;
+                    Outcome::Staged
+                }
                 Err(error) => {
                     staged.unstage_last();
                     Outcome::Done(Err(error))

@@ -1,12 +1,18 @@
-//! The event store: a global log with indexes, in memory or backed by a durable file log.
+//! The event store: per-event columns and tables over the global log; bodies in memory or
+//! in a durable file log.
 
 mod analytics;
 mod append;
+mod bodies;
+mod columns;
 mod durable;
 mod group;
+mod ids;
 mod index;
+mod intern;
 mod rollup;
 mod search;
+mod streams;
 
 use std::sync::Arc;
 
@@ -26,8 +32,34 @@ use index::State;
 /// How many events `read_stream` copies out per lock acquisition.
 const READ_CHUNK: usize = 512;
 
-/// An [`EventStore`] that keeps every event in memory, indexed for look-ups, and optionally
-/// writes them to an append-only file log first ([`MemoryEventStore::open`]).
+/// What a [`MemoryEventStore`] holds in memory ([`MemoryEventStore::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventStoreStats {
+    /// Stored events (the head position).
+    pub events: u64,
+    /// Bytes of the index: per-event columns, the stream and event id tables, interned
+    /// strings, and where each body is (file offsets, or pointers in memory mode). Event
+    /// bodies themselves are not counted.
+    pub index_bytes: u64,
+    /// Bytes of JSON of the bodies in the body cache (durable mode; 0 in memory mode).
+    pub body_cache_bytes: u64,
+}
+
+impl EventStoreStats {
+    /// Index bytes per stored event (0 when empty).
+    pub fn index_bytes_per_event(&self) -> f64 {
+        if self.events == 0 {
+            0.0
+        } else {
+            self.index_bytes as f64 / self.events as f64
+        }
+    }
+}
+
+/// An [`EventStore`] that keeps a compact index of every event in memory and optionally
+/// writes the events to an append-only file log first ([`MemoryEventStore::open`]), reading
+/// their bodies back from it on demand.
 ///
 /// Clones share the same store.
 ///
@@ -87,7 +119,17 @@ impl MemoryEventStore {
 
     /// Number of stored events (the head position).
     pub fn len(&self) -> usize {
-        self.inner.state.read().log.len()
+        usize::try_from(self.inner.state.read().head()).unwrap_or(usize::MAX)
+    }
+
+    /// How many events the store holds, the bytes of its index and of its body cache.
+    pub fn stats(&self) -> EventStoreStats {
+        let footprint = self.inner.state.read().footprint();
+        EventStoreStats {
+            events: footprint.events,
+            index_bytes: footprint.index_bytes,
+            body_cache_bytes: footprint.cached_bytes,
+        }
     }
 
     /// True when no event is stored.
@@ -106,7 +148,7 @@ impl MemoryEventStore {
         let first = {
             let mut state = self.inner.state.write();
             match decide(&*state, aggregate_id, expected, &events)? {
-                Decision::Accept => state.commit(events),
+                Decision::Accept => state.commit(events)?,
                 Decision::AlreadyStored(existing) => return Ok(existing),
             }
         };
@@ -133,31 +175,43 @@ impl EventStore for MemoryEventStore {
     }
 
     fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a> {
-        let state = &self.inner.state;
-        futures::stream::unfold(Some(from_version.max(1)), move |next| async move {
-            let from = next?;
-            let chunk = state.read().stream_chunk(aggregate_id, from, READ_CHUNK);
-            if chunk.is_empty() {
-                return None;
-            }
-            let following = (chunk.len() == READ_CHUNK).then(|| from + READ_CHUNK as u64);
-            let items = chunk.into_iter().map(|e| Ok(EventEnvelope::clone(&e)));
-            Some((futures::stream::iter(items), following))
-        })
-        .flatten()
-        .boxed()
+        self.read_stream_shared(aggregate_id, from_version)
+            .map(|event| event.map(|e| EventEnvelope::clone(&e)))
+            .boxed()
     }
 
     fn read_stream_shared<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> SharedEventStream<'a> {
         let state = &self.inner.state;
-        futures::stream::unfold(Some(from_version.max(1)), move |next| async move {
-            let from = next?;
-            let chunk = state.read().stream_chunk(aggregate_id, from, READ_CHUNK);
-            if chunk.is_empty() {
-                return None;
+        let start = StreamCursor {
+            next_version: from_version.max(1),
+            pending: Vec::new(),
+            done: 0,
+        };
+        futures::stream::unfold(Some(start), move |cursor| async move {
+            let mut cursor = cursor?;
+            if cursor.done == cursor.pending.len() {
+                // Where the stream's events are, from the next version to its end (found once,
+                // walking its links back; again when more were appended meanwhile).
+                cursor.pending = state
+                    .read()
+                    .stream_positions(aggregate_id, cursor.next_version, usize::MAX);
+                cursor.done = 0;
+                if cursor.pending.is_empty() {
+                    return None;
+                }
             }
-            let following = (chunk.len() == READ_CHUNK).then(|| from + READ_CHUNK as u64);
-            Some((futures::stream::iter(chunk.into_iter().map(Ok)), following))
+            let end = cursor.pending.len().min(cursor.done + READ_CHUNK);
+            let chunk = match state.read().bodies_at(&cursor.pending[cursor.done..end]) {
+                Ok(chunk) => chunk,
+                // A body that cannot be read ends the stream with its error.
+                Err(error) => return Some((futures::stream::iter(vec![Err(error)]), None)),
+            };
+            cursor.next_version += chunk.len() as u64;
+            cursor.done = end;
+            Some((
+                futures::stream::iter(chunk.into_iter().map(Ok).collect::<Vec<_>>()),
+                Some(cursor),
+            ))
         })
         .flatten()
         .boxed()
@@ -168,7 +222,7 @@ impl EventStore for MemoryEventStore {
     }
 
     async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
-        Ok(self.inner.state.read().read_all(after_position, limit))
+        self.inner.state.read().read_all(after_position, limit)
     }
 
     async fn head_position(&self) -> StoreResult<u64> {
@@ -187,13 +241,20 @@ impl EventStore for MemoryEventStore {
 impl EventLookup for MemoryEventStore {
     /// One look-up in the event id index (kept for every event, rebuilt on reopen).
     async fn event_by_id(&self, event_id: Uuid) -> StoreResult<Option<EventEnvelope>> {
-        Ok(self.inner.state.read().event_by_id(&event_id))
+        self.inner.state.read().event_by_id(&event_id)
     }
 }
 
 #[async_trait]
 impl EventSearch for MemoryEventStore {
     async fn search(&self, criteria: &EventCriteria, page: Page) -> StoreResult<EventPage> {
-        Ok(self.inner.state.read().search(criteria, page))
+        self.inner.state.read().search(criteria, page)
     }
+}
+
+/// Where a stream read is: the log indexes of the stream's events still to read.
+struct StreamCursor {
+    next_version: u64,
+    pending: Vec<u32>,
+    done: usize,
 }

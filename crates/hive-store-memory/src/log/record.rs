@@ -77,6 +77,31 @@ pub(crate) fn encode_json<T: serde::Serialize + ?Sized>(buf: &mut Vec<u8>, value
     finish(buf, start)
 }
 
+/// Appends one record holding the JSON array of `items` to `buf`, written element by element
+/// (`[`, `e1`, `,`, `e2`, `]`: the bytes `serde_json::to_writer` writes for the array).
+/// Returns where each element starts in `buf`; on error `buf` is cut back.
+pub(crate) fn encode_json_array<'a, T: serde::Serialize + 'a>(
+    buf: &mut Vec<u8>,
+    items: impl IntoIterator<Item = &'a T>,
+) -> Result<Vec<usize>, EventStoreError> {
+    let start = begin(buf);
+    buf.push(b'[');
+    let mut starts = Vec::new();
+    for item in items {
+        if !starts.is_empty() {
+            buf.push(b',');
+        }
+        starts.push(buf.len());
+        if let Err(e) = serde_json::to_writer(&mut *buf, item) {
+            buf.truncate(start);
+            return Err(EventStoreError::Backend(format!("cannot encode record: {e}")));
+        }
+    }
+    buf.push(b']');
+    finish(buf, start)?;
+    Ok(starts)
+}
+
 /// Whether `bytes` starts with a complete, checksum-valid record; returns its total length.
 pub(crate) fn valid_frame_at(bytes: &[u8]) -> Option<usize> {
     let header: &[u8; HEADER_LEN] = bytes.get(..HEADER_LEN)?.try_into().ok()?;
@@ -100,6 +125,27 @@ mod tests {
         assert_eq!(header.len, 5);
         assert!(header.checks(b"hello"));
         assert!(!header.checks(b"hellO"));
+    }
+
+    #[test]
+    fn arrays_are_encoded_as_serde_json_encodes_them() {
+        let items = [
+            serde_json::json!({"a": [1, 2]}),
+            serde_json::json!("x"),
+            serde_json::json!(null),
+        ];
+        for count in 0..=items.len() {
+            let mut whole = vec![7];
+            encode_json(&mut whole, &items[..count]).unwrap();
+            let mut by_element = vec![7];
+            let starts = encode_json_array(&mut by_element, &items[..count]).unwrap();
+            assert_eq!(by_element, whole, "{count} items");
+            for (at, item) in starts.iter().zip(&items) {
+                let mut read =
+                    serde_json::Deserializer::from_slice(&by_element[*at..]).into_iter::<serde_json::Value>();
+                assert_eq!(read.next().unwrap().unwrap(), *item);
+            }
+        }
     }
 
     #[test]

@@ -146,6 +146,11 @@ impl<S: LogSink> LogWriter<S> {
         Ok(())
     }
 
+    /// Makes the writer refuse every later group with [`EventStoreError::Backend`] saying `why`.
+    pub(crate) fn refuse(&mut self, why: String) {
+        self.broken = Some(why);
+    }
+
     /// Why the writer refuses to write, if it does.
     pub(crate) fn broken(&self) -> Option<&str> {
         self.broken.as_deref()

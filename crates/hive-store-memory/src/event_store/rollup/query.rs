@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use foldhash::fast::FixedState;
-use hive_domain::{day_key, hour_key, AnalyticsFilter, EventEnvelope, EventStatistics, Heatmap, Interval, TrendBucket};
+use hive_domain::{
+    day_key, hour_key, AnalyticsFilter, EventEnvelope, EventStatistics, Heatmap, Interval, StoreResult, TrendBucket,
+};
 
 use super::split::{Hours, Split};
 use super::{Cell, Rollups, Selection};
@@ -34,9 +36,9 @@ impl Rollups {
     pub(crate) fn statistics(
         &self,
         filter: &AnalyticsFilter,
-        edges: impl FnMut(&AnalyticsFilter) -> Vec<EventEnvelope>,
-    ) -> EventStatistics {
-        let tally = self.tally(filter, true, edges);
+        edges: impl FnMut(&AnalyticsFilter) -> StoreResult<Vec<EventEnvelope>>,
+    ) -> StoreResult<EventStatistics> {
+        let tally = self.tally(filter, true, edges)?;
         let mut statistics = EventStatistics {
             total: tally.hours.values().sum(),
             ..EventStatistics::default()
@@ -49,7 +51,7 @@ impl Rollups {
             statistics.by_organization = people.organizations;
             statistics.by_user = people.users;
         }
-        statistics
+        Ok(statistics)
     }
 
     /// The trend of the events `filter` selects by `interval` (`edges` as for
@@ -58,25 +60,25 @@ impl Rollups {
         &self,
         filter: &AnalyticsFilter,
         interval: Interval,
-        edges: impl FnMut(&AnalyticsFilter) -> Vec<EventEnvelope>,
-    ) -> Vec<TrendBucket> {
+        edges: impl FnMut(&AnalyticsFilter) -> StoreResult<Vec<EventEnvelope>>,
+    ) -> StoreResult<Vec<TrendBucket>> {
         let mut buckets: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
-        for (hour, count) in self.tally(filter, false, edges).hours {
+        for (hour, count) in self.tally(filter, false, edges)?.hours {
             *buckets.entry(interval.bucket_start(hour)).or_default() += count;
         }
-        buckets
+        Ok(buckets
             .into_iter()
             .map(|(start, count)| TrendBucket { start, count })
-            .collect()
+            .collect())
     }
 
     /// The heatmap of the events `filter` selects (`edges` as for [`Rollups::statistics`]).
     pub(crate) fn heatmap(
         &self,
         filter: &AnalyticsFilter,
-        edges: impl FnMut(&AnalyticsFilter) -> Vec<EventEnvelope>,
-    ) -> Heatmap {
-        Heatmap::from_counts(self.tally(filter, false, edges).hours)
+        edges: impl FnMut(&AnalyticsFilter) -> StoreResult<Vec<EventEnvelope>>,
+    ) -> StoreResult<Heatmap> {
+        Ok(Heatmap::from_counts(self.tally(filter, false, edges)?.hours))
     }
 
     /// Counts the selected events: whole hours from the cells, the rest from `edges`.
@@ -84,8 +86,8 @@ impl Rollups {
         &self,
         filter: &AnalyticsFilter,
         with_people: bool,
-        mut edges: impl FnMut(&AnalyticsFilter) -> Vec<EventEnvelope>,
-    ) -> Tally {
+        mut edges: impl FnMut(&AnalyticsFilter) -> StoreResult<Vec<EventEnvelope>>,
+    ) -> StoreResult<Tally> {
         let mut tally = Tally {
             hours: BTreeMap::new(),
             people: with_people.then(People::default),
@@ -103,11 +105,11 @@ impl Rollups {
                 time_range: range,
                 ..filter.clone()
             };
-            for event in edges(&edge).iter().filter(|event| edge.matches(event)) {
+            for event in edges(&edge)?.iter().filter(|event| edge.matches(event)) {
                 tally.add_event(event);
             }
         }
-        tally
+        Ok(tally)
     }
 
     /// Adds the selected cells of `hours` to `tally`.
