@@ -47,7 +47,9 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
     let (events, snapshots) = match config.store {
         StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new()),
         StoreKind::MemoryDurable => {
-            let options = DurableOptions::default().with_fsync(fsync_policy(config.fsync));
+            let options = DurableOptions::default()
+                .with_fsync(fsync_policy(config.fsync))
+                .with_body_cache_bytes(config.body_cache_bytes);
             let events = MemoryEventStore::open(&config.data_dir, options.clone())
                 .await
                 .map_err(store_error("event log"))?;

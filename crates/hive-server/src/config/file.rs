@@ -15,6 +15,7 @@ struct FileConfig {
     search: Option<String>,
     cache: Option<String>,
     fsync: Option<String>,
+    body_cache_mib: Option<u64>,
     log_format: Option<String>,
     #[serde(default)]
     mongodb: MongodbSection,
@@ -82,6 +83,7 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         search: file.search,
         cache: file.cache,
         fsync: file.fsync,
+        body_cache_mib: file.body_cache_mib,
         log_format: file.log_format,
         mongodb_uri: file.mongodb.uri,
         mongodb_database: file.mongodb.database,

@@ -62,6 +62,8 @@ pub struct Layer {
     pub cache: Option<String>,
     /// `fsync` / `HIVE_FSYNC`.
     pub fsync: Option<String>,
+    /// `body_cache_mib` / `HIVE_BODY_CACHE_MIB`.
+    pub body_cache_mib: Option<u64>,
     /// `log_format` / `HIVE_LOG_FORMAT`.
     pub log_format: Option<String>,
     /// `mongodb.uri` / `HIVE_MONGODB_URI`.
@@ -93,6 +95,7 @@ impl Layer {
             search: over.search.or(self.search),
             cache: over.cache.or(self.cache),
             fsync: over.fsync.or(self.fsync),
+            body_cache_mib: over.body_cache_mib.or(self.body_cache_mib),
             log_format: over.log_format.or(self.log_format),
             mongodb_uri: over.mongodb_uri.or(self.mongodb_uri),
             mongodb_database: over.mongodb_database.or(self.mongodb_database),
@@ -121,6 +124,8 @@ pub struct Config {
     pub cache: CacheKind,
     /// The durable log's fsync policy.
     pub fsync: FsyncSetting,
+    /// The durable store's cache of event bodies read from its log, in bytes (0: none).
+    pub body_cache_bytes: u64,
     /// Log output.
     pub log_format: LogFormat,
     /// MongoDB connection string.
@@ -142,6 +147,11 @@ pub struct Config {
     pub tokens: Vec<TokenConfig>,
 }
 
+/// The default size of the durable store's body cache, in MiB.
+pub const DEFAULT_BODY_CACHE_MIB: u64 = 64;
+/// The largest body cache accepted, in MiB (1 TiB).
+const MAX_BODY_CACHE_MIB: u64 = 1024 * 1024;
+
 impl Config {
     /// The defaults, as a layer.
     pub fn defaults() -> Layer {
@@ -152,6 +162,7 @@ impl Config {
             search: Some("memory".into()),
             cache: Some("moka".into()),
             fsync: Some("always".into()),
+            body_cache_mib: Some(DEFAULT_BODY_CACHE_MIB),
             log_format: Some("text".into()),
             mongodb_database: Some("Gyroscops Cloud".into()),
             body_limit: Some(64 * 1024),
@@ -178,6 +189,14 @@ impl Config {
                 "http.body_limit",
                 Some(&body_limit.to_string()),
                 "expected 1024 to 67108864 bytes",
+            ));
+        }
+        let body_cache_mib = layer.body_cache_mib.unwrap_or(DEFAULT_BODY_CACHE_MIB);
+        if body_cache_mib > MAX_BODY_CACHE_MIB {
+            return Err(ConfigError::new(
+                "body_cache_mib",
+                Some(&body_cache_mib.to_string()),
+                format!("expected 0 to {MAX_BODY_CACHE_MIB} (MiB)"),
             ));
         }
         let timeout = layer.request_timeout_secs.unwrap_or(30);
@@ -212,6 +231,7 @@ impl Config {
             search,
             cache,
             fsync,
+            body_cache_bytes: body_cache_mib * 1024 * 1024,
             log_format,
             mongodb_uri: layer.mongodb_uri,
             mongodb_database: layer.mongodb_database.unwrap_or_else(|| "Gyroscops Cloud".into()),

@@ -13,6 +13,7 @@ fn defaults_are_the_embedded_durable_store_on_localhost() {
     assert_eq!(config.store, StoreKind::MemoryDurable);
     assert_eq!(config.search, SearchKind::Memory);
     assert_eq!(config.fsync, FsyncSetting::Always);
+    assert_eq!(config.body_cache_bytes, 64 * 1024 * 1024);
     assert!(config.tokens.is_empty());
 }
 
@@ -200,4 +201,16 @@ fn each_server_section_takes_only_its_own_keys() {
 fn fsync_accepts_periods() {
     assert_eq!(FsyncSetting::parse("50ms").unwrap(), FsyncSetting::EveryMillis(50));
     assert!(FsyncSetting::parse("0ms").is_err());
+}
+
+#[test]
+fn the_body_cache_is_set_in_mib_and_bounded() {
+    let resolve = |layer: Layer| Config::resolve(Config::defaults().overridden_by(layer));
+    let config = resolve(env(&[("HIVE_BODY_CACHE_MIB", "0")])).unwrap();
+    assert_eq!(config.body_cache_bytes, 0, "0 turns the cache off");
+    let config = resolve(file::from_toml("body_cache_mib = 256").unwrap()).unwrap();
+    assert_eq!(config.body_cache_bytes, 256 * 1024 * 1024);
+    let error = resolve(env(&[("HIVE_BODY_CACHE_MIB", "2000000")])).unwrap_err();
+    assert_eq!(error.key, "body_cache_mib");
+    assert!(from_env(|k| (k == "HIVE_BODY_CACHE_MIB").then(|| "lots".to_owned())).is_err());
 }
