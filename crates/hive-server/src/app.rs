@@ -9,6 +9,7 @@ use hive_store_elasticsearch::EsStore;
 use hive_store_memory::MemoryEventStore;
 
 use crate::config::Config;
+use crate::saved_views::ViewSaver;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,7 @@ pub struct App {
     /// The projections whose read model other instances may serve too (see [`App::is_shared`]).
     shared: Vec<String>,
     memory_store: Option<MemoryEventStore>,
+    view_saver: Option<ViewSaver>,
 }
 
 impl std::fmt::Debug for App {
@@ -67,12 +69,13 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the stores, builds the billing module and brings every projection up to date.
     ///
-    /// On the embedded stores the payment read model lives in memory: its checkpoint does too,
-    /// so it is rebuilt from the event log at every start. In MongoDB and Elasticsearch it
-    /// keeps its checkpoint beside it and resumes (see
-    /// [`crate::stores::catch_up_read_model_at_start`]). So does the search index:
-    /// rebuilt at every start with `search = "memory"`, resuming on Elasticsearch (see
-    /// [`crate::search::catch_up_at_start`]).
+    /// On the embedded durable store the payment read model and the in-memory search index
+    /// live in memory and are saved in the data directory with their checkpoints (see
+    /// [`crate::saved_views`]): a start loads them and applies only the later events. With
+    /// `store = "memory"` they are rebuilt from the (new, empty) log. In MongoDB and
+    /// Elasticsearch the read model keeps its checkpoint beside it and resumes (see
+    /// [`crate::stores::catch_up_read_model_at_start`]); so does the search index on
+    /// Elasticsearch (see [`crate::search::catch_up_at_start`]).
     pub async fn start(config: Config) -> Result<App, StartError> {
         Self::start_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -81,7 +84,7 @@ impl App {
     /// moves it through the past month).
     pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let stores = crate::stores::open(&config).await?;
-        let search = crate::search::open(&config, stores.elasticsearch.as_ref());
+        let search = crate::search::open(&config, stores.elasticsearch.as_ref(), stores.saved_views.as_ref());
         crate::capabilities::log_at_start(&stores.event_store);
         let event_store = Arc::clone(&stores.event_store.events);
         let ports = BillingPorts {
@@ -127,6 +130,26 @@ impl App {
         })
         .collect();
         let search_name = hive_application::Projection::name(services.search_projection.as_ref()).to_owned();
+        let read_model_name = Projection::name(services.read_model_projection.as_ref()).to_owned();
+        // The embedded durable store's saved views resume from the checkpoints saved with them.
+        let view_saver = match &stores.saved_views {
+            Some(saved) => {
+                let in_memory_search = (!search.persistent).then(|| Arc::clone(&search.checkpoints));
+                saved
+                    .restore(read_model_checkpoints.as_ref(), in_memory_search.as_deref())
+                    .await
+                    .map_err(|source| StartError::Store {
+                        what: "saved payment views",
+                        source,
+                    })?;
+                Some(ViewSaver::new(
+                    saved.clone(),
+                    (Arc::clone(&read_model_checkpoints), read_model_name),
+                    in_memory_search.map(|checkpoints| (checkpoints, search_name.clone())),
+                ))
+            }
+            None => None,
+        };
         let mut shared = Vec::new();
         if shared_read_model {
             shared.push(hive_application::Projection::name(services.read_model_projection.as_ref()).to_owned());
@@ -160,6 +183,7 @@ impl App {
             elasticsearch: stores.elasticsearch,
             shared,
             memory_store: stores.memory_log,
+            view_saver,
         })
     }
 
@@ -177,8 +201,19 @@ impl App {
         self.caches.lease()
     }
 
-    /// Flushes and closes the durable log.
+    /// What saves the embedded durable store's payment views (see [`crate::saved_views`]).
+    pub fn view_saver(&self) -> Option<ViewSaver> {
+        self.view_saver.clone()
+    }
+
+    /// Saves the embedded durable store's payment views, then flushes and closes the durable
+    /// log. Call it once the projections have stopped.
     pub async fn close(&self) {
+        if let Some(saver) = &self.view_saver {
+            if let Err(error) = saver.save().await {
+                tracing::error!(%error, "saving the payment views failed: the next start replays more of the log");
+            }
+        }
         if let Some(log) = &self.memory_store {
             if let Err(error) = log.close().await {
                 tracing::error!(%error, "closing the event log failed");

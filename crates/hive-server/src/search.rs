@@ -10,6 +10,7 @@ use hive_store_memory::billing::MemoryPaymentSearchIndex;
 use hive_store_memory::MemoryCheckpointStore;
 
 use crate::config::{Config, SearchKind, StoreKind};
+use crate::saved_views::SavedViews;
 
 /// The search index and its projection's checkpoints.
 pub struct SearchIndex {
@@ -30,10 +31,14 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// `search = "memory"`: in memory with its checkpoint, rebuilt from the log at every start.
+/// `search = "memory"`: in memory with its checkpoint (saved in the data directory with the
+/// embedded durable store, rebuilt from the log otherwise).
 /// `search = "elasticsearch"`: the index in Elasticsearch, its checkpoint in the adapter's
 /// checkpoint index, so a restart resumes where the projection stopped.
-pub fn open(config: &Config, elasticsearch: Option<&EsStore>) -> SearchIndex {
+///
+/// With the embedded durable store the in-memory index is the one saved in its data directory
+/// (`saved`, see [`crate::saved_views`]).
+pub fn open(config: &Config, elasticsearch: Option<&EsStore>, saved: Option<&SavedViews>) -> SearchIndex {
     match (config.search, elasticsearch) {
         (SearchKind::Elasticsearch, Some(store)) => SearchIndex {
             index: Arc::new(store.payment_search_index()),
@@ -41,7 +46,7 @@ pub fn open(config: &Config, elasticsearch: Option<&EsStore>) -> SearchIndex {
             persistent: true,
         },
         _ => SearchIndex {
-            index: Arc::new(MemoryPaymentSearchIndex::new()),
+            index: Arc::new(saved.map_or_else(MemoryPaymentSearchIndex::new, |saved| saved.search_index.clone())),
             checkpoints: Arc::new(MemoryCheckpointStore::new()),
             persistent: false,
         },

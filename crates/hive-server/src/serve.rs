@@ -129,6 +129,9 @@ pub async fn serve(
         }));
     }
     tasks.push(tokio::spawn(report_lag(app.runners.clone(), metrics, stop_rx.clone())));
+    if let Some(saver) = app.view_saver() {
+        tasks.push(tokio::spawn(saver.run(stop_rx.clone())));
+    }
     let address = listener.local_addr().map_err(|e| StartError::Io(e.to_string()))?;
     tracing::info!(%address, store = ?app.config.store, "hive is serving");
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;

@@ -12,6 +12,7 @@ use hive_store_mongodb::{MongoOptions, MongoStore};
 
 use crate::app::StartError;
 use crate::config::{Config, FsyncSetting, StoreKind};
+use crate::saved_views::SavedViews;
 
 /// Where events, snapshots, the read model and its checkpoint live.
 pub struct Stores {
@@ -27,6 +28,9 @@ pub struct Stores {
     pub read_model_checkpoints: Arc<dyn CheckpointStore>,
     /// The embedded log, to close at shutdown.
     pub memory_log: Option<MemoryEventStore>,
+    /// The read model and search index saved in the data directory (the embedded durable
+    /// store only).
+    pub saved_views: Option<SavedViews>,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch`.
     pub elasticsearch: Option<EsStore>,
 }
@@ -44,8 +48,8 @@ fn store_error(what: &'static str) -> impl Fn(hive_domain::EventStoreError) -> S
 /// Opens the stores of `config.store` (and the Elasticsearch connection when `search` needs it).
 pub async fn open(config: &Config) -> Result<Stores, StartError> {
     let elasticsearch = crate::elasticsearch::connect(config).await?;
-    let (events, snapshots) = match config.store {
-        StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new()),
+    let (events, snapshots, saved_views) = match config.store {
+        StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new(), None),
         StoreKind::MemoryDurable => {
             let options = DurableOptions::default()
                 .with_fsync(fsync_policy(config.fsync))
@@ -56,7 +60,11 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             let snapshots = MemorySnapshotStore::open(&config.data_dir, options)
                 .await
                 .map_err(store_error("snapshot log"))?;
-            (events, snapshots)
+            let head = hive_domain::EventStore::head_position(&events)
+                .await
+                .map_err(store_error("event log"))?;
+            let saved = SavedViews::load(&config.data_dir, head);
+            (events, snapshots, Some(saved))
         }
         StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
         StoreKind::Elasticsearch => {
@@ -73,9 +81,14 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
     Ok(Stores {
         event_store: events.capabilities(),
         snapshots: Arc::new(snapshots),
-        read_model: Arc::new(MemoryPaymentReadModel::new()),
+        read_model: Arc::new(
+            saved_views
+                .as_ref()
+                .map_or_else(MemoryPaymentReadModel::new, |saved| saved.read_model.clone()),
+        ),
         read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
         memory_log: Some(events),
+        saved_views,
         elasticsearch,
     })
 }
@@ -92,6 +105,7 @@ fn on_elasticsearch(store: EsStore) -> Stores {
         read_model: Arc::new(store.payment_read_model()),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
+        saved_views: None,
         elasticsearch: Some(store),
     }
 }
@@ -150,6 +164,7 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         read_model: Arc::new(read_model),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
+        saved_views: None,
         elasticsearch,
     })
 }

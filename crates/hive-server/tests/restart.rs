@@ -6,8 +6,15 @@ use std::path::Path;
 
 mod common;
 
+use chrono::Utc;
 use common::{call, start as start_with, token, Running};
+use hive_billing::{PaymentReadModel, PaymentRecord};
+use hive_domain::Checkpoint;
 use hive_server::config::Layer;
+use hive_server::dev_token::DEV_ORGANIZATION;
+use hive_server::saved_views::{READ_MODEL_FILE, SEARCH_INDEX_FILE};
+use hive_store_memory::billing::MemoryPaymentReadModel;
+use hive_testkit::billing::pending_payment;
 use serde_json::json;
 
 async fn start(data_dir: &Path) -> Running {
@@ -77,6 +84,109 @@ async fn data_written_before_a_restart_is_served_after_it() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(search["total"], 1, "the search index is rebuilt from the log: {search}");
+    assert_eq!(search["total"], 1, "the search index is back: {search}");
+    server.stop().await;
+}
+
+/// The read model the service saved at shutdown, with its checkpoint.
+fn saved_read_model(dir: &Path) -> (MemoryPaymentReadModel, Checkpoint) {
+    MemoryPaymentReadModel::load_from(&dir.join(READ_MODEL_FILE))
+        .unwrap()
+        .expect("the read model is saved at shutdown")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_views_are_saved_at_shutdown_and_loaded_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let token = token(dir.path());
+    let (status, created) = call(
+        reqwest::Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(json!({"paymentId": "pay-saved", "amount": "10.00", "currency": "EUR", "description": "Saved view"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    server.stop().await;
+
+    let (read_model, checkpoint) = saved_read_model(dir.path());
+    assert_eq!(
+        checkpoint.position, 1,
+        "saved with the checkpoint of the one event applied"
+    );
+    assert_eq!(read_model.len(), 1);
+    assert!(dir.path().join(SEARCH_INDEX_FILE).exists());
+
+    // A payment only the saved file holds: served after the restart, so the read model was
+    // loaded from the file, not rebuilt from the log.
+    let marker = PaymentRecord {
+        payment: pending_payment(DEV_ORGANIZATION, "pay-only-in-the-file", Utc::now()),
+        position: 1,
+    };
+    read_model.upsert(marker).await.unwrap();
+    read_model
+        .save_to(&dir.path().join(READ_MODEL_FILE), &checkpoint, true)
+        .unwrap();
+    let server = start(dir.path()).await;
+    let (status, payment) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/pay-only-in-the-file", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "loaded from the saved file: {payment}");
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/payments/pay-saved/process", server.base),
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    server.stop().await;
+    assert_eq!(
+        saved_read_model(dir.path()).1.position,
+        2,
+        "saved again at the next shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_saved_view_is_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let token = token(dir.path());
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(json!({"paymentId": "pay-kept", "amount": "5.00", "currency": "EUR", "description": "Kept anyway"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    server.stop().await;
+
+    std::fs::write(dir.path().join(READ_MODEL_FILE), b"HIVE garbage").unwrap();
+    std::fs::write(dir.path().join(SEARCH_INDEX_FILE), b"").unwrap();
+    let server = start(dir.path()).await;
+    let (status, payment) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/pay-kept", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "rebuilt from the log: {payment}");
+    let (status, search) = call(
+        reqwest::Method::GET,
+        format!("{}/payments/search?q=kept", server.base),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(search["total"], 1, "{search}");
     server.stop().await;
 }

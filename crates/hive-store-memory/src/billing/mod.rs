@@ -6,6 +6,7 @@
 
 mod keyed;
 mod read_model;
+mod saved;
 mod search_index;
 
 pub use read_model::MemoryPaymentReadModel;

@@ -1,6 +1,7 @@
 //! [`MemoryPaymentReadModel`]: payment views in memory, keyed by payment key and indexed by
 //! organization.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use hive_billing::{
     organization_order, BillingResult, DailyBucket, PaymentKey, PaymentList, PaymentReadModel, PaymentRecord,
     PaymentStatistics,
 };
-use hive_domain::{Page, TimeRange};
+use hive_domain::{Checkpoint, EventStoreError, Page, TimeRange};
 use parking_lot::RwLock;
 
 use super::keyed::{Keyed, Upserted};
@@ -50,6 +51,24 @@ impl MemoryPaymentReadModel {
     /// Every record, ascending by payment key (to compare read models in tests).
     pub fn snapshot(&self) -> Vec<PaymentRecord> {
         self.state.read().values().cloned().collect()
+    }
+
+    /// Writes every record and `checkpoint` (the projection position they reflect) to `path`,
+    /// atomically: a crash leaves the previous file or this one. Synced to stable storage when
+    /// `sync`. The file is read back by [`Self::load_from`].
+    pub fn save_to(&self, path: &Path, checkpoint: &Checkpoint, sync: bool) -> Result<(), EventStoreError> {
+        self.state.read().save(path, checkpoint, sync)
+    }
+
+    /// The records saved at `path` and the checkpoint they reflect; `None` when there is no
+    /// such file. A damaged file is [`EventStoreError::Corrupt`] (rebuild the view from the log).
+    pub fn load_from(path: &Path) -> Result<Option<(Self, Checkpoint)>, EventStoreError> {
+        Ok(Keyed::load(path)?.map(|(keyed, checkpoint)| {
+            let view = Self {
+                state: Arc::new(RwLock::new(keyed)),
+            };
+            (view, checkpoint)
+        }))
     }
 }
 
