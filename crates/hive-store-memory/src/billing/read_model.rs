@@ -63,12 +63,7 @@ impl MemoryPaymentReadModel {
     /// The records saved at `path` and the checkpoint they reflect; `None` when there is no
     /// such file. A damaged file is [`EventStoreError::Corrupt`] (rebuild the view from the log).
     pub fn load_from(path: &Path) -> Result<Option<(Self, Checkpoint)>, EventStoreError> {
-        Ok(Keyed::load(path)?.map(|(keyed, checkpoint)| {
-            let view = Self {
-                state: Arc::new(RwLock::new(keyed)),
-            };
-            (view, checkpoint)
-        }))
+        Ok(super::saved::load_shared(path)?.map(|(state, checkpoint)| (Self { state }, checkpoint)))
     }
 }
 

@@ -5,8 +5,10 @@
 //! atomically (temporary file, sync, rename, sync of the directory).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use hive_domain::{Checkpoint, EventStoreError};
+use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -85,4 +87,14 @@ impl<V: Versioned + DeserializeOwned> Keyed<V> {
         }
         Ok(Some((keyed, saved.checkpoint)))
     }
+}
+
+/// A keyed collection as the adapters hold it.
+pub(super) type Shared<V> = Arc<RwLock<Keyed<V>>>;
+
+/// [`Keyed::load`], shared as the adapters hold their state.
+pub(super) fn load_shared<V: Versioned + DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<(Shared<V>, Checkpoint)>, EventStoreError> {
+    Ok(Keyed::load(path)?.map(|(keyed, checkpoint)| (Arc::new(RwLock::new(keyed)), checkpoint)))
 }
