@@ -14,8 +14,7 @@
 //! appends fail, and so do those of the group decided after it (they counted on it).
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hive_domain::{EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
@@ -27,6 +26,11 @@ use super::index::State;
 use crate::log::record;
 use crate::log::writer::{LogSink, LogWriter};
 use crate::FsyncPolicy;
+
+mod syncer;
+
+pub(crate) use syncer::spawn_ticker;
+use syncer::Syncer;
 
 /// What an acknowledged append stored.
 #[derive(Debug)]
@@ -350,81 +354,6 @@ fn retry_later() -> EventStoreError {
     EventStoreError::Unavailable("an earlier group failed to sync; nothing of this append was written".into())
 }
 
-/// The thread that syncs the group in flight while the writer prepares the next one.
-struct Syncer {
-    jobs: Option<std::sync::mpsc::Sender<()>>,
-    results: std::sync::mpsc::Receiver<std::io::Result<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Syncer {
-    /// Starts the sync thread on a second handle of the log; `None` (the writer then syncs
-    /// itself) when there is no second handle or no thread.
-    fn start<S: LogSink>(log: &LogWriter<S>, wake: mpsc::WeakSender<WriterRequest>) -> Option<Self> {
-        let mut sink = match log.sync_handle() {
-            Ok(sink) => sink,
-            Err(error) => {
-                tracing::warn!(%error, "no second handle on the event log; syncing on the writer thread");
-                return None;
-            }
-        };
-        let (jobs, job_rx) = std::sync::mpsc::channel::<()>();
-        let (result_tx, results) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("hive-event-log-fsync".into())
-            .spawn(move || {
-                while job_rx.recv().is_ok() {
-                    if result_tx.send(sink.sync_data()).is_err() {
-                        return;
-                    }
-                    if let Some(tx) = wake.upgrade() {
-                        // A full queue will wake the writer anyway.
-                        let _ = tx.try_send(WriterRequest::Synced);
-                    }
-                }
-            });
-        match thread {
-            Ok(thread) => Some(Self {
-                jobs: Some(jobs),
-                results,
-                thread: Some(thread),
-            }),
-            Err(error) => {
-                tracing::warn!(%error, "cannot start the event log sync thread; syncing on the writer thread");
-                None
-            }
-        }
-    }
-
-    /// Asks for a sync of everything written; `false` if the sync thread is gone.
-    fn begin(&mut self) -> bool {
-        self.jobs.as_ref().is_some_and(|jobs| jobs.send(()).is_ok())
-    }
-
-    /// The outcome of the sync asked for, if it is done.
-    fn try_result(&self) -> Option<std::io::Result<()>> {
-        self.results.try_recv().ok()
-    }
-
-    /// Waits for the outcome of the sync asked for.
-    fn wait(&self) -> std::io::Result<()> {
-        self.results
-            .recv()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the event log sync thread stopped")))
-    }
-}
-
-impl Drop for Syncer {
-    fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("the event log sync thread panicked");
-            }
-        }
-    }
-}
-
 /// Decides one request of a group; an accepted batch is staged and encoded into `buf`.
 fn decide_one(
     state: &State,
@@ -466,197 +395,5 @@ enum Outcome {
     Done(StoreResult<Appended>),
 }
 
-/// Sends [`WriterRequest::Tick`] every `period` until the store is gone (for `EveryMillis`).
-pub(crate) fn spawn_ticker(tx: &mpsc::Sender<WriterRequest>, period: Duration) -> std::io::Result<()> {
-    let weak = tx.downgrade();
-    std::thread::Builder::new()
-        .name("hive-event-log-sync".into())
-        .spawn(move || loop {
-            std::thread::sleep(period);
-            let Some(tx) = weak.upgrade() else {
-                return;
-            };
-            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(WriterRequest::Tick) {
-                return;
-            }
-        })
-        .map(drop)
-}
-
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::log::writer::tests::FlakySink;
-
-    fn ev(stream: &str, version: u64) -> EventEnvelope {
-        EventEnvelope::new(stream, "T", "E", json!({"n": version}), version)
-    }
-
-    fn request(
-        expected_version: u64,
-        events: Vec<EventEnvelope>,
-    ) -> (AppendRequest, oneshot::Receiver<StoreResult<Appended>>) {
-        let (reply, answer) = oneshot::channel();
-        (
-            AppendRequest {
-                expected_version,
-                events,
-                reply,
-            },
-            answer,
-        )
-    }
-
-    fn writer(sink: &FlakySink) -> GroupWriter<FlakySink> {
-        let log = LogWriter::new(sink.clone(), "t.log", 0);
-        GroupWriter::new(Arc::default(), log, FsyncPolicy::Always, 16)
-    }
-
-    #[test]
-    fn a_group_decides_each_request_against_the_ones_before() {
-        let sink = FlakySink::default();
-        let mut writer = writer(&sink);
-        let batch = vec![ev("a", 1)];
-        let (first, first_answer) = request(0, batch.clone());
-        let (again, again_answer) = request(0, batch);
-        let (late, late_answer) = request(0, vec![ev("a", 1)]);
-        let (other, other_answer) = request(0, vec![ev("b", 1), ev("b", 2)]);
-        writer.commit(vec![first, again, late, other]);
-        let Ok(Ok(Appended::Fresh(stored))) = first_answer.blocking_recv() else {
-            panic!("first append refused")
-        };
-        assert_eq!(stored[0].global_position, Some(1));
-        let Ok(Ok(Appended::Existing(same))) = again_answer.blocking_recv() else {
-            panic!("idempotent re-append refused")
-        };
-        assert_eq!(same[0], *stored[0]);
-        assert!(late_answer.blocking_recv().unwrap().unwrap_err().is_conflict());
-        let Ok(Ok(Appended::Fresh(b))) = other_answer.blocking_recv() else {
-            panic!("second stream refused")
-        };
-        assert_eq!(b[1].global_position, Some(3));
-        assert_eq!(writer.state.read().head(), 3);
-        let bytes = sink.bytes.lock().unwrap().len();
-        assert!(bytes > 0);
-    }
-
-    #[test]
-    fn a_failed_write_applies_nothing_and_fails_every_request() {
-        let sink = FlakySink::default();
-        let mut writer = writer(&sink);
-        let (ok, _) = request(0, vec![ev("a", 1)]);
-        writer.commit(vec![ok]);
-        let written = sink.bytes.lock().unwrap().clone();
-        *sink.fail_sync.lock().unwrap() = true;
-        let (next, next_answer) = request(1, vec![ev("a", 2)]);
-        let (conflict, conflict_answer) = request(0, vec![ev("a", 1)]);
-        writer.commit(vec![next, conflict]);
-        assert!(matches!(
-            next_answer.blocking_recv().unwrap(),
-            Err(EventStoreError::Unavailable(_))
-        ));
-        assert!(matches!(
-            conflict_answer.blocking_recv().unwrap(),
-            Err(EventStoreError::Unavailable(_))
-        ));
-        assert_eq!(*sink.bytes.lock().unwrap(), written, "file rolled back");
-        assert_eq!(writer.state.read().head(), 1, "nothing applied");
-        *sink.fail_sync.lock().unwrap() = false;
-        let (retry, retry_answer) = request(1, vec![ev("a", 2)]);
-        writer.commit(vec![retry]);
-        assert!(retry_answer.blocking_recv().unwrap().is_ok());
-        assert_eq!(writer.state.read().head(), 2);
-    }
-
-    #[test]
-    fn the_next_group_is_decided_while_one_syncs_and_answered_after_it() {
-        let sink = FlakySink::default();
-        let mut writer = writer(&sink);
-        let batch = vec![ev("a", 1)];
-        let (first, first_answer) = request(0, batch.clone());
-        let prepared = writer.prepare(vec![first]);
-        let mut in_flight = writer.write(prepared);
-        assert!(in_flight.is_some(), "written, waiting for its sync");
-        let (again, mut again_answer) = request(0, batch);
-        let (next, mut next_answer) = request(1, vec![ev("a", 2)]);
-        let second = writer.prepare(vec![again, next]);
-        assert_eq!(second.batches, 1, "decided against the group in flight");
-        assert_eq!(writer.state.read().head(), 0, "nothing applied before the sync");
-        assert!(writer.finish_in_flight(&mut in_flight, Ok(())));
-        assert!(matches!(first_answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))));
-        assert_eq!(writer.state.read().head(), 1);
-        assert!(
-            again_answer.try_recv().is_err(),
-            "no answer before its own group is synced"
-        );
-        assert!(next_answer.try_recv().is_err());
-        let mut in_flight = writer.write(second);
-        assert!(writer.finish_in_flight(&mut in_flight, Ok(())));
-        assert!(matches!(again_answer.blocking_recv(), Ok(Ok(Appended::Existing(_)))));
-        let Ok(Ok(Appended::Fresh(stored))) = next_answer.blocking_recv() else {
-            panic!("second group refused")
-        };
-        assert_eq!(stored[0].global_position, Some(2));
-        assert_eq!(writer.state.read().head(), 2);
-    }
-
-    #[test]
-    fn a_failed_sync_fails_its_group_and_the_one_decided_after_it() {
-        let sink = FlakySink::default();
-        let mut writer = writer(&sink);
-        let (first, first_answer) = request(0, vec![ev("a", 1)]);
-        let prepared = writer.prepare(vec![first]);
-        let mut in_flight = writer.write(prepared);
-        let (next, next_answer) = request(1, vec![ev("a", 2)]);
-        let second = writer.prepare(vec![next]);
-        let failed = writer.finish_in_flight(&mut in_flight, Err(std::io::Error::other("disk gone")));
-        assert!(!failed);
-        writer.fail(second, &retry_later());
-        assert!(matches!(
-            first_answer.blocking_recv().unwrap(),
-            Err(EventStoreError::Unavailable(_))
-        ));
-        assert!(matches!(
-            next_answer.blocking_recv().unwrap(),
-            Err(EventStoreError::Unavailable(_))
-        ));
-        assert!(sink.bytes.lock().unwrap().is_empty(), "log rolled back");
-        assert_eq!(writer.state.read().head(), 0);
-        let (retry, retry_answer) = request(0, vec![ev("a", 1)]);
-        writer.commit(vec![retry]);
-        let Ok(Ok(Appended::Fresh(stored))) = retry_answer.blocking_recv() else {
-            panic!("retry refused")
-        };
-        assert_eq!(
-            stored[0].global_position,
-            Some(1),
-            "positions start again where the log is"
-        );
-    }
-
-    #[test]
-    fn the_writer_thread_pipelines_and_acknowledges_every_append() {
-        let sink = FlakySink::default();
-        let state: Arc<RwLock<State>> = Arc::default();
-        let log = LogWriter::new(sink.clone(), "t.log", 0);
-        let writer = GroupWriter::new(Arc::clone(&state), log, FsyncPolicy::Always, 4);
-        let (tx, rx) = mpsc::channel(64);
-        let wake = tx.downgrade();
-        let thread = std::thread::spawn(move || writer.run(rx, wake));
-        let answers: Vec<_> = (0..40)
-            .map(|n| {
-                let (request, answer) = request(0, vec![ev(&format!("s{n}"), 1)]);
-                tx.blocking_send(WriterRequest::Append(request)).unwrap();
-                answer
-            })
-            .collect();
-        for answer in answers {
-            assert!(matches!(answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))));
-        }
-        drop(tx);
-        thread.join().unwrap();
-        assert_eq!(state.read().head(), 40);
-    }
-}
+mod tests;
