@@ -23,10 +23,12 @@ use tokio::sync::{mpsc, oneshot};
 use super::append::{decide, Decision, GroupView, Staged, StagedBatch};
 use super::bodies::Placed;
 use super::index::State;
+use super::index_checkpoint::Checkpointer;
 use crate::log::record;
 use crate::log::writer::{LogSink, LogWriter};
 use crate::FsyncPolicy;
 
+mod checkpoints;
 mod syncer;
 
 pub(crate) use syncer::spawn_ticker;
@@ -82,6 +84,9 @@ struct Written {
 /// The writer's side of a durable store.
 pub(crate) struct GroupWriter<S: LogSink> {
     pub(crate) state: Arc<RwLock<State>>,
+    /// Writes index checkpoints (durable stores that want them). Before `log`: dropping the
+    /// writer waits for the checkpoint being written before it lets go of the log's lock.
+    checkpoints: Option<Checkpointer>,
     pub(crate) log: LogWriter<S>,
     pub(crate) fsync: FsyncPolicy,
     pub(crate) max_group: usize,
@@ -99,6 +104,7 @@ impl<S: LogSink> GroupWriter<S> {
         let head = state.read().head();
         Self {
             state,
+            checkpoints: None,
             log,
             fsync,
             max_group: max_group.max(1),
@@ -107,6 +113,12 @@ impl<S: LogSink> GroupWriter<S> {
             buf: Vec::new(),
             last_sync: Instant::now(),
         }
+    }
+
+    /// Writes index checkpoints with `checkpoints`.
+    pub(crate) fn with_checkpoints(mut self, checkpoints: Option<Checkpointer>) -> Self {
+        self.checkpoints = checkpoints;
+        self
     }
 
     /// Serves commands until the store closes or every sender is gone. `wake` reaches the
@@ -118,6 +130,8 @@ impl<S: LogSink> GroupWriter<S> {
             None
         };
         let mut in_flight: Option<Written> = None;
+        // Right after open when the log held many events the checkpoint did not cover.
+        self.checkpoint_if_due();
         while let Some(first) = rx.blocking_recv() {
             let mut group = Vec::new();
             let mut tick = false;
@@ -169,26 +183,30 @@ impl<S: LogSink> GroupWriter<S> {
             if tick || due {
                 self.sync_quietly();
             }
-            if let Some(reply) = close {
-                if let Some(sync) = &syncer {
-                    if in_flight.is_some() {
-                        self.finish_in_flight(&mut in_flight, sync.wait());
-                    }
+            let Some(reply) = close else {
+                self.checkpoint_if_due();
+                continue;
+            };
+            if let Some(sync) = &syncer {
+                if in_flight.is_some() {
+                    self.finish_in_flight(&mut in_flight, sync.wait());
                 }
-                rx.close();
-                let synced = self.sync();
-                // Release the file (and its lock) before answering: whoever awaited `close`
-                // may reopen the directory at once.
-                drop(syncer);
-                drop(self);
-                let _ = reply.send(synced);
-                return;
             }
+            rx.close();
+            let synced = self.sync();
+            self.checkpoint_and_stop();
+            // Release the file (and its lock) before answering: whoever awaited `close`
+            // may reopen the directory at once.
+            drop(syncer);
+            drop(self);
+            let _ = reply.send(synced);
+            return;
         }
         if let (Some(sync), true) = (&syncer, in_flight.is_some()) {
             self.finish_in_flight(&mut in_flight, sync.wait());
         }
         self.sync_quietly();
+        self.checkpoint_and_stop();
     }
 
     fn sync(&mut self) -> StoreResult<()> {
@@ -294,6 +312,7 @@ impl<S: LogSink> GroupWriter<S> {
                 let starts: Vec<u64> = batch.starts.iter().map(|s| written.before + s).collect();
                 let placed = Placed {
                     starts: &starts,
+                    record: written.before + batch.record,
                     end: written.before + batch.end,
                     cache: true,
                 };
@@ -371,7 +390,13 @@ fn decide_one(
         Ok(Decision::AlreadyStored(stored)) => Outcome::Done(Ok(Appended::Existing(stored))),
         Ok(Decision::Accept) => {
             let at = staged.stage(events);
-            let StagedBatch { events, starts, end } = &mut staged.batches[at];
+            let StagedBatch {
+                events,
+                starts,
+                record: start,
+                end,
+            } = &mut staged.batches[at];
+            *start = buf.len() as u64;
             match record::encode_json_array(buf, events.iter().map(|e| &**e)) {
                 Ok(at) => {
                     *starts = at.into_iter().map(|s| s as u64).collect();

@@ -3,6 +3,9 @@
 use serde_json::json;
 
 use super::*;
+use crate::event_store::bodies::{Bodies, LogBodies};
+use crate::event_store::index_checkpoint;
+use crate::event_store::streams::{random_key, StreamKey};
 use crate::log::writer::tests::FlakySink;
 
 fn ev(stream: &str, version: u64) -> EventEnvelope {
@@ -173,4 +176,87 @@ fn the_writer_thread_pipelines_and_acknowledges_every_append() {
     drop(tx);
     thread.join().unwrap();
     assert_eq!(state.read().head(), 40);
+}
+
+/// A writer over a real log in `dir`, its state reading bodies from it, with checkpoints every
+/// `every` events; and the stream key.
+fn durable_writer(dir: &std::path::Path, fsync: FsyncPolicy, every: u64) -> (GroupWriter<std::fs::File>, StreamKey) {
+    let path = dir.join(crate::EVENT_LOG_FILE);
+    let log = crate::log::fs::open_locked_log(&path).unwrap();
+    let key = random_key();
+    let reader = std::fs::File::open(&path).unwrap();
+    let state = State::new(Bodies::Log(LogBodies::new(reader, "events.log", 0)), key);
+    let writer = GroupWriter::new(
+        Arc::new(RwLock::new(state)),
+        LogWriter::new(log, "events.log", 0),
+        fsync,
+        16,
+    )
+    .with_checkpoints(Checkpointer::start(dir, every, 0));
+    (writer, key)
+}
+
+#[test]
+fn a_checkpoint_covers_the_written_groups_once_synced() {
+    for fsync in [
+        FsyncPolicy::Always,
+        FsyncPolicy::EveryMillis(60_000),
+        FsyncPolicy::Never,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, key) = durable_writer(dir.path(), fsync, 3);
+        let (first, _) = request(0, vec![ev("a", 1), ev("a", 2)]);
+        writer.commit(vec![first]);
+        writer.checkpoint_if_due();
+        assert!(
+            !dir.path().join(crate::INDEX_CHECKPOINT_FILE).exists(),
+            "2 events: none due"
+        );
+        let (second, _) = request(0, vec![ev("b", 1)]);
+        let (third, _) = request(2, vec![ev("a", 3)]);
+        writer.commit(vec![second, third]);
+        writer.checkpoint_if_due();
+        writer.checkpoint_and_stop();
+        let log_len = std::fs::metadata(dir.path().join(crate::EVENT_LOG_FILE)).unwrap().len();
+        let path = dir.path().join(crate::EVENT_LOG_FILE);
+        let bodies = LogBodies::new(std::fs::File::open(&path).unwrap(), "events.log", 0);
+        let loaded = index_checkpoint::load(dir.path(), &std::fs::File::open(&path).unwrap(), key, bodies)
+            .unwrap_or_else(|| panic!("{fsync:?}: no usable checkpoint"));
+        assert_eq!(
+            (loaded.covered.events, loaded.covered.log_len),
+            (4, log_len),
+            "{fsync:?}"
+        );
+        assert_eq!(loaded.state.stream_positions("a", 1, 10), [0, 1, 3], "{fsync:?}");
+        assert_eq!(loaded.state.footprint(), writer.state.read().footprint(), "{fsync:?}");
+    }
+}
+
+#[test]
+fn no_checkpoint_covers_a_log_that_cannot_be_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.log");
+    std::fs::write(&path, b"").unwrap();
+    let sink = FlakySink::default();
+    let reader = std::fs::File::open(&path).unwrap();
+    let state = State::new(Bodies::Log(LogBodies::new(reader, "t.log", 0)), random_key());
+    let log = LogWriter::new(sink.clone(), "t.log", 0);
+    let mut writer = GroupWriter::new(Arc::new(RwLock::new(state)), log, FsyncPolicy::Never, 16)
+        .with_checkpoints(Checkpointer::start(dir.path(), 1, 0));
+    let (append, answer) = request(0, vec![ev("a", 1)]);
+    writer.commit(vec![append]);
+    assert!(
+        matches!(answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))),
+        "written, not synced"
+    );
+    // What the sink holds, where the state reads bodies and record headers from.
+    std::fs::write(&path, &*sink.bytes.lock().unwrap()).unwrap();
+    let checkpoint = dir.path().join(crate::INDEX_CHECKPOINT_FILE);
+    *sink.fail_sync.lock().unwrap() = true;
+    writer.checkpoint_if_due();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(!checkpoint.exists(), "the log could not be synced: no checkpoint");
+    *sink.fail_sync.lock().unwrap() = false;
+    writer.checkpoint_and_stop();
+    assert!(checkpoint.exists(), "synced: a checkpoint");
 }
