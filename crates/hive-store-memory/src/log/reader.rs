@@ -2,7 +2,7 @@
 //! the middle refused.
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use hive_domain::EventStoreError;
@@ -110,19 +110,44 @@ pub(crate) fn replay_from(
 }
 
 /// Checks that the first `end` bytes of `file` are whole, intact records (magic, length and
-/// checksum; payloads are not decoded). `Ok(Err((offset, reason)))` names the first record
-/// that is not, or a record running past `end`.
+/// checksum; payloads are hashed where they are read, not decoded). `Ok(Err((offset, reason)))`
+/// names the first record that is not, or a record running past `end`.
 pub(crate) fn verify_frames(file: &File, end: u64) -> std::io::Result<Result<(), (u64, String)>> {
     let mut file = file;
     file.seek(SeekFrom::Start(0))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut offset = 0u64;
-    let mut payload = Vec::new();
     while offset < end {
-        if let Err(reason) = read_frame(&mut reader, offset, end, &mut payload)? {
+        let available = end - offset;
+        if available < HEADER_LEN as u64 {
+            return Ok(Err((offset, format!("truncated record header ({available} bytes)"))));
+        }
+        let mut header = [0u8; HEADER_LEN];
+        reader.read_exact(&mut header)?;
+        let Some(header) = Header::parse(&header) else {
+            return Ok(Err((offset, "bad record magic".to_owned())));
+        };
+        let record_end = offset + HEADER_LEN as u64 + u64::from(header.len);
+        if record_end > end {
+            let reason = format!("record declares {} payload bytes, past the end", header.len);
             return Ok(Err((offset, reason)));
         }
-        offset += (HEADER_LEN + payload.len()) as u64;
+        let mut crc = crc32fast::Hasher::new();
+        let mut left = header.len as usize;
+        while left > 0 {
+            let buffered = reader.fill_buf()?;
+            if buffered.is_empty() {
+                return Ok(Err((offset, "file shrank while reading".to_owned())));
+            }
+            let taken = buffered.len().min(left);
+            crc.update(&buffered[..taken]);
+            reader.consume(taken);
+            left -= taken;
+        }
+        if crc.finalize() != header.crc {
+            return Ok(Err((offset, "checksum mismatch".to_owned())));
+        }
+        offset = record_end;
     }
     Ok(Ok(()))
 }

@@ -67,9 +67,24 @@ fn read(path: &Path, log: &File, log_len: u64, key: StreamKey, bodies: LogBodies
         return Err("it was made with another stream key (events.key was replaced)".into());
     }
     check_log(&meta.covered, log, log_len)?;
-    let state = decode::state(content, &meta.covered, key, bodies)?;
+    // Checking the covered records reads the log up to the covered length: on a thread of its
+    // own while this one decodes the checkpoint.
+    let (verified, state) = std::thread::scope(|scope| {
+        let verifying = std::thread::Builder::new()
+            .name("hive-event-log-verify".into())
+            .spawn_scoped(scope, || verify_covered(&meta.covered, log));
+        let state = decode::state(content, &meta.covered, key, bodies);
+        let verified = match verifying {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err("checking the covered records failed".into())),
+            Err(_) => verify_covered(&meta.covered, log),
+        };
+        (verified, state)
+    });
+    verified?;
     Ok(Some(Loaded {
-        state,
+        state: state?,
         covered: meta.covered,
     }))
 }
@@ -91,8 +106,13 @@ fn check_log(covered: &Covered, log: &File, log_len: u64) -> Result<(), String> 
             covered.last_record
         ));
     }
-    // The covered records are not decoded again, but their frames are checked, so that damage
-    // there is found on open as by a full replay (which then reports it).
+    Ok(())
+}
+
+/// Why the records `covered` are not intact, if so. They are not decoded again, but their
+/// frames are checked, so that damage there is found on open as by a full replay (which then
+/// reports it).
+fn verify_covered(covered: &Covered, log: &File) -> Result<(), String> {
     match verify_frames(log, covered.log_len) {
         Ok(Ok(())) => Ok(()),
         Ok(Err((offset, reason))) => Err(format!(
