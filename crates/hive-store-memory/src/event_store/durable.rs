@@ -139,7 +139,15 @@ impl MemoryEventStore {
             "event store opened"
         );
         let state = Arc::new(RwLock::new(state));
-        let checkpoints = Checkpointer::start(&dir, options.index_checkpoint_every, checkpoint_events);
+        let checkpoints = match log.try_clone() {
+            Ok(handle) => Checkpointer::start(&dir, options.index_checkpoint_every, checkpoint_events, move || {
+                handle.sync_data()
+            }),
+            Err(error) => {
+                tracing::warn!(file = %path.display(), %error, "no second handle on the event log; no index checkpoints");
+                None
+            }
+        };
         let writer = GroupWriter::new(
             Arc::clone(&state),
             LogWriter::new(log, path.display().to_string(), replayed.len),

@@ -146,19 +146,6 @@ impl<S: LogSink> LogWriter<S> {
         Ok(())
     }
 
-    /// Syncs the sink whatever was written without a sync, by this writer or before it (an
-    /// earlier process may have left unsynced bytes); refused when the writer is broken.
-    pub(crate) fn sync_everything(&mut self) -> Result<(), EventStoreError> {
-        if let Some(why) = &self.broken {
-            return Err(EventStoreError::Backend(why.clone()));
-        }
-        self.sink
-            .sync_data()
-            .map_err(|e| EventStoreError::Unavailable(format!("syncing `{}` failed: {e}", self.name)))?;
-        self.unsynced = false;
-        Ok(())
-    }
-
     /// Makes the writer refuse every later group with [`EventStoreError::Backend`] saying `why`.
     pub(crate) fn refuse(&mut self, why: String) {
         self.broken = Some(why);

@@ -1,5 +1,5 @@
-//! The writer's part in index checkpoints: deciding when, syncing the log so that only synced
-//! bytes are covered, and encoding the state under its read lock for the checkpoint thread.
+//! The writer's part in index checkpoints: deciding when, and encoding the state under its read
+//! lock for the checkpoint thread (which syncs the log before it writes the checkpoint).
 
 use std::time::Instant;
 
@@ -32,21 +32,18 @@ impl<S: LogSink> GroupWriter<S> {
         }
     }
 
-    /// Syncs the log, encodes the state and hands the checkpoint to the checkpoint thread.
+    /// Encodes the state and hands the checkpoint to the checkpoint thread.
     ///
-    /// The state holds only written groups; syncing the log first makes every byte of them
-    /// durable whatever the fsync policy, so the checkpoint never covers bytes a power loss
-    /// could take from the log. Encoding holds the read lock: readers go on, but the writer
-    /// (this thread) applies nothing meanwhile.
+    /// The state holds only groups written to the log, and never loses one while the store
+    /// lives (a group whose sync fails is never applied); the checkpoint thread syncs the log
+    /// before it writes the checkpoint, so a checkpoint never covers bytes a power loss could
+    /// take from the log, whatever the fsync policy. Encoding holds the read lock: readers go
+    /// on, but the writer (this thread) applies nothing meanwhile.
     fn checkpoint(&mut self) {
         let Some(checkpoints) = &mut self.checkpoints else {
             return;
         };
         if self.log.broken().is_some() {
-            return;
-        }
-        if let Err(error) = self.log.sync_everything() {
-            tracing::warn!(%error, "no index checkpoint: the event log could not be synced");
             return;
         }
         let started = Instant::now();

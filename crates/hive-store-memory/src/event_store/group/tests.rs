@@ -186,13 +186,15 @@ fn durable_writer(dir: &std::path::Path, fsync: FsyncPolicy, every: u64) -> (Gro
     let key = random_key();
     let reader = std::fs::File::open(&path).unwrap();
     let state = State::new(Bodies::Log(LogBodies::new(reader, "events.log", 0)), key);
+    let sync = log.try_clone().unwrap();
+    let checkpoints = Checkpointer::start(dir, every, 0, move || sync.sync_data());
     let writer = GroupWriter::new(
         Arc::new(RwLock::new(state)),
         LogWriter::new(log, "events.log", 0),
         fsync,
         16,
     )
-    .with_checkpoints(Checkpointer::start(dir, every, 0));
+    .with_checkpoints(checkpoints);
     (writer, key)
 }
 
@@ -241,20 +243,28 @@ fn no_checkpoint_covers_a_log_that_cannot_be_synced() {
     let reader = std::fs::File::open(&path).unwrap();
     let state = State::new(Bodies::Log(LogBodies::new(reader, "t.log", 0)), random_key());
     let log = LogWriter::new(sink.clone(), "t.log", 0);
-    let mut writer = GroupWriter::new(Arc::new(RwLock::new(state)), log, FsyncPolicy::Never, 16)
-        .with_checkpoints(Checkpointer::start(dir.path(), 1, 0));
-    let (append, answer) = request(0, vec![ev("a", 1)]);
-    writer.commit(vec![append]);
+    let mut sync = sink.clone();
+    let checkpoints = Checkpointer::start(dir.path(), 1, 0, move || sync.sync_data());
+    let mut writer =
+        GroupWriter::new(Arc::new(RwLock::new(state)), log, FsyncPolicy::Never, 16).with_checkpoints(checkpoints);
+    let checkpoint = dir.path().join(crate::INDEX_CHECKPOINT_FILE);
+    let (first, answer) = request(0, vec![ev("a", 1)]);
+    writer.commit(vec![first]);
     assert!(
         matches!(answer.blocking_recv(), Ok(Ok(Appended::Fresh(_)))),
         "written, not synced"
     );
     // What the sink holds, where the state reads bodies and record headers from.
     std::fs::write(&path, &*sink.bytes.lock().unwrap()).unwrap();
-    let checkpoint = dir.path().join(crate::INDEX_CHECKPOINT_FILE);
     *sink.fail_sync.lock().unwrap() = true;
     writer.checkpoint_if_due();
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (second, _) = request(1, vec![ev("a", 2)]);
+    writer.commit(vec![second]);
+    std::fs::write(&path, &*sink.bytes.lock().unwrap()).unwrap();
+    // Due again once the thread is done with the first checkpoint.
+    while !writer.checkpoints.as_mut().unwrap().due(2) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert!(!checkpoint.exists(), "the log could not be synced: no checkpoint");
     *sink.fail_sync.lock().unwrap() = false;
     writer.checkpoint_and_stop();

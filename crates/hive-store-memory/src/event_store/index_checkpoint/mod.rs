@@ -3,8 +3,8 @@
 //! `events.log` after it.
 //!
 //! The writer thread decides when (every [`DurableOptions::index_checkpoint_every`] events,
-//! and when the store stops), syncs the log so that a checkpoint covers only synced bytes,
-//! and encodes the state under its read lock; the checkpoint thread seals the bytes with a
+//! and when the store stops) and encodes the state under its read lock; the checkpoint thread
+//! syncs the log (so that a checkpoint covers only synced bytes), seals the checkpoint with a
 //! CRC-32 and replaces the file atomically. On open, a checkpoint that is missing, damaged,
 //! of another format version or stream key, or that does not match the start of the log is
 //! not used: a warning says why and the whole log is replayed.

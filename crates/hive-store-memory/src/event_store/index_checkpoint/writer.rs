@@ -1,5 +1,7 @@
-//! The checkpoint thread: it seals each checkpoint the writer encoded, writes it to a
-//! temporary file, syncs it and renames it over `index.checkpoint`, one at a time.
+//! The checkpoint thread: for each checkpoint the writer encoded it syncs the log (so that the
+//! bytes the checkpoint covers, all written before it was encoded, are durable first), seals
+//! the checkpoint, writes it to a temporary file, syncs it and renames it over
+//! `index.checkpoint`, one at a time.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -34,9 +36,14 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread writing `dir`'s checkpoints, one every `every` events past the
-    /// `covered` ones (those of the checkpoint loaded on open). `None` when `every` is 0, or,
-    /// after a warning, when no thread can be started.
-    pub(crate) fn start(dir: &Path, every: u64, covered: u64) -> Option<Self> {
+    /// `covered` ones (those of the checkpoint loaded on open), after `sync_log` synced the
+    /// log. `None` when `every` is 0, or, after a warning, when no thread can be started.
+    pub(crate) fn start(
+        dir: &Path,
+        every: u64,
+        covered: u64,
+        mut sync_log: impl FnMut() -> std::io::Result<()> + Send + 'static,
+    ) -> Option<Self> {
         if every == 0 {
             return None;
         }
@@ -47,7 +54,7 @@ impl Checkpointer {
             .name("hive-event-index-checkpoint".into())
             .spawn(move || {
                 while let Ok(job) = job_rx.recv() {
-                    write(&path, job);
+                    write(&path, job, &mut sync_log);
                     if done_tx.send(()).is_err() {
                         return;
                     }
@@ -112,15 +119,25 @@ impl Drop for Checkpointer {
     }
 }
 
-/// Seals and writes one checkpoint (atomically, synced); a failure is only logged: the next
-/// open replays more of the log.
-fn write(path: &Path, job: Job) {
+/// Syncs the log, then seals and writes one checkpoint (atomically, synced); a failure is only
+/// logged: the next open replays more of the log.
+fn write(path: &Path, job: Job, sync_log: &mut impl FnMut() -> std::io::Result<()>) {
     let started = Instant::now();
     let Job {
         mut file,
         covered,
         held,
     } = job;
+    if let Err(error) = sync_log() {
+        tracing::warn!(
+            file = %path.display(),
+            events = covered.events,
+            %error,
+            "no index checkpoint: the event log could not be synced"
+        );
+        return;
+    }
+    let synced = started.elapsed();
     seal(&mut file);
     match write_atomically(path, &file, true) {
         Ok(()) => tracing::debug!(
@@ -129,7 +146,8 @@ fn write(path: &Path, job: Job) {
             log_bytes = covered.log_len,
             bytes = file.len(),
             lock_held_ms = held.as_secs_f64() * 1e3,
-            write_ms = started.elapsed().as_secs_f64() * 1e3,
+            log_sync_ms = synced.as_secs_f64() * 1e3,
+            write_ms = (started.elapsed() - synced).as_secs_f64() * 1e3,
             "index checkpoint written"
         ),
         Err(error) => tracing::warn!(
