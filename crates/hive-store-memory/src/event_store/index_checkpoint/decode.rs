@@ -102,7 +102,13 @@ pub(crate) fn state(
     content.end()?;
 
     state.columns = columns;
+    let started = std::time::Instant::now();
     state.ids = Ids::from_hashes(id_hashes);
+    tracing::debug!(
+        events = n,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "event id table rebuilt from its hash column"
+    );
     Ok(state)
 }
 

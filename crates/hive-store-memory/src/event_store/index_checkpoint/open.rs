@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::decode;
 use super::encode::Covered;
@@ -56,11 +57,13 @@ pub(crate) fn load(dir: &Path, log: &File, key: StreamKey, bodies: LogBodies) ->
 
 /// The checkpoint at `path`: `Ok(None)` when there is none, `Err` saying why it cannot be used.
 fn read(path: &Path, log: &File, log_len: u64, key: StreamKey, bodies: LogBodies) -> Result<Option<Loaded>, String> {
+    let started = Instant::now();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(format!("cannot read it: {error}")),
     };
+    let read = started.elapsed();
     let mut content = format::open(&bytes)?;
     let meta = decode::meta(&mut content)?;
     if meta.key_fingerprint != Streams::new(key).fingerprint() {
@@ -72,21 +75,36 @@ fn read(path: &Path, log: &File, log_len: u64, key: StreamKey, bodies: LogBodies
     let (verified, state) = std::thread::scope(|scope| {
         let verifying = std::thread::Builder::new()
             .name("hive-event-log-verify".into())
-            .spawn_scoped(scope, || verify_covered(&meta.covered, log));
-        let state = decode::state(content, &meta.covered, key, bodies);
+            .spawn_scoped(scope, || timed(|| verify_covered(&meta.covered, log)));
+        let state = timed(|| decode::state(content, &meta.covered, key, bodies));
         let verified = match verifying {
             Ok(thread) => thread
                 .join()
-                .unwrap_or_else(|_| Err("checking the covered records failed".into())),
-            Err(_) => verify_covered(&meta.covered, log),
+                .unwrap_or_else(|_| (Err("checking the covered records failed".into()), Duration::ZERO)),
+            Err(_) => timed(|| verify_covered(&meta.covered, log)),
         };
         (verified, state)
     });
-    verified?;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        file = %path.display(),
+        bytes = bytes.len(),
+        read_ms = ms(read),
+        decode_ms = ms(state.1),
+        verify_log_ms = ms(verified.1),
+        "index checkpoint loaded"
+    );
+    verified.0?;
     Ok(Some(Loaded {
-        state: state?,
+        state: state.0?,
         covered: meta.covered,
     }))
+}
+
+/// What `f` returns and how long it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    (f(), started.elapsed())
 }
 
 /// Why the log (`log_len` bytes) does not start with the records `covered` describes, if so.
