@@ -103,6 +103,11 @@ async fn reopening_from_a_checkpoint_answers_as_a_full_replay() {
     let store = open(dir.path(), DurableOptions::default()).await;
     assert_eq!(last_open(dir.path()), (600, 0), "all from the checkpoint");
     assert_answers_as_a_full_replay(&store, dir.path()).await;
+    // Dropping the last handle, like closing, writes a checkpoint of what came since.
+    append_payments(&store, 200, 210).await;
+    drop(store);
+    drop(open(dir.path(), DurableOptions::default()).await);
+    assert_eq!(last_open(dir.path()), (630, 0));
 }
 
 #[tokio::test]
