@@ -20,17 +20,18 @@ use hive_domain::{EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{decide, Decision, GroupView, Staged, StagedBatch};
+use super::append::Staged;
 use super::bodies::Placed;
 use super::index::State;
 use super::index_checkpoint::Checkpointer;
-use crate::log::record;
 use crate::log::writer::{LogSink, LogWriter};
 use crate::FsyncPolicy;
 
 mod checkpoints;
+mod decide;
 mod syncer;
 
+use decide::{decide_one, Outcome};
 pub(crate) use syncer::spawn_ticker;
 use syncer::Syncer;
 
@@ -371,53 +372,6 @@ impl<S: LogSink> GroupWriter<S> {
 /// The answer to appends decided after a group whose sync failed.
 fn retry_later() -> EventStoreError {
     EventStoreError::Unavailable("an earlier group failed to sync; nothing of this append was written".into())
-}
-
-/// Decides one request of a group; an accepted batch is staged and encoded into `buf`.
-fn decide_one(
-    state: &State,
-    staged: &mut Staged,
-    buf: &mut Vec<u8>,
-    expected: u64,
-    events: Vec<EventEnvelope>,
-) -> Outcome {
-    let Some(aggregate_id) = events.first().map(|e| e.aggregate_id.as_str()) else {
-        return Outcome::Done(Err(EventStoreError::InvalidBatch("empty batch".into())));
-    };
-    let view = GroupView { state, staged };
-    match decide(&view, aggregate_id, expected, &events) {
-        Err(error) => Outcome::Done(Err(error)),
-        Ok(Decision::AlreadyStored(stored)) => Outcome::Done(Ok(Appended::Existing(stored))),
-        Ok(Decision::Accept) => {
-            let at = staged.stage(events);
-            let StagedBatch {
-                events,
-                starts,
-                record: start,
-                end,
-            } = &mut staged.batches[at];
-            *start = buf.len() as u64;
-            match record::encode_json_array(buf, events.iter().map(|e| &**e)) {
-                Ok(at) => {
-                    *starts = at.into_iter().map(|s| s as u64).collect();
-                    *end = buf.len() as u64;
-                    Outcome::Staged
-                }
-                Err(error) => {
-                    staged.unstage_last();
-                    Outcome::Done(Err(error))
-                }
-            }
-        }
-    }
-}
-
-/// What became of one request while its group was decided.
-enum Outcome {
-    /// Accepted and encoded; acknowledged once the group is written.
-    Staged,
-    /// Answered without writing.
-    Done(StoreResult<Appended>),
 }
 
 #[cfg(test)]
