@@ -1,14 +1,21 @@
-//! Measures what a durable `MemoryEventStore` keeps in memory, in two runs so that each
-//! starts from a fresh process:
+//! Measures what a durable `MemoryEventStore` keeps in memory and how long it takes to open,
+//! each step in a fresh process:
 //!
 //! ```text
 //! cargo run --release -p hive-store-memory --example footprint -- seed 1000000 /tmp/hive-footprint
 //! cargo run --release -p hive-store-memory --example footprint -- open /tmp/hive-footprint
 //! ```
 //!
-//! `seed` appends payment-like events (`hive_testkit::synthetic`) to the data directory;
-//! `open` reopens it (replaying the log), then reads the whole log once (which fills the body
-//! cache). Each step prints events, index bytes, cached bytes, resident memory and time.
+//! `seed` appends payment-like events (`hive_testkit::synthetic`) to the data directory,
+//! writing index checkpoints as by default (every 100 000 events, and on close); `append`
+//! appends more without writing any, so that the next open replays them after the checkpoint;
+//! `checkpoint` opens and closes the store, which writes a checkpoint of everything; `open`
+//! reopens it without writing any (from the checkpoint and the log after it, or from the whole
+//! log when the checkpoint is moved away), then reads the whole log once (which fills the
+//! body cache) and times a few look-ups. Each step prints events, index bytes, cached bytes,
+//! resident memory and time; the store's own log lines (`RUST_LOG`, by default
+//! `hive_store_memory=debug`) say how it opened and, for each checkpoint written, how long
+//! encoding it held the index's read lock and how long writing it took.
 
 use std::time::Instant;
 
@@ -85,25 +92,51 @@ async fn look_ups(store: &MemoryEventStore) -> Result<(), Box<dyn std::error::Er
     Ok(())
 }
 
+/// Opens the store in `dir`, appends `events` payment-like events and closes it.
+async fn append(dir: &str, events: usize, options: DurableOptions) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let store = MemoryEventStore::open(dir, options).await?;
+    report("opened", &store, started);
+    let started = Instant::now();
+    append_payment_like(&store, events / EVENTS_PER_PAYMENT, 256).await?;
+    report("appended", &store, started);
+    let started = Instant::now();
+    store.close().await?;
+    report("closed", &store, started);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("hive_store_memory=debug"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = DurableOptions::default().with_fsync(FsyncPolicy::Never);
+    let without_checkpoints = options.clone().with_index_checkpoint_every(0);
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["seed", events, dir] => {
-            let events: usize = events.parse()?;
+        ["seed", events, dir] => append(dir, events.parse()?, options).await?,
+        ["append", events, dir] => append(dir, events.parse()?, without_checkpoints).await?,
+        ["checkpoint", dir] => {
             let started = Instant::now();
             let store = MemoryEventStore::open(dir, options).await?;
             report("opened", &store, started);
             let started = Instant::now();
-            append_payment_like(&store, events / EVENTS_PER_PAYMENT, 256).await?;
-            report("appended", &store, started);
             store.close().await?;
+            report("closed (checkpoint written)", &store, started);
         }
         ["open", dir] => {
             let started = Instant::now();
-            let store = MemoryEventStore::open(dir, options).await?;
-            report("reopened (replayed)", &store, started);
+            let store = MemoryEventStore::open(dir, without_checkpoints).await?;
+            report("reopened", &store, started);
+            let checkpoint = std::path::Path::new(dir).join(hive_store_memory::INDEX_CHECKPOINT_FILE);
+            if let Ok(metadata) = std::fs::metadata(checkpoint) {
+                println!(
+                    "index checkpoint: {:.1} MiB, {:.1} B/event",
+                    metadata.len() as f64 / (1 << 20) as f64,
+                    metadata.len() as f64 / store.stats().events.max(1) as f64
+                );
+            }
             let started = Instant::now();
             let head = store.head_position().await?;
             let mut read = 0;
@@ -119,7 +152,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 log as f64 / head.max(1) as f64
             );
         }
-        _ => return Err("usage: footprint seed <events> <dir> | footprint open <dir>".into()),
+        _ => {
+            return Err(
+                "usage: footprint seed <events> <dir> | append <events> <dir> | checkpoint <dir> | open <dir>".into(),
+            )
+        }
     }
     Ok(())
 }

@@ -17,5 +17,8 @@ pub use snapshot::MemorySnapshotStore;
 pub const EVENT_LOG_FILE: &str = "events.log";
 /// The snapshot log of a durable [`MemorySnapshotStore`], inside its data directory.
 pub const SNAPSHOT_LOG_FILE: &str = "snapshots.log";
+/// The index checkpoint of a durable [`MemoryEventStore`], inside its data directory: its
+/// in-memory index as of some point of its log, so that opening replays only the log after it.
+pub const INDEX_CHECKPOINT_FILE: &str = "index.checkpoint";
 /// The checkpoint file of a durable [`MemoryCheckpointStore`], inside its data directory.
 pub const CHECKPOINT_FILE: &str = "checkpoints.json";

@@ -13,8 +13,8 @@ pub enum FsyncPolicy {
     /// process crash (the data is in the OS page cache), but a power loss may lose the
     /// appends of the last `n` milliseconds.
     EveryMillis(u64),
-    /// Never sync explicitly (except on close): leave it to the OS. Survives a process crash,
-    /// not a power loss.
+    /// Never sync explicitly (except on close, and before an index checkpoint): leave it to
+    /// the OS. Survives a process crash, not a power loss.
     Never,
 }
 
@@ -38,8 +38,11 @@ impl FsyncPolicy {
 /// ```
 /// use hive_store_memory::{DurableOptions, FsyncPolicy};
 ///
-/// let options = DurableOptions::default().with_fsync(FsyncPolicy::EveryMillis(5));
+/// let options = DurableOptions::default()
+///     .with_fsync(FsyncPolicy::EveryMillis(5))
+///     .with_index_checkpoint_every(50_000);
 /// assert_eq!(options.fsync, FsyncPolicy::EveryMillis(5));
+/// assert_eq!(options.index_checkpoint_every, 50_000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,11 +57,17 @@ pub struct DurableOptions {
     /// of their JSON in the log; 0 turns the cache off. Parsed, a cached body takes about 2.7
     /// times its JSON length in memory (measured; see the crate README).
     pub body_cache_bytes: u64,
+    /// How many new events make the event store write an index checkpoint (in the background;
+    /// also on close when events came since the last one); 0 writes none. Opening replays
+    /// only the log after the checkpoint.
+    pub index_checkpoint_every: u64,
 }
 
 impl DurableOptions {
     /// The default bound of the body cache: 64 MiB of JSON.
     pub const DEFAULT_BODY_CACHE_BYTES: u64 = 64 << 20;
+    /// The default number of new events between index checkpoints.
+    pub const DEFAULT_INDEX_CHECKPOINT_EVERY: u64 = 100_000;
 }
 
 impl Default for DurableOptions {
@@ -68,6 +77,7 @@ impl Default for DurableOptions {
             queue_capacity: 4_096,
             max_group_requests: 1_024,
             body_cache_bytes: Self::DEFAULT_BODY_CACHE_BYTES,
+            index_checkpoint_every: Self::DEFAULT_INDEX_CHECKPOINT_EVERY,
         }
     }
 }
@@ -98,6 +108,13 @@ impl DurableOptions {
     #[must_use]
     pub fn with_body_cache_bytes(mut self, bytes: u64) -> Self {
         self.body_cache_bytes = bytes;
+        self
+    }
+
+    /// Sets how many new events make an index checkpoint (0: none).
+    #[must_use]
+    pub fn with_index_checkpoint_every(mut self, events: u64) -> Self {
+        self.index_checkpoint_every = events;
         self
     }
 }

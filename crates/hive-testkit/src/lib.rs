@@ -33,6 +33,8 @@
 //!   test cuts and restores).
 //! * **[`synthetic`]**: histories shaped like the demo's payments, to measure what a store
 //!   keeps per event.
+//! * **[`StoreAnswers`]**: everything a store answers about what it holds (log, streams,
+//!   look-ups by id, searches, analytics), to check that two stores hold the same.
 //! * **[`AggregateFixture`]**, a given/when/then fixture for the pure `handle`/`apply` logic of
 //!   an [`Aggregate`](hive_domain::Aggregate).
 //!
@@ -153,6 +155,7 @@
 //!     .then_expect_error_message("insufficient funds: balance 0, asked 5");
 //! ```
 
+pub mod answers;
 pub mod backend;
 #[cfg(feature = "billing")]
 pub mod billing;
@@ -182,6 +185,7 @@ pub mod synthetic;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use answers::StoreAnswers;
 pub use captured_log::CapturedLog;
 pub use cleanup::CleanUp;
 pub use core_only::CoreOnly;

@@ -95,6 +95,8 @@ pub(crate) struct StagedBatch {
     pub(crate) events: Vec<Arc<EventEnvelope>>,
     /// Where each event's JSON starts in the group's buffer.
     pub(crate) starts: Vec<u64>,
+    /// Where the batch's record starts in the group's buffer.
+    pub(crate) record: u64,
     /// Where the batch's record ends in the group's buffer.
     pub(crate) end: u64,
 }
@@ -143,6 +145,7 @@ impl Staged {
         self.batches.push(StagedBatch {
             events: stored,
             starts: Vec::new(),
+            record: 0,
             end: 0,
         });
         self.batches.len() - 1

@@ -10,12 +10,15 @@ use quick_cache::Weighter;
 
 use super::columns::{Chunked, CHUNK};
 use super::index::FastMap;
+use crate::log::fs::read_exact_at;
 
 /// Where a batch being indexed lies in the log (ignored in memory mode).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Placed<'a> {
     /// The file offset of each event's JSON.
     pub(crate) starts: &'a [u64],
+    /// The offset of the batch's record.
+    pub(crate) record: u64,
     /// The end of the batch's record.
     pub(crate) end: u64,
     /// Whether to put the events into the body cache (fresh appends: yes; replay: no).
@@ -26,6 +29,7 @@ impl Placed<'_> {
     /// The placement of a batch kept in memory.
     pub(crate) const IN_MEMORY: Placed<'static> = Placed {
         starts: &[],
+        record: 0,
         end: 0,
         cache: false,
     };
@@ -76,11 +80,13 @@ pub(crate) struct LogBodies {
     far: FastMap<u32, u64>,
     /// The end of the last indexed record.
     end: u64,
+    /// The offset of the last indexed record.
+    record: u64,
     cache: Option<Cache<u32, Cached, ByLength>>,
 }
 
 /// The delta of an event whose offset is in `far`.
-const FAR: u32 = u32::MAX;
+pub(crate) const FAR: u32 = u32::MAX;
 
 impl std::fmt::Debug for LogBodies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -106,6 +112,7 @@ impl LogBodies {
             deltas: Chunked::default(),
             far: FastMap::default(),
             end: 0,
+            record: 0,
             cache,
         }
     }
@@ -222,27 +229,6 @@ impl LogBodies {
     }
 }
 
-/// Fills `buf` from `file` at `offset` without moving any file cursor.
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-/// Fills `buf` from `file` at `offset`.
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
-
 impl Bodies {
     /// Adds the bodies of a batch that follows the last one.
     pub(crate) fn push_batch(&mut self, batch: &[Arc<EventEnvelope>], placed: Placed<'_>) -> StoreResult<()> {
@@ -262,6 +248,7 @@ impl Bodies {
                     log.push(start);
                 }
                 log.end = placed.end;
+                log.record = placed.record;
                 if placed.cache {
                     for (event, at) in batch.iter().zip(first..) {
                         let (start, end) = log.span(at);
@@ -313,5 +300,8 @@ impl Bodies {
     }
 }
 
+mod locators;
+
+pub(crate) use locators::Locators;
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,23 @@ impl<T> Chunked<T> {
         }
     }
 
+    /// The values, chunk by chunk.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &[T]> + '_ {
+        self.chunks.iter().map(Vec::as_slice)
+    }
+
+    /// A column of these chunks. Each but the last must hold [`CHUNK`] values, and each should
+    /// have room for [`CHUNK`], as [`Chunked::push`] makes them (the caller's duty).
+    pub(crate) fn from_chunks(chunks: impl IntoIterator<Item = Vec<T>>) -> Self {
+        let mut column = Self::default();
+        // Pushed one by one, as when appending, so the list takes the same room.
+        for chunk in chunks {
+            column.len += chunk.len();
+            column.chunks.push(chunk);
+        }
+        column
+    }
+
     /// The value at `at`, if there is one.
     pub(crate) fn get(&self, at: usize) -> Option<&T> {
         self.chunks.get(at / CHUNK)?.get(at % CHUNK)

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use hive_domain::{validate_append, EventEnvelope, EventStoreError, StoreResult};
 use parking_lot::{Mutex, RwLock};
@@ -13,9 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::bodies::{Bodies, LogBodies, Placed};
 use super::group::{spawn_ticker, AppendRequest, Appended, GroupWriter, WriterRequest};
 use super::index::State;
+use super::index_checkpoint::{self, Checkpointer};
 use super::streams::{random_key, StreamKey};
 use super::{Inner, MemoryEventStore};
-use crate::log::reader::{replay, Rejected};
+use crate::log::reader::{replay_from, Rejected};
 use crate::log::record::HEADER_LEN;
 use crate::log::writer::LogWriter;
 use crate::log::{fs, reader::Replay};
@@ -98,10 +100,13 @@ impl Drop for Durable {
 }
 
 impl MemoryEventStore {
-    /// Opens (creating when missing) a durable store in `dir`: replays `dir/events.log` to
-    /// rebuild the index, then appends every new batch to it before acknowledging it. Event
-    /// bodies stay in the log and are read on demand, through a cache of
-    /// [`DurableOptions::body_cache_bytes`].
+    /// Opens (creating when missing) a durable store in `dir`: loads the index from
+    /// `dir/index.checkpoint` and replays the part of `dir/events.log` after it (all of the
+    /// log when the checkpoint is missing or cannot be used, with a warning saying why), then
+    /// appends every new batch to the log before acknowledging it. Event bodies stay in the
+    /// log and are read on demand, through a cache of [`DurableOptions::body_cache_bytes`].
+    /// A new checkpoint is written in the background every
+    /// [`DurableOptions::index_checkpoint_every`] events, and on close.
     ///
     /// A torn tail (the last record cut short or damaged by a crash during a write) is cut off
     /// with a warning; damage followed by intact records is refused with
@@ -111,17 +116,45 @@ impl MemoryEventStore {
     pub async fn open(dir: impl AsRef<Path>, options: DurableOptions) -> Result<Self, EventStoreError> {
         let dir = dir.as_ref().to_path_buf();
         let cache_bytes = options.body_cache_bytes;
-        let (state, file, replayed, path) = tokio::task::spawn_blocking(move || load(&dir, cache_bytes))
-            .await
-            .map_err(|e| EventStoreError::Backend(format!("replaying the event log failed: {e}")))??;
-        tracing::debug!(file = %path.display(), records = replayed.records, events = state.head(), "event log replayed");
+        let started = Instant::now();
+        let opened = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || load(&dir, cache_bytes))
+                .await
+                .map_err(|e| EventStoreError::Backend(format!("replaying the event log failed: {e}")))??
+        };
+        let Opened {
+            state,
+            log,
+            path,
+            checkpoint_events,
+            replayed,
+        } = opened;
+        tracing::info!(
+            file = %path.display(),
+            events = state.head(),
+            from_checkpoint = checkpoint_events,
+            records_replayed = replayed.records,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "event store opened"
+        );
         let state = Arc::new(RwLock::new(state));
+        let checkpoints = match log.try_clone() {
+            Ok(handle) => Checkpointer::start(&dir, options.index_checkpoint_every, checkpoint_events, move || {
+                handle.sync_data()
+            }),
+            Err(error) => {
+                tracing::warn!(file = %path.display(), %error, "no second handle on the event log; no index checkpoints");
+                None
+            }
+        };
         let writer = GroupWriter::new(
             Arc::clone(&state),
-            LogWriter::new(file, path.display().to_string(), replayed.len),
+            LogWriter::new(log, path.display().to_string(), replayed.len),
             options.fsync,
             options.max_group_requests,
-        );
+        )
+        .with_checkpoints(checkpoints);
         let broken = Arc::clone(&writer.broken);
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let wake = tx.downgrade();
@@ -146,7 +179,8 @@ impl MemoryEventStore {
         })
     }
 
-    /// Finishes the queued appends, syncs the log and stops the writer. Later appends fail with
+    /// Finishes the queued appends, syncs the log, writes an index checkpoint when events came
+    /// since the last one, and stops the writer. Later appends fail with
     /// [`EventStoreError::Unavailable`]; reads keep working. A no-op for an in-memory store.
     pub async fn close(&self) -> StoreResult<()> {
         match &self.inner.durable {
@@ -156,21 +190,41 @@ impl MemoryEventStore {
     }
 }
 
-/// Opens, locks and replays the log of `dir`, keeping bodies in the log behind a cache of
+/// A durable store's state as opened: from the checkpoint (if one was used) and the log.
+struct Opened {
+    state: State,
+    log: File,
+    path: PathBuf,
+    /// The events of the checkpoint opened from (0 when the whole log was replayed).
+    checkpoint_events: u64,
+    /// What replaying the log after the checkpoint (or all of it) found.
+    replayed: Replay,
+}
+
+/// Opens and locks the log of `dir`, loads the index checkpoint when it can be used and
+/// replays the log after it (or all of it), keeping bodies in the log behind a cache of
 /// `cache_bytes`.
-fn load(dir: &Path, cache_bytes: u64) -> StoreResult<(State, File, Replay, PathBuf)> {
+fn load(dir: &Path, cache_bytes: u64) -> StoreResult<Opened> {
     fs::ensure_dir(dir)?;
     let path = dir.join(EVENT_LOG_FILE);
     let mut file = fs::open_locked_log(&path)?;
     let key = stream_key(dir)?;
-    let reader = File::open(&path).map_err(|e| fs::io_error("open", &path, &e))?;
-    let mut state = State::new(Bodies::Log(LogBodies::new(reader, EVENT_LOG_FILE, cache_bytes)), key);
-    let replayed = replay(&mut file, &path, |offset, payload| {
+    let bodies = || -> StoreResult<LogBodies> {
+        let reader = File::open(&path).map_err(|e| fs::io_error("open", &path, &e))?;
+        Ok(LogBodies::new(reader, EVENT_LOG_FILE, cache_bytes))
+    };
+    let (mut state, covered) = match index_checkpoint::load(dir, &file, key, bodies()?) {
+        Some(loaded) => (loaded.state, Some(loaded.covered)),
+        None => (State::new(Bodies::Log(bodies()?), key), None),
+    };
+    let start = covered.map_or(0, |c| c.log_len);
+    let replayed = replay_from(&mut file, &path, start, |offset, payload| {
         let (events, starts) = decode_batch(offset, payload).map_err(Rejected::Undecodable)?;
         check_batch(&state, &events).map_err(Rejected::Inconsistent)?;
         let events: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
         let placed = Placed {
             starts: &starts,
+            record: offset,
             end: offset + (HEADER_LEN + payload.len()) as u64,
             cache: false,
         };
@@ -178,7 +232,13 @@ fn load(dir: &Path, cache_bytes: u64) -> StoreResult<(State, File, Replay, PathB
             .index_batch(&events, placed)
             .map_err(|e| Rejected::Inconsistent(e.to_string()))
     })?;
-    Ok((state, file, replayed, path))
+    Ok(Opened {
+        state,
+        log: file,
+        path,
+        checkpoint_events: covered.map_or(0, |c| c.events),
+        replayed,
+    })
 }
 
 /// The events of the record at `offset` holding `payload`, and the file offset of each
@@ -204,7 +264,7 @@ fn stream_key(dir: &Path) -> StoreResult<StreamKey> {
             if let Ok(key) = StreamKey::try_from(bytes.as_slice()) {
                 return Ok(key);
             }
-            // Nothing persisted depends on the key yet: the index is rebuilt on every open.
+            // The index checkpoint, made with the old key, is then not used (it says which key).
             tracing::warn!(file = %path.display(), "stream key file damaged; making a new key");
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -46,6 +46,20 @@ impl Ids {
             .insert_unique(spread(hash), at, |&p| spread(hashes[p as usize]));
     }
 
+    /// The id hash of each event, by log index.
+    pub(crate) fn hashes(&self) -> &Chunked<u32> {
+        &self.hashes
+    }
+
+    /// The table of the events whose id hashes are `hashes`, by log index.
+    pub(crate) fn from_hashes(hashes: Chunked<u32>) -> Self {
+        let mut table = HashTable::with_capacity(hashes.len());
+        for at in 0..hashes.len() {
+            table.insert_unique(spread(hashes[at]), at as u32, |&p| spread(hashes[p as usize]));
+        }
+        Self { table, hashes }
+    }
+
     /// The log indexes that may hold `id` (confirm each on its body).
     pub(crate) fn candidates(&self, id: &Uuid) -> impl Iterator<Item = u32> + '_ {
         let hash = hash_of(id);
@@ -63,6 +77,7 @@ impl Ids {
 
 #[cfg(test)]
 mod tests {
+    use super::super::columns::CHUNK;
     use super::*;
 
     #[test]
@@ -78,5 +93,15 @@ mod tests {
             assert_eq!(ids.candidates(id).collect::<Vec<_>>(), [at]);
         }
         assert_eq!(ids.candidates(&Uuid::from_u128(7)).count(), 0);
+        let chunks = ids.hashes().chunks().map(|chunk| {
+            let mut copy = Vec::with_capacity(CHUNK);
+            copy.extend_from_slice(chunk);
+            copy
+        });
+        let rebuilt = Ids::from_hashes(Chunked::from_chunks(chunks));
+        for (at, id) in (0u32..).zip(&stored) {
+            assert_eq!(rebuilt.candidates(id).collect::<Vec<_>>(), [at]);
+        }
+        assert_eq!(rebuilt.heap_bytes(), ids.heap_bytes(), "the same room as when grown");
     }
 }

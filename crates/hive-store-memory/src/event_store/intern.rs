@@ -48,6 +48,13 @@ impl Interner {
         id
     }
 
+    /// The interned strings in the order of their ids (`1, 2, …`).
+    pub(crate) fn names_by_id(&self) -> Vec<&str> {
+        let mut names: Vec<(u32, &str)> = self.ids.iter().map(|(name, &id)| (id, &**name)).collect();
+        names.sort_unstable_by_key(|&(id, _)| id);
+        names.into_iter().map(|(_, name)| name).collect()
+    }
+
     /// The id of `name`, if interned.
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
@@ -88,5 +95,6 @@ mod tests {
         assert_eq!(interner.judge(1, &[2]), Verdict::No);
         assert_eq!(interner.judge(3, &[2]), Verdict::Check);
         assert_eq!(interner.judge(0, &[]), Verdict::No);
+        assert_eq!(interner.names_by_id(), ["a", "b"]);
     }
 }

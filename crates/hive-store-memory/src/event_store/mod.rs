@@ -9,6 +9,7 @@ mod durable;
 mod group;
 mod ids;
 mod index;
+mod index_checkpoint;
 mod intern;
 mod rollup;
 mod search;

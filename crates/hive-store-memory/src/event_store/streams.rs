@@ -82,6 +82,41 @@ impl Streams {
         }
     }
 
+    /// A fingerprint of the key: the hash of a fixed string, which tells whether another
+    /// table was made with the same key without revealing it.
+    pub(crate) fn fingerprint(&self) -> [u64; 2] {
+        self.hash("\0hive stream key fingerprint")
+    }
+
+    /// Every stream: its hash, version and last event (in no particular order).
+    pub(crate) fn entries(&self) -> impl ExactSizeIterator<Item = ([u64; 2], Tail)> + '_ {
+        self.table.iter().map(|e| {
+            let tail = Tail {
+                version: e.version,
+                last: e.last,
+            };
+            (e.hash, tail)
+        })
+    }
+
+    /// A table hashing with `key` holding `entries` (hashes as [`Streams::entries`] gives
+    /// them); `None` when a hash repeats.
+    pub(crate) fn restore(key: StreamKey, entries: impl ExactSizeIterator<Item = ([u64; 2], Tail)>) -> Option<Self> {
+        let mut table = HashTable::with_capacity(entries.len());
+        for (hash, tail) in entries {
+            if table.find(hash[0], |e: &Entry| e.hash == hash).is_some() {
+                return None;
+            }
+            let entry = Entry {
+                hash,
+                version: tail.version,
+                last: tail.last,
+            };
+            table.insert_unique(hash[0], entry, |e| e.hash[0]);
+        }
+        Some(Self { key, table })
+    }
+
     /// Bytes allocated for the table.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.table.allocation_size()
@@ -108,6 +143,15 @@ mod tests {
         assert_eq!(streams.get("b"), Some(Tail { version: 1, last: 1 }));
         assert_eq!(size_of::<Entry>(), 24);
         assert!(streams.heap_bytes() > 0);
+        let copy = Streams::restore(streams.key, streams.entries()).unwrap();
+        assert_eq!(copy.get("a"), Some(Tail { version: 2, last: 2 }));
+        assert_eq!(copy.get("b"), Some(Tail { version: 1, last: 1 }));
+        assert_eq!(copy.get("c"), None);
+        let twice = streams.entries().chain(streams.entries().take(1)).collect::<Vec<_>>();
+        assert!(
+            Streams::restore(streams.key, twice.into_iter()).is_none(),
+            "a repeated hash"
+        );
     }
 
     #[test]
@@ -117,5 +161,7 @@ mod tests {
         assert_eq!(one.hash("payment-1"), Streams::new([1; 16]).hash("payment-1"));
         assert_ne!(one.hash("payment-1"), other.hash("payment-1"));
         assert_ne!(one.hash("payment-1"), one.hash("payment-2"));
+        assert_eq!(one.fingerprint(), Streams::new([1; 16]).fingerprint());
+        assert_ne!(one.fingerprint(), other.fingerprint());
     }
 }

@@ -2,7 +2,7 @@
 //! the middle refused.
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use hive_domain::EventStoreError;
@@ -40,6 +40,18 @@ pub(crate) struct Replay {
 pub(crate) fn replay(
     file: &mut File,
     path: &Path,
+    consume: impl FnMut(u64, &[u8]) -> Result<(), Rejected>,
+) -> Result<Replay, EventStoreError> {
+    replay_from(file, path, 0, consume)
+}
+
+/// Replays the records of `file` from offset `start` (where a record starts, at most the
+/// file's length) on, as [`replay`] does from its start: the records before `start` are
+/// taken as read, and only a record from `start` on can be a torn tail or corrupt.
+pub(crate) fn replay_from(
+    file: &mut File,
+    path: &Path,
+    start: u64,
     mut consume: impl FnMut(u64, &[u8]) -> Result<(), Rejected>,
 ) -> Result<Replay, EventStoreError> {
     let name = path
@@ -47,9 +59,9 @@ pub(crate) fn replay(
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let io = |e: std::io::Error| super::fs::io_error("read", path, &e);
     let file_len = file.metadata().map_err(io)?.len();
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut offset = start.min(file_len);
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
     let mut reader = BufReader::with_capacity(1 << 20, &*file);
-    let mut offset = 0u64;
     let mut records = 0u64;
     let mut payload = Vec::new();
     let bad = loop {
@@ -95,6 +107,49 @@ pub(crate) fn replay(
         len: offset,
         dropped,
     })
+}
+
+/// Checks that the first `end` bytes of `file` are whole, intact records (magic, length and
+/// checksum; payloads are hashed where they are read, not decoded). `Ok(Err((offset, reason)))`
+/// names the first record that is not, or a record running past `end`.
+pub(crate) fn verify_frames(file: &File, end: u64) -> std::io::Result<Result<(), (u64, String)>> {
+    let mut file = file;
+    file.seek(SeekFrom::Start(0))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut offset = 0u64;
+    while offset < end {
+        let available = end - offset;
+        if available < HEADER_LEN as u64 {
+            return Ok(Err((offset, format!("truncated record header ({available} bytes)"))));
+        }
+        let mut header = [0u8; HEADER_LEN];
+        reader.read_exact(&mut header)?;
+        let Some(header) = Header::parse(&header) else {
+            return Ok(Err((offset, "bad record magic".to_owned())));
+        };
+        let record_end = offset + HEADER_LEN as u64 + u64::from(header.len);
+        if record_end > end {
+            let reason = format!("record declares {} payload bytes, past the end", header.len);
+            return Ok(Err((offset, reason)));
+        }
+        let mut crc = crc32fast::Hasher::new();
+        let mut left = header.len as usize;
+        while left > 0 {
+            let buffered = reader.fill_buf()?;
+            if buffered.is_empty() {
+                return Ok(Err((offset, "file shrank while reading".to_owned())));
+            }
+            let taken = buffered.len().min(left);
+            crc.update(&buffered[..taken]);
+            reader.consume(taken);
+            left -= taken;
+        }
+        if crc.finalize() != header.crc {
+            return Ok(Err((offset, "checksum mismatch".to_owned())));
+        }
+        offset = record_end;
+    }
+    Ok(Ok(()))
 }
 
 fn corrupt(name: &str, offset: u64, reason: String) -> EventStoreError {
@@ -217,6 +272,42 @@ mod tests {
             assert_eq!(file.metadata().unwrap().len(), good as u64);
             file.write_all(b"x").unwrap();
         }
+    }
+
+    #[test]
+    fn a_replay_from_a_record_sees_only_the_ones_after_it() {
+        let mut bytes = records(&[b"a", b"bb", b"ccc"]);
+        let second = records(&[b"a"]).len();
+        bytes[1] ^= 0xff; // before the start: never read
+        let torn = bytes.len() - 1;
+        let (_d, path, mut file) = file_with(&bytes[..torn]);
+        let mut seen = Vec::new();
+        let replay = replay_from(&mut file, &path, second as u64, |offset, p| {
+            seen.push((offset, p.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, [(second as u64, b"bb".to_vec())]);
+        assert_eq!((replay.records, replay.len), (1, records(&[b"a", b"bb"]).len() as u64));
+        assert!(replay.dropped > 0, "the cut third record is a torn tail");
+    }
+
+    #[test]
+    fn frames_are_verified_up_to_an_end() {
+        let mut bytes = records(&[b"a", b"bb", b"ccc"]);
+        let two = records(&[b"a", b"bb"]).len() as u64;
+        let (_d, _path, file) = file_with(&bytes);
+        assert_eq!(verify_frames(&file, two).unwrap(), Ok(()));
+        assert_eq!(verify_frames(&file, bytes.len() as u64).unwrap(), Ok(()));
+        let (offset, reason) = verify_frames(&file, two - 1).unwrap().unwrap_err();
+        assert_eq!(offset, records(&[b"a"]).len() as u64);
+        assert!(reason.contains("past the end"), "{reason}");
+        bytes[HEADER_LEN] ^= 0x01;
+        let (_d, _path, file) = file_with(&bytes);
+        assert_eq!(
+            verify_frames(&file, two).unwrap(),
+            Err((0, "checksum mismatch".to_owned()))
+        );
     }
 
     #[test]

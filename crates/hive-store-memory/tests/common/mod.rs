@@ -48,3 +48,31 @@ pub fn assert_gap_free(events: &[EventEnvelope]) {
         );
     }
 }
+
+/// A new directory holding the log and stream key of `dir`, without its index checkpoint:
+/// opening it replays the whole log.
+pub fn copy_without_checkpoint(dir: &std::path::Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for file in [hive_store_memory::EVENT_LOG_FILE, "events.key"] {
+        std::fs::copy(dir.join(file), copy.path().join(file)).unwrap();
+    }
+    copy
+}
+
+/// Asserts that `store` (opened from `dir`) answers everything as a store opened on a copy of
+/// its log without checkpoint, and keeps an index of the same size.
+pub async fn assert_answers_as_a_full_replay(store: &hive_store_memory::MemoryEventStore, dir: &std::path::Path) {
+    let copy = copy_without_checkpoint(dir);
+    let options = hive_store_memory::DurableOptions::default().with_index_checkpoint_every(0);
+    let replayed = hive_store_memory::MemoryEventStore::open(copy.path(), options)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.stats(),
+        replayed.stats(),
+        "index and cache as after a full replay"
+    );
+    let answers = hive_testkit::StoreAnswers::of(store).await.unwrap();
+    assert_eq!(answers, hive_testkit::StoreAnswers::of(&replayed).await.unwrap());
+    assert!(answers.head > 0);
+}

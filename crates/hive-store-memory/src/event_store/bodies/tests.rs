@@ -26,6 +26,7 @@ fn bodies(dir: &tempfile::TempDir, cache: u64, events: &[Arc<EventEnvelope>], st
     let mut bodies = Bodies::Log(LogBodies::new(file, "t.log", cache));
     let placed = Placed {
         starts,
+        record: 0,
         end,
         cache: false,
     };
@@ -53,6 +54,7 @@ fn fresh_appends_are_cached_and_weighed_by_their_json() {
     let mut bodies = Bodies::Log(LogBodies::new(file, "t.log", 1 << 20));
     let placed = Placed {
         starts: &starts,
+        record: 0,
         end,
         cache: true,
     };
@@ -62,6 +64,7 @@ fn fresh_appends_are_cached_and_weighed_by_their_json() {
     assert_eq!(bodies.range(0, 3).unwrap(), events, "served from the cache");
     let wrong = Placed {
         starts: &starts[..1],
+        record: 0,
         end,
         cache: true,
     };

@@ -38,6 +38,16 @@ impl Interner {
         self.ids.get(name).copied()
     }
 
+    /// The strings seen, in the order of their ids.
+    pub(super) fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter().map(|name| &**name)
+    }
+
+    /// How many strings were seen (the highest id).
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The string of an id; `None` for [`ABSENT`].
     pub(super) fn name(&self, id: u32) -> Option<&str> {
         let at = usize::try_from(id.checked_sub(1)?).ok()?;
@@ -62,5 +72,7 @@ mod tests {
         assert_eq!(interner.name(1), Some("org-a"));
         assert_eq!(interner.name(ABSENT), None);
         assert_eq!(interner.name(3), None);
+        assert_eq!(interner.names().collect::<Vec<_>>(), ["org-a", "org-b"]);
+        assert_eq!(interner.len(), 2);
     }
 }

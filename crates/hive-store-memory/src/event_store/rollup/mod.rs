@@ -6,6 +6,7 @@
 //! two partly covered hours at its ends.
 
 mod interner;
+mod persist;
 mod query;
 mod split;
 

@@ -36,6 +36,7 @@ fn without_bodies(state: &State) -> State {
     let starts: Vec<u64> = (0..events.len() as u64).map(|i| i * 100).collect();
     let placed = Placed {
         starts: &starts,
+        record: 0,
         end: events.len() as u64 * 100,
         cache: false,
     };

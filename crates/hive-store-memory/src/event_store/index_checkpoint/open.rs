@@ -1,0 +1,141 @@
+//! Opening from a checkpoint: read, checked against `events.log` (whose covered records must
+//! be intact, frame by frame), decoded. A checkpoint that cannot be used is reported with a
+//! warning saying why, and the caller replays the whole log.
+
+use std::fs::File;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::decode;
+use super::encode::Covered;
+use super::format;
+use crate::event_store::bodies::LogBodies;
+use crate::event_store::index::State;
+use crate::event_store::streams::{StreamKey, Streams};
+use crate::log::fs::{read_exact_at, temp_path};
+use crate::log::reader::verify_frames;
+use crate::log::record::HEADER_LEN as RECORD_HEADER_LEN;
+use crate::{EVENT_LOG_FILE, INDEX_CHECKPOINT_FILE};
+
+/// A state loaded from a checkpoint, and what the checkpoint covers.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The index of the covered events.
+    pub(crate) state: State,
+    /// What the checkpoint covers: replay the log from `covered.log_len` on.
+    pub(crate) covered: Covered,
+}
+
+/// The state of `dir`'s checkpoint, its bodies in `bodies` (a log with no event indexed yet),
+/// when the checkpoint is valid and covers the start of `log` (hashing stream ids with `key`).
+/// `None` otherwise, after a warning saying why (none for a new, empty log).
+pub(crate) fn load(dir: &Path, log: &File, key: StreamKey, bodies: LogBodies) -> Option<Loaded> {
+    let path = dir.join(INDEX_CHECKPOINT_FILE);
+    // What a write cut short left (the lock on the log says no one is writing it now).
+    let _ = std::fs::remove_file(temp_path(&path));
+    let log_len = match log.metadata() {
+        Ok(metadata) => metadata.len(),
+        Err(error) => {
+            tracing::warn!(file = %path.display(), %error, "cannot size the event log; replaying it whole");
+            return None;
+        }
+    };
+    match read(&path, log, log_len, key, bodies) {
+        Ok(Some(loaded)) => Some(loaded),
+        Ok(None) => {
+            if log_len > 0 {
+                tracing::warn!(file = %path.display(), "no index checkpoint; replaying the whole event log");
+            }
+            None
+        }
+        Err(reason) => {
+            tracing::warn!(file = %path.display(), %reason, "index checkpoint not used; replaying the whole event log");
+            None
+        }
+    }
+}
+
+/// The checkpoint at `path`: `Ok(None)` when there is none, `Err` saying why it cannot be used.
+fn read(path: &Path, log: &File, log_len: u64, key: StreamKey, bodies: LogBodies) -> Result<Option<Loaded>, String> {
+    let started = Instant::now();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("cannot read it: {error}")),
+    };
+    let read = started.elapsed();
+    let mut content = format::open(&bytes)?;
+    let meta = decode::meta(&mut content)?;
+    if meta.key_fingerprint != Streams::new(key).fingerprint() {
+        return Err("it was made with another stream key (events.key was replaced)".into());
+    }
+    check_log(&meta.covered, log, log_len)?;
+    // Checking the covered records reads the log up to the covered length: on a thread of its
+    // own while this one decodes the checkpoint.
+    let (verified, state) = std::thread::scope(|scope| {
+        let verifying = std::thread::Builder::new()
+            .name("hive-event-log-verify".into())
+            .spawn_scoped(scope, || timed(|| verify_covered(&meta.covered, log)));
+        let state = timed(|| decode::state(content, &meta.covered, key, bodies));
+        let verified = match verifying {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|_| (Err("checking the covered records failed".into()), Duration::ZERO)),
+            Err(_) => timed(|| verify_covered(&meta.covered, log)),
+        };
+        (verified, state)
+    });
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        file = %path.display(),
+        bytes = bytes.len(),
+        read_ms = ms(read),
+        decode_ms = ms(state.1),
+        verify_log_ms = ms(verified.1),
+        "index checkpoint loaded"
+    );
+    verified.0?;
+    Ok(Some(Loaded {
+        state: state.0?,
+        covered: meta.covered,
+    }))
+}
+
+/// What `f` returns and how long it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    (f(), started.elapsed())
+}
+
+/// Why the log (`log_len` bytes) does not start with the records `covered` describes, if so.
+fn check_log(covered: &Covered, log: &File, log_len: u64) -> Result<(), String> {
+    if covered.log_len > log_len {
+        return Err(format!(
+            "it covers {} bytes of {EVENT_LOG_FILE}, which holds {log_len} (cut back or replaced)",
+            covered.log_len
+        ));
+    }
+    let mut header = [0; RECORD_HEADER_LEN];
+    read_exact_at(log, &mut header, covered.last_record)
+        .map_err(|e| format!("cannot read {EVENT_LOG_FILE}@{}: {e}", covered.last_record))?;
+    if header != covered.last_header {
+        return Err(format!(
+            "the record at {EVENT_LOG_FILE}@{} is not the one it covers (the log was replaced)",
+            covered.last_record
+        ));
+    }
+    Ok(())
+}
+
+/// Why the records `covered` are not intact, if so. They are not decoded again, but their
+/// frames are checked, so that damage there is found on open as by a full replay (which then
+/// reports it).
+fn verify_covered(covered: &Covered, log: &File) -> Result<(), String> {
+    match verify_frames(log, covered.log_len) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((offset, reason))) => Err(format!(
+            "the record at {EVENT_LOG_FILE}@{offset}, which it covers, is damaged ({reason})"
+        )),
+        Err(error) => Err(format!("cannot read {EVENT_LOG_FILE}: {error}")),
+    }
+}
