@@ -31,7 +31,7 @@ pub(crate) struct Timing {
 pub(crate) struct Figures {
     /// Payments seeded.
     pub(crate) payments: u32,
-    /// Events in the store afterwards.
+    /// Events stored, as the seeder counts them.
     pub(crate) events: u64,
     /// How long `hive demo seed` ran.
     pub(crate) seed: Duration,
@@ -90,7 +90,7 @@ pub(crate) fn render(figures: &[Figures], context: &Context) -> String {
     };
     let per_second = |count: u64, time: Duration| group((count as f64 / time.as_secs_f64().max(1e-9)).round() as u64);
     row("events stored", "events", &|f| group(f.events));
-    row("seeding: `hive demo seed`", "s", &|f| short(f.seed.as_secs_f64()));
+    row("seeding: `hive demo seed`", "s", &|f| figure(f.seed.as_secs_f64()));
     row("seeding rate", "payments/s", &|f| {
         per_second(u64::from(f.payments), f.seed)
     });
@@ -98,14 +98,16 @@ pub(crate) fn render(figures: &[Figures], context: &Context) -> String {
     row("seeding: peak resident memory", "MiB", &|f| {
         f.seed_peak_kib.map_or("—".into(), mib)
     });
-    row("`events.log`", "MiB", &|f| short(f.log_bytes as f64 / MIB));
-    row("log bytes per event", "B", &|f| short(per_event(f.log_bytes, f.events)));
+    row("`events.log`", "MiB", &|f| figure(f.log_bytes as f64 / MIB));
+    row("log bytes per event", "B", &|f| {
+        figure(per_event(f.log_bytes, f.events))
+    });
     row("start to ready (spawn to `GET /readyz` 200)", "s", &|f| {
-        short(f.ready.as_secs_f64())
+        figure(f.ready.as_secs_f64())
     });
     row("resident memory once ready", "MiB", &|f| mib(f.rss_ready_kib));
     row("resident bytes per event once ready", "B", &|f| {
-        short(per_event(f.rss_ready_kib * 1024, f.events))
+        figure(per_event(f.rss_ready_kib * 1024, f.events))
     });
     row("peak resident memory while starting", "MiB", &|f| mib(f.peak_ready_kib));
     let labels: Vec<String> = figures
@@ -117,7 +119,7 @@ pub(crate) fn render(figures: &[Figures], context: &Context) -> String {
             move |f: &Figures| {
                 f.queries
                     .get(i)
-                    .map_or("—".into(), |q| short(pick(q).as_secs_f64() * 1e3))
+                    .map_or("—".into(), |q| figure(pick(q).as_secs_f64() * 1e3))
             }
         };
         row(&format!("{label}, first call"), "ms", &time(|q| q.first));
@@ -125,9 +127,9 @@ pub(crate) fn render(figures: &[Figures], context: &Context) -> String {
     }
     row("payments the search matched", "payments", &|f| group(f.search_matches));
     row("resident memory after the queries", "MiB", &|f| mib(f.rss_after_kib));
-    row("stop (SIGTERM to exit)", "s", &|f| short(f.stop.as_secs_f64()));
+    row("stop (SIGTERM to exit)", "s", &|f| figure(f.stop.as_secs_f64()));
     row("data directory once stopped (every file)", "MiB", &|f| {
-        short(f.dir_bytes as f64 / MIB)
+        figure(f.dir_bytes as f64 / MIB)
     });
     out
 }
@@ -137,12 +139,22 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// KiB as MiB, three significant digits or so.
 fn mib(kib: u64) -> String {
-    short(kib as f64 / 1024.0)
+    figure(kib as f64 / 1024.0)
 }
 
 /// `bytes` shared by `events`.
 fn per_event(bytes: u64, events: u64) -> f64 {
     bytes as f64 / events.max(1) as f64
+}
+
+/// A measured value: three significant digits or so below 1 000, a whole number with its
+/// thousands apart above.
+fn figure(x: f64) -> String {
+    if x >= 999.5 {
+        group(x.round() as u64)
+    } else {
+        short(x)
+    }
 }
 
 /// A whole number with its thousands apart: `2 700 000`.
@@ -292,7 +304,7 @@ mod tests {
             "| log bytes per event | B | 454 | 45.4 |",
             "| start to ready (spawn to `GET /readyz` 200) | s | 4.03 | 4.03 |",
             "| resident memory once ready | MiB | 723 | 723 |",
-            "| resident bytes per event once ready | B | 2808 | 281 |",
+            "| resident bytes per event once ready | B | 2 808 | 281 |",
             "| `GET /events/heatmap`, first call | ms | 812 | 812 |",
             "| `GET /events/heatmap`, repeat | ms | 0.35 | 0.35 |",
             "| `GET /payments/statistics`, first call | ms | 105 | — |",
@@ -309,6 +321,10 @@ mod tests {
 
     #[test]
     fn thousands_are_grouped() {
+        assert_eq!(figure(0.354), "0.35");
+        assert_eq!(figure(999.4), "999");
+        assert_eq!(figure(999.6), "1 000");
+        assert_eq!(figure(74_386.2), "74 386");
         assert_eq!(group(0), "0");
         assert_eq!(group(999), "999");
         assert_eq!(group(1_000), "1 000");
