@@ -48,7 +48,9 @@ enum Task {
     Ci,
     /// Print how to build and run the Docker stack; check docker/compose.yml and docker/Dockerfile (no engine needed).
     Docker,
-    /// Run the criterion benches and rewrite the results table in docs/performance.md.
+    /// Run the criterion benches and the HTTP benchmark, and rewrite the tables in
+    /// docs/performance.md; `bench scale` (the embedded store at scale, many minutes) runs only
+    /// when named.
     Bench(bench::BenchArgs),
     /// Fuzz the running service's API with schemathesis (R5): no 5xx, every error a problem+json.
     FuzzApi(fuzz_api::FuzzApiArgs),

@@ -1,15 +1,13 @@
 //! `cargo xtask bench http` (P8): `GET /payments/{id}` through the whole `hive` service against
 //! an axum hello-world, both release builds on loopback, both driven by the same `wrk` load.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::client::{free_addr, request, wait_until};
 use super::report::format_time;
 use super::wrk::{self, Load, Report};
 use crate::services::process::Server;
@@ -24,6 +22,8 @@ pub(crate) const END: &str = "<!-- bench:http:end -->";
 const PAYMENT: &str = "pay-bench-1";
 /// How long a server may take to answer its first request.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the service may take to answer the creation of the payment.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Both sides' reports, as saved between runs and read by the figures table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ pub(crate) fn run(load: Load) -> TaskResult<HttpResults> {
         let mut command = Command::new(release.join("hello"));
         command.arg(addr.to_string());
         let mut server = Server::spawn("hello", &mut command, &logs.join("bench-hello.log"), false)?;
-        wait_until(&mut server, addr, "GET / HTTP/1.1", &[], None)?;
+        wait_until(&mut server, addr, "GET / HTTP/1.1", &[], READY_TIMEOUT)?;
         wrk::run(&wrk, &format!("http://{addr}/"), &[], load)?
     };
 
@@ -106,7 +106,7 @@ pub(crate) fn run(load: Load) -> TaskResult<HttpResults> {
             .env_remove("HIVE_REDIS_URL")
             .env_remove("HIVE_MONGODB_URI");
         let mut server = Server::spawn("hive", &mut command, &logs.join("bench-hive.log"), false)?;
-        wait_until(&mut server, addr, "GET /healthz HTTP/1.1", &[], None)?;
+        wait_until(&mut server, addr, "GET /healthz HTTP/1.1", &[], READY_TIMEOUT)?;
         let token = std::fs::read_to_string(data.join("dev-token"))
             .map_err(|e| Failure::new(format!("xtask: cannot read the service's development token: {e}")))?;
         let authorization = format!("Authorization: Bearer {}", token.trim());
@@ -114,12 +114,18 @@ pub(crate) fn run(load: Load) -> TaskResult<HttpResults> {
         let body = format!(
             r#"{{"paymentId":"{PAYMENT}","amount":"100.00","currency":"EUR","description":"Cloud compute, November","tags":["compute"]}}"#
         );
-        let created = request(addr, "POST /payments HTTP/1.1", &headers, Some(&body))?;
-        if !(200..300).contains(&created) {
-            return Err(server.failure(&format!("answered {created} to the creation of {PAYMENT}")));
+        let created = request(addr, "POST /payments HTTP/1.1", &headers, Some(&body), REQUEST_TIMEOUT)?;
+        if !created.is_success() {
+            return Err(server.failure(&format!("answered {} to the creation of {PAYMENT}", created.status)));
         }
         let path = format!("/payments/{PAYMENT}");
-        wait_until(&mut server, addr, &format!("GET {path} HTTP/1.1"), &headers, None)?;
+        wait_until(
+            &mut server,
+            addr,
+            &format!("GET {path} HTTP/1.1"),
+            &headers,
+            READY_TIMEOUT,
+        )?;
         let report = wrk::run(&wrk, &format!("http://{addr}{path}"), &headers, load)?;
         let _ = std::fs::remove_dir_all(&data);
         report
@@ -165,81 +171,4 @@ pub(crate) fn render(results: &HttpResults) -> String {
         row("axum hello-world: `GET /`", &results.hello),
         results.service.requests_per_sec / results.hello.requests_per_sec * 100.0
     )
-}
-
-/// An address on 127.0.0.1 with a port that was free a moment ago.
-fn free_addr() -> TaskResult<SocketAddr> {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map_err(|e| Failure::new(format!("xtask: cannot find a free port on 127.0.0.1: {e}")))
-}
-
-/// Waits until `server` answers `request_line` with a 2xx status.
-fn wait_until(
-    server: &mut Server,
-    addr: SocketAddr,
-    request_line: &str,
-    headers: &[String],
-    body: Option<&str>,
-) -> TaskResult {
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        if server.has_exited() {
-            return Err(server.failure("exited before answering"));
-        }
-        match request(addr, request_line, headers, body) {
-            Ok(status) if (200..300).contains(&status) => return Ok(()),
-            Ok(status) if Instant::now() >= deadline => {
-                return Err(server.failure(&format!("still answers {status} to `{request_line}`")))
-            }
-            Err(_) if Instant::now() >= deadline => {
-                return Err(server.failure(&format!("did not answer within {READY_TIMEOUT:?}")))
-            }
-            _ => thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
-
-/// Sends one HTTP/1.1 request (`Connection: close`) and returns the answer's status code.
-fn request(addr: SocketAddr, request_line: &str, headers: &[String], body: Option<&str>) -> TaskResult<u16> {
-    let io = |e: std::io::Error| Failure::new(format!("xtask: {request_line} to {addr}: {e}"));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(io)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(io)?;
-    let mut text = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n");
-    for header in headers {
-        text.push_str(header);
-        text.push_str("\r\n");
-    }
-    if let Some(body) = body {
-        text.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    text.push_str("\r\n");
-    text.push_str(body.unwrap_or_default());
-    stream.write_all(text.as_bytes()).map_err(io)?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).map_err(io)?;
-    status(&answer).ok_or_else(|| Failure::new(format!("xtask: {request_line} to {addr}: no HTTP status line")))
-}
-
-/// The status code of an HTTP/1.x answer.
-fn status(answer: &str) -> Option<u16> {
-    let line = answer.lines().next()?;
-    let mut words = line.split_whitespace();
-    words.next().filter(|v| v.starts_with("HTTP/1."))?;
-    words.next()?.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_status_line_is_read() {
-        assert_eq!(status("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"), Some(201));
-        assert_eq!(status("SSH-2.0-OpenSSH\r\n"), None);
-        assert_eq!(status(""), None);
-    }
 }

@@ -1,11 +1,14 @@
 //! `cargo xtask bench`: run the criterion benches and the HTTP benchmark (wrk), then rewrite
 //! the tables of docs/performance.md: every result, the HTTP figures, and the figures P1–P8
-//! and E1–E3 against their targets.
+//! and E1–E3 against their targets. `cargo xtask bench scale` (never part of the default run)
+//! measures the embedded store at scale instead.
 
+mod client;
 mod collect;
 mod figures;
 mod http;
 mod report;
+mod scale;
 mod targets;
 mod wrk;
 
@@ -19,26 +22,68 @@ use crate::{cmd, metadata, Failure, TaskResult};
 
 /// The bench name that selects the HTTP benchmark.
 const HTTP: &str = "http";
+/// The bench name that selects the embedded store at scale.
+const SCALE: &str = "scale";
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Run only this bench target, or `http` for the wrk benchmark (default: all of them).
+    /// Run only this bench target, `http` for the wrk benchmark, or `scale` for the embedded
+    /// store at scale (default: every bench target, then `http`; never `scale`, which takes many
+    /// minutes: seeding a million payments, starting the service on them, timing queries).
     pub(crate) name: Option<String>,
-    /// A smoke run: criterion's `--quick` and a 2-second wrk load. Proves the benches build and
-    /// run; prints the figures and leaves docs/performance.md untouched.
+    /// A smoke run: criterion's `--quick` and a 2-second wrk load (`scale`: 2 000 payments
+    /// unless `--payments` says otherwise). Proves the benches build and run; prints the
+    /// figures and leaves docs/performance.md untouched.
     #[arg(long)]
     pub(crate) quick: bool,
     /// Run nothing: rewrite the tables from the results already under `target/criterion`
     /// (and the last saved wrk reports).
     #[arg(long, conflicts_with = "quick")]
     pub(crate) report_only: bool,
+    /// With `scale`: the sizes, in payments, comma-separated (`100000`, `100_000`, `100k` or
+    /// `1M` each; default: 100000,1000000).
+    #[arg(long, value_delimiter = ',', value_parser = scale::parse_payments, value_name = "N,...")]
+    pub(crate) payments: Vec<u32>,
+    /// With `scale`: write the figures to the "before" table of docs/performance.md, which
+    /// runs without `--baseline` leave as it is (they write the latest table beside it).
+    #[arg(long, conflicts_with_all = ["quick", "report_only"])]
+    pub(crate) baseline: bool,
+}
+
+impl BenchArgs {
+    /// The options of `cargo xtask bench scale`, `None` for another bench; fails on the
+    /// options of one given to the other.
+    fn scale(&self) -> TaskResult<Option<scale::Options>> {
+        if self.name.as_deref() != Some(SCALE) {
+            if !self.payments.is_empty() || self.baseline {
+                return Err(Failure::new(
+                    "xtask: --payments and --baseline go with `cargo xtask bench scale`",
+                ));
+            }
+            return Ok(None);
+        }
+        if self.report_only {
+            return Err(Failure::new(
+                "xtask: `cargo xtask bench scale` keeps no results to report from: run it without --report-only",
+            ));
+        }
+        Ok(Some(scale::Options {
+            payments: self.payments.clone(),
+            baseline: self.baseline,
+            quick: self.quick,
+        }))
+    }
 }
 
 /// Runs the benches (with the servers they need: Redis, a MongoDB-compatible server, OpenSearch), then
 /// rewrites the sections between the markers of docs/performance.md (creating the file if
 /// needed) from every result under `target/criterion`, or, with `--quick`, prints the figures.
+/// `scale` runs [`scale::run`] alone.
 pub(crate) fn run(args: &BenchArgs) -> TaskResult {
+    if let Some(options) = args.scale()? {
+        return scale::run(&options);
+    }
     let target = metadata::target_dir()?;
     // A quick run keeps its rough numbers away from the full run's.
     let criterion = target.join(if args.quick { "criterion-quick" } else { "criterion" });
@@ -165,4 +210,62 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".to_string());
     format!("{cpus} × {model}")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// `cargo xtask bench`'s arguments, alone.
+    #[derive(Debug, Parser)]
+    struct Bench {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn parse(words: &[&str]) -> Result<BenchArgs, String> {
+        Bench::try_parse_from(std::iter::once("bench").chain(words.iter().copied()))
+            .map(|bench| bench.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn scale_takes_its_sizes_and_baseline() -> Result<(), String> {
+        let args = parse(&["scale", "--payments", "100000,300k", "--baseline"])?;
+        let options = args.scale().map_err(|f| f.message)?;
+        assert_eq!(
+            options,
+            Some(scale::Options {
+                payments: vec![100_000, 300_000],
+                baseline: true,
+                quick: false,
+            })
+        );
+        let options = parse(&["scale"])?.scale().map_err(|f| f.message)?;
+        assert_eq!(
+            options.map(|o| o.payments),
+            Some(Vec::new()),
+            "the defaults are scale's to choose"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn scale_is_never_run_by_default() -> Result<(), String> {
+        assert!(parse(&[])?.scale().map_err(|f| f.message)?.is_none());
+        assert!(parse(&["http"])?.scale().map_err(|f| f.message)?.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn scale_options_are_refused_elsewhere_and_bad_sizes_at_parsing() -> Result<(), String> {
+        assert!(parse(&["--payments", "1000"])?.scale().is_err());
+        assert!(parse(&["http", "--baseline"])?.scale().is_err());
+        assert!(parse(&["scale", "--report-only"])?.scale().is_err());
+        assert!(parse(&["scale", "--baseline", "--quick"]).is_err());
+        assert!(parse(&["scale", "--payments", "100000,lots"]).is_err_and(|e| e.contains("lots")));
+        Ok(())
+    }
 }

@@ -146,7 +146,7 @@ fn escape(text: &str) -> String {
 }
 
 /// A number with three significant digits or so.
-fn short(x: f64) -> String {
+pub(crate) fn short(x: f64) -> String {
     if x < 10.0 {
         format!("{x:.2}")
     } else if x < 100.0 {

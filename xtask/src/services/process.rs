@@ -1,16 +1,19 @@
-//! A server process that xtask started and must stop, whatever happens.
+//! A process that xtask started and must stop, whatever happens: a server, or a long job
+//! waited for.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::signals::send_signal;
+use crate::signals::{self, send_signal};
 use crate::{Failure, TaskResult};
 
 /// How long a server gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
+/// How many of the last lines of its log a failure shows.
+const TAIL_LINES: usize = 20;
 
 /// A running server; dropping it stops it (SIGTERM to its process group, SIGKILL after a grace
 /// period).
@@ -22,6 +25,8 @@ pub(crate) struct Server {
     child: Child,
     /// Where its output goes.
     log: PathBuf,
+    /// Whether it was stopped already (and its stop reported).
+    stopped: bool,
 }
 
 impl Server {
@@ -48,6 +53,7 @@ impl Server {
             name: name.to_string(),
             child,
             log: log.to_path_buf(),
+            stopped: false,
         })
     }
 
@@ -61,17 +67,60 @@ impl Server {
         self.child.stderr.take()
     }
 
-    /// A failure saying the server died or never became ready, pointing at its log.
+    /// A failure saying the server died or never became ready, with the last lines of its
+    /// log and where the rest is.
     pub(crate) fn failure(&mut self, what: &str) -> Failure {
         let status = match self.child.try_wait() {
             Ok(Some(status)) => format!(" (it exited: {status})"),
             _ => String::new(),
         };
+        let tail = std::fs::read_to_string(&self.log)
+            .map(|text| tail(&text, TAIL_LINES))
+            .unwrap_or_default();
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(", which ends:\n{tail}")
+        };
         Failure::new(format!(
-            "xtask: {} {what}{status}; its output is in {}",
+            "xtask: {} {what}{status}; its output is in {}{tail}",
             self.name,
             self.log.display()
         ))
+    }
+
+    /// Stops the server as [`Drop`] would, and fails unless it exited by itself with status 0
+    /// within the grace period (a clean shutdown).
+    pub(crate) fn stop_cleanly(&mut self) -> TaskResult {
+        match self.stop() {
+            Some(status) if status.success() => Ok(()),
+            Some(status) => Err(self.failure(&format!("did not stop cleanly ({status})"))),
+            None => Err(self.failure("did not stop cleanly")),
+        }
+    }
+
+    /// Waits until the process exits by itself and returns its status, calling `tick` with
+    /// its pid every `period` meanwhile. Ctrl-C ends the wait with a failure (dropping the
+    /// server then stops the process).
+    pub(crate) fn wait(&mut self, period: Duration, mut tick: impl FnMut(u32)) -> TaskResult<ExitStatus> {
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    self.stopped = true;
+                    return Ok(status);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(Failure::new(format!("xtask: waiting for {} failed: {e}", self.name))),
+            }
+            if signals::interrupted() {
+                return Err(Failure::with_code(
+                    format!("xtask: interrupted while {} ran", self.name),
+                    130,
+                ));
+            }
+            tick(self.pid());
+            thread::sleep(period);
+        }
     }
 
     /// Whether the process has exited.
@@ -80,11 +129,16 @@ impl Server {
     }
 
     /// Stops the server: SIGTERM to its process group, then SIGKILL if it is still there after
-    /// the grace period. Waits for it, so nothing is left behind.
-    fn stop(&mut self) {
+    /// the grace period. Waits for it, so nothing is left behind. Returns its exit status when
+    /// it exited after SIGTERM; `None` when it had exited before, was stopped already or had
+    /// to be killed.
+    fn stop(&mut self) -> Option<ExitStatus> {
+        if std::mem::replace(&mut self.stopped, true) {
+            return None;
+        }
         if self.has_exited() {
             eprintln!("xtask: {} (pid {}) had already exited", self.name, self.pid());
-            return;
+            return None;
         }
         let group = format!("-{}", self.pid());
         if !send_signal("TERM", &group) {
@@ -92,9 +146,9 @@ impl Server {
         }
         let deadline = Instant::now() + STOP_GRACE;
         while Instant::now() < deadline {
-            if self.has_exited() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 eprintln!("xtask: stopped {} (pid {})", self.name, self.pid());
-                return;
+                return Some(status);
             }
             thread::sleep(Duration::from_millis(50));
         }
@@ -106,7 +160,14 @@ impl Server {
         send_signal("KILL", &group);
         let _ = self.child.kill();
         let _ = self.child.wait();
+        None
     }
+}
+
+/// The last `lines` lines of `text`.
+pub(crate) fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Opens `log` for appending.
@@ -121,5 +182,17 @@ pub(crate) fn open_log(log: &Path) -> TaskResult<File> {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_is_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a\nb", 5), "a\nb");
+        assert_eq!(tail("", 3), "");
     }
 }
