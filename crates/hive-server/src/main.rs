@@ -50,9 +50,11 @@ async fn run(config: Config, command: Command) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let mut result = cli::seed(&app.services.command_bus, &clock, payments).await;
-        // The commands fed the read models inline; a shared one's checkpoint is moved to the
-        // head here, so the next start does not apply the seeded events again.
-        for runner in app.runners.iter().filter(|r| app.is_shared(r.name())) {
+        // The commands fed the read models inline; every projection catches up here (applying
+        // again what it has is a no-op), so its checkpoint reaches the head: the next start
+        // neither applies the seeded events again to a shared read model nor rebuilds the
+        // saved views of the embedded durable store (saved by `close`).
+        for runner in &app.runners {
             if result.is_ok() {
                 result = runner.catch_up().await.map(drop).map_err(|e| e.to_string());
             }
