@@ -200,7 +200,8 @@ async fn events_carry_correlation_causation_and_metadata_from_the_envelope() {
 #[tokio::test]
 async fn the_same_command_id_is_answered_once() {
     let h = Harness::new();
-    let context = ctx("org-456");
+    // An id the sender named (as the HTTP Idempotency-Key does) is remembered.
+    let context = ctx("org-456").with_message_id(uuid::Uuid::now_v7());
     let command = CreatePayment {
         payment_id: "p".into(),
         amount: "1".parse().unwrap(),
