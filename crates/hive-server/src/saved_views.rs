@@ -61,8 +61,9 @@ fn usable<V>(
 }
 
 impl SavedViews {
-    /// Loads the views saved in `dir` for a log whose head is `head`.
-    pub fn load(dir: &Path, head: u64) -> Self {
+    /// Loads the views saved in `dir` for a log whose head is `head`; the search index only
+    /// when `with_search_index` (the in-memory index is the one in use).
+    pub fn load(dir: &Path, head: u64, with_search_index: bool) -> Self {
         let read_model_path = dir.join(READ_MODEL_FILE);
         let search_index_path = dir.join(SEARCH_INDEX_FILE);
         let read_model = usable(
@@ -70,11 +71,15 @@ impl SavedViews {
             &read_model_path,
             head,
         );
-        let search_index = usable(
-            MemoryPaymentSearchIndex::load_from(&search_index_path),
-            &search_index_path,
-            head,
-        );
+        let search_index = with_search_index
+            .then(|| {
+                usable(
+                    MemoryPaymentSearchIndex::load_from(&search_index_path),
+                    &search_index_path,
+                    head,
+                )
+            })
+            .flatten();
         let (read_model, read_model_at) =
             read_model.map_or_else(|| (MemoryPaymentReadModel::new(), None), |(v, c)| (v, Some(c)));
         let (search_index, search_index_at) =

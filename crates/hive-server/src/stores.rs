@@ -11,7 +11,7 @@ use hive_store_memory::{DurableOptions, FsyncPolicy, MemoryCheckpointStore, Memo
 use hive_store_mongodb::{MongoOptions, MongoStore};
 
 use crate::app::StartError;
-use crate::config::{Config, FsyncSetting, StoreKind};
+use crate::config::{Config, FsyncSetting, SearchKind, StoreKind};
 use crate::saved_views::SavedViews;
 
 /// Where events, snapshots, the read model and its checkpoint live.
@@ -63,7 +63,7 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             let head = hive_domain::EventStore::head_position(&events)
                 .await
                 .map_err(store_error("event log"))?;
-            let saved = SavedViews::load(&config.data_dir, head);
+            let saved = SavedViews::load(&config.data_dir, head, config.search == SearchKind::Memory);
             (events, snapshots, Some(saved))
         }
         StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
