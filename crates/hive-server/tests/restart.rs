@@ -25,18 +25,29 @@ async fn start(data_dir: &Path) -> Running {
     .await
 }
 
+/// `POST /payments` of a EUR payment.
+async fn create(server: &Running, token: &str, id: &str, amount: &str, description: &str) -> (u16, serde_json::Value) {
+    let body = json!({"paymentId": id, "amount": amount, "currency": "EUR", "description": description});
+    call(
+        reqwest::Method::POST,
+        format!("{}/payments", server.base),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+/// `GET` of `path` (from `/payments`).
+async fn get(server: &Running, token: &str, path: &str) -> (u16, serde_json::Value) {
+    call(reqwest::Method::GET, format!("{}{path}", server.base), token, None).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_written_before_a_restart_is_served_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let token = token(dir.path());
-    let (status, created) = call(
-        reqwest::Method::POST,
-        format!("{}/payments", server.base),
-        &token,
-        Some(json!({"paymentId": "pay-restart", "amount": "42.50", "currency": "EUR", "description": "Restart test"})),
-    )
-    .await;
+    let (status, created) = create(&server, &token, "pay-restart", "42.50", "Restart test").await;
     assert_eq!(status, 201, "{created}");
     let (status, _) = call(
         reqwest::Method::POST,
@@ -50,24 +61,12 @@ async fn data_written_before_a_restart_is_served_after_it() {
 
     let server = start(dir.path()).await;
     assert_eq!(token, common::token(dir.path()), "the development token is kept");
-    let (status, payment) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/pay-restart", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, payment) = get(&server, &token, "/payments/pay-restart").await;
     assert_eq!(status, 200, "{payment}");
     assert_eq!(payment["status"], "completed");
     assert_eq!(payment["amount"], "42.50");
     assert_eq!(payment["version"], 2);
-    let (status, history) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/pay-restart/history", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, history) = get(&server, &token, "/payments/pay-restart/history").await;
     assert_eq!(status, 200);
     let types: Vec<&str> = history["items"]
         .as_array()
@@ -76,13 +75,7 @@ async fn data_written_before_a_restart_is_served_after_it() {
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
     assert_eq!(types, vec!["PaymentCreated", "PaymentProcessed"]);
-    let (status, search) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/search?q=restart", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, search) = get(&server, &token, "/payments/search?q=restart").await;
     assert_eq!(status, 200);
     assert_eq!(search["total"], 1, "the search index is back: {search}");
     server.stop().await;
@@ -100,13 +93,7 @@ async fn the_payment_views_are_saved_at_shutdown_and_loaded_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let token = token(dir.path());
-    let (status, created) = call(
-        reqwest::Method::POST,
-        format!("{}/payments", server.base),
-        &token,
-        Some(json!({"paymentId": "pay-saved", "amount": "10.00", "currency": "EUR", "description": "Saved view"})),
-    )
-    .await;
+    let (status, created) = create(&server, &token, "pay-saved", "10.00", "Saved view").await;
     assert_eq!(status, 201, "{created}");
     server.stop().await;
 
@@ -129,13 +116,7 @@ async fn the_payment_views_are_saved_at_shutdown_and_loaded_at_start() {
         .save_to(&dir.path().join(READ_MODEL_FILE), &checkpoint, true)
         .unwrap();
     let server = start(dir.path()).await;
-    let (status, payment) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/pay-only-in-the-file", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, payment) = get(&server, &token, "/payments/pay-only-in-the-file").await;
     assert_eq!(status, 200, "loaded from the saved file: {payment}");
     let (status, _) = call(
         reqwest::Method::POST,
@@ -158,34 +139,16 @@ async fn a_damaged_saved_view_is_rebuilt_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let token = token(dir.path());
-    let (status, _) = call(
-        reqwest::Method::POST,
-        format!("{}/payments", server.base),
-        &token,
-        Some(json!({"paymentId": "pay-kept", "amount": "5.00", "currency": "EUR", "description": "Kept anyway"})),
-    )
-    .await;
+    let (status, _) = create(&server, &token, "pay-kept", "5.00", "Kept anyway").await;
     assert_eq!(status, 201);
     server.stop().await;
 
     std::fs::write(dir.path().join(READ_MODEL_FILE), b"HIVE garbage").unwrap();
     std::fs::write(dir.path().join(SEARCH_INDEX_FILE), b"").unwrap();
     let server = start(dir.path()).await;
-    let (status, payment) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/pay-kept", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, payment) = get(&server, &token, "/payments/pay-kept").await;
     assert_eq!(status, 200, "rebuilt from the log: {payment}");
-    let (status, search) = call(
-        reqwest::Method::GET,
-        format!("{}/payments/search?q=kept", server.base),
-        &token,
-        None,
-    )
-    .await;
+    let (status, search) = get(&server, &token, "/payments/search?q=kept").await;
     assert_eq!(status, 200);
     assert_eq!(search["total"], 1, "{search}");
     server.stop().await;

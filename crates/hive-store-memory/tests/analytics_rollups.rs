@@ -97,13 +97,6 @@ async fn assert_reference(store: &MemoryEventStore, events: &[EventEnvelope], fi
     );
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
@@ -112,7 +105,7 @@ proptest! {
         events in events(),
         filters in proptest::collection::vec(filter(), 1..8),
     ) {
-        runtime().block_on(async {
+        hive_testkit::runtime().block_on(async {
             let store = MemoryEventStore::new();
             store_all(&store, &events).await;
             for filter in filters.iter().chain([&AnalyticsFilter::default()]) {

@@ -224,13 +224,6 @@ async fn a_body_damaged_under_a_running_store_is_a_typed_error() {
     assert_eq!(store.read_stream("a", 2).count().await, 1);
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -240,11 +233,11 @@ proptest! {
         let mut content = if magic { b"HIVE".to_vec() } else { Vec::new() };
         content.extend_from_slice(&bytes);
         std::fs::write(log_path(dir.path()), &content).unwrap();
-        let opened = runtime().block_on(open(dir.path()));
+        let opened = hive_testkit::runtime().block_on(open(dir.path()));
         match opened {
             Ok(store) => {
                 prop_assert!(store.is_empty());
-                let appended = runtime().block_on(store.append("a", 0, vec![ev("a", 1)]));
+                let appended = hive_testkit::runtime().block_on(store.append("a", 0, vec![ev("a", 1)]));
                 prop_assert!(appended.is_ok());
             }
             Err(e) => prop_assert!(matches!(e, EventStoreError::Corrupt { .. }), "{e:?}"),
@@ -254,14 +247,14 @@ proptest! {
     #[test]
     fn a_log_cut_anywhere_reopens_with_a_prefix(cut_permille in 0usize..=1000, garbage in proptest::collection::vec(any::<u8>(), 0..64)) {
         let dir = tempfile::tempdir().unwrap();
-        let stored = runtime().block_on(seeded(dir.path()));
+        let stored = hive_testkit::runtime().block_on(seeded(dir.path()));
         let full = std::fs::read(log_path(dir.path())).unwrap();
         let cut = full.len() * cut_permille / 1000;
         let mut content = full[..cut].to_vec();
         content.extend_from_slice(&garbage);
         std::fs::write(log_path(dir.path()), &content).unwrap();
-        let store = runtime().block_on(open(dir.path())).unwrap();
-        let events = runtime().block_on(read_everything(&store));
+        let store = hive_testkit::runtime().block_on(open(dir.path())).unwrap();
+        let events = hive_testkit::runtime().block_on(read_everything(&store));
         prop_assert_eq!(&events[..], &stored[..events.len()]);
         prop_assert_eq!(events.len() % 2, 0, "batches are atomic");
     }

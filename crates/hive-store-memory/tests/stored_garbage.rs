@@ -16,13 +16,6 @@ use hive_domain::{EventStore, EventStoreError, Snapshot, SnapshotStore};
 use hive_store_memory::{DurableOptions, MemoryEventStore, MemorySnapshotStore, EVENT_LOG_FILE, SNAPSHOT_LOG_FILE};
 use proptest::prelude::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// A well-formed frame around `payload`.
 fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = b"HIVE".to_vec();
@@ -34,7 +27,7 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 
 /// A log of two appends (two records); its bytes.
 fn seeded_events(dir: &Path) -> Vec<u8> {
-    runtime().block_on(async {
+    hive_testkit::runtime().block_on(async {
         let store = MemoryEventStore::open(dir, DurableOptions::default()).await.unwrap();
         store.append("a", 0, batch("a", 0, 2)).await.unwrap();
         store.append("b", 0, batch("b", 0, 1)).await.unwrap();
@@ -55,7 +48,7 @@ fn snapshot(id: &str, version: u64) -> Snapshot {
 
 /// A snapshot log of two snapshots; its bytes.
 fn seeded_snapshots(dir: &Path) -> Vec<u8> {
-    runtime().block_on(async {
+    hive_testkit::runtime().block_on(async {
         let store = MemorySnapshotStore::open(dir, DurableOptions::default()).await.unwrap();
         store.save(snapshot("a", 2)).await.unwrap();
         store.save(snapshot("b", 1)).await.unwrap();
@@ -111,12 +104,12 @@ proptest! {
         middle.extend_from_slice(&bad);
         middle.extend_from_slice(&pristine[second..]);
         std::fs::write(dir.path().join(EVENT_LOG_FILE), &middle).unwrap();
-        match runtime().block_on(MemoryEventStore::open(dir.path(), DurableOptions::default())) {
+        match hive_testkit::runtime().block_on(MemoryEventStore::open(dir.path(), DurableOptions::default())) {
             Err(EventStoreError::Corrupt { record, .. }) => {
                 prop_assert_eq!(record, format!("{EVENT_LOG_FILE}@{second}"));
             }
             // A payload that happens to be a valid record (e.g. an empty batch) is no garbage.
-            Ok(store) => prop_assert!(runtime().block_on(read_everything(&store)).len() >= 3),
+            Ok(store) => prop_assert!(hive_testkit::runtime().block_on(read_everything(&store)).len() >= 3),
             Err(other) => prop_assert!(false, "expected Corrupt, got {other:?}"),
         }
 
@@ -124,8 +117,8 @@ proptest! {
         let mut tail = pristine.clone();
         tail.extend_from_slice(&bad);
         std::fs::write(dir.path().join(EVENT_LOG_FILE), &tail).unwrap();
-        match runtime().block_on(MemoryEventStore::open(dir.path(), DurableOptions::default())) {
-            Ok(store) => prop_assert!(runtime().block_on(read_everything(&store)).len() >= 3),
+        match hive_testkit::runtime().block_on(MemoryEventStore::open(dir.path(), DurableOptions::default())) {
+            Ok(store) => prop_assert!(hive_testkit::runtime().block_on(read_everything(&store)).len() >= 3),
             Err(EventStoreError::Corrupt { record, .. }) => {
                 // Decodable but contradicting the log (a wrong version, say): named, never silent.
                 prop_assert_eq!(record, format!("{EVENT_LOG_FILE}@{}", pristine.len()));
@@ -143,12 +136,12 @@ proptest! {
         middle.extend_from_slice(&frame(&garbage));
         middle.extend_from_slice(&pristine[second..]);
         std::fs::write(dir.path().join(SNAPSHOT_LOG_FILE), &middle).unwrap();
-        match runtime().block_on(MemorySnapshotStore::open(dir.path(), DurableOptions::default())) {
+        match hive_testkit::runtime().block_on(MemorySnapshotStore::open(dir.path(), DurableOptions::default())) {
             Err(EventStoreError::Corrupt { record, .. }) => {
                 prop_assert_eq!(record, format!("{SNAPSHOT_LOG_FILE}@{second}"));
             }
             Ok(store) => {
-                let a = runtime().block_on(store.load("a")).unwrap();
+                let a = hive_testkit::runtime().block_on(store.load("a")).unwrap();
                 prop_assert!(a.is_some());
             }
             Err(other) => prop_assert!(false, "expected Corrupt, got {other:?}"),
@@ -161,9 +154,9 @@ proptest! {
         let mut content = if magic { b"HIVE".to_vec() } else { Vec::new() };
         content.extend_from_slice(&bytes);
         std::fs::write(dir.path().join(SNAPSHOT_LOG_FILE), &content).unwrap();
-        match runtime().block_on(MemorySnapshotStore::open(dir.path(), DurableOptions::default())) {
+        match hive_testkit::runtime().block_on(MemorySnapshotStore::open(dir.path(), DurableOptions::default())) {
             Ok(store) => {
-                let saved = runtime().block_on(store.save(snapshot("x", 1)));
+                let saved = hive_testkit::runtime().block_on(store.save(snapshot("x", 1)));
                 prop_assert!(saved.is_ok());
             }
             Err(e) => prop_assert!(matches!(e, EventStoreError::Corrupt { ref record, .. } if record.starts_with(SNAPSHOT_LOG_FILE)), "{e:?}"),

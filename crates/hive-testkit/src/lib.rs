@@ -177,6 +177,7 @@ mod recorder;
 mod reference_cache;
 #[cfg(feature = "billing")]
 pub mod reliability;
+mod runtime;
 pub mod snapshot_store;
 mod support;
 pub mod synthetic;
@@ -193,6 +194,7 @@ pub use fixture::{AggregateFixture, FixtureResult};
 pub use held::Held;
 pub use recorder::{Applied, Recorder};
 pub use reference_cache::ReferenceCache;
+pub use runtime::runtime;
 
 /// Compiles the examples of `README.md` as doctests.
 #[cfg(doctest)]
