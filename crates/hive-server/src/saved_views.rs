@@ -3,14 +3,15 @@
 //! the events after those checkpoints, instead of the whole log.
 //!
 //! Each is saved (atomically: temporary file, sync, rename) every [`SAVE_EVERY`] while the
-//! service runs and once more at shutdown. A view's checkpoint is read before the view is
+//! service runs and once more at shutdown, unless its projection has not moved since its file
+//! was written. A view's checkpoint is read before the view is
 //! written, so the file never holds less than its checkpoint says; events after it are applied
 //! again at the next start, which projections skip by position. A file that cannot be read,
 //! or that is ahead of the log (another data directory's, or a log cut back), is set aside
 //! with a warning and the view is rebuilt from the log.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hive_domain::{Checkpoint, CheckpointStore, EventStoreError};
@@ -130,6 +131,9 @@ pub struct ViewSaver {
     views: SavedViews,
     read_model: (Arc<dyn CheckpointStore>, String),
     search_index: Option<(Arc<dyn CheckpointStore>, String)>,
+    /// The checkpoint positions of the files on disk (read model, search index): a view whose
+    /// projection has not moved since is not written again.
+    on_disk: Arc<Mutex<[Option<u64>; 2]>>,
 }
 
 impl std::fmt::Debug for ViewSaver {
@@ -148,30 +152,43 @@ impl ViewSaver {
         read_model: (Arc<dyn CheckpointStore>, String),
         search_index: Option<(Arc<dyn CheckpointStore>, String)>,
     ) -> Self {
+        let on_disk = [
+            views.read_model_at.as_ref().map(|at| at.position),
+            views.search_index_at.as_ref().map(|at| at.position),
+        ];
         Self {
             views,
             read_model,
             search_index,
+            on_disk: Arc::new(Mutex::new(on_disk)),
         }
     }
 
     /// Saves both views now (synced to stable storage); a view whose projection has no
-    /// checkpoint yet is not written.
+    /// checkpoint yet, or has not moved since its file was written, is not written.
     pub async fn save(&self) -> Result<(), EventStoreError> {
-        let read_model_at = self.read_model.0.load(&self.read_model.1).await?;
+        let on_disk = *self.on_disk.lock().unwrap_or_else(PoisonError::into_inner);
+        let moved = |at: Option<Checkpoint>, written: Option<u64>| at.filter(|at| Some(at.position) != written);
+        let read_model_at = moved(self.read_model.0.load(&self.read_model.1).await?, on_disk[0]);
         let search_index_at = match &self.search_index {
-            Some((store, name)) => store.load(name).await?,
+            Some((store, name)) => moved(store.load(name).await?, on_disk[1]),
             None => None,
         };
         let views = self.views.clone();
+        let written = Arc::clone(&self.on_disk);
         tokio::task::spawn_blocking(move || {
+            let record = |slot: usize, at: &Checkpoint| {
+                written.lock().unwrap_or_else(PoisonError::into_inner)[slot] = Some(at.position);
+            };
             if let Some(at) = read_model_at {
                 views.read_model.save_to(&views.dir.join(READ_MODEL_FILE), &at, true)?;
+                record(0, &at);
             }
             if let Some(at) = search_index_at {
                 views
                     .search_index
                     .save_to(&views.dir.join(SEARCH_INDEX_FILE), &at, true)?;
+                record(1, &at);
             }
             Ok(())
         })

@@ -153,3 +153,25 @@ async fn a_damaged_saved_view_is_rebuilt_from_the_log() {
     assert_eq!(search["total"], 1, "{search}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_whose_projection_did_not_move_is_not_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let token = token(dir.path());
+    let (status, _) = create(&server, &token, "pay-still", "3.00", "Nothing after it").await;
+    assert_eq!(status, 201);
+    server.stop().await;
+    let path = dir.path().join(READ_MODEL_FILE);
+    let written = std::fs::metadata(&path).unwrap().modified().unwrap();
+
+    let server = start(dir.path()).await;
+    let (status, _) = get(&server, &token, "/payments/pay-still").await;
+    assert_eq!(status, 200);
+    server.stop().await;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        written,
+        "no event since the last save: the file is left as it was"
+    );
+}
