@@ -15,6 +15,7 @@ use super::bodies::{Bodies, LogBodies, Placed};
 use super::group::{spawn_ticker, AppendRequest, Appended, GroupWriter, WriterRequest};
 use super::index::State;
 use super::index_checkpoint::{self, Checkpointer};
+use super::scrub::{self, Damage};
 use super::streams::{random_key, StreamKey};
 use super::{Inner, MemoryEventStore};
 use crate::log::reader::{replay_from, Rejected};
@@ -32,6 +33,8 @@ pub(crate) struct Durable {
     tx: Option<mpsc::Sender<WriterRequest>>,
     writer: Option<JoinHandle<()>>,
     broken: Arc<Mutex<Option<String>>>,
+    /// Damage the background check found in the records the index checkpoint covered.
+    damage: Damage,
 }
 
 fn closed() -> EventStoreError {
@@ -50,6 +53,7 @@ impl Durable {
         expected_version: u64,
         events: Vec<EventEnvelope>,
     ) -> StoreResult<Vec<EventEnvelope>> {
+        self.undamaged()?;
         let tx = self.tx.as_ref().ok_or_else(closed)?;
         let (reply, answer) = oneshot::channel();
         let request = AppendRequest {
@@ -64,8 +68,18 @@ impl Durable {
         }
     }
 
-    /// Unavailable when closed, a backend error when the writer broke.
+    /// [`EventStoreError::Corrupt`] once the background check found damage in the log.
+    fn undamaged(&self) -> StoreResult<()> {
+        match self.damage.lock().as_ref() {
+            Some(found) => Err(found.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Unavailable when closed, a backend error when the writer broke, corrupt when the log
+    /// was found damaged.
     pub(crate) fn health(&self) -> StoreResult<()> {
+        self.undamaged()?;
         if let Some(why) = self.broken.lock().as_ref() {
             return Err(EventStoreError::Backend(why.clone()));
         }
@@ -110,7 +124,10 @@ impl MemoryEventStore {
     ///
     /// A torn tail (the last record cut short or damaged by a crash during a write) is cut off
     /// with a warning; damage followed by intact records is refused with
-    /// [`EventStoreError::Corrupt`] naming `events.log@<offset>`. The log is locked: a second
+    /// [`EventStoreError::Corrupt`] naming `events.log@<offset>`. The records an index
+    /// checkpoint covers are checked in the background once the store is open: damage found
+    /// there makes appends and [`EventStore::health`](hive_domain::EventStore::health) answer
+    /// that error, and the next open replays the whole log (which refuses it). The log is locked: a second
     /// store on the same directory gets [`EventStoreError::Unavailable`] until this one is
     /// closed or dropped.
     pub async fn open(dir: impl AsRef<Path>, options: DurableOptions) -> Result<Self, EventStoreError> {
@@ -128,6 +145,7 @@ impl MemoryEventStore {
             log,
             path,
             checkpoint_events,
+            covered_len,
             replayed,
         } = opened;
         tracing::info!(
@@ -138,6 +156,14 @@ impl MemoryEventStore {
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
             "event store opened"
         );
+        let damage = Damage::default();
+        if covered_len > 0 {
+            // A handle of its own: the check seeks, and must not move the writer's offset.
+            match File::open(&path) {
+                Ok(handle) => scrub::spawn(handle, covered_len, &dir, Arc::clone(&damage)),
+                Err(error) => tracing::warn!(file = %path.display(), %error, "cannot check the event log"),
+            }
+        }
         let state = Arc::new(RwLock::new(state));
         let checkpoints = match log.try_clone() {
             Ok(handle) => Checkpointer::start(&dir, options.index_checkpoint_every, checkpoint_events, move || {
@@ -174,6 +200,7 @@ impl MemoryEventStore {
                     tx: Some(tx),
                     writer: Some(handle),
                     broken,
+                    damage,
                 }),
             }),
         })
@@ -197,6 +224,8 @@ struct Opened {
     path: PathBuf,
     /// The events of the checkpoint opened from (0 when the whole log was replayed).
     checkpoint_events: u64,
+    /// The bytes of the log that checkpoint covers, not read on open (0 when none).
+    covered_len: u64,
     /// What replaying the log after the checkpoint (or all of it) found.
     replayed: Replay,
 }
@@ -237,6 +266,7 @@ fn load(dir: &Path, cache_bytes: u64) -> StoreResult<Opened> {
         log: file,
         path,
         checkpoint_events: covered.map_or(0, |c| c.events),
+        covered_len: start,
         replayed,
     })
 }

@@ -12,6 +12,7 @@ mod index;
 mod index_checkpoint;
 mod intern;
 mod rollup;
+mod scrub;
 mod search;
 mod streams;
 

@@ -1,6 +1,8 @@
-//! Opening from a checkpoint: read, checked against `events.log` (whose covered records must
-//! be intact, frame by frame), decoded. A checkpoint that cannot be used is reported with a
-//! warning saying why, and the caller replays the whole log.
+//! Opening from a checkpoint: read, checked against `events.log` (long enough, and the last
+//! record it covers is the one it names), decoded. A checkpoint that cannot be used is reported
+//! with a warning saying why, and the caller replays the whole log. The covered records are
+//! not read here (a start would grow with the history): the store checks them in the
+//! background once open (`event_store::scrub`).
 
 use std::fs::File;
 use std::path::Path;
@@ -13,7 +15,6 @@ use crate::event_store::bodies::LogBodies;
 use crate::event_store::index::State;
 use crate::event_store::streams::{StreamKey, Streams};
 use crate::log::fs::{read_exact_at, temp_path};
-use crate::log::reader::verify_frames;
 use crate::log::record::HEADER_LEN as RECORD_HEADER_LEN;
 use crate::{EVENT_LOG_FILE, INDEX_CHECKPOINT_FILE};
 
@@ -70,41 +71,20 @@ fn read(path: &Path, log: &File, log_len: u64, key: StreamKey, bodies: LogBodies
         return Err("it was made with another stream key (events.key was replaced)".into());
     }
     check_log(&meta.covered, log, log_len)?;
-    // Checking the covered records reads the log up to the covered length: on a thread of its
-    // own while this one decodes the checkpoint.
-    let (verified, state) = std::thread::scope(|scope| {
-        let verifying = std::thread::Builder::new()
-            .name("hive-event-log-verify".into())
-            .spawn_scoped(scope, || timed(|| verify_covered(&meta.covered, log)));
-        let state = timed(|| decode::state(content, &meta.covered, key, bodies));
-        let verified = match verifying {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|_| (Err("checking the covered records failed".into()), Duration::ZERO)),
-            Err(_) => timed(|| verify_covered(&meta.covered, log)),
-        };
-        (verified, state)
-    });
+    let started_decode = Instant::now();
+    let state = decode::state(content, &meta.covered, key, bodies)?;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     tracing::debug!(
         file = %path.display(),
         bytes = bytes.len(),
         read_ms = ms(read),
-        decode_ms = ms(state.1),
-        verify_log_ms = ms(verified.1),
+        decode_ms = ms(started_decode.elapsed()),
         "index checkpoint loaded"
     );
-    verified.0?;
     Ok(Some(Loaded {
-        state: state.0?,
+        state,
         covered: meta.covered,
     }))
-}
-
-/// What `f` returns and how long it took.
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let started = Instant::now();
-    (f(), started.elapsed())
 }
 
 /// Why the log (`log_len` bytes) does not start with the records `covered` describes, if so.
@@ -125,17 +105,4 @@ fn check_log(covered: &Covered, log: &File, log_len: u64) -> Result<(), String> 
         ));
     }
     Ok(())
-}
-
-/// Why the records `covered` are not intact, if so. They are not decoded again, but their
-/// frames are checked, so that damage there is found on open as by a full replay (which then
-/// reports it).
-fn verify_covered(covered: &Covered, log: &File) -> Result<(), String> {
-    match verify_frames(log, covered.log_len) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err((offset, reason))) => Err(format!(
-            "the record at {EVENT_LOG_FILE}@{offset}, which it covers, is damaged ({reason})"
-        )),
-        Err(error) => Err(format!("cannot read {EVENT_LOG_FILE}: {error}")),
-    }
 }
