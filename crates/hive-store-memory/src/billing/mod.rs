@@ -7,7 +7,6 @@
 pub mod disk;
 mod keyed;
 mod read_model;
-mod saved;
 mod search_index;
 
 pub use read_model::MemoryPaymentReadModel;
