@@ -31,9 +31,10 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// `search = "memory"`: embedded, its checkpoint in memory: with the embedded durable store,
-/// on disk in its data directory with its checkpoint saved beside it (`views`, see
-/// [`crate::payment_views`]); otherwise in memory, rebuilt from the log.
+/// `search = "memory"`: the embedded index, its projection's checkpoint in memory. With the
+/// embedded durable store the index is on disk in the data directory, its checkpoint saved
+/// beside it and put back at start (`views`, see [`crate::payment_views`]); otherwise it is in
+/// memory, rebuilt from the log.
 /// `search = "elasticsearch"`: the index in Elasticsearch, its checkpoint in the adapter's
 /// checkpoint index, so a restart resumes where the projection stopped.
 pub fn open(config: &Config, elasticsearch: Option<&EsStore>, views: Option<&PaymentViews>) -> SearchIndex {
