@@ -9,7 +9,7 @@ use hive_store_elasticsearch::EsStore;
 use hive_store_memory::MemoryEventStore;
 
 use crate::config::Config;
-use crate::saved_views::ViewSaver;
+use crate::payment_views::ViewSaver;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -69,9 +69,9 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the stores, builds the billing module and brings every projection up to date.
     ///
-    /// On the embedded durable store the payment read model and the in-memory search index
-    /// live in memory and are saved in the data directory with their checkpoints (see
-    /// [`crate::saved_views`]): a start loads them and applies only the later events. With
+    /// On the embedded durable store the payment read model and the embedded search index
+    /// live on disk in the data directory with their checkpoints (see
+    /// [`crate::payment_views`]): a start resumes them and applies only the later events. With
     /// `store = "memory"` they are rebuilt from the (new, empty) log. In MongoDB and
     /// Elasticsearch the read model keeps its checkpoint beside it and resumes (see
     /// [`crate::stores::catch_up_read_model_at_start`]); so does the search index on
@@ -84,7 +84,7 @@ impl App {
     /// moves it through the past month).
     pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let stores = crate::stores::open(&config).await?;
-        let search = crate::search::open(&config, stores.elasticsearch.as_ref(), stores.saved_views.as_ref());
+        let search = crate::search::open(&config, stores.elasticsearch.as_ref(), stores.payment_views.as_ref());
         crate::capabilities::log_at_start(&stores.event_store);
         let event_store = Arc::clone(&stores.event_store.events);
         let ports = BillingPorts {
@@ -131,21 +131,21 @@ impl App {
         .collect();
         let search_name = hive_application::Projection::name(services.search_projection.as_ref()).to_owned();
         let read_model_name = Projection::name(services.read_model_projection.as_ref()).to_owned();
-        // The embedded durable store's saved views resume from the checkpoints saved with them.
-        let view_saver = match &stores.saved_views {
-            Some(saved) => {
-                let in_memory_search = (!search.persistent).then(|| Arc::clone(&search.checkpoints));
-                saved
-                    .restore(read_model_checkpoints.as_ref(), in_memory_search.as_deref())
+        // The embedded durable store's views resume from the checkpoints saved with them.
+        let view_saver = match &stores.payment_views {
+            Some(views) => {
+                let embedded_search = (!search.persistent).then(|| Arc::clone(&search.checkpoints));
+                views
+                    .restore(read_model_checkpoints.as_ref(), embedded_search.as_deref())
                     .await
                     .map_err(|source| StartError::Store {
-                        what: "saved payment views",
+                        what: "payment views",
                         source,
                     })?;
                 Some(ViewSaver::new(
-                    saved.clone(),
+                    views,
                     (Arc::clone(&read_model_checkpoints), read_model_name),
-                    in_memory_search.map(|checkpoints| (checkpoints, search_name.clone())),
+                    embedded_search.map(|checkpoints| (checkpoints, search_name.clone())),
                 ))
             }
             None => None,
@@ -201,13 +201,15 @@ impl App {
         self.caches.lease()
     }
 
-    /// What saves the embedded durable store's payment views (see [`crate::saved_views`]).
+    /// What saves the checkpoints of the embedded durable store's payment views (see
+    /// [`crate::payment_views`]).
     pub fn view_saver(&self) -> Option<ViewSaver> {
         self.view_saver.clone()
     }
 
-    /// Saves the embedded durable store's payment views, then flushes and closes the durable
-    /// log. Call it once the projections have stopped.
+    /// Saves the checkpoints of the embedded durable store's payment views (which makes the
+    /// views durable), then flushes and closes the durable log. Call it once the projections
+    /// have stopped.
     pub async fn close(&self) {
         if let Some(saver) = &self.view_saver {
             if let Err(error) = saver.save().await {

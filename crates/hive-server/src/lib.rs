@@ -13,7 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod dev_token;
 pub mod elasticsearch;
-pub mod saved_views;
+pub mod payment_views;
 pub mod search;
 pub mod serve;
 pub mod stores;

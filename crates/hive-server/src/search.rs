@@ -10,7 +10,7 @@ use hive_store_memory::billing::MemoryPaymentSearchIndex;
 use hive_store_memory::MemoryCheckpointStore;
 
 use crate::config::{Config, SearchKind, StoreKind};
-use crate::saved_views::SavedViews;
+use crate::payment_views::PaymentViews;
 
 /// The search index and its projection's checkpoints.
 pub struct SearchIndex {
@@ -31,14 +31,13 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// `search = "memory"`: in memory with its checkpoint (saved in the data directory with the
-/// embedded durable store, rebuilt from the log otherwise).
+/// `search = "memory"`: the embedded index, its projection's checkpoint in memory. With the
+/// embedded durable store the index is on disk in the data directory, its checkpoint saved
+/// beside it and put back at start (`views`, see [`crate::payment_views`]); otherwise it is in
+/// memory, rebuilt from the log.
 /// `search = "elasticsearch"`: the index in Elasticsearch, its checkpoint in the adapter's
 /// checkpoint index, so a restart resumes where the projection stopped.
-///
-/// With the embedded durable store the in-memory index is the one saved in its data directory
-/// (`saved`, see [`crate::saved_views`]).
-pub fn open(config: &Config, elasticsearch: Option<&EsStore>, saved: Option<&SavedViews>) -> SearchIndex {
+pub fn open(config: &Config, elasticsearch: Option<&EsStore>, views: Option<&PaymentViews>) -> SearchIndex {
     match (config.search, elasticsearch) {
         (SearchKind::Elasticsearch, Some(store)) => SearchIndex {
             index: Arc::new(store.payment_search_index()),
@@ -46,7 +45,10 @@ pub fn open(config: &Config, elasticsearch: Option<&EsStore>, saved: Option<&Sav
             persistent: true,
         },
         _ => SearchIndex {
-            index: Arc::new(saved.map_or_else(MemoryPaymentSearchIndex::new, |saved| saved.search_index.clone())),
+            index: match views.and_then(|views| views.search_index.clone()) {
+                Some(on_disk) => Arc::new(on_disk),
+                None => Arc::new(MemoryPaymentSearchIndex::new()),
+            },
             checkpoints: Arc::new(MemoryCheckpointStore::new()),
             persistent: false,
         },

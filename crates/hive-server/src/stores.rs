@@ -12,7 +12,7 @@ use hive_store_mongodb::{MongoOptions, MongoStore};
 
 use crate::app::StartError;
 use crate::config::{Config, FsyncSetting, SearchKind, StoreKind};
-use crate::saved_views::SavedViews;
+use crate::payment_views::PaymentViews;
 
 /// Where events, snapshots, the read model and its checkpoint live.
 pub struct Stores {
@@ -22,15 +22,16 @@ pub struct Stores {
     pub snapshots: Arc<dyn SnapshotStore>,
     /// The payment read model.
     pub read_model: Arc<dyn PaymentReadModel>,
-    /// The read model's projection checkpoints: kept where the read model is (in memory, so
-    /// rebuilt at start, with the embedded stores; in MongoDB beside it with MongoDB; in the
+    /// The read model's projection checkpoints: kept where the read model is (in memory with
+    /// the embedded stores: from 0 with `store = "memory"`, from the checkpoint saved in the
+    /// views file with the durable one; in MongoDB beside it with MongoDB; in the
     /// Elasticsearch checkpoint index with Elasticsearch).
     pub read_model_checkpoints: Arc<dyn CheckpointStore>,
     /// The embedded log, to close at shutdown.
     pub memory_log: Option<MemoryEventStore>,
-    /// The read model and search index saved in the data directory (the embedded durable
+    /// The read model and search index on disk in the data directory (the embedded durable
     /// store only).
-    pub saved_views: Option<SavedViews>,
+    pub payment_views: Option<PaymentViews>,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch`.
     pub elasticsearch: Option<EsStore>,
 }
@@ -48,7 +49,7 @@ fn store_error(what: &'static str) -> impl Fn(hive_domain::EventStoreError) -> S
 /// Opens the stores of `config.store` (and the Elasticsearch connection when `search` needs it).
 pub async fn open(config: &Config) -> Result<Stores, StartError> {
     let elasticsearch = crate::elasticsearch::connect(config).await?;
-    let (events, snapshots, saved_views) = match config.store {
+    let (events, snapshots, payment_views) = match config.store {
         StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new(), None),
         StoreKind::MemoryDurable => {
             let options = DurableOptions::default()
@@ -63,8 +64,12 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             let head = hive_domain::EventStore::head_position(&events)
                 .await
                 .map_err(store_error("event log"))?;
-            let saved = SavedViews::load(&config.data_dir, head, config.search == SearchKind::Memory);
-            (events, snapshots, Some(saved))
+            let with_search_index = config.search == SearchKind::Memory;
+            let cache_bytes = usize::try_from(config.views_cache_bytes).unwrap_or(usize::MAX);
+            let views = PaymentViews::open(&config.data_dir, head, with_search_index, cache_bytes)
+                .await
+                .map_err(store_error("payment views"))?;
+            (events, snapshots, Some(views))
         }
         StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
         StoreKind::Elasticsearch => {
@@ -81,14 +86,13 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
     Ok(Stores {
         event_store: events.capabilities(),
         snapshots: Arc::new(snapshots),
-        read_model: Arc::new(
-            saved_views
-                .as_ref()
-                .map_or_else(MemoryPaymentReadModel::new, |saved| saved.read_model.clone()),
-        ),
+        read_model: match &payment_views {
+            Some(views) => Arc::new(views.read_model.clone()),
+            None => Arc::new(MemoryPaymentReadModel::new()),
+        },
         read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
         memory_log: Some(events),
-        saved_views,
+        payment_views,
         elasticsearch,
     })
 }
@@ -105,7 +109,7 @@ fn on_elasticsearch(store: EsStore) -> Stores {
         read_model: Arc::new(store.payment_read_model()),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
-        saved_views: None,
+        payment_views: None,
         elasticsearch: Some(store),
     }
 }
@@ -164,7 +168,7 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         read_model: Arc::new(read_model),
         read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
-        saved_views: None,
+        payment_views: None,
         elasticsearch,
     })
 }

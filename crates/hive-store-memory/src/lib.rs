@@ -22,3 +22,7 @@ pub const SNAPSHOT_LOG_FILE: &str = "snapshots.log";
 pub const INDEX_CHECKPOINT_FILE: &str = "index.checkpoint";
 /// The checkpoint file of a durable [`MemoryCheckpointStore`], inside its data directory.
 pub const CHECKPOINT_FILE: &str = "checkpoints.json";
+/// The payment views of the embedded durable store, inside its data directory: a
+/// [`billing::disk::PaymentViewsFile`].
+#[cfg(feature = "billing")]
+pub const PAYMENT_VIEWS_FILE: &str = "payments.views";

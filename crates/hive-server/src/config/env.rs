@@ -21,6 +21,7 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigErr
         cache: get("HIVE_CACHE"),
         fsync: get("HIVE_FSYNC"),
         body_cache_mib: number("HIVE_BODY_CACHE_MIB")?,
+        views_cache_mib: number("HIVE_VIEWS_CACHE_MIB")?,
         log_format: get("HIVE_LOG_FORMAT"),
         mongodb_uri: get("HIVE_MONGODB_URI"),
         mongodb_database: get("HIVE_MONGODB_DATABASE"),

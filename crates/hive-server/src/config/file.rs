@@ -16,6 +16,7 @@ struct FileConfig {
     cache: Option<String>,
     fsync: Option<String>,
     body_cache_mib: Option<u64>,
+    views_cache_mib: Option<u64>,
     log_format: Option<String>,
     #[serde(default)]
     mongodb: MongodbSection,
@@ -84,6 +85,7 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         cache: file.cache,
         fsync: file.fsync,
         body_cache_mib: file.body_cache_mib,
+        views_cache_mib: file.views_cache_mib,
         log_format: file.log_format,
         mongodb_uri: file.mongodb.uri,
         mongodb_database: file.mongodb.database,

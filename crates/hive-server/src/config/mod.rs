@@ -64,6 +64,8 @@ pub struct Layer {
     pub fsync: Option<String>,
     /// `body_cache_mib` / `HIVE_BODY_CACHE_MIB`.
     pub body_cache_mib: Option<u64>,
+    /// `views_cache_mib` / `HIVE_VIEWS_CACHE_MIB`.
+    pub views_cache_mib: Option<u64>,
     /// `log_format` / `HIVE_LOG_FORMAT`.
     pub log_format: Option<String>,
     /// `mongodb.uri` / `HIVE_MONGODB_URI`.
@@ -96,6 +98,7 @@ impl Layer {
             cache: over.cache.or(self.cache),
             fsync: over.fsync.or(self.fsync),
             body_cache_mib: over.body_cache_mib.or(self.body_cache_mib),
+            views_cache_mib: over.views_cache_mib.or(self.views_cache_mib),
             log_format: over.log_format.or(self.log_format),
             mongodb_uri: over.mongodb_uri.or(self.mongodb_uri),
             mongodb_database: over.mongodb_database.or(self.mongodb_database),
@@ -126,6 +129,8 @@ pub struct Config {
     pub fsync: FsyncSetting,
     /// The durable store's cache of event bodies read from its log, in bytes (0: none).
     pub body_cache_bytes: u64,
+    /// The page cache of the durable store's payment views file (`payments.views`), in bytes.
+    pub views_cache_bytes: u64,
     /// Log output.
     pub log_format: LogFormat,
     /// MongoDB connection string.
@@ -151,6 +156,10 @@ pub struct Config {
 pub const DEFAULT_BODY_CACHE_MIB: u64 = 64;
 /// The largest body cache accepted, in MiB (1 TiB).
 const MAX_BODY_CACHE_MIB: u64 = 1024 * 1024;
+/// The default page cache of the durable store's payment views, in MiB.
+pub const DEFAULT_VIEWS_CACHE_MIB: u64 = 32;
+/// The largest payment views cache accepted, in MiB (1 TiB).
+const MAX_VIEWS_CACHE_MIB: u64 = 1024 * 1024;
 
 impl Config {
     /// The defaults, as a layer.
@@ -163,6 +172,7 @@ impl Config {
             cache: Some("moka".into()),
             fsync: Some("always".into()),
             body_cache_mib: Some(DEFAULT_BODY_CACHE_MIB),
+            views_cache_mib: Some(DEFAULT_VIEWS_CACHE_MIB),
             log_format: Some("text".into()),
             mongodb_database: Some("Gyroscops Cloud".into()),
             body_limit: Some(64 * 1024),
@@ -199,6 +209,14 @@ impl Config {
                 format!("expected 0 to {MAX_BODY_CACHE_MIB} (MiB)"),
             ));
         }
+        let views_cache_mib = layer.views_cache_mib.unwrap_or(DEFAULT_VIEWS_CACHE_MIB);
+        if !(1..=MAX_VIEWS_CACHE_MIB).contains(&views_cache_mib) {
+            return Err(ConfigError::new(
+                "views_cache_mib",
+                Some(&views_cache_mib.to_string()),
+                format!("expected 1 to {MAX_VIEWS_CACHE_MIB} (MiB)"),
+            ));
+        }
         let timeout = layer.request_timeout_secs.unwrap_or(30);
         if !(1..=3600).contains(&timeout) {
             return Err(ConfigError::new(
@@ -232,6 +250,7 @@ impl Config {
             cache,
             fsync,
             body_cache_bytes: body_cache_mib * 1024 * 1024,
+            views_cache_bytes: views_cache_mib * 1024 * 1024,
             log_format,
             mongodb_uri: layer.mongodb_uri,
             mongodb_database: layer.mongodb_database.unwrap_or_else(|| "Gyroscops Cloud".into()),

@@ -214,3 +214,19 @@ fn the_body_cache_is_set_in_mib_and_bounded() {
     assert_eq!(error.key, "body_cache_mib");
     assert!(from_env(|k| (k == "HIVE_BODY_CACHE_MIB").then(|| "lots".to_owned())).is_err());
 }
+
+#[test]
+fn the_views_cache_is_set_in_mib_and_bounded() {
+    let resolve = |layer: Layer| Config::resolve(Config::defaults().overridden_by(layer));
+    let config = resolve(Layer::default()).unwrap();
+    assert_eq!(config.views_cache_bytes, 32 * 1024 * 1024, "32 MiB by default");
+    let config = resolve(env(&[("HIVE_VIEWS_CACHE_MIB", "8")])).unwrap();
+    assert_eq!(config.views_cache_bytes, 8 * 1024 * 1024);
+    let config = resolve(file::from_toml("views_cache_mib = 256").unwrap()).unwrap();
+    assert_eq!(config.views_cache_bytes, 256 * 1024 * 1024);
+    for (value, why) in [("0", "a page cache is needed"), ("2000000", "too large")] {
+        let error = resolve(env(&[("HIVE_VIEWS_CACHE_MIB", value)])).unwrap_err();
+        assert_eq!(error.key, "views_cache_mib", "{why}");
+    }
+    assert!(from_env(|k| (k == "HIVE_VIEWS_CACHE_MIB").then(|| "lots".to_owned())).is_err());
+}

@@ -1,7 +1,6 @@
 //! [`MemoryPaymentReadModel`]: payment views in memory, keyed by payment key and indexed by
 //! organization.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,7 +8,7 @@ use hive_billing::{
     organization_order, BillingResult, DailyBucket, PaymentKey, PaymentList, PaymentReadModel, PaymentRecord,
     PaymentStatistics,
 };
-use hive_domain::{Checkpoint, EventStoreError, Page, TimeRange};
+use hive_domain::{Page, TimeRange};
 use parking_lot::RwLock;
 
 use super::keyed::{Keyed, Upserted};
@@ -51,19 +50,6 @@ impl MemoryPaymentReadModel {
     /// Every record, ascending by payment key (to compare read models in tests).
     pub fn snapshot(&self) -> Vec<PaymentRecord> {
         self.state.read().values().cloned().collect()
-    }
-
-    /// Writes every record and `checkpoint` (the projection position they reflect) to `path`,
-    /// atomically: a crash leaves the previous file or this one. Synced to stable storage when
-    /// `sync`. The file is read back by [`Self::load_from`].
-    pub fn save_to(&self, path: &Path, checkpoint: &Checkpoint, sync: bool) -> Result<(), EventStoreError> {
-        self.state.read().save(path, checkpoint, sync)
-    }
-
-    /// The records saved at `path` and the checkpoint they reflect; `None` when there is no
-    /// such file. A damaged file is [`EventStoreError::Corrupt`] (rebuild the view from the log).
-    pub fn load_from(path: &Path) -> Result<Option<(Self, Checkpoint)>, EventStoreError> {
-        Ok(super::saved::load_shared(path)?.map(|(state, checkpoint)| (Self { state }, checkpoint)))
     }
 }
 

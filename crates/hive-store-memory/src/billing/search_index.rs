@@ -1,6 +1,5 @@
 //! [`MemoryPaymentSearchIndex`]: payment search documents in memory, fuzzy full text.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -8,7 +7,6 @@ use hive_billing::{
     BillingResult, BulkReport, PaymentKey, PaymentSearchCriteria, PaymentSearchDocument, PaymentSearchIndex,
     PaymentSearchResults, Suggestion,
 };
-use hive_domain::{Checkpoint, EventStoreError};
 use parking_lot::RwLock;
 
 use super::keyed::{Keyed, Upserted};
@@ -51,19 +49,6 @@ impl MemoryPaymentSearchIndex {
     /// Every document, ascending by payment key (to compare indexes in tests).
     pub fn snapshot(&self) -> Vec<PaymentSearchDocument> {
         self.state.read().values().cloned().collect()
-    }
-
-    /// Writes every document and `checkpoint` (the projection position they reflect) to `path`,
-    /// atomically: a crash leaves the previous file or this one. Synced to stable storage when
-    /// `sync`. The file is read back by [`Self::load_from`].
-    pub fn save_to(&self, path: &Path, checkpoint: &Checkpoint, sync: bool) -> Result<(), EventStoreError> {
-        self.state.read().save(path, checkpoint, sync)
-    }
-
-    /// The documents saved at `path` and the checkpoint they reflect; `None` when there is no
-    /// such file. A damaged file is [`EventStoreError::Corrupt`] (rebuild the view from the log).
-    pub fn load_from(path: &Path) -> Result<Option<(Self, Checkpoint)>, EventStoreError> {
-        Ok(super::saved::load_shared(path)?.map(|(state, checkpoint)| (Self { state }, checkpoint)))
     }
 }
 
