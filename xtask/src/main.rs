@@ -39,10 +39,11 @@ enum Task {
     /// Check the crate dependency rules of ARCHITECTURE.md against `cargo metadata`.
     ArchCheck,
     /// Run the whole test suite, with the servers the tests need (Redis, SecantusDB for MongoDB,
-    /// OpenSearch: from HIVE_… variables, else started), and tally which tests used them.
+    /// OpenSearch, PostgreSQL: from HIVE_… variables, else started), and tally which tests used
+    /// them.
     Test(test::TestArgs),
-    /// Start the servers the tests need (Redis, SecantusDB, OpenSearch), print their variables as
-    /// `export` lines, keep them until Ctrl-C.
+    /// Start the servers the tests need (Redis, SecantusDB, OpenSearch, PostgreSQL), print their
+    /// variables as `export` lines, keep them until Ctrl-C.
     Services,
     /// What CI runs: fmt, clippy, tests, fuzz-api, docker check, docs, package, arch-check, bench smoke; stops at the first failure.
     Ci,

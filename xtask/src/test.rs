@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the one command that runs the whole test suite, servers included.
 //!
-//! It finds or starts Redis, a MongoDB-compatible server and OpenSearch (see
+//! It finds or starts Redis, a MongoDB-compatible server, OpenSearch and PostgreSQL (see
 //! [`crate::services`]), runs the tests and the doctests with their URLs, and closes with a table
 //! of where each server came from and how many tests used it. The runnable examples under
 //! `examples/` run after the tests. With `--require-backends`, or
@@ -19,8 +19,8 @@ pub(crate) struct TestArgs {
     /// Skip the doctests (`cargo test --workspace --doc`).
     #[arg(long)]
     pub(crate) no_doc: bool,
-    /// Fail, instead of skipping their tests, when Redis, MongoDB or OpenSearch cannot be had,
-    /// and when no test used one of them. Always on where `CI` is set.
+    /// Fail, instead of skipping their tests, when Redis, MongoDB, OpenSearch or PostgreSQL cannot
+    /// be had, and when no test used one of them. Always on where `CI` is set.
     #[arg(long)]
     pub(crate) require_backends: bool,
     /// Passed on to `cargo nextest run` (or `cargo test`), e.g. a test name filter.

@@ -1,9 +1,11 @@
 //! Installing a server from Debian's packages, when xtask runs as root.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::{cmd, TaskResult};
+use super::Backend;
+use crate::{cmd, signals, TaskResult};
 
 /// Set once `apt-get update` succeeded in this run.
 static UPDATED: AtomicBool = AtomicBool::new(false);
@@ -25,6 +27,39 @@ pub(crate) fn install(packages: &[&str]) -> TaskResult {
     let mut args = vec!["install", "-y"];
     args.extend_from_slice(packages);
     cmd::run(&format!("installing {}", packages.join(" ")), &mut apt_get(&args))
+}
+
+/// A server's program that `find` does not find (`not_here` says so): installed from Debian's
+/// `package` when running as root, then found again. `Ok(Err(why))`, with the command to run or
+/// `backend`'s variable to set instead, when not root, when apt-get fails, or when the package
+/// brought no `program` that `find` finds.
+pub(crate) fn install_program(
+    backend: Backend,
+    package: &str,
+    program: &str,
+    not_here: &str,
+    find: impl Fn() -> Option<PathBuf>,
+) -> TaskResult<Result<PathBuf, String>> {
+    let env = backend.env;
+    if !is_root() {
+        return Ok(Err(format!(
+            "{not_here}; install it with `sudo apt-get install -y {package}`, or set {env}"
+        )));
+    }
+    eprintln!(
+        "xtask: {}: {not_here}; installing Debian's {package} (running as root)",
+        backend.name
+    );
+    if let Err(failure) = install(&[package]) {
+        if signals::interrupted() {
+            return Err(failure);
+        }
+        return Ok(Err(format!(
+            "{}; install it with `apt-get install -y {package}`, or set {env}",
+            failure.message
+        )));
+    }
+    Ok(find().ok_or_else(|| format!("apt-get installed {package}, but there is still no {program}")))
 }
 
 /// An `apt-get` command that asks no question, its output on stderr (`cargo xtask services`

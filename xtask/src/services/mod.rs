@@ -9,7 +9,10 @@
 //! * `HIVE_MONGODB_URI`: the variable, else SecantusDB installed from PyPI into a venv under the
 //!   target directory and started in memory;
 //! * `HIVE_ELASTICSEARCH_URL`: the variable, else a single OpenSearch node built with Maven from
-//!   `xtask/opensearch/` and started with `java` on a free port.
+//!   `xtask/opensearch/` and started with `java` on a free port;
+//! * `HIVE_POSTGRES_URL`: the variable, else a throwaway PostgreSQL cluster made with `initdb`
+//!   under the target directory and started on a free port (Debian's `postgresql` installed first
+//!   when it is missing and xtask runs as root; run as the `postgres` user under root).
 //!
 //! When one cannot be had, xtask says why and how to get it. Where backends are required
 //! (`cargo xtask test --require-backends`, or `CI` set; see [`require`]) that is a failure before
@@ -18,6 +21,7 @@
 mod apt;
 mod mongo;
 mod opensearch;
+mod postgres;
 pub(crate) mod process;
 mod redis;
 pub(crate) mod require;
@@ -59,8 +63,14 @@ pub(crate) const OPENSEARCH: Backend = Backend {
     env: "HIVE_ELASTICSEARCH_URL",
 };
 
+/// PostgreSQL (a throwaway cluster when xtask starts one).
+pub(crate) const POSTGRES: Backend = Backend {
+    name: "PostgreSQL",
+    env: "HIVE_POSTGRES_URL",
+};
+
 /// Every backend, in the order they are reported.
-pub(crate) const ALL: [Backend; 3] = [REDIS, MONGODB, OPENSEARCH];
+pub(crate) const ALL: [Backend; 4] = [REDIS, MONGODB, OPENSEARCH, POSTGRES];
 
 /// Where a server came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +189,7 @@ impl Services {
         Self::start_in(&metadata::target_dir()?, require::from_env(false))
     }
 
-    /// Finds or starts Redis, a MongoDB-compatible server and OpenSearch, with `target` (the
+    /// Finds or starts Redis, a MongoDB-compatible server, OpenSearch and PostgreSQL, with `target` (the
     /// cargo target directory) for their files and logs. With `required` (the reason), a backend
     /// that cannot be had is an error; otherwise a notice. On an error, those already started
     /// are stopped before it returns.
@@ -191,13 +201,14 @@ impl Services {
         let opensearch = opensearch::launch(target, &logs)?;
         let redis = redis::provide(&logs)?;
         let mongo = mongo::provide(target, &logs)?;
+        let postgres = postgres::provide(&logs)?;
         let opensearch = opensearch::ready(opensearch)?;
         let mut services = Self {
             provided: Vec::new(),
             missing: Vec::new(),
             required,
         };
-        for (backend, provision) in ALL.into_iter().zip([redis, mongo, opensearch]) {
+        for (backend, provision) in ALL.into_iter().zip([redis, mongo, opensearch, postgres]) {
             match provision {
                 Ok(provided) => services.provided.push(provided),
                 Err(why) => services.missing.push((backend, why)),
@@ -350,10 +361,11 @@ mod tests {
             required: None,
         };
         let rows = services.rows();
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].origin, Some(Origin::Running));
         assert_eq!(rows[0].url, "redis://127.0.0.1:6379");
         assert_eq!(rows[2].backend, OPENSEARCH);
         assert_eq!((rows[2].origin, rows[2].url.as_str()), (None, "-"));
+        assert_eq!(rows[3].backend, POSTGRES);
     }
 }

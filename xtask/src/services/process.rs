@@ -90,6 +90,38 @@ impl Server {
         ))
     }
 
+    /// Polls `probe` until it says the server is ready (`Ok`), every 50 ms; fails when the
+    /// server exits, Ctrl-C comes, or `timeout` passes. `ready` is what the server must do
+    /// ("answer PING on …"); a failure names it, with the probe's last reason if it gave one.
+    pub(crate) fn await_ready(
+        &mut self,
+        timeout: Duration,
+        ready: &str,
+        mut probe: impl FnMut() -> Result<(), String>,
+    ) -> TaskResult {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let why = match probe() {
+                Ok(()) => return Ok(()),
+                Err(why) if why.is_empty() => String::new(),
+                Err(why) => format!(" (last: {why})"),
+            };
+            if self.has_exited() {
+                return Err(self.failure(&format!("exited before it could {ready}{why}")));
+            }
+            if signals::interrupted() {
+                return Err(Failure::with_code(
+                    format!("xtask: interrupted while starting {}", self.name),
+                    130,
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(self.failure(&format!("did not {ready} within {timeout:?}{why}")));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops the server as [`Drop`] would, and fails unless it exited by itself with status 0
     /// within the grace period (a clean shutdown).
     pub(crate) fn stop_cleanly(&mut self) -> TaskResult {

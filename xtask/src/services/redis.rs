@@ -6,15 +6,11 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::process::Server;
 use super::{apt, Provided, Provision, REDIS};
-use crate::{cmd, signals, Failure, TaskResult};
-
-/// The variable the tests read.
-const ENV: &str = REDIS.env;
+use crate::{cmd, Failure, TaskResult};
 
 /// How long a started redis-server gets to answer PING.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,23 +58,9 @@ fn running() -> Option<Provided> {
 /// run when not root, or when apt-get fails.
 fn install() -> TaskResult<Result<PathBuf, String>> {
     let not_here = format!("redis-server is not installed and nothing answers on {DEFAULT}");
-    if !apt::is_root() {
-        return Ok(Err(format!(
-            "{not_here}; install it with `sudo apt-get install -y redis-server`, or set {ENV}"
-        )));
-    }
-    eprintln!("xtask: Redis: {not_here}; installing Debian's redis-server (running as root)");
-    if let Err(failure) = apt::install(&["redis-server"]) {
-        if signals::interrupted() {
-            return Err(failure);
-        }
-        return Ok(Err(format!(
-            "{}; install it with `apt-get install -y redis-server`, or set {ENV}",
-            failure.message
-        )));
-    }
-    Ok(cmd::which("redis-server")
-        .ok_or_else(|| "apt-get installed redis-server, but there is no redis-server on PATH".to_string()))
+    apt::install_program(REDIS, "redis-server", "redis-server on PATH", &not_here, || {
+        cmd::which("redis-server")
+    })
 }
 
 /// Starts `redis-server` on a free port, keeping nothing on disk, and waits until it answers.
@@ -97,22 +79,9 @@ fn start(program: &Path, logs: &Path) -> TaskResult<(Server, SocketAddr)> {
     ]);
     let mut server = Server::spawn("redis-server", &mut command, &logs.join("redis-server.log"), false)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + READY_TIMEOUT;
-    while !ping(addr) {
-        if server.has_exited() {
-            return Err(server.failure("exited before answering PING"));
-        }
-        if signals::interrupted() {
-            return Err(Failure::with_code(
-                "xtask: interrupted while starting redis-server",
-                130,
-            ));
-        }
-        if Instant::now() > deadline {
-            return Err(server.failure(&format!("did not answer PING on {addr} within {READY_TIMEOUT:?}")));
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    server.await_ready(READY_TIMEOUT, &format!("answer PING on {addr}"), || {
+        ping(addr).then_some(()).ok_or_else(String::new)
+    })?;
     Ok((server, addr))
 }
 
@@ -147,6 +116,7 @@ pub(crate) fn free_port() -> TaskResult<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread;
 
     /// A fake server that answers one connection with `reply`.
     fn fake(reply: &'static [u8]) -> TaskResult<SocketAddr> {
