@@ -2,7 +2,8 @@
 //! are required.
 //!
 //! `cargo xtask test` starts or finds Redis, a MongoDB-compatible server and OpenSearch and
-//! passes their URLs as `HIVE_REDIS_URL`, `HIVE_MONGODB_URI` and `HIVE_ELASTICSEARCH_URL`. A test
+//! passes their URLs as `HIVE_REDIS_URL`, `HIVE_MONGODB_URI` and `HIVE_ELASTICSEARCH_URL`
+//! (PostgreSQL's is `HIVE_POSTGRES_URL`). A test
 //! asks [`url`] for its server:
 //!
 //! * set: the URL, and one line is added to the tally file of that variable when
@@ -27,6 +28,8 @@ pub const REDIS: &str = "HIVE_REDIS_URL";
 pub const MONGODB: &str = "HIVE_MONGODB_URI";
 /// Elasticsearch or OpenSearch.
 pub const ELASTICSEARCH: &str = "HIVE_ELASTICSEARCH_URL";
+/// PostgreSQL (`postgres://user@host:port/database`).
+pub const POSTGRES: &str = "HIVE_POSTGRES_URL";
 
 /// Whether a missing backend fails the test rather than skipping it.
 pub fn required() -> bool {

@@ -1,0 +1,154 @@
+//! [`PostgresStore`]: one connection pool, the migrated schema, and the adapters handed out
+//! from it.
+
+use std::sync::Arc;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::error::PostgresError;
+use crate::migrations::migrate;
+use crate::options::PostgresOptions;
+
+/// What every adapter of one [`PostgresStore`] shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) pool: Pool,
+    pub(crate) options: PostgresOptions,
+    /// The schema, quoted (`"hive"`), to qualify table names.
+    pub(crate) schema: String,
+}
+
+impl Shared {
+    /// The table `name` of the schema, qualified (`"hive".events`).
+    pub(crate) fn table(&self, name: &str) -> String {
+        format!("{}.{name}", self.schema)
+    }
+
+    /// A connection from the pool.
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, PostgresError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// A pool of connections to one PostgreSQL database, whose tables live in one schema
+/// ([`PostgresOptions::schema`]); hands out the adapters.
+///
+/// [`PostgresStore::connect`] creates the schema when missing and applies the crate's
+/// migrations (in one transaction under an advisory lock: instances starting at once are
+/// safe).
+///
+/// ```no_run
+/// use hive_store_postgres::{PostgresOptions, PostgresStore};
+///
+/// # async fn run() -> Result<(), hive_store_postgres::PostgresError> {
+/// let store = PostgresStore::connect("postgres://hive@127.0.0.1:5432/hive", PostgresOptions::default()).await?;
+/// store.health().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    shared: Arc<Shared>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`, or the key/value
+    /// form), without TLS, and migrates the schema.
+    ///
+    /// A URL that does not parse or an invalid schema name is refused before anything is
+    /// opened; a server that cannot be reached is [`PostgresError::Pool`] (the ports'
+    /// `Unavailable`).
+    pub async fn connect(url: &str, options: PostgresOptions) -> Result<Self, PostgresError> {
+        options.validate()?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| PostgresError::InvalidUrl(format!("{e}")))?;
+        if config.get_application_name().is_none() {
+            config.application_name("hive");
+        }
+        config.connect_timeout(options.connect_timeout);
+        if let Some(timeout) = options.statement_timeout {
+            config.options(format!("-c statement_timeout={}", timeout.as_millis()));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.wait_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| PostgresError::Config(e.to_string()))?;
+        Self::with_pool(pool, options).await
+    }
+
+    /// Uses an existing pool (shared with the caller) and migrates the schema.
+    pub async fn with_pool(pool: Pool, options: PostgresOptions) -> Result<Self, PostgresError> {
+        options.validate()?;
+        let mut client = pool.get().await?;
+        migrate(&mut client, &options).await?;
+        drop(client);
+        let schema = options.quoted_schema();
+        Ok(Self {
+            shared: Arc::new(Shared { pool, options, schema }),
+        })
+    }
+
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.shared.pool
+    }
+
+    #[allow(dead_code)] // the adapters of the next commits take it
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &PostgresOptions {
+        &self.shared.options
+    }
+
+    /// The schema holding the tables.
+    pub fn schema(&self) -> &str {
+        &self.shared.options.schema
+    }
+
+    /// Runs `SELECT 1` on a pooled connection (readiness).
+    pub async fn health(&self) -> Result<(), PostgresError> {
+        let client = self.shared.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map(drop)
+            .map_err(PostgresError::query("ping"))
+    }
+
+    /// The migrations recorded in the schema: `(version, name)`, by version.
+    pub async fn applied_migrations(&self) -> Result<Vec<(i32, String)>, PostgresError> {
+        let client = self.shared.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT version, name FROM {} ORDER BY version",
+                    self.shared.table("hive_migrations")
+                ),
+                &[],
+            )
+            .await
+            .map_err(PostgresError::query("read the applied migrations"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Drops the whole schema and everything in it (tests, demos). Irreversible.
+    pub async fn drop_schema(&self) -> Result<(), PostgresError> {
+        let client = self.pool().get().await?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.shared.schema))
+            .await
+            .map_err(PostgresError::query("drop the schema"))
+    }
+}

@@ -1,0 +1,92 @@
+//! Migrations: applied once, recorded, safe when instances start at once, refused when the
+//! schema is newer than the crate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{drop_schema, fresh_schema, server};
+use hive_store_postgres::{migrations, PostgresError, PostgresOptions, PostgresStore};
+
+fn options(schema: &str) -> PostgresOptions {
+    PostgresOptions::default().with_schema(schema).with_pool_size(2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_connects_on_a_fresh_schema_migrate_once() {
+    if !server() {
+        return;
+    }
+    let url = common::url().unwrap();
+    let schema = fresh_schema();
+    let connects: Vec<_> = (0..6)
+        .map(|_| {
+            let (url, options) = (url.clone(), options(&schema));
+            tokio::spawn(async move { PostgresStore::connect(&url, options).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for connect in connects {
+        stores.push(connect.await.unwrap().expect("every concurrent connect succeeds"));
+    }
+    let _drop = drop_schema(stores[0].clone());
+    let want: Vec<(i32, String)> = migrations::all()
+        .iter()
+        .map(|m| (m.version, m.name.to_owned()))
+        .collect();
+    for store in &stores {
+        assert_eq!(store.applied_migrations().await.unwrap(), want);
+    }
+    // A later start finds everything applied and changes nothing.
+    let again = PostgresStore::connect(&url, options(&schema)).await.unwrap();
+    assert_eq!(again.applied_migrations().await.unwrap(), want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_migrated_by_a_newer_hive_is_refused() {
+    if !server() {
+        return;
+    }
+    let url = common::url().unwrap();
+    let schema = fresh_schema();
+    let store = PostgresStore::connect(&url, options(&schema)).await.unwrap();
+    let _drop = drop_schema(store.clone());
+    let client = common::raw_client().await;
+    client
+        .execute(
+            &format!("INSERT INTO \"{schema}\".hive_migrations (version, name) VALUES (9999, 'from_the_future')"),
+            &[],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    match PostgresStore::connect(&url, options(&schema)).await {
+        Err(PostgresError::UnknownMigration { version, name }) => {
+            assert_eq!((version, name.as_str()), (9999, "from_the_future"));
+        }
+        other => panic!("expected UnknownMigration, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_schema_names_and_urls_are_refused_before_connecting() {
+    let bad = PostgresStore::connect("postgres://nobody@127.0.0.1:1/x", options("Robert'); DROP")).await;
+    assert!(matches!(bad, Err(PostgresError::InvalidSchema(_))), "{bad:?}");
+    let url = PostgresStore::connect("postgres://[not a url", options("hive")).await;
+    assert!(matches!(url, Err(PostgresError::InvalidUrl(_))), "{url:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable() {
+    let options = options("hive")
+        .with_connect_timeout(std::time::Duration::from_millis(500))
+        .with_wait_timeout(std::time::Duration::from_millis(500));
+    let error = PostgresStore::connect("postgres://nobody@127.0.0.1:1/x", options)
+        .await
+        .unwrap_err();
+    assert!(error.is_unavailable(), "{error:?}");
+    assert!(matches!(
+        hive_domain::EventStoreError::from(error),
+        hive_domain::EventStoreError::Unavailable(_)
+    ));
+}
