@@ -52,6 +52,8 @@ pub struct App {
     pub caches: crate::caches::Caches,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch` (for readiness).
     pub elasticsearch: Option<EsStore>,
+    /// The PostgreSQL server's readiness check, when `store` is `postgres`.
+    pub postgres: Option<crate::postgres::ServerCheck>,
     /// The projections whose read model other instances may serve too (see [`App::is_shared`]).
     shared: Vec<String>,
     memory_store: Option<MemoryEventStore>,
@@ -97,11 +99,13 @@ impl App {
         let module = BillingModule::new(ports, EventBus::default(), MiddlewareConfig::default()).with_clock(clock);
         let services = caches.apply(module).build();
         // Each projection's checkpoint lives with what it feeds. A read model or search index
-        // shared by every instance (in MongoDB or Elasticsearch, over a shared log) is fed by
-        // one of them at a time: the holder of its Redis lease, when there is a Redis.
+        // shared by every instance (in MongoDB, Elasticsearch or PostgreSQL, over a shared log)
+        // is fed by one of them at a time: the holder of its Redis lease, when there is a Redis.
         let shared_log = matches!(
             config.store,
-            crate::config::StoreKind::Mongodb | crate::config::StoreKind::Elasticsearch
+            crate::config::StoreKind::Mongodb
+                | crate::config::StoreKind::Elasticsearch
+                | crate::config::StoreKind::Postgres
         );
         let shared_read_model = shared_log;
         let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
@@ -181,6 +185,7 @@ impl App {
             runners,
             caches,
             elasticsearch: stores.elasticsearch,
+            postgres: stores.postgres,
             shared,
             memory_store: stores.memory_log,
             view_saver,
@@ -188,7 +193,8 @@ impl App {
     }
 
     /// Whether the read model of `projection` is shared by every instance on this store: the
-    /// payment read model in MongoDB or Elasticsearch, the search index in Elasticsearch over
+    /// payment read model in MongoDB, Elasticsearch or PostgreSQL, the search index in
+    /// Elasticsearch over
     /// such a shared log. Other instances may be serving it (and, with `cache = "moka+redis"`,
     /// one of them feeds it holding the projection's lease, see [`App::lease`]).
     pub fn is_shared(&self, projection: &str) -> bool {

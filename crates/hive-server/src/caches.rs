@@ -40,11 +40,11 @@ impl std::fmt::Debug for Caches {
 /// The query cache's settings with `store`. Where the payment read model is in process
 /// (the embedded stores), a payment by id is a hash look-up, cheaper than a cache hit (the
 /// key, the freshness check, decoding the answer): `GetPaymentById` is left uncached there
-/// (docs/performance.md, P8: 23 600 → 36 900 requests/s). In MongoDB and Elasticsearch it is a
-/// network round trip away, and cached.
+/// (docs/performance.md, P8: 23 600 → 36 900 requests/s). In MongoDB, Elasticsearch and
+/// PostgreSQL it is a network round trip away, and cached.
 pub fn query_cache_config(store: StoreKind) -> CacheConfig {
     match store {
-        StoreKind::Mongodb | StoreKind::Elasticsearch => CacheConfig::default(),
+        StoreKind::Mongodb | StoreKind::Elasticsearch | StoreKind::Postgres => CacheConfig::default(),
         StoreKind::Memory | StoreKind::MemoryDurable => {
             CacheConfig::default().uncached(<GetPaymentById as Message>::name())
         }
@@ -139,7 +139,7 @@ mod tests {
         for store in [StoreKind::Memory, StoreKind::MemoryDurable] {
             assert_eq!(query_cache_config(store).ttl_of(name, asked), None, "{store:?}");
         }
-        for store in [StoreKind::Mongodb, StoreKind::Elasticsearch] {
+        for store in [StoreKind::Mongodb, StoreKind::Elasticsearch, StoreKind::Postgres] {
             assert_eq!(query_cache_config(store).ttl_of(name, asked), asked, "{store:?}");
         }
         assert!(

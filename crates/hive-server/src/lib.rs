@@ -14,6 +14,7 @@ pub mod config;
 pub mod dev_token;
 pub mod elasticsearch;
 pub mod payment_views;
+pub mod postgres;
 pub mod search;
 pub mod serve;
 pub mod stores;

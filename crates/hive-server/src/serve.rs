@@ -75,8 +75,9 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
         StoreKind::Memory => Some("memory"),
         StoreKind::MemoryDurable => Some("memory-durable"),
         StoreKind::Mongodb => Some("mongodb"),
-        // The Elasticsearch event store's health is the cluster's: reported once, below.
-        StoreKind::Elasticsearch => None,
+        // The Elasticsearch event store's health is the cluster's, PostgreSQL's the server's:
+        // reported once each, below.
+        StoreKind::Elasticsearch | StoreKind::Postgres => None,
     };
     if let Some(name) = store_name {
         readiness.push(Arc::new(EventStoreReady {
@@ -86,6 +87,9 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
     }
     if let Some(store) = &app.elasticsearch {
         readiness.push(Arc::new(crate::elasticsearch::ClusterHealth::new(store.clone())));
+    }
+    if let Some(check) = &app.postgres {
+        readiness.push(Arc::new(check.clone()));
     }
     readiness.extend(app.caches.readiness());
     ApiState {

@@ -1,4 +1,4 @@
-//! The stores a configuration names: the embedded ones, MongoDB or Elasticsearch.
+//! The stores a configuration names: the embedded ones, MongoDB, Elasticsearch or PostgreSQL.
 
 use std::sync::Arc;
 
@@ -34,6 +34,8 @@ pub struct Stores {
     pub payment_views: Option<PaymentViews>,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch`.
     pub elasticsearch: Option<EsStore>,
+    /// The PostgreSQL server's readiness check, when `store` is `postgres`.
+    pub postgres: Option<crate::postgres::ServerCheck>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -72,6 +74,16 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             (events, snapshots, Some(views))
         }
         StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
+        // Refused by `Config::resolve` (`available = false`) until hive-store-postgres has its
+        // event store.
+        StoreKind::Postgres => {
+            return Err(crate::config::ConfigError::new(
+                "store",
+                Some("postgres"),
+                "this build has no `postgres` adapter yet",
+            )
+            .into())
+        }
         StoreKind::Elasticsearch => {
             let store = elasticsearch.ok_or_else(|| {
                 StartError::Config(crate::config::ConfigError::new(
@@ -94,6 +106,7 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
         memory_log: Some(events),
         payment_views,
         elasticsearch,
+        postgres: None,
     })
 }
 
@@ -111,6 +124,7 @@ fn on_elasticsearch(store: EsStore) -> Stores {
         memory_log: None,
         payment_views: None,
         elasticsearch: Some(store),
+        postgres: None,
     }
 }
 
@@ -170,6 +184,7 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         memory_log: None,
         payment_views: None,
         elasticsearch,
+        postgres: None,
     })
 }
 

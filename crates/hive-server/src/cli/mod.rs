@@ -41,7 +41,7 @@ pub struct Overrides {
     /// Data directory of the embedded store (`data_dir`).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<String>,
-    /// Event store: memory, memory-durable, mongodb, elasticsearch (`store`).
+    /// Event store: memory, memory-durable, mongodb, elasticsearch, postgres (`store`).
     #[arg(long, global = true)]
     pub store: Option<String>,
     /// Payment search index: memory, elasticsearch (`search`).

@@ -28,6 +28,8 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigErr
         elasticsearch_url: get("HIVE_ELASTICSEARCH_URL"),
         elasticsearch_index_prefix: get("HIVE_ELASTICSEARCH_INDEX_PREFIX"),
         redis_url: get("HIVE_REDIS_URL"),
+        postgres_url: get("HIVE_POSTGRES_URL"),
+        postgres_schema: get("HIVE_POSTGRES_SCHEMA"),
         body_limit: number("HIVE_HTTP_BODY_LIMIT")?,
         request_timeout_secs: number("HIVE_HTTP_REQUEST_TIMEOUT_SECS")?,
         tokens: None,

@@ -25,6 +25,8 @@ struct FileConfig {
     #[serde(default)]
     redis: RedisSection,
     #[serde(default)]
+    postgres: PostgresSection,
+    #[serde(default)]
     http: HttpSection,
     #[serde(default)]
     auth: AuthSection,
@@ -41,6 +43,13 @@ struct MongodbSection {
 #[serde(deny_unknown_fields)]
 struct RedisSection {
     url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostgresSection {
+    url: Option<String>,
+    schema: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +101,8 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         elasticsearch_url: file.elasticsearch.url,
         elasticsearch_index_prefix: file.elasticsearch.index_prefix,
         redis_url: file.redis.url,
+        postgres_url: file.postgres.url,
+        postgres_schema: file.postgres.schema,
         body_limit: file.http.body_limit,
         request_timeout_secs: file.http.request_timeout_secs,
         tokens: file.auth.tokens,

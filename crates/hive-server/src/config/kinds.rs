@@ -55,6 +55,9 @@ kind!(
         /// Elasticsearch (`elasticsearch.url` required), the payment read model too (in the
         /// `payments` index, its checkpoint beside it: resumed at start).
         Elasticsearch = "elasticsearch", available = true;
+        /// PostgreSQL (`postgres.url` required): events, snapshots, checkpoints and the payment
+        /// read model in one schema (`postgres.schema`, default `hive`), migrated at start.
+        Postgres = "postgres", available = false;
     }
 );
 

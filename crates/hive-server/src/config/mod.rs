@@ -4,6 +4,7 @@
 //! each value, so an invalid configuration fails at start with a message naming the key and
 //! the allowed values.
 
+mod checks;
 mod env;
 mod file;
 mod kinds;
@@ -78,6 +79,10 @@ pub struct Layer {
     pub elasticsearch_index_prefix: Option<String>,
     /// `redis.url` / `HIVE_REDIS_URL`.
     pub redis_url: Option<String>,
+    /// `postgres.url` / `HIVE_POSTGRES_URL`.
+    pub postgres_url: Option<String>,
+    /// `postgres.schema` / `HIVE_POSTGRES_SCHEMA`.
+    pub postgres_schema: Option<String>,
     /// `http.body_limit` (bytes).
     pub body_limit: Option<u64>,
     /// `http.request_timeout_secs`.
@@ -105,6 +110,8 @@ impl Layer {
             elasticsearch_url: over.elasticsearch_url.or(self.elasticsearch_url),
             elasticsearch_index_prefix: over.elasticsearch_index_prefix.or(self.elasticsearch_index_prefix),
             redis_url: over.redis_url.or(self.redis_url),
+            postgres_url: over.postgres_url.or(self.postgres_url),
+            postgres_schema: over.postgres_schema.or(self.postgres_schema),
             body_limit: over.body_limit.or(self.body_limit),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
             tokens: over.tokens.or(self.tokens),
@@ -144,6 +151,10 @@ pub struct Config {
     pub elasticsearch_index_prefix: Option<String>,
     /// Redis URL.
     pub redis_url: Option<String>,
+    /// PostgreSQL connection URL (`postgres://user:password@host:5432/database`).
+    pub postgres_url: Option<String>,
+    /// The PostgreSQL schema Hive's tables live in; `None`: the adapter's default (`hive`).
+    pub postgres_schema: Option<String>,
     /// Largest request body accepted.
     pub body_limit: usize,
     /// Longest a request may take.
@@ -257,6 +268,8 @@ impl Config {
             elasticsearch_url: layer.elasticsearch_url,
             elasticsearch_index_prefix: layer.elasticsearch_index_prefix,
             redis_url: layer.redis_url,
+            postgres_url: layer.postgres_url,
+            postgres_schema: layer.postgres_schema,
             body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(timeout),
             tokens,
@@ -264,74 +277,6 @@ impl Config {
         config.check_available()?;
         config.check_connections()?;
         Ok(config)
-    }
-
-    /// Refuses adapters this build does not have yet, naming what it has.
-    fn check_available(&self) -> Result<(), ConfigError> {
-        kinds::ensure_available(
-            "store",
-            self.store.as_str(),
-            self.store.is_available(),
-            &StoreKind::available(),
-        )?;
-        kinds::ensure_available(
-            "search",
-            self.search.as_str(),
-            self.search.is_available(),
-            &SearchKind::available(),
-        )?;
-        kinds::ensure_available(
-            "cache",
-            self.cache.as_str(),
-            self.cache.is_available(),
-            &CacheKind::available(),
-        )
-    }
-
-    /// Refuses a server-backed adapter without the address of its server.
-    fn check_connections(&self) -> Result<(), ConfigError> {
-        if self.store == StoreKind::Mongodb && self.mongodb_uri.as_deref().is_none_or(|u| u.trim().is_empty()) {
-            return Err(ConfigError::new(
-                "mongodb.uri",
-                None,
-                "required with store = \"mongodb\": set `[mongodb] uri` in hive.toml or HIVE_MONGODB_URI, e.g. \
-                 mongodb://127.0.0.1:27017/?replicaSet=rs0",
-            ));
-        }
-        self.check_elasticsearch()
-    }
-
-    /// With `store` or `search` on Elasticsearch: a `http(s)://` URL and a valid index prefix.
-    fn check_elasticsearch(&self) -> Result<(), ConfigError> {
-        let uses = [
-            (self.store == StoreKind::Elasticsearch).then_some("store"),
-            (self.search == SearchKind::Elasticsearch).then_some("search"),
-        ];
-        let Some(user) = uses.into_iter().flatten().next() else {
-            return Ok(());
-        };
-        let url = self.elasticsearch_url.as_deref().map(str::trim).unwrap_or_default();
-        if url.is_empty() {
-            return Err(ConfigError::new(
-                "elasticsearch.url",
-                None,
-                format!(
-                    "required with {user} = \"elasticsearch\": set `[elasticsearch] url` in hive.toml or \
-                     HIVE_ELASTICSEARCH_URL, e.g. http://127.0.0.1:9200"
-                ),
-            ));
-        }
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::new(
-                "elasticsearch.url",
-                None,
-                "expected an http:// or https:// URL, e.g. http://127.0.0.1:9200",
-            ));
-        }
-        if let Some(prefix) = &self.elasticsearch_index_prefix {
-            kinds::check_index_prefix(prefix)?;
-        }
-        Ok(())
     }
 
     /// Reads every layer: defaults, the file named by `HIVE_CONFIG` or `config_path` (when

@@ -79,11 +79,12 @@ fn a_token_without_roles_is_a_writer_and_an_unknown_role_names_the_user_and_the_
 
 #[test]
 fn an_invalid_value_names_the_key_and_the_allowed_values() {
-    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_STORE", "postgres")]))).unwrap_err();
+    let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_STORE", "cassandra")]))).unwrap_err();
     assert_eq!(err.key, "store");
     assert_eq!(
         err.to_string(),
-        "invalid configuration `store` = `postgres`: expected one of memory, memory-durable, mongodb, elasticsearch"
+        "invalid configuration `store` = `cassandra`: expected one of memory, memory-durable, mongodb, elasticsearch, \
+         postgres"
     );
     let err = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_HTTP_ADDR", "nowhere")]))).unwrap_err();
     assert_eq!(err.key, "http_addr");
@@ -95,7 +96,10 @@ fn an_invalid_value_names_the_key_and_the_allowed_values() {
 
 #[test]
 fn every_store_and_search_kind_is_in_this_build() {
-    assert_eq!(StoreKind::available(), StoreKind::ALL);
+    assert_eq!(
+        StoreKind::available(),
+        ["memory", "memory-durable", "mongodb", "elasticsearch"]
+    );
     assert_eq!(SearchKind::available(), SearchKind::ALL);
 }
 
@@ -152,6 +156,60 @@ fn the_cache_is_moka_by_default_and_every_kind_is_available() {
         let config = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_CACHE", value)]))).unwrap();
         assert_eq!(config.cache, kind);
     }
+}
+
+#[test]
+fn the_postgres_store_needs_a_url_the_driver_parses_and_a_plain_schema() {
+    let resolve = |pairs: &[(&str, &str)]| Config::resolve(Config::defaults().overridden_by(env(pairs)));
+    // The checks of `store = "postgres"` (the adapter's availability aside).
+    let check = |url: Option<&str>, schema: Option<&str>| {
+        let mut config = resolve(&[]).unwrap();
+        config.store = StoreKind::Postgres;
+        config.postgres_url = url.map(str::to_owned);
+        config.postgres_schema = schema.map(str::to_owned);
+        config.check_connections()
+    };
+    let err = check(None, None).unwrap_err();
+    assert_eq!(err.key, "postgres.url");
+    assert!(err.message.contains("HIVE_POSTGRES_URL"), "{err}");
+    assert_eq!(
+        check(Some("  "), None).unwrap_err().key,
+        "postgres.url",
+        "blank is missing"
+    );
+    let err = check(Some("postgres://u:secret@db:notaport/x"), None).unwrap_err();
+    assert_eq!(err.key, "postgres.url");
+    assert!(err.message.starts_with("not a PostgreSQL connection URL"), "{err}");
+    assert!(
+        !err.to_string().contains("secret"),
+        "the password is not repeated: {err}"
+    );
+    let url = Some("postgres://hive@127.0.0.1:5432/hive");
+    let err = check(url, Some("Billing")).unwrap_err();
+    assert_eq!(
+        (err.key.as_str(), err.value.as_deref()),
+        ("postgres.schema", Some("Billing"))
+    );
+    assert_eq!(check(url, Some("billing_eu")), Ok(()));
+    assert_eq!(
+        check(Some("host=db user=hive dbname=hive"), None),
+        Ok(()),
+        "the key/value form"
+    );
+    // This build has no PostgreSQL adapter yet: the value is known, and refused as such.
+    let err = resolve(&[("HIVE_STORE", "postgres"), ("HIVE_POSTGRES_URL", "postgres://db/hive")]).unwrap_err();
+    assert_eq!(err.key, "store");
+    assert!(err.message.contains("no `postgres` adapter yet"), "{err}");
+    let layer =
+        file::from_toml("store = \"postgres\"\n[postgres]\nurl = \"postgres://f/db\"\nschema = \"s\"\n").unwrap();
+    assert_eq!(layer.postgres_url.as_deref(), Some("postgres://f/db"));
+    assert_eq!(layer.postgres_schema.as_deref(), Some("s"));
+    let err = file::from_toml("[postgres]\nuri = \"postgres://f/db\"\n").unwrap_err();
+    assert!(err.message.contains("unknown field `uri`"), "{err}");
+    // Elsewhere the PostgreSQL keys are not needed, and not checked.
+    let config = resolve(&[("HIVE_POSTGRES_URL", "nonsense"), ("HIVE_POSTGRES_SCHEMA", "X")]).unwrap();
+    assert_eq!(config.store, StoreKind::MemoryDurable);
+    assert_eq!(config.postgres_schema.as_deref(), Some("X"));
 }
 
 #[test]
