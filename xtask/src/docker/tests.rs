@@ -55,6 +55,8 @@ fn the_variables_hive_server_reads_are_found_in_its_sources() {
         "HIVE_MONGODB_URI",
         "HIVE_ELASTICSEARCH_URL",
         "HIVE_REDIS_URL",
+        "HIVE_POSTGRES_URL",
+        "HIVE_POSTGRES_SCHEMA",
         "HIVE_CONFIG",
     ] {
         assert!(env.contains(key), "{key} in {env:?}");
@@ -79,14 +81,18 @@ services:
   redis:
     image: redis:7.4-alpine
     healthcheck: {test: ["CMD", "true"]}
+  postgres:
+    image: postgres:16.6
+    healthcheck: {test: ["CMD", "true"]}
   hive:
     build: {context: .., dockerfile: docker/Dockerfile}
     environment:
       - HIVE_MONGODB_URI=mongodb://mongo:27017/?replicaSet=rs0
       - HIVE_ELASTICSEARCH_URL=http://elastic:pw@elasticsearch:9200
       - HIVE_REDIS_URL=redis://redis:6379
+      - HIVE_POSTGRES_URL=postgres://hive:pw@postgres:5432/hive
     volumes: ["hive-data:/var/lib/hive"]
-    depends_on: [mongo, elasticsearch, redis]
+    depends_on: [mongo, elasticsearch, redis, postgres]
 volumes:
   hive-data:
 "#;
@@ -111,14 +117,29 @@ fn a_minimal_stack_passes_and_each_fault_is_named() {
             "hive: `HIVE_REDIS_ADDR` is not a variable hive-server reads",
         ),
         (
-            "[mongo, elasticsearch, redis]",
-            "[mongo, elastic, redis]",
+            "[mongo, elasticsearch, redis, postgres]",
+            "[mongo, elastic, redis, postgres]",
             "depends on `elastic`, which is not a service",
         ),
         (
-            "[mongo, elasticsearch, redis]",
-            "[mongo, redis]",
+            "[mongo, elasticsearch, redis, postgres]",
+            "[mongo, redis, postgres]",
             "hive: does not depend on `elasticsearch`",
+        ),
+        (
+            "[mongo, elasticsearch, redis, postgres]",
+            "[mongo, elasticsearch, redis]",
+            "hive: does not depend on `postgres`",
+        ),
+        (
+            "@postgres:5432",
+            "@127.0.0.1:5432",
+            "`HIVE_POSTGRES_URL` points at `127.0.0.1`",
+        ),
+        (
+            "image: postgres:16.6",
+            "image: postgres",
+            "postgres: image `postgres` is not pinned",
         ),
         (
             "redis://redis:6379",
@@ -152,9 +173,9 @@ fn a_minimal_stack_passes_and_each_fault_is_named() {
         );
     }
     let waits_healthy = GOOD.replace(
-        "depends_on: [mongo, elasticsearch, redis]",
+        "depends_on: [mongo, elasticsearch, redis, postgres]",
         "depends_on: {mongo: {condition: service_healthy}, elasticsearch: {condition: service_healthy}, \
-         redis: {condition: service_started}}",
+         redis: {condition: service_started}, postgres: {condition: service_healthy}}",
     );
     assert_eq!(check_compose(&waits_healthy), Vec::<String>::new());
     let no_health = waits_healthy.replacen("    healthcheck: {test: [\"CMD\", \"true\"]}\n", "", 1);
