@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 use crate::error::PostgresError;
 use crate::migrations::migrate;
 use crate::options::PostgresOptions;
+use crate::sql::Statements;
+use crate::{PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore};
 
 /// What every adapter of one [`PostgresStore`] shares.
 #[derive(Debug)]
@@ -17,6 +20,8 @@ pub(crate) struct Shared {
     pub(crate) options: PostgresOptions,
     /// The schema, quoted (`"hive"`), to qualify table names.
     pub(crate) schema: String,
+    /// The core adapters' statements on that schema.
+    pub(crate) sql: Statements,
 }
 
 impl Shared {
@@ -28,6 +33,36 @@ impl Shared {
     /// A connection from the pool.
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, PostgresError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Runs the statement `sql` (prepared once per connection) on a pooled connection.
+    pub(crate) async fn query(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, PostgresError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(PostgresError::query(what))?;
+        client
+            .query(&statement, params)
+            .await
+            .map_err(PostgresError::query(what))
+    }
+
+    /// [`Shared::query`] for a statement that changes rows: how many it changed.
+    pub(crate) async fn execute(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, PostgresError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(PostgresError::query(what))?;
+        client
+            .execute(&statement, params)
+            .await
+            .map_err(PostgresError::query(what))
     }
 }
 
@@ -92,8 +127,14 @@ impl PostgresStore {
         migrate(&mut client, &options).await?;
         drop(client);
         let schema = options.quoted_schema();
+        let sql = Statements::new(&schema);
         Ok(Self {
-            shared: Arc::new(Shared { pool, options, schema }),
+            shared: Arc::new(Shared {
+                pool,
+                options,
+                schema,
+                sql,
+            }),
         })
     }
 
@@ -102,9 +143,26 @@ impl PostgresStore {
         &self.shared.pool
     }
 
-    #[allow(dead_code)] // the adapters of the next commits take it
+    /// What the adapters share (the billing module's adapters take it too).
+    #[allow(dead_code)]
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// The event store (also its look-ups, search and analytics:
+    /// [`PostgresEventStore::capabilities`]).
+    pub fn event_store(&self) -> PostgresEventStore {
+        PostgresEventStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The snapshot store.
+    pub fn snapshot_store(&self) -> PostgresSnapshotStore {
+        PostgresSnapshotStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The checkpoint store (checkpoints and dead letters).
+    pub fn checkpoint_store(&self) -> PostgresCheckpointStore {
+        PostgresCheckpointStore::new(Arc::clone(&self.shared))
     }
 
     /// The options the store was opened with.
