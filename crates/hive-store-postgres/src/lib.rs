@@ -5,6 +5,7 @@ mod checkpoint;
 mod error;
 mod event_store;
 pub mod migrations;
+mod notify;
 mod options;
 mod snapshot;
 mod sql;
@@ -15,6 +16,7 @@ pub use error::PostgresError;
 #[cfg(feature = "testing")]
 pub use event_store::HeldAppend;
 pub use event_store::PostgresEventStore;
+pub use notify::Notifications;
 pub use options::{PostgresOptions, MAX_SCHEMA_LEN};
 pub use snapshot::PostgresSnapshotStore;
 pub use store::PostgresStore;

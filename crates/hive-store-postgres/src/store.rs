@@ -11,7 +11,7 @@ use crate::error::PostgresError;
 use crate::migrations::migrate;
 use crate::options::PostgresOptions;
 use crate::sql::Statements;
-use crate::{PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore};
+use crate::{Notifications, PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore};
 
 /// What every adapter of one [`PostgresStore`] shares.
 #[derive(Debug)]
@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub(crate) schema: String,
     /// The core adapters' statements on that schema.
     pub(crate) sql: Statements,
+    /// Where a dedicated `LISTEN` connection connects (`None`: the pool was handed in, and
+    /// notifications poll).
+    pub(crate) listen: Option<tokio_postgres::Config>,
 }
 
 impl Shared {
@@ -103,6 +106,8 @@ impl PostgresStore {
         if let Some(timeout) = options.statement_timeout {
             config.options(format!("-c statement_timeout={}", timeout.as_millis()));
         }
+        let mut listen = config.clone();
+        listen.application_name("hive-listener");
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -117,11 +122,20 @@ impl PostgresStore {
             .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| PostgresError::Config(e.to_string()))?;
-        Self::with_pool(pool, options).await
+        Self::open(pool, options, Some(listen)).await
     }
 
-    /// Uses an existing pool (shared with the caller) and migrates the schema.
+    /// Uses an existing pool (shared with the caller) and migrates the schema. Its
+    /// [`PostgresStore::notifications`] poll (the pool does not say where it connects).
     pub async fn with_pool(pool: Pool, options: PostgresOptions) -> Result<Self, PostgresError> {
+        Self::open(pool, options, None).await
+    }
+
+    async fn open(
+        pool: Pool,
+        options: PostgresOptions,
+        listen: Option<tokio_postgres::Config>,
+    ) -> Result<Self, PostgresError> {
         options.validate()?;
         let mut client = pool.get().await?;
         migrate(&mut client, &options).await?;
@@ -134,6 +148,7 @@ impl PostgresStore {
                 options,
                 schema,
                 sql,
+                listen,
             }),
         })
     }
@@ -163,6 +178,12 @@ impl PostgresStore {
     /// The checkpoint store (checkpoints and dead letters).
     pub fn checkpoint_store(&self) -> PostgresCheckpointStore {
         PostgresCheckpointStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The committed head of the global log each time it moves, woken by `LISTEN`/`NOTIFY`
+    /// and by a poll every [`PostgresOptions::notification_poll`] (see [`Notifications`]).
+    pub fn notifications(&self) -> Notifications {
+        Notifications::spawn(Arc::clone(&self.shared))
     }
 
     /// The options the store was opened with.
