@@ -22,6 +22,9 @@ pub(crate) struct Shared {
     pub(crate) schema: String,
     /// The core adapters' statements on that schema.
     pub(crate) sql: Statements,
+    /// Appends in flight at once: at most three quarters of the pool, so that appends queued
+    /// behind the global position row never hold every connection and starve the readers.
+    pub(crate) append_permits: tokio::sync::Semaphore,
     /// Where a dedicated `LISTEN` connection connects (`None`: the pool was handed in, and
     /// notifications poll).
     pub(crate) listen: Option<tokio_postgres::Config>,
@@ -142,6 +145,7 @@ impl PostgresStore {
         drop(client);
         let schema = options.quoted_schema();
         let sql = Statements::new(&schema);
+        let pool_size = pool.status().max_size;
         Ok(Self {
             shared: Arc::new(Shared {
                 pool,
@@ -149,6 +153,7 @@ impl PostgresStore {
                 schema,
                 sql,
                 listen,
+                append_permits: tokio::sync::Semaphore::new(append_permits(pool_size)),
             }),
         })
     }
@@ -229,5 +234,25 @@ impl PostgresStore {
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.shared.schema))
             .await
             .map_err(PostgresError::query("drop the schema"))
+    }
+}
+
+/// How many appends may hold a connection at once in a pool of `size`: all but a quarter
+/// (at least one connection left to readers when the pool has two or more).
+pub(crate) fn append_permits(size: usize) -> usize {
+    if size <= 1 {
+        1
+    } else {
+        size - (size / 4).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_permits;
+
+    #[test]
+    fn appends_leave_connections_to_readers() {
+        assert_eq!([1, 2, 4, 16, 40].map(append_permits), [1, 1, 3, 12, 30]);
     }
 }

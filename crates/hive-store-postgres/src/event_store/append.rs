@@ -48,6 +48,7 @@ impl PostgresEventStore {
         events: Vec<EventEnvelope>,
     ) -> StoreResult<Vec<EventEnvelope>> {
         let events = stored_form(events);
+        let _permit = self.append_permit().await?;
         let mut client = self.shared.client().await?;
         let tx = client
             .transaction()
@@ -65,6 +66,15 @@ impl PostgresEventStore {
                 self.resolve_stale(aggregate_id, expected, &events).await
             }
         }
+    }
+
+    /// A turn among the appends of this store (see `Shared::append_permits`).
+    pub(crate) async fn append_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, PostgresError> {
+        self.shared
+            .append_permits
+            .acquire()
+            .await
+            .map_err(|_| PostgresError::Config("the append permits are closed".into()))
     }
 
     /// Writes the batch in `tx`, without committing.

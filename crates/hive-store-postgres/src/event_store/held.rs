@@ -68,6 +68,10 @@ impl PostgresEventStore {
         let (done_tx, done_rx) = oneshot::channel();
         let (store, stream) = (self.clone(), aggregate_id.to_owned());
         tokio::spawn(async move {
+            let _permit = match store.append_permit().await {
+                Ok(permit) => permit,
+                Err(error) => return drop(ready_tx.send(Err(error))),
+            };
             let mut client = match store.shared.client().await {
                 Ok(client) => client,
                 Err(error) => return drop(ready_tx.send(Err(error))),
