@@ -226,7 +226,7 @@ async fn every_committed_event_is_seen_once_in_order() {
     projection.await.unwrap();
     runner.catch_up().await.unwrap();
 
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     let head = store.head_position().await.unwrap();
     assert_eq!(
         head as usize,
