@@ -1,12 +1,24 @@
 #![doc = include_str!("../README.md")]
 
+mod analytics;
+mod checkpoint;
 mod error;
+mod event_store;
 pub mod migrations;
+mod notify;
 mod options;
+mod snapshot;
+mod sql;
 mod store;
 
+pub use checkpoint::PostgresCheckpointStore;
 pub use error::PostgresError;
+#[cfg(feature = "testing")]
+pub use event_store::HeldAppend;
+pub use event_store::PostgresEventStore;
+pub use notify::Notifications;
 pub use options::{PostgresOptions, MAX_SCHEMA_LEN};
+pub use snapshot::PostgresSnapshotStore;
 pub use store::PostgresStore;
 
 /// Re-exported driver and pool crates, for [`PostgresStore::with_pool`] and error codes.

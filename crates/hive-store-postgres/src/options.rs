@@ -37,6 +37,9 @@ pub struct PostgresOptions {
     pub connect_timeout: Duration,
     /// The `statement_timeout` of every connection (default none: `None`).
     pub statement_timeout: Option<Duration>,
+    /// How often [`crate::Notifications`] read the head position besides listening (default
+    /// 1 s): the fallback when a notification is lost with its connection.
+    pub notification_poll: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -47,6 +50,7 @@ impl Default for PostgresOptions {
             wait_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             statement_timeout: None,
+            notification_poll: Duration::from_secs(1),
         }
     }
 }
@@ -84,6 +88,13 @@ impl PostgresOptions {
     #[must_use]
     pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets how often notifications poll the head position besides listening.
+    #[must_use]
+    pub fn with_notification_poll(mut self, every: Duration) -> Self {
+        self.notification_poll = every;
         self
     }
 

@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 use crate::error::PostgresError;
 use crate::migrations::migrate;
 use crate::options::PostgresOptions;
+use crate::sql::Statements;
+use crate::{Notifications, PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore};
 
 /// What every adapter of one [`PostgresStore`] shares.
 #[derive(Debug)]
@@ -17,6 +20,14 @@ pub(crate) struct Shared {
     pub(crate) options: PostgresOptions,
     /// The schema, quoted (`"hive"`), to qualify table names.
     pub(crate) schema: String,
+    /// The core adapters' statements on that schema.
+    pub(crate) sql: Statements,
+    /// Appends in flight at once: at most three quarters of the pool, so that appends queued
+    /// behind the global position row never hold every connection and starve the readers.
+    pub(crate) append_permits: tokio::sync::Semaphore,
+    /// Where a dedicated `LISTEN` connection connects (`None`: the pool was handed in, and
+    /// notifications poll).
+    pub(crate) listen: Option<tokio_postgres::Config>,
 }
 
 impl Shared {
@@ -28,6 +39,36 @@ impl Shared {
     /// A connection from the pool.
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, PostgresError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Runs the statement `sql` (prepared once per connection) on a pooled connection.
+    pub(crate) async fn query(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, PostgresError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(PostgresError::query(what))?;
+        client
+            .query(&statement, params)
+            .await
+            .map_err(PostgresError::query(what))
+    }
+
+    /// [`Shared::query`] for a statement that changes rows: how many it changed.
+    pub(crate) async fn execute(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, PostgresError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(PostgresError::query(what))?;
+        client
+            .execute(&statement, params)
+            .await
+            .map_err(PostgresError::query(what))
     }
 }
 
@@ -68,6 +109,8 @@ impl PostgresStore {
         if let Some(timeout) = options.statement_timeout {
             config.options(format!("-c statement_timeout={}", timeout.as_millis()));
         }
+        let mut listen = config.clone();
+        listen.application_name("hive-listener");
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -82,18 +125,36 @@ impl PostgresStore {
             .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| PostgresError::Config(e.to_string()))?;
-        Self::with_pool(pool, options).await
+        Self::open(pool, options, Some(listen)).await
     }
 
-    /// Uses an existing pool (shared with the caller) and migrates the schema.
+    /// Uses an existing pool (shared with the caller) and migrates the schema. Its
+    /// [`PostgresStore::notifications`] poll (the pool does not say where it connects).
     pub async fn with_pool(pool: Pool, options: PostgresOptions) -> Result<Self, PostgresError> {
+        Self::open(pool, options, None).await
+    }
+
+    async fn open(
+        pool: Pool,
+        options: PostgresOptions,
+        listen: Option<tokio_postgres::Config>,
+    ) -> Result<Self, PostgresError> {
         options.validate()?;
         let mut client = pool.get().await?;
         migrate(&mut client, &options).await?;
         drop(client);
         let schema = options.quoted_schema();
+        let sql = Statements::new(&schema);
+        let pool_size = pool.status().max_size;
         Ok(Self {
-            shared: Arc::new(Shared { pool, options, schema }),
+            shared: Arc::new(Shared {
+                pool,
+                options,
+                schema,
+                sql,
+                listen,
+                append_permits: tokio::sync::Semaphore::new(append_permits(pool_size)),
+            }),
         })
     }
 
@@ -102,9 +163,32 @@ impl PostgresStore {
         &self.shared.pool
     }
 
-    #[allow(dead_code)] // the adapters of the next commits take it
+    /// What the adapters share (the billing module's adapters take it too).
+    #[allow(dead_code)]
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// The event store (also its look-ups, search and analytics:
+    /// [`PostgresEventStore::capabilities`]).
+    pub fn event_store(&self) -> PostgresEventStore {
+        PostgresEventStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The snapshot store.
+    pub fn snapshot_store(&self) -> PostgresSnapshotStore {
+        PostgresSnapshotStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The checkpoint store (checkpoints and dead letters).
+    pub fn checkpoint_store(&self) -> PostgresCheckpointStore {
+        PostgresCheckpointStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The committed head of the global log each time it moves, woken by `LISTEN`/`NOTIFY`
+    /// and by a poll every [`PostgresOptions::notification_poll`] (see [`Notifications`]).
+    pub fn notifications(&self) -> Notifications {
+        Notifications::spawn(Arc::clone(&self.shared))
     }
 
     /// The options the store was opened with.
@@ -150,5 +234,25 @@ impl PostgresStore {
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.shared.schema))
             .await
             .map_err(PostgresError::query("drop the schema"))
+    }
+}
+
+/// How many appends may hold a connection at once in a pool of `size`: all but a quarter
+/// (at least one connection left to readers when the pool has two or more).
+pub(crate) fn append_permits(size: usize) -> usize {
+    if size <= 1 {
+        1
+    } else {
+        size - (size / 4).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_permits;
+
+    #[test]
+    fn appends_leave_connections_to_readers() {
+        assert_eq!([1, 2, 4, 16, 40].map(append_permits), [1, 1, 3, 12, 30]);
     }
 }
