@@ -16,8 +16,8 @@ const STOP_GRACE: Duration = Duration::from_secs(60);
 /// How many of the last lines of its log a failure shows.
 const TAIL_LINES: usize = 20;
 
-/// A running server; dropping it stops it (SIGTERM to its process group, SIGKILL after a grace
-/// period).
+/// A running server; dropping it stops it (SIGTERM, or the signal set with
+/// [`Server::stopping_with`], to its process group; SIGKILL after a grace period).
 #[derive(Debug)]
 pub(crate) struct Server {
     /// The program's name, for messages.
@@ -28,6 +28,8 @@ pub(crate) struct Server {
     log: PathBuf,
     /// Whether it was stopped already (and its stop reported).
     stopped: bool,
+    /// The signal that asks it to stop (`TERM` unless set otherwise).
+    stop_signal: &'static str,
 }
 
 impl Server {
@@ -55,7 +57,15 @@ impl Server {
             child,
             log: log.to_path_buf(),
             stopped: false,
+            stop_signal: "TERM",
         })
+    }
+
+    /// The same server, asked to stop with `SIG<signal>` rather than SIGTERM (PostgreSQL: `INT`,
+    /// its fast shutdown; SIGTERM would wait for every client to disconnect).
+    pub(crate) fn stopping_with(mut self, signal: &'static str) -> Self {
+        self.stop_signal = signal;
+        self
     }
 
     /// The process id.
@@ -161,10 +171,10 @@ impl Server {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Stops the server: SIGTERM to its process group, then SIGKILL if it is still there after
-    /// the grace period. Waits for it, so nothing is left behind. Returns its exit status when
-    /// it exited after SIGTERM; `None` when it had exited before, was stopped already or had
-    /// to be killed.
+    /// Stops the server: its stop signal (SIGTERM by default) to its process group, then
+    /// SIGKILL if it is still there after the grace period. Waits for it, so nothing is left
+    /// behind. Returns its exit status when it exited after the stop signal; `None` when it had
+    /// exited before, was stopped already or had to be killed.
     fn stop(&mut self) -> Option<ExitStatus> {
         if std::mem::replace(&mut self.stopped, true) {
             return None;
@@ -174,7 +184,7 @@ impl Server {
             return None;
         }
         let group = format!("-{}", self.pid());
-        if !send_signal("TERM", &group) {
+        if !send_signal(self.stop_signal, &group) {
             let _ = self.child.kill();
         }
         let deadline = Instant::now() + STOP_GRACE;
@@ -186,9 +196,10 @@ impl Server {
             thread::sleep(Duration::from_millis(50));
         }
         eprintln!(
-            "xtask: {} (pid {}) ignored SIGTERM for {STOP_GRACE:?}; killing it",
+            "xtask: {} (pid {}) ignored SIG{} for {STOP_GRACE:?}; killing it",
             self.name,
-            self.pid()
+            self.pid(),
+            self.stop_signal
         );
         send_signal("KILL", &group);
         let _ = self.child.kill();

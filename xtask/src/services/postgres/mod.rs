@@ -143,8 +143,11 @@ fn init(bin: &Path, home: &Path, account: Option<Account>, log: &Path) -> TaskRe
 }
 
 /// Starts `postgres` on the cluster in `home` on a free loopback port, its socket in `home`,
-/// and waits until it accepts a session. Dropping the [`Server`] stops it: SIGTERM to its
-/// process group ends every session and shuts the server down.
+/// and waits until it accepts a session. Dropping the [`Server`] stops it with SIGINT, the
+/// server's fast shutdown: it ends the sessions still open (a test's pool, a `hive` left
+/// running) and exits. SIGTERM would be its smart shutdown, which waits for every client to
+/// disconnect; and its backends run in process groups of their own, so no signal to the
+/// group reaches them.
 fn start(bin: &Path, home: &Path, account: Option<Account>, log: &Path) -> TaskResult<(Server, SocketAddr)> {
     let port = redis::free_port()?;
     let mut command = Command::new(bin.join("postgres"));
@@ -161,7 +164,7 @@ fn start(bin: &Path, home: &Path, account: Option<Account>, log: &Path) -> TaskR
     if let Some(account) = account {
         account.apply(&mut command);
     }
-    let mut server = Server::spawn("postgres", &mut command, log, false)?;
+    let mut server = Server::spawn("postgres", &mut command, log, false)?.stopping_with("INT");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     server.await_ready(READY_TIMEOUT, &format!("accept a session on {addr}"), || {
         wire::handshake(addr, USER, DATABASE)
@@ -179,7 +182,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_started_cluster_takes_sessions_and_is_gone_once_dropped() -> TaskResult {
+    fn a_started_cluster_takes_sessions_and_is_gone_once_dropped_even_with_one_open() -> TaskResult {
         let Some(bin) = cluster::bin_dir() else {
             // `cargo xtask test` installs it in CI; a skip there would hide that it did not.
             assert!(
@@ -209,7 +212,16 @@ mod tests {
             wire::handshake(addr, USER, "no_such_database").map_err(|why| why.contains("3D000")),
             Err(true)
         );
+        // A client that never hangs up (a pool, a `hive` left running) does not hold it up.
+        let held = wire::open(addr, USER, DATABASE).map_err(Failure::new)?;
+        let since = std::time::Instant::now();
         drop(server);
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "stopping took {:?}",
+            since.elapsed()
+        );
+        drop(held);
         assert!(
             wire::handshake(addr, USER, DATABASE).is_err(),
             "postgres still takes sessions on {addr} after the guard dropped"

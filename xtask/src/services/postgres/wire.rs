@@ -20,17 +20,25 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// Connects to `addr` and starts a session as `user` on `database`; `Ok` once the server says
-/// it is ready for queries, else why not (refused, an error message, a password asked for…).
+/// it is ready for queries (the session is ended then), else why not (refused, an error
+/// message, a password asked for…).
 pub(crate) fn handshake(addr: SocketAddr, user: &str, database: &str) -> Result<(), String> {
+    let mut stream = open(addr, user, database)?;
+    // Terminate: a polite goodbye, so the server logs no "unexpected EOF".
+    let _ = stream.write_all(b"X\0\0\0\x04");
+    Ok(())
+}
+
+/// Connects to `addr` and starts a session as `user` on `database`: the connection, once the
+/// server says it is ready for queries, with the session still open.
+pub(crate) fn open(addr: SocketAddr, user: &str, database: &str) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| format!("cannot connect: {e}"))?;
     stream
         .set_read_timeout(Some(TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(TIMEOUT)))
         .map_err(|e| e.to_string())?;
-    let result = session(&mut stream, user, database);
-    // Terminate: a polite goodbye, so the server logs no "unexpected EOF".
-    let _ = stream.write_all(b"X\0\0\0\x04");
-    result
+    session(&mut stream, user, database)?;
+    Ok(stream)
 }
 
 /// The startup exchange on `stream`: the startup message, then the server's messages until
