@@ -107,7 +107,7 @@ impl App {
                 | crate::config::StoreKind::Elasticsearch
                 | crate::config::StoreKind::Postgres
         );
-        let shared_read_model = shared_log;
+        let shared_read_model = stores.read_model_shared;
         let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
         let shared_search = search.persistent && shared_log;
         let runners: Vec<_> = [

@@ -9,12 +9,11 @@ use std::path::Path;
 
 mod common;
 
-use common::compare::{comparable, differences};
-use common::flow::{answers, billing_flow, get, search_answers, settle};
+use common::compare::{assert_same, comparable};
+use common::flow::{answers, billing_flow, get, run_flow, search_answers, settle};
 use common::{start, token, Running};
 use hive_server::config::Layer;
 use hive_testkit::backend;
-use serde_json::Value;
 
 /// Fresh indices on the cluster (prefix `hive-it-<uuid>`), deleted when dropped, so a failing
 /// assertion cleans up too.
@@ -71,25 +70,6 @@ async fn assert_ready(server: &Running, token: &str) {
         engine.starts_with("opensearch ") || engine.starts_with("elasticsearch "),
         "the check names the engine and version: {ready}"
     );
-}
-
-/// Runs the flow on a service started with `layer` in `dir`, settles, and returns the flow's
-/// answers and search answers; the service is stopped.
-async fn run_flow(layer: Layer, dir: &Path) -> (Value, Value) {
-    let server = start(layer).await;
-    let token = token(dir);
-    let flow = billing_flow(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let answered = answers(&server, &token, &flow).await;
-    let searched = search_answers(&server, &token).await;
-    server.stop().await;
-    (answered, searched)
-}
-
-/// Panics listing the differences when `a` and `b` differ.
-fn assert_same(a: &Value, b: &Value, what: &str) {
-    let differences = differences(a, b);
-    assert!(differences.is_empty(), "{what}:\n{}", differences.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,6 +68,12 @@ pub fn comparable(answers: &Value) -> Value {
     answers
 }
 
+/// Panics listing the differences when `a` and `b` differ.
+pub fn assert_same(a: &Value, b: &Value, what: &str) {
+    let differences = differences(a, b);
+    assert!(differences.is_empty(), "{what}:\n{}", differences.join("\n"));
+}
+
 /// Where `a` and `b` differ, one line per JSON pointer (empty when they are equal).
 pub fn differences(a: &Value, b: &Value) -> Vec<String> {
     fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
