@@ -9,9 +9,9 @@ use std::path::Path;
 
 mod common;
 
-use common::compare::{assert_same, comparable};
-use common::flow::{answers, billing_flow, get, run_flow, search_answers, settle};
-use common::{start, token, Running};
+use common::flow::get;
+use common::stores::{same_answers_after_a_restart, same_answers_as_the_embedded_store};
+use common::Running;
 use hive_server::config::Layer;
 use hive_testkit::backend;
 
@@ -79,33 +79,8 @@ async fn live_the_whole_billing_flow_on_elasticsearch_answers_the_same_after_a_r
     };
     let indices = Indices::new(url);
     let dir = tempfile::tempdir().unwrap();
-    let server = start(indices.layer(dir.path())).await;
-    let token = token(dir.path());
-    assert_ready(&server, &token).await;
-    let flow = billing_flow(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let before = answers(&server, &token, &flow).await;
-    let searched = search_answers(&server, &token).await;
-    assert_eq!(
-        before["timeline"]["items"].as_array().map(Vec::len),
-        Some(5),
-        "{before}"
-    );
-    assert_eq!(before["eventStatistics"]["total"], flow.events, "{before}");
-    server.stop().await;
-
     // The event store, the read model and the search index resume from the cluster.
-    let server = start(indices.layer(dir.path())).await;
-    assert_ready(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let after = answers(&server, &token, &flow).await;
-    assert_same(&before, &after, "answers before and after the restart");
-    assert_same(
-        &searched,
-        &search_answers(&server, &token).await,
-        "search answers after the restart",
-    );
-    server.stop().await;
+    same_answers_after_a_restart(indices.layer(dir.path()), dir.path(), assert_ready).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,19 +89,6 @@ async fn live_elasticsearch_answers_the_billing_flow_like_the_embedded_store() {
         return;
     };
     let indices = Indices::new(url);
-    let es_dir = tempfile::tempdir().unwrap();
-    let (on_elasticsearch, searched_on_elasticsearch) = run_flow(indices.layer(es_dir.path()), es_dir.path()).await;
-    let embedded_dir = tempfile::tempdir().unwrap();
-    let embedded = Layer {
-        data_dir: Some(embedded_dir.path().display().to_string()),
-        ..Layer::default()
-    };
-    let (on_embedded, searched_on_embedded) = run_flow(embedded, embedded_dir.path()).await;
-    assert_same(
-        &comparable(&on_embedded),
-        &comparable(&on_elasticsearch),
-        "the embedded store (left) and Elasticsearch (right)",
-    );
-    // The ids found (ranked by relevance: sorted) and the suggestions with their scores.
-    assert_same(&searched_on_embedded, &searched_on_elasticsearch, "search answers");
+    let dir = tempfile::tempdir().unwrap();
+    same_answers_as_the_embedded_store(indices.layer(dir.path()), dir.path(), "Elasticsearch").await;
 }

@@ -8,9 +8,9 @@ use std::path::Path;
 
 mod common;
 
-use common::compare::{assert_same, comparable};
-use common::flow::{answers, billing_flow, get, run_flow, search_answers, settle};
-use common::{start, token, Running};
+use common::flow::get;
+use common::stores::{same_answers_after_a_restart, same_answers_as_the_embedded_store};
+use common::Running;
 use hive_server::config::Layer;
 use hive_store_postgres::{PostgresOptions, PostgresStore};
 use hive_testkit::backend;
@@ -82,33 +82,8 @@ async fn the_whole_billing_flow_on_postgres_answers_the_same_after_a_restart() {
     };
     let schema = Schema::new(url);
     let dir = tempfile::tempdir().unwrap();
-    let server = start(schema.layer(dir.path())).await;
-    let token = token(dir.path());
-    assert_ready(&server, &token).await;
-    let flow = billing_flow(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let before = answers(&server, &token, &flow).await;
-    let searched = search_answers(&server, &token).await;
-    assert_eq!(
-        before["timeline"]["items"].as_array().map(Vec::len),
-        Some(5),
-        "{before}"
-    );
-    assert_eq!(before["eventStatistics"]["total"], flow.events, "{before}");
-    server.stop().await;
-
     // The events come back from PostgreSQL; the read model and search index catch up on them.
-    let server = start(schema.layer(dir.path())).await;
-    assert_ready(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let after = answers(&server, &token, &flow).await;
-    assert_same(&before, &after, "answers before and after the restart");
-    assert_same(
-        &searched,
-        &search_answers(&server, &token).await,
-        "search answers after the restart",
-    );
-    server.stop().await;
+    same_answers_after_a_restart(schema.layer(dir.path()), dir.path(), assert_ready).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,18 +92,6 @@ async fn postgres_answers_the_billing_flow_like_the_embedded_store() {
         return;
     };
     let schema = Schema::new(url);
-    let pg_dir = tempfile::tempdir().unwrap();
-    let (on_postgres, searched_on_postgres) = run_flow(schema.layer(pg_dir.path()), pg_dir.path()).await;
-    let embedded_dir = tempfile::tempdir().unwrap();
-    let embedded = Layer {
-        data_dir: Some(embedded_dir.path().display().to_string()),
-        ..Layer::default()
-    };
-    let (on_embedded, searched_on_embedded) = run_flow(embedded, embedded_dir.path()).await;
-    assert_same(
-        &comparable(&on_embedded),
-        &comparable(&on_postgres),
-        "the embedded store (left) and PostgreSQL (right)",
-    );
-    assert_same(&searched_on_embedded, &searched_on_postgres, "search answers");
+    let dir = tempfile::tempdir().unwrap();
+    same_answers_as_the_embedded_store(schema.layer(dir.path()), dir.path(), "PostgreSQL").await;
 }

@@ -2,16 +2,13 @@
 //! tests that run it on several backends (or across a restart) and compare what they answer.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use hive_server::config::Layer;
-
-use super::{call, start, token, Running};
+use super::{call, Running};
 
 /// The correlation id of the flow's command chain (two payments, five events).
 pub const CHAIN: &str = "flow-chain-1";
@@ -185,19 +182,6 @@ pub async fn billing_flow(server: &Running, token: &str) -> Flow {
         to,
         events,
     }
-}
-
-/// Runs the flow on a service started with `layer` (its data directory `dir`), settles, and
-/// returns the flow's answers and search answers; the service is stopped.
-pub async fn run_flow(layer: Layer, dir: &Path) -> (Value, Value) {
-    let server = start(layer).await;
-    let token = token(dir);
-    let flow = billing_flow(&server, &token).await;
-    settle(&server, &token, &flow).await;
-    let answered = answers(&server, &token, &flow).await;
-    let searched = search_answers(&server, &token).await;
-    server.stop().await;
-    (answered, searched)
 }
 
 /// The `(paymentId, version)` of the items of a listing or search answer, sorted.

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod flow;
 pub mod process;
 pub mod redis;
+pub mod stores;
 
 use hive_server::app::App;
 use hive_server::config::{Config, Layer};
