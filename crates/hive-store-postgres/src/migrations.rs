@@ -1,8 +1,8 @@
 //! Versioned migrations, embedded in the crate and applied at connect.
 //!
 //! Every migration is a file of `migrations/` (`0001_events.sql`, …) listed in [`MIGRATIONS`].
-//! [`migrate`] applies the ones the schema has not recorded, in version order, in **one
-//! transaction** that first takes `pg_advisory_xact_lock(MIGRATION_LOCK)`: two instances
+//! [`crate::PostgresStore::connect`] applies the ones the schema has not recorded, in version
+//! order, in **one transaction** that first takes `pg_advisory_xact_lock(MIGRATION_LOCK)`: two instances
 //! starting at once queue on the lock, and the second finds everything recorded. Each applied
 //! migration is recorded in `<schema>.hive_migrations (version, name, applied_at)`. The files
 //! name no schema: they run with `search_path` set to the configured one.
