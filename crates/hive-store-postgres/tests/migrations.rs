@@ -68,6 +68,39 @@ async fn a_schema_migrated_by_a_newer_hive_is_refused() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feature_migration_recorded_by_another_build_is_tolerated() {
+    if !server() {
+        return;
+    }
+    let url = common::url().unwrap();
+    let schema = fresh_schema();
+    let store = PostgresStore::connect(&url, options(&schema)).await.unwrap();
+    let _drop = drop_schema(store.clone());
+    let (version, feature) = migrations::FEATURE_VERSIONS[0];
+    let recorded = |migrations: Vec<(i32, String)>| migrations.iter().any(|(v, _)| *v == version);
+    if migrations::all().iter().any(|m| m.version == version) {
+        // This build has the feature: its migration was applied at connect.
+        assert!(recorded(store.applied_migrations().await.unwrap()));
+        return;
+    }
+    common::raw_client()
+        .await
+        .execute(
+            &format!("INSERT INTO \"{schema}\".hive_migrations (version, name) VALUES ($1, $2)"),
+            &[&version, &feature],
+        )
+        .await
+        .unwrap();
+    let again = PostgresStore::connect(&url, options(&schema)).await.unwrap();
+    assert!(again
+        .applied_migrations()
+        .await
+        .unwrap()
+        .iter()
+        .any(|(v, _)| *v == version));
+}
+
 #[tokio::test]
 async fn bad_schema_names_and_urls_are_refused_before_connecting() {
     let bad = PostgresStore::connect("postgres://nobody@127.0.0.1:1/x", options("Robert'); DROP")).await;
