@@ -64,9 +64,20 @@ pub(crate) async fn migrate(client: &mut Client, options: &PostgresOptions) -> R
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(PostgresError::query("take the migration lock"))?;
+    // Only a missing schema is created: a role allowed to use a schema made for it, but not to
+    // create schemas in the database, must still start.
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&options.schema])
+        .await
+        .map_err(PostgresError::query("look the schema up"))?
+        .is_some();
+    if !exists {
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .map_err(PostgresError::query("create the schema"))?;
+    }
     tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {schema}.hive_migrations (
+        "CREATE TABLE IF NOT EXISTS {schema}.hive_migrations (
              version    INTEGER     PRIMARY KEY,
              name       TEXT        NOT NULL,
              applied_at TIMESTAMPTZ NOT NULL DEFAULT now()

@@ -123,3 +123,77 @@ async fn an_unreachable_server_is_unavailable() {
         hive_domain::EventStoreError::Unavailable(_)
     ));
 }
+
+/// A URL to the test server's host and port as `user` with `password`, to `database`; `None`
+/// when the test server is reached through a socket.
+fn url_as(user: &str, password: &str, database: &str) -> Option<String> {
+    use hive_store_postgres::tokio_postgres::config::Host;
+    let config: hive_store_postgres::tokio_postgres::Config = common::url()?.parse().ok()?;
+    match (config.get_hosts().first(), config.get_ports().first()) {
+        (Some(Host::Tcp(host)), Some(port)) => Some(format!("postgres://{user}:{password}@{host}:{port}/{database}")),
+        _ => None,
+    }
+}
+
+/// The test server's user and database.
+fn own_user_and_database() -> (String, String) {
+    let config: hive_store_postgres::tokio_postgres::Config = common::url().unwrap().parse().unwrap();
+    let user = config.get_user().unwrap_or("postgres").to_owned();
+    (user.clone(), config.get_dbname().unwrap_or(&user).to_owned())
+}
+
+/// A server that answers but refuses (an unknown database) is a backend error, not
+/// `Unavailable`: retrying will not help.
+#[tokio::test]
+async fn a_refusing_server_is_a_backend_error() {
+    if !server() {
+        return;
+    }
+    let (user, _) = own_user_and_database();
+    let Some(url) = url_as(&user, "", "hive_no_such_database") else {
+        return;
+    };
+    let error = PostgresStore::connect(&url, options("hive")).await.unwrap_err();
+    assert!(!error.is_unavailable(), "{error:?}");
+    assert!(matches!(
+        hive_domain::EventStoreError::from(error),
+        hive_domain::EventStoreError::Backend(_)
+    ));
+}
+
+/// A role that may not create schemas in the database starts on a schema made for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_without_create_on_the_database_uses_its_schema() {
+    if !server() {
+        return;
+    }
+    let (_, database) = own_user_and_database();
+    let schema = fresh_schema();
+    let role = format!("{schema}_role");
+    let Some(url) = url_as(&role, "limited", &database) else {
+        return;
+    };
+    let admin = common::raw_client().await;
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'limited'; CREATE SCHEMA {schema} AUTHORIZATION {role};"
+        ))
+        .await
+        .unwrap();
+    let connected = PostgresStore::connect(&url, options(&schema)).await;
+    let cannot_create = admin
+        .query_one(
+            "SELECT has_database_privilege($1, current_database(), 'CREATE')",
+            &[&role],
+        )
+        .await
+        .unwrap()
+        .get::<_, bool>(0);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE; DROP ROLE {role};"))
+        .await
+        .unwrap();
+    assert!(!cannot_create, "the role may create schemas: the test proves nothing");
+    let store = connected.unwrap();
+    assert_eq!(store.schema(), schema);
+}
