@@ -42,24 +42,30 @@ async fn concurrent_connects_on_a_fresh_schema_migrate_once() {
     assert_eq!(again.applied_migrations().await.unwrap(), want);
 }
 
+/// A migrated fresh schema whose `hive_migrations` also records `(version, name)`, as another
+/// build would have; its URL, schema and store.
+async fn migrated_and_recording(version: i32, name: &str) -> (String, String, PostgresStore) {
+    let url = common::url().unwrap();
+    let schema = fresh_schema();
+    let store = PostgresStore::connect(&url, options(&schema)).await.unwrap();
+    common::raw_client()
+        .await
+        .execute(
+            &format!("INSERT INTO \"{schema}\".hive_migrations (version, name) VALUES ($1, $2)"),
+            &[&version, &name],
+        )
+        .await
+        .unwrap();
+    (url, schema, store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_migrated_by_a_newer_hive_is_refused() {
     if !server() {
         return;
     }
-    let url = common::url().unwrap();
-    let schema = fresh_schema();
-    let store = PostgresStore::connect(&url, options(&schema)).await.unwrap();
-    let _drop = drop_schema(store.clone());
-    let client = common::raw_client().await;
-    client
-        .execute(
-            &format!("INSERT INTO \"{schema}\".hive_migrations (version, name) VALUES (9999, 'from_the_future')"),
-            &[],
-        )
-        .await
-        .unwrap();
-    drop(client);
+    let (url, schema, store) = migrated_and_recording(9999, "from_the_future").await;
+    let _drop = drop_schema(store);
     match PostgresStore::connect(&url, options(&schema)).await {
         Err(PostgresError::UnknownMigration { version, name }) => {
             assert_eq!((version, name.as_str()), (9999, "from_the_future"));
@@ -69,36 +75,24 @@ async fn a_schema_migrated_by_a_newer_hive_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_feature_migration_recorded_by_another_build_is_tolerated() {
+async fn a_feature_migration_is_applied_or_tolerated() {
     if !server() {
         return;
     }
-    let url = common::url().unwrap();
-    let schema = fresh_schema();
-    let store = PostgresStore::connect(&url, options(&schema)).await.unwrap();
-    let _drop = drop_schema(store.clone());
     let (version, feature) = migrations::FEATURE_VERSIONS[0];
     let recorded = |migrations: Vec<(i32, String)>| migrations.iter().any(|(v, _)| *v == version);
     if migrations::all().iter().any(|m| m.version == version) {
-        // This build has the feature: its migration was applied at connect.
+        // This build has the feature: its migration is applied at connect.
+        let store = common::fresh_default().await;
+        let _drop = drop_schema(store.clone());
         assert!(recorded(store.applied_migrations().await.unwrap()));
         return;
     }
-    common::raw_client()
-        .await
-        .execute(
-            &format!("INSERT INTO \"{schema}\".hive_migrations (version, name) VALUES ($1, $2)"),
-            &[&version, &feature],
-        )
-        .await
-        .unwrap();
+    // A build with the feature migrated the schema: this one opens it all the same.
+    let (url, schema, store) = migrated_and_recording(version, feature).await;
+    let _drop = drop_schema(store);
     let again = PostgresStore::connect(&url, options(&schema)).await.unwrap();
-    assert!(again
-        .applied_migrations()
-        .await
-        .unwrap()
-        .iter()
-        .any(|(v, _)| *v == version));
+    assert!(recorded(again.applied_migrations().await.unwrap()));
 }
 
 #[tokio::test]
