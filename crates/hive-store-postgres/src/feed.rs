@@ -23,6 +23,9 @@ impl PostgresStore {
     /// Hand a receiver to `ProjectionRunner::run_until` (or `resubscribe()` one per runner):
     /// projections then follow appends made by other instances as soon as they commit, not
     /// at their next poll.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime (it spawns the feed's task).
     pub fn live_events(&self, capacity: usize) -> broadcast::Receiver<Arc<EventEnvelope>> {
         let (sender, receiver) = broadcast::channel(capacity.max(1));
         let (mut heads, events) = (self.notifications(), self.event_store());

@@ -193,6 +193,9 @@ impl PostgresStore {
 
     /// The committed head of the global log each time it moves, woken by `LISTEN`/`NOTIFY`
     /// and by a poll every [`PostgresOptions::notification_poll`] (see [`Notifications`]).
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime (it spawns the listening task).
     pub fn notifications(&self) -> Notifications {
         Notifications::spawn(Arc::clone(&self.shared))
     }
