@@ -4,6 +4,7 @@ mod analytics;
 mod checkpoint;
 mod error;
 mod event_store;
+mod feed;
 pub mod migrations;
 mod notify;
 mod options;
