@@ -1,0 +1,69 @@
+//! Batches of records written in one transaction, alone, with a projection checkpoint, or in
+//! a transaction of the caller's.
+
+use hive_billing::{BillingResult, PaymentRecord};
+use hive_domain::Checkpoint;
+use tokio_postgres::GenericClient;
+
+use super::codec::{batches, billing_error, failure};
+use super::read_model::PostgresPaymentReadModel;
+use crate::PostgresCheckpointStore;
+
+impl PostgresPaymentReadModel {
+    /// Upserts `records` as [`PaymentReadModel::upsert_many`](hive_billing::PaymentReadModel::upsert_many)
+    /// does (in order; a record whose stored position is greater is skipped), on `client`: a
+    /// transaction of the caller's commits them with whatever else it wrote, e.g. a checkpoint
+    /// saved with [`PostgresCheckpointStore::save_in`]. Returns how many were written.
+    ///
+    /// `client` must be connected to the store's database (the statements name its schema).
+    pub async fn upsert_many_in(
+        &self,
+        client: &impl GenericClient,
+        records: Vec<PaymentRecord>,
+    ) -> BillingResult<usize> {
+        let mut written = 0;
+        for batch in batches(&records)? {
+            let changed = client
+                .execute(self.sql.upsert.as_str(), &batch.params())
+                .await
+                .map_err(failure("upsert payments"))?;
+            written += usize::try_from(changed).unwrap_or(usize::MAX);
+        }
+        Ok(written)
+    }
+
+    /// Upserts `records` and saves `checkpoint` (in the store's `checkpoints`, as
+    /// [`PostgresStore::checkpoint_store`](crate::PostgresStore::checkpoint_store) does) in one
+    /// transaction: both are committed, or on any error neither. A projection that applies a
+    /// page of the log this way never has rows ahead of, or behind, its checkpoint.
+    ///
+    /// Returns how many records were written (stale ones are skipped, as by `upsert_many`).
+    pub async fn upsert_many_with_checkpoint(
+        &self,
+        records: Vec<PaymentRecord>,
+        checkpoint: &Checkpoint,
+    ) -> BillingResult<usize> {
+        self.upsert_many_with(records, Some(checkpoint)).await
+    }
+
+    /// `records` and, when given, `checkpoint` in one transaction on a pooled connection.
+    pub(super) async fn upsert_many_with(
+        &self,
+        records: Vec<PaymentRecord>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> BillingResult<usize> {
+        if records.is_empty() && checkpoint.is_none() {
+            return Ok(0);
+        }
+        let mut client = self.shared.client().await.map_err(billing_error)?;
+        let tx = client.transaction().await.map_err(failure("begin a payment batch"))?;
+        let written = self.upsert_many_in(&*tx, records).await?;
+        if let Some(checkpoint) = checkpoint {
+            PostgresCheckpointStore::new(std::sync::Arc::clone(&self.shared))
+                .save_in(&*tx, checkpoint)
+                .await?;
+        }
+        tx.commit().await.map_err(failure("commit a payment batch"))?;
+        Ok(written)
+    }
+}
