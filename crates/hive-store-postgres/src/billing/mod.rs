@@ -11,14 +11,18 @@
 //! A batch of records and a projection checkpoint commit together with
 //! [`PostgresPaymentReadModel::upsert_many_with_checkpoint`], or in a transaction of the
 //! caller's with [`PostgresPaymentReadModel::upsert_many_in`] and
-//! [`PostgresCheckpointStore::save_in`](crate::PostgresCheckpointStore::save_in).
+//! [`PostgresCheckpointStore::save_in`](crate::PostgresCheckpointStore::save_in); a
+//! [`hive_application::ProjectionRunner`] gets that with [`PostgresPaymentProjection`]
+//! ([`PostgresPaymentReadModel::projection`]).
 
 mod codec;
+mod projection;
 mod read_model;
 mod sql;
 mod statistics;
 mod transaction;
 
+pub use projection::PostgresPaymentProjection;
 pub use read_model::PostgresPaymentReadModel;
 
 use std::sync::Arc;
