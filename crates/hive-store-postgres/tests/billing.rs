@@ -147,10 +147,14 @@ mod one_transaction {
         // More records than one statement takes: the first statement commits nothing either.
         let mut batch: Vec<PaymentRecord> = (0..1_500).map(|n| record(&format!("q{n:04}"), 10 + n)).collect();
         batch.push(record("poison", 2_000));
-        assert!(model
+        let error = model
             .upsert_many_with_checkpoint(batch, &checkpoint(2_000))
             .await
-            .is_err());
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("refused by the test"),
+            "the server's message: {error}"
+        );
         assert_eq!(
             positions(&store, &["p1", "q0000", "q1499", "poison"]).await,
             [Some(2), None, None, None]
@@ -291,5 +295,10 @@ mod one_transaction {
             .await
             .unwrap();
         assert_eq!(listed.total, 2);
+        let past_the_end = model
+            .list_by_organization(ORG, hive_domain::Page::new(5, 10))
+            .await
+            .unwrap();
+        assert_eq!((past_the_end.total, past_the_end.items.len()), (2, 0));
     }
 }

@@ -15,11 +15,19 @@ pub(super) const UPSERT_BATCH: usize = 1000;
 
 /// A driver or pool failure as the billing ports see it (`Unavailable` when the server is out
 /// of reach, `Corrupt` for rows that do not decode, `Backend` otherwise).
+/// A server's refusal carries its message and SQLSTATE (`… db error: <message> (<code>)`).
 pub(super) fn billing_error(error: PostgresError) -> BillingStoreError {
+    let detail = match &error {
+        PostgresError::Query { source, .. } => source
+            .as_db_error()
+            .map(|db| format!(": {} ({})", db.message(), db.code().code())),
+        _ => None,
+    };
+    let message = format!("{error}{}", detail.unwrap_or_default());
     match error {
         PostgresError::Corrupt { record, reason } => BillingStoreError::Corrupt { record, reason },
-        error if error.is_unavailable() => BillingStoreError::Unavailable(error.to_string()),
-        error => BillingStoreError::Backend(error.to_string()),
+        error if error.is_unavailable() => BillingStoreError::Unavailable(message),
+        _ => BillingStoreError::Backend(message),
     }
 }
 
@@ -114,21 +122,32 @@ impl Columns {
 /// `records` as statements' parameters, in order: each of at most [`UPSERT_BATCH`] records of
 /// distinct keys (an `ON CONFLICT DO UPDATE` statement cannot touch a row twice), so that a
 /// key given twice is written by two statements, in order, as consecutive upserts would.
+/// Within a statement the rows go by key (their order there changes nothing), so concurrent
+/// batches lock shared rows in the same order.
 pub(super) fn batches(records: &[PaymentRecord]) -> Result<Vec<Columns>, BillingStoreError> {
     let mut batches = Vec::new();
-    let mut current = Columns::default();
+    let mut run: Vec<(String, &PaymentRecord)> = Vec::new();
     let mut keys: HashSet<String> = HashSet::new();
+    let mut flush = |run: &mut Vec<(String, &PaymentRecord)>| -> Result<(), BillingStoreError> {
+        run.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut columns = Columns::default();
+        for (_, record) in run.drain(..) {
+            columns.push(record)?;
+        }
+        batches.push(columns);
+        Ok(())
+    };
     for record in records {
         let key: String = record.payment.key().into();
-        if current.keys.len() == UPSERT_BATCH || keys.contains(&key) {
-            batches.push(std::mem::take(&mut current));
+        if run.len() == UPSERT_BATCH || keys.contains(&key) {
+            flush(&mut run)?;
             keys.clear();
         }
-        current.push(record)?;
-        keys.insert(key);
+        keys.insert(key.clone());
+        run.push((key, record));
     }
-    if !current.keys.is_empty() {
-        batches.push(current);
+    if !run.is_empty() {
+        flush(&mut run)?;
     }
     Ok(batches)
 }

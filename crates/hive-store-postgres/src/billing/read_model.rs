@@ -10,7 +10,7 @@ use hive_billing::{
 use hive_domain::{Page, TimeRange};
 use tokio_postgres::types::ToSql;
 
-use super::codec::{billing_error, corrupt, decode, failure};
+use super::codec::{billing_error, corrupt, decode};
 use super::sql::PaymentStatements;
 use crate::event_store::codec::int;
 use crate::store::Shared;
@@ -93,31 +93,26 @@ impl PaymentReadModel for PostgresPaymentReadModel {
         self.upsert_many_with(records, None).await
     }
 
+    /// One statement (one snapshot): the count, and the page joined to it (a page past the
+    /// end is the count alone).
     async fn list_by_organization(&self, organization_id: &str, page: Page) -> BillingResult<PaymentList> {
-        let client = self.shared.client().await.map_err(billing_error)?;
-        let count = client
-            .prepare_cached(&self.sql.count)
-            .await
-            .map_err(failure("count payments"))?;
-        let list = client
-            .prepare_cached(&self.sql.page)
-            .await
-            .map_err(failure("list payments"))?;
         let (limit, offset) = (int(page.limit_usize() as u64), int(page.offset));
-        // Both sent at once on the connection (pipelined).
-        let (count_params, list_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 3]) =
-            ([&organization_id], [&organization_id, &limit, &offset]);
-        let (total, rows) = tokio::join!(
-            client.query_one(&count, &count_params),
-            client.query(&list, &list_params),
-        );
-        let total: i64 = total.map_err(failure("count payments"))?.get(0);
-        let rows = rows.map_err(failure("list payments"))?;
+        let rows = self
+            .query("list payments", &self.sql.page, &[&organization_id, &limit, &offset])
+            .await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get(0).map_err(|e| corrupt("payment listing", e))?,
+            None => 0,
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let view: Option<serde_json::Value> = row.try_get(1).map_err(|e| corrupt("payment listing", e))?;
+            if view.is_some() {
+                items.push(decode(row, 1)?.payment);
+            }
+        }
         Ok(PaymentList {
-            items: rows
-                .iter()
-                .map(|row| decode(row, 0).map(|r| r.payment))
-                .collect::<BillingResult<_>>()?,
+            items,
             total: u64::try_from(total).unwrap_or_default(),
         })
     }

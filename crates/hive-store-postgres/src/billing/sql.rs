@@ -16,9 +16,8 @@ pub(super) struct PaymentStatements {
     pub(super) get: String,
     /// Key, view and position of the keys of an array.
     pub(super) get_many: String,
-    /// The organization's number of payments.
-    pub(super) count: String,
-    /// One page of the organization's payments in `organization_order`.
+    /// The organization's number of payments, and one page of them in `organization_order`
+    /// (`total, view, position`; one row of `total` and `NULL`s when the page is empty).
     pub(super) page: String,
     /// Deletes every row.
     pub(super) reset: String,
@@ -46,11 +45,15 @@ impl PaymentStatements {
             ),
             get: format!("SELECT view, position FROM {table} WHERE payment_key = $1"),
             get_many: format!("SELECT payment_key, view, position FROM {table} WHERE payment_key = ANY($1::text[])"),
-            count: format!("SELECT count(*) FROM {table} WHERE organization_id = $1"),
             page: format!(
-                "SELECT view, position FROM {table} WHERE organization_id = $1 \
-                 ORDER BY processed_at DESC NULLS LAST, processed_nanos DESC, payment_id \
-                 LIMIT $2 OFFSET $3"
+                "SELECT counted.total, listed.view, listed.position \
+                 FROM (SELECT count(*) AS total FROM {table} WHERE organization_id = $1) AS counted \
+                 LEFT JOIN LATERAL ( \
+                   SELECT view, position, processed_at, processed_nanos, payment_id FROM {table} \
+                   WHERE organization_id = $1 \
+                   ORDER BY processed_at DESC NULLS LAST, processed_nanos DESC, payment_id LIMIT $2 OFFSET $3 \
+                 ) AS listed ON TRUE \
+                 ORDER BY listed.processed_at DESC NULLS LAST, listed.processed_nanos DESC, listed.payment_id"
             ),
             reset: format!("DELETE FROM {table}"),
             table,

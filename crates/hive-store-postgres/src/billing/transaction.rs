@@ -1,11 +1,13 @@
 //! Batches of records written in one transaction, alone, with a projection checkpoint, or in
 //! a transaction of the caller's.
 
+use std::sync::Arc;
+
 use hive_billing::{BillingResult, PaymentRecord};
 use hive_domain::Checkpoint;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Statement};
 
-use super::codec::{batches, billing_error, failure};
+use super::codec::{batches, billing_error, failure, Columns};
 use super::read_model::PostgresPaymentReadModel;
 use crate::PostgresCheckpointStore;
 
@@ -21,15 +23,11 @@ impl PostgresPaymentReadModel {
         client: &impl GenericClient,
         records: Vec<PaymentRecord>,
     ) -> BillingResult<usize> {
-        let mut written = 0;
-        for batch in batches(&records)? {
-            let changed = client
-                .execute(self.sql.upsert.as_str(), &batch.params())
-                .await
-                .map_err(failure("upsert payments"))?;
-            written += usize::try_from(changed).unwrap_or(usize::MAX);
-        }
-        Ok(written)
+        let statement = client
+            .prepare(&self.sql.upsert)
+            .await
+            .map_err(failure("prepare the payment upsert"))?;
+        write(client, &statement, &batches(&records)?).await
     }
 
     /// Upserts `records` and saves `checkpoint` (in the store's `checkpoints`, as
@@ -55,15 +53,37 @@ impl PostgresPaymentReadModel {
         if records.is_empty() && checkpoint.is_none() {
             return Ok(0);
         }
+        let batches = batches(&records)?;
         let mut client = self.shared.client().await.map_err(billing_error)?;
+        let statement = client
+            .prepare_cached(&self.sql.upsert)
+            .await
+            .map_err(failure("prepare the payment upsert"))?;
+        if checkpoint.is_none() && batches.len() == 1 {
+            // One statement is atomic on its own.
+            return write(&**client, &statement, &batches).await;
+        }
         let tx = client.transaction().await.map_err(failure("begin a payment batch"))?;
-        let written = self.upsert_many_in(&*tx, records).await?;
+        let written = write(&*tx, &statement, &batches).await?;
         if let Some(checkpoint) = checkpoint {
-            PostgresCheckpointStore::new(std::sync::Arc::clone(&self.shared))
+            PostgresCheckpointStore::new(Arc::clone(&self.shared))
                 .save_in(&*tx, checkpoint)
                 .await?;
         }
         tx.commit().await.map_err(failure("commit a payment batch"))?;
         Ok(written)
     }
+}
+
+/// Runs the upsert `statement` once per batch on `client`: how many records were written.
+async fn write(client: &impl GenericClient, statement: &Statement, batches: &[Columns]) -> BillingResult<usize> {
+    let mut written = 0;
+    for batch in batches {
+        let changed = client
+            .execute(statement, &batch.params())
+            .await
+            .map_err(failure("upsert payments"))?;
+        written += usize::try_from(changed).unwrap_or(usize::MAX);
+    }
+    Ok(written)
 }
