@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod analytics;
+#[cfg(feature = "billing")]
+pub mod billing;
 mod checkpoint;
 mod error;
 mod event_store;

@@ -49,6 +49,8 @@ pub fn all() -> Vec<Migration> {
     #[allow(unused_mut)] // extended by features
     let mut all = MIGRATIONS.to_vec();
     // A feature's migrations join here, e.g. `all.extend_from_slice(crate::billing::MIGRATIONS)`.
+    #[cfg(feature = "billing")]
+    all.extend_from_slice(crate::billing::MIGRATIONS);
     all.sort_by_key(|m| m.version);
     all
 }
