@@ -110,12 +110,11 @@ impl App {
         let shared_read_model = stores.read_model_shared;
         let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
         let shared_search = search.persistent && shared_log;
+        let read_model_projection = stores
+            .read_model_projection
+            .unwrap_or_else(|| Arc::clone(&services.read_model_projection) as Arc<dyn Projection>);
         let runners: Vec<_> = [
-            (
-                Arc::clone(&services.read_model_projection) as Arc<dyn Projection>,
-                stores.read_model_checkpoints,
-                shared_read_model,
-            ),
+            (read_model_projection, stores.read_model_checkpoints, shared_read_model),
             (
                 Arc::clone(&services.search_projection) as Arc<dyn Projection>,
                 Arc::clone(&search.checkpoints),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hive_application::{ApplicationError, CatchUp, ProjectionRunner};
+use hive_application::{ApplicationError, CatchUp, Projection, ProjectionRunner};
 use hive_billing::PaymentReadModel;
 use hive_domain::{CheckpointStore, SnapshotStore, StoreCapabilities};
 use hive_store_elasticsearch::EsStore;
@@ -36,9 +36,12 @@ pub struct Stores {
     pub elasticsearch: Option<EsStore>,
     /// The PostgreSQL server's readiness check, when `store` is `postgres`.
     pub postgres: Option<crate::postgres::ServerCheck>,
-    /// Whether the payment read model is one every instance on this store shares (in MongoDB
-    /// or Elasticsearch), rather than this process's own.
+    /// Whether the payment read model is one every instance on this store shares (in MongoDB,
+    /// Elasticsearch or PostgreSQL), rather than this process's own.
     pub read_model_shared: bool,
+    /// The store's own payment read-model projection, run in place of billing's (same name,
+    /// version and folding): PostgreSQL's commits each page of records with its checkpoint.
+    pub read_model_projection: Option<Arc<dyn Projection>>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -101,6 +104,7 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
         payment_views,
         elasticsearch,
         postgres: None,
+        read_model_projection: None,
         read_model_shared: false,
     })
 }
@@ -120,6 +124,7 @@ fn on_elasticsearch(store: EsStore) -> Stores {
         payment_views: None,
         elasticsearch: Some(store),
         postgres: None,
+        read_model_projection: None,
         read_model_shared: true,
     }
 }
@@ -181,26 +186,31 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         payment_views: None,
         elasticsearch,
         postgres: None,
+        read_model_projection: None,
         read_model_shared: true,
     })
 }
 
-/// Events, snapshots and checkpoints in PostgreSQL. The payment read model is in memory,
-/// rebuilt from the PostgreSQL log at every start, its checkpoint with it: hive-store-postgres
-/// has no payment read model yet (its `billing` feature, issue 19).
+/// Events, snapshots, checkpoints and the payment read model in PostgreSQL, in one schema. The
+/// read model's projection is the adapter's: each page of the log is committed with its
+/// checkpoint, so a restart resumes exactly where the last page stopped.
 async fn open_postgres(config: &Config, elasticsearch: Option<EsStore>) -> Result<Stores, StartError> {
     let (store, check) = crate::postgres::connect(config).await?;
     let events = store.event_store();
+    let read_model = store.payment_read_model();
+    // Decoding with no upcasters, as the billing module hive-server builds.
+    let projection = read_model.projection(Arc::default());
     Ok(Stores {
         event_store: events.capabilities(),
         snapshots: Arc::new(store.snapshot_store()),
-        read_model: Arc::new(MemoryPaymentReadModel::new()),
-        read_model_checkpoints: Arc::new(MemoryCheckpointStore::new()),
+        read_model: Arc::new(read_model),
+        read_model_checkpoints: Arc::new(store.checkpoint_store()),
         memory_log: None,
         payment_views: None,
         elasticsearch,
         postgres: Some(check),
-        read_model_shared: false,
+        read_model_shared: true,
+        read_model_projection: Some(Arc::new(projection)),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The whole billing flow over HTTP on PostgreSQL (`store = "postgres"`, `HIVE_POSTGRES_URL`;
 //! skipped with a notice when unset, a failure in CI): every query answers the same after a
-//! restart of the service, and the same as on the embedded store; `/readyz` names the server.
+//! restart of the service (the read model and its checkpoint kept in PostgreSQL), and the same
+//! as on the embedded store; `/readyz` names the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests state their expectations by unwrapping
 
@@ -11,6 +12,7 @@ mod common;
 use common::flow::get;
 use common::stores::{same_answers_after_a_restart, same_answers_as_the_embedded_store};
 use common::Running;
+use hive_domain::{CheckpointStore, EventStore};
 use hive_server::config::Layer;
 use hive_store_postgres::{PostgresOptions, PostgresStore};
 use hive_testkit::backend;
@@ -28,8 +30,8 @@ impl Schema {
         Self { url, name }
     }
 
-    /// The service on this schema: events, snapshots, checkpoints (and the search index in
-    /// memory, rebuilt at start).
+    /// The service on this schema: events, snapshots, checkpoints and the read model (the
+    /// search index in memory, rebuilt at start).
     fn layer(&self, data_dir: &Path) -> Layer {
         Layer {
             data_dir: Some(data_dir.display().to_string()),
@@ -39,11 +41,16 @@ impl Schema {
             ..Layer::default()
         }
     }
+
+    /// The adapter's options on this schema.
+    fn options(&self) -> PostgresOptions {
+        PostgresOptions::default().with_schema(&self.name)
+    }
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        let (url, options) = (self.url.clone(), PostgresOptions::default().with_schema(&self.name));
+        let (url, options) = (self.url.clone(), self.options());
         // On a thread of its own: a runtime cannot be blocked on from within another.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -82,8 +89,20 @@ async fn the_whole_billing_flow_on_postgres_answers_the_same_after_a_restart() {
     };
     let schema = Schema::new(url);
     let dir = tempfile::tempdir().unwrap();
-    // The events come back from PostgreSQL; the read model and search index catch up on them.
+    // The events and the read model come back from PostgreSQL; the search index catches up.
     same_answers_after_a_restart(schema.layer(dir.path()), dir.path(), assert_ready).await;
+    let store = PostgresStore::connect(&schema.url, schema.options()).await.unwrap();
+    let head = EventStore::head_position(&store.event_store()).await.unwrap();
+    let checkpoints = CheckpointStore::list(&store.checkpoint_store()).await.unwrap();
+    let positions: Vec<(&str, u64)> = checkpoints
+        .iter()
+        .map(|c| (c.projection.as_str(), c.position))
+        .collect();
+    assert_eq!(
+        positions,
+        [("billing.payment_read_model", head)],
+        "only the read model's checkpoint is in PostgreSQL, at the log's head"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,8 +92,8 @@ pub enum ProjectionsCommand {
     Status,
     /// Empty a projection's read model and replay the whole log into it (all when no name).
     ///
-    /// A read model shared by several instances (MongoDB, Elasticsearch) is not rebuilt while
-    /// another instance serves it: see `--offline`.
+    /// A read model shared by several instances (MongoDB, Elasticsearch, PostgreSQL) is not
+    /// rebuilt while another instance serves it: see `--offline`.
     Rebuild {
         /// The projection's name.
         name: Option<String>,

@@ -4,7 +4,7 @@
 //! A rebuild empties the read model first: every instance reading it would answer from a
 //! half-filled model until the replay ends. Where the read model is the process's own (the
 //! embedded stores, the durable log locked by one process) nobody else reads it. Where it is
-//! shared (MongoDB, Elasticsearch) the rebuild runs only when no instance serves it:
+//! shared (MongoDB, Elasticsearch, PostgreSQL) the rebuild runs only when no instance serves it:
 //!
 //! - with `cache = "moka+redis"` the instance feeding a shared read model holds its projection
 //!   lease in Redis (ADR 0008), renewed every few seconds while it serves. The rebuild takes

@@ -55,9 +55,8 @@ kind!(
         /// Elasticsearch (`elasticsearch.url` required), the payment read model too (in the
         /// `payments` index, its checkpoint beside it: resumed at start).
         Elasticsearch = "elasticsearch", available = true;
-        /// PostgreSQL (`postgres.url` required): events, snapshots and checkpoints in one schema
-        /// (`postgres.schema`, default `hive`), migrated at start; the payment read model in
-        /// memory, rebuilt from the log at start.
+        /// PostgreSQL (`postgres.url` required): events, snapshots, checkpoints and the payment
+        /// read model in one schema (`postgres.schema`, default `hive`), migrated at start.
         Postgres = "postgres", available = true;
     }
 );
