@@ -1,10 +1,9 @@
 //! The servers a test needs, taken from environment variables, with no silent skips where they
 //! are required.
 //!
-//! `cargo xtask test` starts or finds Redis, a MongoDB-compatible server and OpenSearch and
-//! passes their URLs as `HIVE_REDIS_URL`, `HIVE_MONGODB_URI` and `HIVE_ELASTICSEARCH_URL`
-//! (PostgreSQL's is `HIVE_POSTGRES_URL`). A test
-//! asks [`url`] for its server:
+//! `cargo xtask test` starts or finds Redis, a MongoDB-compatible server, OpenSearch and
+//! PostgreSQL and passes their URLs as `HIVE_REDIS_URL`, `HIVE_MONGODB_URI`,
+//! `HIVE_ELASTICSEARCH_URL` and `HIVE_POSTGRES_URL`. A test asks [`url`] for its server:
 //!
 //! * set: the URL, and one line is added to the tally file of that variable when
 //!   `HIVE_BACKEND_TALLY` names a folder (xtask counts them into its closing table);
