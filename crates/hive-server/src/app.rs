@@ -52,8 +52,9 @@ pub struct App {
     pub caches: crate::caches::Caches,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch` (for readiness).
     pub elasticsearch: Option<EsStore>,
-    /// The PostgreSQL server's readiness check, when `store` is `postgres`.
-    pub postgres: Option<crate::postgres::ServerCheck>,
+    /// The PostgreSQL connection, when `store` is `postgres` (for readiness, and the events
+    /// the projections wake on).
+    pub postgres: Option<crate::postgres::Connection>,
     /// The projections whose read model other instances may serve too (see [`App::is_shared`]).
     shared: Vec<String>,
     memory_store: Option<MemoryEventStore>,

@@ -88,8 +88,8 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
     if let Some(store) = &app.elasticsearch {
         readiness.push(Arc::new(crate::elasticsearch::ClusterHealth::new(store.clone())));
     }
-    if let Some(check) = &app.postgres {
-        readiness.push(Arc::new(check.clone()));
+    if let Some(connection) = &app.postgres {
+        readiness.push(Arc::new(connection.clone()));
     }
     readiness.extend(app.caches.readiness());
     ApiState {
@@ -120,9 +120,15 @@ pub async fn serve(
     let router = hive_http::router_with(state, http, hive_dashboard::ROUTES);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    // The projections wake on the events of this process, or, on PostgreSQL, on those of every
+    // instance of the schema (this one's included), as they commit.
+    let live = app.postgres.as_ref().map(crate::postgres::Connection::live_events);
     for runner in &app.runners {
         let runner = Arc::clone(runner);
-        let wake = app.services.event_bus.subscribe();
+        let wake = match &live {
+            Some(live) => live.resubscribe(),
+            None => app.services.event_bus.subscribe(),
+        };
         let mut stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
             runner
@@ -132,6 +138,8 @@ pub async fn serve(
                 .await;
         }));
     }
+    // The runners hold their own receivers: the feed stops once they are done.
+    drop(live);
     tasks.push(tokio::spawn(report_lag(app.runners.clone(), metrics, stop_rx.clone())));
     if let Some(saver) = app.view_saver() {
         tasks.push(tokio::spawn(saver.run(stop_rx.clone())));

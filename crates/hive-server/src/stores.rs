@@ -34,8 +34,8 @@ pub struct Stores {
     pub payment_views: Option<PaymentViews>,
     /// The Elasticsearch connection, when `store` or `search` is `elasticsearch`.
     pub elasticsearch: Option<EsStore>,
-    /// The PostgreSQL server's readiness check, when `store` is `postgres`.
-    pub postgres: Option<crate::postgres::ServerCheck>,
+    /// The PostgreSQL connection, when `store` is `postgres`.
+    pub postgres: Option<crate::postgres::Connection>,
     /// Whether the payment read model is one every instance on this store shares (in MongoDB,
     /// Elasticsearch or PostgreSQL), rather than this process's own.
     pub read_model_shared: bool,
@@ -195,7 +195,8 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
 /// read model's projection is the adapter's: each page of the log is committed with its
 /// checkpoint, so a restart resumes exactly where the last page stopped.
 async fn open_postgres(config: &Config, elasticsearch: Option<EsStore>) -> Result<Stores, StartError> {
-    let (store, check) = crate::postgres::connect(config).await?;
+    let connection = crate::postgres::connect(config).await?;
+    let store = connection.store();
     let events = store.event_store();
     let read_model = store.payment_read_model();
     // Decoding with no upcasters, as the billing module hive-server builds.
@@ -208,7 +209,7 @@ async fn open_postgres(config: &Config, elasticsearch: Option<EsStore>) -> Resul
         memory_log: None,
         payment_views: None,
         elasticsearch,
-        postgres: Some(check),
+        postgres: Some(connection.clone()),
         read_model_shared: true,
         read_model_projection: Some(Arc::new(projection)),
     })
