@@ -6,6 +6,7 @@ pub mod billing;
 mod checkpoint;
 mod error;
 mod event_store;
+mod feed;
 pub mod migrations;
 mod notify;
 mod options;
