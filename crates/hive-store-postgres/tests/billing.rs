@@ -93,6 +93,23 @@ mod one_transaction {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_payments_table_is_migration_2_and_reset_empties_it() {
+        if !server() {
+            return;
+        }
+        let (store, _schema) = fresh().await;
+        let migrations = store.applied_migrations().await.unwrap();
+        assert!(migrations.contains(&(2, "payments".to_owned())), "{migrations:?}");
+        let model = store.payment_read_model();
+        model.upsert_many(vec![record("p1", 1), record("p2", 2)]).await.unwrap();
+        model.reset().await.unwrap();
+        assert_eq!(positions(&store, &["p1", "p2"]).await, [None, None]);
+        assert!(model.list_keys(None, None, 10).await.unwrap().is_empty());
+        // Written again from the start after a reset, as a rebuild does.
+        assert!(model.upsert(record("p1", 1)).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn records_and_their_checkpoint_commit_together() {
         if !server() {
             return;
