@@ -213,6 +213,31 @@ mod one_transaction {
         assert_eq!(checkpoint_position(&store).await, Some(5));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_batches_over_the_same_payments_neither_deadlock_nor_go_back() {
+        if !server() {
+            return;
+        }
+        let (store, _schema) = fresh().await;
+        let ids: Vec<String> = (0..400).map(|n| format!("c{n:03}")).collect();
+        let writers = (0..8u64).map(|writer| {
+            let model = store.payment_read_model();
+            let mut batch: Vec<PaymentRecord> = ids.iter().map(|id| record(id, 10 + writer)).collect();
+            if writer % 2 == 1 {
+                batch.reverse();
+            }
+            tokio::spawn(async move { model.upsert_many(batch).await })
+        });
+        for written in futures::future::join_all(writers).await {
+            written.unwrap().unwrap();
+        }
+        let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert!(
+            positions(&store, &all).await.iter().all(|p| *p == Some(17)),
+            "the greatest position wins"
+        );
+    }
+
     /// Appends `pay-1` created and processed, and `pay-2` created: the stored envelopes.
     async fn payment_events(store: &PostgresStore) -> Vec<EventEnvelope> {
         let created = |id: &str, minute| PaymentCreated {
