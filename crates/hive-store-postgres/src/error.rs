@@ -85,7 +85,10 @@ impl PostgresError {
     /// Whether the server could not be reached or the connection was lost: nothing was done.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Self::Pool(error) => !matches!(error, PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_)),
+            Self::Pool(PoolError::Timeout(_) | PoolError::Closed) => true,
+            // The server answered (a wrong password, an unknown database): not a matter of reach.
+            Self::Pool(PoolError::Backend(source)) => driver_unavailable(source),
+            Self::Pool(_) => false,
             Self::Query { source, .. } | Self::Migration { source, .. } => driver_unavailable(source),
             _ => false,
         }

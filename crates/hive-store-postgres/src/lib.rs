@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 mod analytics;
+#[cfg(feature = "billing")]
+pub mod billing;
 mod checkpoint;
 mod error;
 mod event_store;
+mod feed;
 pub mod migrations;
 mod notify;
 mod options;

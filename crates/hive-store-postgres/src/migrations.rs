@@ -1,11 +1,16 @@
 //! Versioned migrations, embedded in the crate and applied at connect.
 //!
 //! Every migration is a file of `migrations/` (`0001_events.sql`, …) listed in [`MIGRATIONS`].
-//! [`migrate`] applies the ones the schema has not recorded, in version order, in **one
-//! transaction** that first takes `pg_advisory_xact_lock(MIGRATION_LOCK)`: two instances
-//! starting at once queue on the lock, and the second finds everything recorded. Each applied
-//! migration is recorded in `<schema>.hive_migrations (version, name, applied_at)`. The files
-//! name no schema: they run with `search_path` set to the configured one.
+//! [`crate::PostgresStore::connect`] applies the ones the schema has not recorded, in version
+//! order, in **one transaction** that first takes `pg_advisory_xact_lock(MIGRATION_LOCK)`:
+//! two instances starting at once queue on the lock, and the second finds everything
+//! recorded. Each applied migration is recorded in
+//! `<schema>.hive_migrations (version, name, applied_at)`. The files name no schema: they run
+//! with `search_path` set to the configured one.
+//!
+//! A feature's migrations (the `billing` feature's `0002_payments.sql`) are applied by the
+//! builds that have the feature; their versions are [`FEATURE_VERSIONS`], so a build without
+//! the feature still opens a schema that a build with it migrated.
 
 use deadpool_postgres::Client;
 
@@ -27,6 +32,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// The versions that belong to optional features, with the feature's name: a build without
+/// the feature finds them recorded, neither applies nor refuses them.
+pub const FEATURE_VERSIONS: &[(i32, &str)] = &[(2, "billing")];
+
 /// Every migration of the core, in version order. The `billing` feature's come from
 /// [`all`].
 pub const MIGRATIONS: &[Migration] = &[Migration {
@@ -40,6 +49,8 @@ pub fn all() -> Vec<Migration> {
     #[allow(unused_mut)] // extended by features
     let mut all = MIGRATIONS.to_vec();
     // A feature's migrations join here, e.g. `all.extend_from_slice(crate::billing::MIGRATIONS)`.
+    #[cfg(feature = "billing")]
+    all.extend_from_slice(crate::billing::MIGRATIONS);
     all.sort_by_key(|m| m.version);
     all
 }
@@ -55,9 +66,20 @@ pub(crate) async fn migrate(client: &mut Client, options: &PostgresOptions) -> R
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(PostgresError::query("take the migration lock"))?;
+    // Only a missing schema is created: a role allowed to use a schema made for it, but not to
+    // create schemas in the database, must still start.
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&options.schema])
+        .await
+        .map_err(PostgresError::query("look the schema up"))?
+        .is_some();
+    if !exists {
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .map_err(PostgresError::query("create the schema"))?;
+    }
     tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {schema}.hive_migrations (
+        "CREATE TABLE IF NOT EXISTS {schema}.hive_migrations (
              version    INTEGER     PRIMARY KEY,
              name       TEXT        NOT NULL,
              applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -75,7 +97,8 @@ pub(crate) async fn migrate(client: &mut Client, options: &PostgresOptions) -> R
     for row in &recorded {
         let version: i32 = row.get(0);
         let name: String = row.get(1);
-        if !known.iter().any(|m| m.version == version) {
+        let elsewhere = FEATURE_VERSIONS.iter().any(|(v, _)| *v == version);
+        if !elsewhere && !known.iter().any(|m| m.version == version) {
             return Err(PostgresError::UnknownMigration { version, name });
         }
         applied_before.push(version);
@@ -117,6 +140,12 @@ mod tests {
         }
         for migration in &all {
             assert!(!migration.sql.contains("hive."), "{} qualifies a name", migration.name);
+        }
+        for (version, _) in FEATURE_VERSIONS {
+            assert!(
+                MIGRATIONS.iter().all(|m| m.version != *version),
+                "a core migration takes feature version {version}"
+            );
         }
     }
 }

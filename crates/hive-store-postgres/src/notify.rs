@@ -128,9 +128,14 @@ async fn follow(shared: Arc<Shared>, sender: watch::Sender<Option<u64>>) {
                 }
             }
         }
+        // Without a listen address, the next poll; else the next attempt to listen.
+        let pause = match shared.listen {
+            Some(_) => poll.min(Duration::from_secs(1)),
+            None => poll,
+        };
         tokio::select! {
             () = sender.closed() => return,
-            () = tokio::time::sleep(poll.min(Duration::from_secs(1))) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }

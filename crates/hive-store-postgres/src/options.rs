@@ -35,8 +35,12 @@ pub struct PostgresOptions {
     pub wait_timeout: Duration,
     /// How long opening one connection may take (default 10 s).
     pub connect_timeout: Duration,
-    /// The `statement_timeout` of every connection (default none: `None`).
-    pub statement_timeout: Option<Duration>,
+    /// The `idle_in_transaction_session_timeout` of the pool's connections (default 10 s): a
+    /// client that stops inside a transaction (a frozen process, a lost network) has it rolled
+    /// back by the server after this long, so an append cut off while it holds the global
+    /// position row cannot stop the other writers for longer (ADR 0009). `None` leaves the
+    /// server's setting.
+    pub idle_in_transaction_timeout: Option<Duration>,
     /// How often [`crate::Notifications`] read the head position besides listening (default
     /// 1 s): the fallback when a notification is lost with its connection.
     pub notification_poll: Duration,
@@ -49,7 +53,7 @@ impl Default for PostgresOptions {
             pool_size: 16,
             wait_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
-            statement_timeout: None,
+            idle_in_transaction_timeout: Some(Duration::from_secs(10)),
             notification_poll: Duration::from_secs(1),
         }
     }
@@ -84,10 +88,11 @@ impl PostgresOptions {
         self
     }
 
-    /// Sets the `statement_timeout` of every connection.
+    /// Sets the `idle_in_transaction_session_timeout` of the pool's connections (`None`: the
+    /// server's).
     #[must_use]
-    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
-        self.statement_timeout = Some(timeout);
+    pub fn with_idle_in_transaction_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_in_transaction_timeout = timeout;
         self
     }
 

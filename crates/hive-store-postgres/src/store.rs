@@ -106,8 +106,14 @@ impl PostgresStore {
             config.application_name("hive");
         }
         config.connect_timeout(options.connect_timeout);
-        if let Some(timeout) = options.statement_timeout {
-            config.options(format!("-c statement_timeout={}", timeout.as_millis()));
+        if let Some(timeout) = options.idle_in_transaction_timeout {
+            // Added to the URL's own `options`, if any.
+            let setting = format!("-c idle_in_transaction_session_timeout={}", timeout.as_millis().max(1));
+            let options = match config.get_options() {
+                Some(given) if !given.trim().is_empty() => format!("{given} {setting}"),
+                _ => setting,
+            };
+            config.options(options);
         }
         let mut listen = config.clone();
         listen.application_name("hive-listener");
@@ -187,6 +193,9 @@ impl PostgresStore {
 
     /// The committed head of the global log each time it moves, woken by `LISTEN`/`NOTIFY`
     /// and by a poll every [`PostgresOptions::notification_poll`] (see [`Notifications`]).
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime (it spawns the listening task).
     pub fn notifications(&self) -> Notifications {
         Notifications::spawn(Arc::clone(&self.shared))
     }

@@ -151,3 +151,37 @@ async fn stale_appends_are_refused_without_the_global_row() {
     );
     open.rollback().await.unwrap();
 }
+
+/// An append whose client stops inside its transaction is rolled back by the server after
+/// `idle_in_transaction_timeout`: the other writers wait that long at most, and take its
+/// positions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stalled_append_is_ended_by_the_server() {
+    if !server() {
+        return;
+    }
+    let options = hive_store_postgres::PostgresOptions::default()
+        .with_pool_size(4)
+        .with_idle_in_transaction_timeout(Some(Duration::from_millis(300)));
+    let owner = common::fresh(options).await;
+    let _drop = drop_schema(owner.clone());
+    let store = owner.event_store();
+    let stalled = store
+        .append_held_open("stalled", 0, batch("stalled", 0, 2))
+        .await
+        .unwrap();
+    assert_eq!(positions_of(stalled.stored()), [1, 2]);
+
+    let started = Instant::now();
+    let next = store.append("next", 0, batch("next", 0, 1)).await.unwrap();
+    assert_eq!(positions_of(&next), [1], "the stalled append's positions are taken");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?}",
+        started.elapsed()
+    );
+    let late = stalled.commit().await.unwrap_err();
+    assert!(matches!(late, hive_domain::EventStoreError::Unavailable(_)), "{late:?}");
+    assert_eq!(store.stream_version("stalled").await.unwrap(), 0);
+    assert_eq!(positions_of(&store.read_all(0, 10).await.unwrap()), [1]);
+}

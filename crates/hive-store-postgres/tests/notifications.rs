@@ -138,3 +138,98 @@ async fn a_store_given_a_pool_polls() {
         .unwrap();
     assert_eq!(next_head(&mut heads, Duration::from_secs(5)).await, Some(4));
 }
+
+/// Another instance's appends wake a projection runner at once through `live_events`, though
+/// the runner polls only every minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_events_wake_a_projection_runner_on_another_instance() {
+    if !server() {
+        return;
+    }
+    let reader = fresh(slow_poll()).await;
+    let _drop = drop_schema(reader.clone());
+    let url = common::url().unwrap();
+    let writer = PostgresStore::connect(&url, reader.options().clone()).await.unwrap();
+    writer
+        .event_store()
+        .append("before", 0, events("before", 2))
+        .await
+        .unwrap();
+
+    let mut feed = reader.live_events(64);
+    let applied = hive_testkit::Applied::default();
+    let projection = std::sync::Arc::new(hive_testkit::Recorder::new("live", "reader", &applied));
+    let runner = std::sync::Arc::new(hive_application::ProjectionRunner::new(
+        std::sync::Arc::new(reader.event_store()),
+        std::sync::Arc::new(reader.checkpoint_store()),
+        projection,
+    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = {
+        let (runner, wake) = (std::sync::Arc::clone(&runner), feed.resubscribe());
+        tokio::spawn(async move {
+            runner
+                .run_until(Some(wake), Duration::from_secs(60), async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        })
+    };
+    // The runner's first catch-up applies what was there; wait for it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(applied.lock().unwrap().len(), 2);
+
+    writer
+        .event_store()
+        .append("after", 0, events("after", 3))
+        .await
+        .unwrap();
+    for version in 1..=3 {
+        let event = tokio::time::timeout(Duration::from_secs(5), feed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((event.aggregate_id.as_str(), event.version), ("after", version));
+        assert_eq!(event.global_position, Some(2 + version));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while applied.lock().unwrap().len() < 5 {
+        assert!(tokio::time::Instant::now() < deadline, "the runner was not woken");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap();
+}
+
+/// Dropping every receiver of the feed closes its listening connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dropped_feed_closes_its_listener() {
+    if !server() {
+        return;
+    }
+    let store = fresh(slow_poll()).await;
+    let _drop = drop_schema(store.clone());
+    let admin = common::raw_client().await;
+    let listeners = || async {
+        let rows = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'hive-listener' AND query LIKE $1",
+                &[&format!("%{}%", store.schema())],
+            )
+            .await
+            .unwrap();
+        rows.len()
+    };
+    let feed = store.live_events(8);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while listeners().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no listener started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(feed);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while listeners().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the listener outlived its feed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

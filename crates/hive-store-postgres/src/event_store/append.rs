@@ -158,17 +158,19 @@ impl PostgresEventStore {
     }
 
     /// The answer to an append whose expected version was not the stream's: an idempotent
-    /// re-append returns the stored events, anything else is a conflict with the actual version.
+    /// re-append returns the stored events, anything else is a conflict with the actual
+    /// version. The version and the stored events are read together.
     pub(crate) async fn resolve_stale(
         &self,
         aggregate_id: &str,
         expected: u64,
         events: &[EventEnvelope],
     ) -> StoreResult<Vec<EventEnvelope>> {
-        let actual = self.version_of(aggregate_id).await?;
-        let stored = self
-            .versions_between(aggregate_id, expected + 1, expected + events.len() as u64)
-            .await?;
+        let last = expected + events.len() as u64;
+        let (actual, stored) = tokio::try_join!(
+            self.version_of(aggregate_id),
+            self.versions_between(aggregate_id, expected + 1, last)
+        )?;
         resolve_stale_append(aggregate_id, expected, actual, events, stored)
     }
 }

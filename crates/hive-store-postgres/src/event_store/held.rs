@@ -57,16 +57,16 @@ impl PostgresEventStore {
     /// its own that owns the connection. For tests (feature `testing`).
     pub async fn append_held_open(
         &self,
-        aggregate_id: &str,
+        stream: &str,
         expected: u64,
-        events: Vec<EventEnvelope>,
+        batch: Vec<EventEnvelope>,
     ) -> StoreResult<HeldAppend> {
-        validate_append(aggregate_id, expected, &events)?;
-        let events = stored_form(events);
+        validate_append(stream, expected, &batch)?;
+        let events = stored_form(batch);
         let (ready_tx, ready_rx) = oneshot::channel::<Result<Option<Vec<EventEnvelope>>, PostgresError>>();
         let (finish_tx, finish_rx) = oneshot::channel::<bool>();
         let (done_tx, done_rx) = oneshot::channel();
-        let (store, stream) = (self.clone(), aggregate_id.to_owned());
+        let (store, id) = (self.clone(), stream.to_owned());
         tokio::spawn(async move {
             let _permit = match store.append_permit().await {
                 Ok(permit) => permit,
@@ -80,7 +80,7 @@ impl PostgresEventStore {
                 Ok(tx) => tx,
                 Err(error) => return drop(ready_tx.send(Err(PostgresError::query("begin an append")(error)))),
             };
-            let stored = match store.write(&tx, &stream, expected, &events).await {
+            let stored = match store.write(&tx, &id, expected, &events).await {
                 Ok(Written::Ready(stored)) => stored,
                 Ok(Written::Stale) => return drop(ready_tx.send(Ok(None))),
                 Err(error) => return drop(ready_tx.send(Err(error))),
@@ -105,9 +105,9 @@ impl PostgresEventStore {
                 done: Some(done_rx),
             }),
             None => Err(EventStoreError::Conflict {
-                aggregate_id: aggregate_id.to_owned(),
+                aggregate_id: stream.to_owned(),
                 expected,
-                actual: self.version_of(aggregate_id).await?,
+                actual: self.version_of(stream).await?,
             }),
         }
     }

@@ -5,6 +5,8 @@ mod append;
 pub(crate) mod codec;
 #[cfg(feature = "testing")]
 mod held;
+#[cfg(feature = "testing")]
+pub use held::HeldAppend;
 mod read;
 pub(crate) mod search;
 
@@ -16,9 +18,6 @@ use hive_domain::{
     StoreCapabilities, StoreResult,
 };
 use uuid::Uuid;
-
-#[cfg(feature = "testing")]
-pub use held::HeldAppend;
 
 use crate::store::Shared;
 

@@ -91,13 +91,16 @@ pub(crate) fn criteria_filter(criteria: &EventCriteria) -> Filter {
 }
 
 /// The conditions selecting exactly the events [`AnalyticsFilter::matches`] accepts.
-pub(crate) fn analytics_filter(filter: &AnalyticsFilter) -> Filter {
-    criteria_filter(&EventCriteria {
-        event_types: filter.event_type.iter().cloned().collect(),
-        organization_id: filter.organization_id.clone(),
-        time_range: filter.time_range,
-        ..EventCriteria::default()
-    })
+pub(crate) fn analytics_filter(analytics: &AnalyticsFilter) -> Filter {
+    let mut filter = Filter::default();
+    if let Some(event_type) = &analytics.event_type {
+        filter.and("event_type = $", event_type.clone());
+    }
+    if let Some(organization) = &analytics.organization_id {
+        filter.and("metadata ->> 'organizationId' = $", organization.clone());
+    }
+    filter.time(&analytics.time_range);
+    filter
 }
 
 impl PostgresEventStore {
