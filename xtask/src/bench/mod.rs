@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: run the criterion benches and the HTTP benchmark (wrk), then rewrite
-//! the tables of docs/performance.md: every result, the HTTP figures, and the figures P1–P8
-//! and E1–E3 against their targets. `cargo xtask bench scale` (never part of the default run)
-//! measures the embedded store at scale instead.
+//! the tables of docs/performance.md: every result, the HTTP figures, and the figures P1–P8,
+//! E1–E3 and G1–G3 against their targets. `cargo xtask bench scale` (never part of the default
+//! run) measures the embedded store at scale instead.
 
 mod client;
 mod collect;

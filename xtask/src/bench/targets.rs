@@ -1,5 +1,6 @@
 //! The figures `cargo xtask bench` reports against their targets: P1–P8 (the core and the
-//! stores) and E1–E3 (the Elasticsearch adapter on a live engine).
+//! stores), E1–E3 (the Elasticsearch adapter on a live engine) and G1–G3 (the PostgreSQL
+//! adapter on a live server).
 
 /// One criterion benchmark: group, function, parameter.
 pub(crate) type Key = (&'static str, &'static str, Option<&'static str>);
@@ -37,7 +38,7 @@ pub(crate) enum Target {
 /// One figure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Figure {
-    /// `P1`…`P8`, `E1`…`E3`.
+    /// `P1`…`P8`, `E1`…`E3`, `G1`…`G3`.
     pub(crate) id: &'static str,
     /// What it compares.
     pub(crate) what: &'static str,
@@ -203,6 +204,39 @@ pub(crate) const FIGURES: &[Figure] = &[
         measure: Measure::Speedup(
             ("es_payments", "statistics_elasticsearch", None),
             ("es_payments", "statistics_memory", None),
+        ),
+        target: Target::Shown,
+    },
+    Figure {
+        id: "G1",
+        what: "PostgreSQL adapter append, 1 event, vs a raw `INSERT` of the same row in one transaction",
+        measure: Measure::Share(
+            ("postgres_append", "store", Some("1")),
+            ("postgres_append", "baseline_raw_insert", Some("1")),
+        ),
+        target: Target::AtLeast(0.85),
+    },
+    Figure {
+        id: "G1",
+        what: "PostgreSQL adapter append, 100 events, vs a raw `INSERT` of the same rows in one transaction",
+        measure: Measure::Share(
+            ("postgres_append", "store", Some("100")),
+            ("postgres_append", "baseline_raw_insert", Some("100")),
+        ),
+        target: Target::AtLeast(0.85),
+    },
+    Figure {
+        id: "G2",
+        what: "PostgreSQL adapter, 8 concurrent writers in batches of 100 (events/s)",
+        measure: Measure::Rate(("postgres_writers", "batches_of_100_8_writers", Some("8"))),
+        target: Target::AtLeast(50_000.0),
+    },
+    Figure {
+        id: "G3",
+        what: "PostgreSQL: reading 20 000 events through `read_all` vs one raw `SELECT` of the log",
+        measure: Measure::Share(
+            ("postgres_rebuild", "read_all", Some("20000")),
+            ("postgres_rebuild", "baseline_raw_select", Some("20000")),
         ),
         target: Target::Shown,
     },
