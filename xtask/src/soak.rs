@@ -1,6 +1,7 @@
 //! `cargo xtask soak`: the long variants of the reliability tests (issue #9), with the servers
 //! the tests need. It sets `HIVE_SOAK=1`, which scales them up: R1 to 32 writers × 1000
-//! commands (memory, memory-durable, MongoDB), R2 to 20 SIGKILLs of the service. Then, when
+//! commands (memory, memory-durable, MongoDB), R2 to 20 SIGKILLs of the service, and
+//! PostgreSQL's chaos test to 32 writers × 1 000 appends. Then, when
 //! cargo-fuzz is installed, it fuzzes the durable log reader (`fuzz/`, target `durable_log`) for
 //! two minutes (`RUSTC_BOOTSTRAP=1`: the stable compiler accepts cargo-fuzz's nightly flags).
 //! See docs/reliability.md.
@@ -9,9 +10,10 @@ use crate::services::Services;
 use crate::{cmd, TaskResult};
 
 /// The test binaries the soak runs: package, features, test target.
-const SUITES: [(&str, &str, &str); 3] = [
+const SUITES: [(&str, &str, &str); 4] = [
     ("hive-store-memory", "billing", "reliability"),
     ("hive-store-mongodb", "billing", "reliability"),
+    ("hive-store-postgres", "", "chaos"),
     ("hive-server", "", "reliability_crash"),
 ];
 
