@@ -1,4 +1,4 @@
-//! `hive-cache-tiny`: a complete, minimal query-cache level — the second worked example of
+//! `hive-cache-tiny`: a complete, minimal query-cache level — the cache example of
 //! `docs/adapters.md`. Entries live in a `HashMap` behind a mutex; freshness comes from
 //! generations: every invalidation gives its tags a generation never used before, every entry
 //! is stored with the generations its tags had when its value started being computed (the

@@ -1,4 +1,4 @@
-//! `hive-store-tiny`: a complete, minimal Hive store adapter — the worked example of
+//! `hive-store-tiny`: a complete, minimal Hive store adapter — the one-file example of
 //! `docs/adapters.md`. It keeps everything in process behind one `RwLock`: the global log is a
 //! `Vec` (global position = index + 1) and each stream is the list of its events' indexes.
 //! A real adapter swaps the `Vec` for a database; the shape of each method stays the same.
