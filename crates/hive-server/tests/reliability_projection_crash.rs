@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::load::{check_present, kill_under_load};
 use common::postgres::{RowLock, Schema};
-use common::process::{random_below, Process};
+use common::process::{kill_when, random_below, Process};
 use hive_application::{EventBus, MessageContext, MiddlewareConfig, ProjectionRunner};
 use hive_billing::{
     BillingModule, BillingPorts, BillingServices, CreatePayment, PaymentKey, PaymentReadModel,
@@ -197,19 +197,11 @@ async fn a_projection_killed_mid_batch_resumes_to_the_rebuilt_state() {
     // payment `k` (random) is in the read model. (Not under HTTP write load: a writer killed
     // inside a transaction wedges SecantusDB, which never expires it; see docs/reliability.md.)
     let key = &PaymentKey::new("org-r3", &backlog[usize::try_from(random_below(200)).unwrap() + 20]);
-    let mut service = Process::spawn(dir.path(), &target.env);
-    let mut waited = 0;
-    while target.read_model.get(key).await.unwrap().is_none() {
-        assert!(service.running(), "hive exited:\n{}", service.stderr());
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        waited += 1;
-        assert!(
-            waited < 20_000,
-            "the catch-up never reached {key}:\n{}",
-            service.stderr()
-        );
-    }
-    service.kill();
+    let reached = format!("the catch-up reaching {key}");
+    kill_when(dir.path(), &target.env, &reached, async || {
+        target.read_model.get(key).await.unwrap().map(|_| ())
+    })
+    .await;
     let (at_kill, head) = (target.checkpoint().await, target.head().await);
     assert!(at_kill < head, "the kill came after the catch-up ({at_kill} of {head})");
 
@@ -284,23 +276,11 @@ async fn a_projection_killed_mid_page_resumes_to_the_rebuilt_state_on_postgres()
     );
     let lock = RowLock::take(&schema, key.as_str()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut service = Process::spawn(dir.path(), &target.env);
-    let mut waited = 0;
-    let waiting = loop {
-        let waiting = lock.waiting().await;
-        if !waiting.is_empty() {
-            break waiting;
-        }
-        assert!(service.running(), "hive exited:\n{}", service.stderr());
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        waited += 1;
-        assert!(
-            waited < 20_000,
-            "the catch-up never waited on {key}:\n{}",
-            service.stderr()
-        );
-    };
-    service.kill();
+    let waited = format!("the catch-up waiting on {key}");
+    let waiting = kill_when(dir.path(), &target.env, &waited, async || {
+        Some(lock.waiting().await).filter(|pids| !pids.is_empty())
+    })
+    .await;
     lock.release(&waiting).await;
     let (at_kill, head) = (target.checkpoint().await, target.head().await);
     assert_eq!(at_kill, created, "the checkpoint of the page cut by the kill");
