@@ -114,10 +114,10 @@ async fn dispatch_backlog(billing: &BillingServices, ids: &[String], process: bo
 
 /// Compares the live read model with a rebuild of the log's positions `1..=up_to` (billing's
 /// `PaymentReadModelProjection` into a fresh in-memory read model), payment by payment. `exact`:
-/// every payment equal to its rebuild, at the version of its last event (every event applied
-/// once), and no other payment in the read model. Otherwise (commands applied inline since):
-/// each payment at the rebuild's position and then equal, or at a later one. The number of
-/// payments rebuilt.
+/// every payment equal to its rebuild, at the version of its last event (its stream's version
+/// when `up_to` is the head: every event applied once), and no other payment in the read
+/// model. Otherwise (commands applied inline since): each payment at the rebuild's position and
+/// then equal, or at a later one. The number of payments rebuilt.
 async fn compare_with_rebuild(target: &Target, up_to: u64, exact: bool) -> usize {
     let rebuilt = MemoryPaymentReadModel::new();
     let projection = PaymentReadModelProjection::new(Arc::new(rebuilt.clone()), Arc::new(UpcasterChain::new()));
@@ -132,8 +132,13 @@ async fn compare_with_rebuild(target: &Target, up_to: u64, exact: bool) -> usize
         }
         after = last.global_position.unwrap();
     }
+    let whole_log = up_to >= target.head().await;
     for (id, version) in &versions {
         let expected = rebuilt.get(id).await.unwrap().unwrap();
+        if whole_log {
+            let stream = target.events.events.stream_version(id.as_str()).await.unwrap();
+            assert_eq!(stream, *version, "payment {id}: its stream's version");
+        }
         let found = target.read_model.get(id).await.unwrap();
         assert_eq!(
             expected.payment.version, *version,
