@@ -1,7 +1,9 @@
-//! R2 (issue #9): the service on the embedded durable store (`fsync = always`) under write load
-//! over HTTP is killed with SIGKILL at a random moment and restarted, round after round: every
-//! payment whose creation got a 2xx is served afterwards, a torn tail is cut off with a logged
-//! warning, and the service takes writes again. 5 rounds here, 20 under `cargo xtask soak`.
+//! R2 (issues #9 and #19): the service under write load over HTTP is killed with SIGKILL at a
+//! random moment and restarted, round after round: every payment whose creation got a 2xx is
+//! served afterwards, and the service takes writes again. On the embedded durable store
+//! (`fsync = always`) a torn tail is cut off with a logged warning; on PostgreSQL the global
+//! log has no gap (skipped without `HIVE_POSTGRES_URL`). 5 rounds here, 20 under
+//! `cargo xtask soak`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,14 +11,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
-use common::process::{random_below, Process};
+use common::load::{check_present, kill_under_load};
+use common::postgres::Schema;
+use common::process::Process;
 use common::token;
+use hive_domain::EventStore;
 use serde_json::json;
-
-const WRITERS: usize = 8;
 
 fn rounds() -> usize {
     if std::env::var("HIVE_SOAK").is_ok_and(|v| v == "1") {
@@ -26,55 +27,42 @@ fn rounds() -> usize {
     }
 }
 
-async fn start(dir: &Path) -> Process {
-    Process::start(
-        dir,
-        &[("HIVE_STORE", "memory-durable".into()), ("HIVE_FSYNC", "always".into())],
-    )
-    .await
+/// Where the service keeps its events.
+enum Store {
+    /// The embedded durable log in the data directory, synced before each answer; its tail is
+    /// torn after the first kill.
+    Durable,
+    /// A schema of the test's own on a PostgreSQL server.
+    Postgres(Schema),
 }
 
-/// Creates payments from `WRITERS` tasks until `stop`; the ids that got a 2xx.
-async fn load(base: String, token: String, round: usize, stop: Arc<AtomicBool>) -> BTreeSet<String> {
-    let acked = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut tasks = Vec::new();
-    for writer in 0..WRITERS {
-        let (base, token, stop, acked) = (base.clone(), token.clone(), stop.clone(), acked.clone());
-        tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            for i in 0.. {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let id = format!("r2-{round}-{writer}-{i}");
-                let body = json!({"paymentId": id, "amount": "12.34", "currency": "EUR", "description": "Crash load"});
-                let sent = client
-                    .post(format!("{base}/payments"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status().is_success() => {
-                        acked.lock().unwrap().insert(id);
-                    }
-                    Ok(response) => {
-                        assert!(
-                            stop.load(Ordering::Relaxed),
-                            "{id}: status {} while the service was up",
-                            response.status()
-                        );
-                    }
-                    // The service was killed under this request: not acknowledged.
-                    Err(_) => break,
-                }
+impl Store {
+    fn env(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Durable => vec![("HIVE_STORE", "memory-durable".into()), ("HIVE_FSYNC", "always".into())],
+            Self::Postgres(schema) => schema.env(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Durable => "the durable store",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// What the kill of `round` left, checked (PostgreSQL: the global log has no gap) or made
+    /// worse (the durable log: its last record half written again, in the first round).
+    async fn after_kill(&self, round: usize, dir: &Path) {
+        match self {
+            Self::Durable if round == 0 => tear_the_tail(dir),
+            Self::Durable => {}
+            Self::Postgres(schema) => {
+                let head = assert_no_gap(&schema.connect().await.event_store()).await;
+                eprintln!("round {round}: the global log holds 1..={head}, no gap");
             }
-        }));
+        }
     }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    Arc::try_unwrap(acked).unwrap().into_inner().unwrap()
 }
 
 /// Appends the first half of the last record again: a record whose write was interrupted.
@@ -94,48 +82,42 @@ fn tear_the_tail(dir: &Path) {
     std::fs::write(&path, torn).unwrap();
 }
 
-async fn check_present(base: &str, token: &str, acked: &BTreeSet<String>) {
-    let client = reqwest::Client::new();
-    for id in acked {
-        let response = client
-            .get(format!("{base}/payments/{id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            200,
-            "acknowledged payment {id} is missing after the crash"
-        );
+/// The global log holds positions `1..=head`, each exactly once and in order; the head.
+async fn assert_no_gap(events: &dyn EventStore) -> u64 {
+    let head = events.head_position().await.unwrap();
+    let mut expected = 1;
+    loop {
+        let page = events.read_all(expected - 1, 1000).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        for event in &page {
+            assert_eq!(event.global_position, Some(expected), "the global log after a kill");
+            expected += 1;
+        }
     }
+    assert_eq!(expected - 1, head, "the global log ends at its head");
+    head
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_writes_survive_sigkill_at_random_moments() {
+async fn sigkill_rounds(store: &Store) {
     let dir = tempfile::tempdir().unwrap();
+    let env = store.env();
+    let start = || Process::start(dir.path(), &env);
     let mut acked_total = BTreeSet::new();
     let mut torn_tails = 0;
     let rounds = rounds();
     for round in 0..rounds {
-        let service = start(dir.path()).await;
+        let service = start().await;
         if round > 0 {
             // Everything acknowledged in the rounds before, the torn round included.
             check_present(&service.base, &token(dir.path()), &acked_total).await;
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers = tokio::spawn(load(service.base.clone(), token(dir.path()), round, stop.clone()));
-        // A random moment: after 20 to 400 ms of load (the load keeps going until the kill).
-        tokio::time::sleep(std::time::Duration::from_millis(20 + random_below(380))).await;
-        stop.store(true, Ordering::Relaxed);
-        service.kill();
-        let acked = writers.await.unwrap();
-        if round == 0 {
-            tear_the_tail(dir.path());
-        }
-        let service = start(dir.path()).await;
+        let acked = kill_under_load(service, token(dir.path()), format!("r2-{round}")).await;
+        store.after_kill(round, dir.path()).await;
+        let service = start().await;
         let stderr = service.stderr();
-        if round == 0 {
+        if round == 0 && matches!(store, Store::Durable) {
             assert!(
                 stderr.contains("dropped a torn tail"),
                 "the torn tail was not reported:\n{stderr}"
@@ -161,8 +143,26 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
         );
         service.kill();
     }
+    let after = match store {
+        Store::Durable => format!("{torn_tails} torn tails cut with a warning"),
+        Store::Postgres(_) => "the global log without a gap after each kill".to_owned(),
+    };
     eprintln!(
-        "R2: {rounds} SIGKILLs, {} acknowledged payments, all present, {torn_tails} torn tails cut with a warning",
+        "R2 on {}: {rounds} SIGKILLs, {} acknowledged payments, all present, {after}",
+        store.name(),
         acked_total.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_at_random_moments() {
+    sigkill_rounds(&Store::Durable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_at_random_moments_on_postgres() {
+    let Some(url) = hive_testkit::backend::url(hive_testkit::backend::POSTGRES) else {
+        return;
+    };
+    sigkill_rounds(&Store::Postgres(Schema::new(url))).await;
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 pub mod compare;
 pub mod flow;
+pub mod load;
+pub mod postgres;
 pub mod process;
 pub mod redis;
 pub mod stores;

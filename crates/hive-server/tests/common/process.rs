@@ -123,6 +123,27 @@ impl Process {
     }
 }
 
+/// Spawns `hive serve` (as [`Process::spawn`]) and kills it with SIGKILL as soon as `at`
+/// answers `Some`, polled every 2 ms: that answer. Panics, with the child's stderr, if the
+/// process exits first or `at` never answers within 20 000 polls (`what` says what was awaited).
+pub async fn kill_when<T>(
+    data_dir: &Path,
+    env: &[(&str, String)],
+    what: &str,
+    mut at: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let mut service = Process::spawn(data_dir, env);
+    for _ in 0..20_000 {
+        if let Some(found) = at().await {
+            service.kill();
+            return found;
+        }
+        assert!(service.running(), "hive exited:\n{}", service.stderr());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("never saw {what}:\n{}", service.stderr());
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
