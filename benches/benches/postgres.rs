@@ -2,10 +2,11 @@
 //! server in the same run:
 //!
 //! * `postgres_append/store/{1,100}`: `PostgresEventStore::append` of a new stream (the
-//!   stream row, the global position row, the insert, `pg_notify`, the commit), against
-//!   `baseline_raw_insert/{1,100}`: one transaction holding one `INSERT … SELECT FROM unnest`
-//!   of the same rows into a table of the same shape and indexes, positions counted by the
-//!   client (no stream row, no global row, no notification);
+//!   stream row, the global position row, the insert, `pg_notify`: one statement, its own
+//!   transaction), against `baseline_raw_insert/{1,100}`: one `INSERT … SELECT FROM unnest`
+//!   of the same rows into a table of the same shape and indexes, its own transaction,
+//!   positions counted by the client (no stream row, no global row, no notification), the rows
+//!   made from the same envelopes inside the measured time, as the adapter does;
 //! * `postgres_writers/batches_of_100_8_writers`: eight concurrent writers appending
 //!   batches of 100 to streams of their own (events per second);
 //! * `postgres_rebuild/read_all/20000` (a rebuild's reads: the whole log through `read_all` in
@@ -113,8 +114,9 @@ impl RawRows {
     }
 }
 
-/// The baseline: the rows inserted in one transaction by one statement.
-async fn raw_insert(client: &mut Object, table: &str, rows: &RawRows) {
+/// The baseline: the rows inserted by one statement, its own transaction (one round trip, as
+/// the adapter's append).
+async fn raw_insert(client: &Object, table: &str, rows: &RawRows) {
     let statement = format!(
         "INSERT INTO {table} (global_position, event_id, aggregate_id, aggregate_type, event_type, \
          schema_version, version, recorded_at, correlation_id, causation_id, event_data, metadata, \
@@ -125,9 +127,8 @@ async fn raw_insert(client: &mut Object, table: &str, rows: &RawRows) {
          AS r(p, id, s, at_, ty, sv, v, ts, c, ca, d, m, t)"
     );
     let terms: Vec<serde_json::Value> = rows.terms.iter().map(|t| serde_json::json!(t)).collect();
-    let tx = client.transaction().await.expect("begin");
-    let prepared = tx.prepare_cached(&statement).await.expect("prepare");
-    tx.execute(
+    let prepared = client.prepare_cached(&statement).await.expect("prepare");
+    client.execute(
         &prepared,
         &[
             &rows.positions,
@@ -147,7 +148,6 @@ async fn raw_insert(client: &mut Object, table: &str, rows: &RawRows) {
     )
     .await
     .expect("insert");
-    tx.commit().await.expect("commit");
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -186,13 +186,16 @@ fn postgres_append(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &s
             b.to_async(runtime).iter_batched(
                 || {
                     let (_, envelopes) = new_stream(&mut streams, size).expect("envelopes");
-                    let rows = RawRows::of(&envelopes, position + 1);
                     position += size as i64;
-                    rows
+                    (envelopes, position - size as i64 + 1)
                 },
-                |rows| {
+                |(envelopes, first)| {
                     let (pool, table) = (pool.clone(), table.clone());
-                    async move { raw_insert(&mut pool.get().await.expect("client"), &table, &rows).await }
+                    async move {
+                        // From the same envelopes as the adapter: their rows are part of the work.
+                        let rows = RawRows::of(&envelopes, first);
+                        raw_insert(&pool.get().await.expect("client"), &table, &rows).await
+                    }
                 },
                 BatchSize::SmallInput,
             );

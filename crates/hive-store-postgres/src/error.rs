@@ -28,8 +28,8 @@ pub enum PostgresError {
     /// The pool could not hand out a connection.
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[from] PoolError),
-    /// A statement failed.
-    #[error("PostgreSQL {what}: {source}")]
+    /// A statement failed; a server's refusal shows its message and SQLSTATE.
+    #[error("PostgreSQL {what}: {}", describe(source))]
     Query {
         /// What was being done.
         what: &'static str,
@@ -101,6 +101,15 @@ impl PostgresError {
             Self::Pool(PoolError::Backend(source)) => source.code(),
             _ => None,
         }
+    }
+}
+
+/// A driver error as people read it: the driver's own words, and for a server's refusal its
+/// message and SQLSTATE (`db error: <message> (<code>)`; the driver alone says `db error`).
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{error}: {} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
     }
 }
 

@@ -10,14 +10,11 @@ pub(crate) const EVENT_COLUMNS: &str = "global_position, event_id, aggregate_id,
 pub(crate) struct Statements {
     /// `events`, qualified: search and analytics build their own statements on it.
     pub(crate) events: String,
-    /// A new stream at the batch's last version; no row when the stream exists.
-    pub(crate) open_stream: String,
-    /// A stream moved from the expected version to the batch's last; no row when it is not at
-    /// the expected version.
-    pub(crate) advance_stream: String,
-    /// Takes the batch's global positions (the global row stays locked until commit), inserts
-    /// the batch and notifies, in one statement: the last before the commit.
-    pub(crate) insert_events: String,
+    /// The append of a batch opening a new stream, in one statement (see [`append`]).
+    pub(crate) append_new: String,
+    /// The append of a batch to an existing stream at the expected version, in one statement
+    /// (see [`append`]).
+    pub(crate) append_next: String,
     pub(crate) stream_version: String,
     pub(crate) stream_chunk: String,
     pub(crate) stream_range: String,
@@ -42,23 +39,21 @@ impl Statements {
         const CHECKPOINT: &str = "projection, position, last_event_id, last_processed_at, last_processed_nanos, \
                                   code_version, updated_at";
         Self {
-            open_stream: format!(
-                "INSERT INTO {streams} (aggregate_id, aggregate_type, version) VALUES ($1, $2, $3) \
-                 ON CONFLICT (aggregate_id) DO NOTHING"
+            append_new: append(
+                &format!(
+                    "INSERT INTO {streams} (aggregate_id, aggregate_type, version) VALUES ($1, $4, $2::int8 + $3::int8) \
+                     ON CONFLICT (aggregate_id) DO NOTHING RETURNING version"
+                ),
+                &position,
+                &events,
             ),
-            advance_stream: format!("UPDATE {streams} SET version = $3 WHERE aggregate_id = $1 AND version = $2"),
-            insert_events: format!(
-                "WITH taken AS (UPDATE {position} SET last = last + $3 RETURNING last), \
-                 inserted AS ( \
-                   INSERT INTO {events} (global_position, event_id, aggregate_id, aggregate_type, event_type, \
-                     schema_version, version, recorded_at, correlation_id, causation_id, event_data, metadata, \
-                     search_terms) \
-                   SELECT taken.last - $3 + e.n, e.id, $1, $4, e.type, e.schema, $2 + e.n, e.at, e.correlation, \
-                     e.causation, e.data, e.meta, string_to_array(e.terms, ' ') \
-                   FROM taken, unnest($5::uuid[], $6::text[], $7::int4[], $8::timestamptz[], $9::text[], \
-                     $10::text[], $11::jsonb[], $12::jsonb[], $13::text[]) \
-                     WITH ORDINALITY AS e(id, type, schema, at, correlation, causation, data, meta, terms, n)) \
-                 SELECT last, pg_notify($14, last::text) FROM taken"
+            append_next: append(
+                &format!(
+                    "UPDATE {streams} SET version = $2::int8 + $3::int8 WHERE aggregate_id = $1 AND version = $2 \
+                     RETURNING version"
+                ),
+                &position,
+                &events,
             ),
             stream_version: format!("SELECT version FROM {streams} WHERE aggregate_id = $1"),
             stream_chunk: format!(
@@ -105,4 +100,36 @@ impl Statements {
             events,
         }
     }
+}
+
+/// One append as one statement, `moved` the change of the stream's row:
+///
+/// 1. `moved` moves the stream from the expected version to the batch's last (or opens it);
+///    no row when the stream is elsewhere;
+/// 2. `taken` takes the batch's global positions only if the stream moved (its condition reads
+///    `moved`, so the stream's row is locked first and a stale append never touches the global
+///    row); the global row stays locked until the statement's transaction commits;
+/// 3. `inserted` writes the batch at those positions, and the statement answers the last
+///    position with `pg_notify`, which is delivered only if the transaction commits.
+///
+/// Run on its own, the statement is its own transaction: the global row is locked from the
+/// moment the positions are taken to the commit, within one round trip.
+///
+/// Parameters: `$1` aggregate id, `$2` expected version, `$3` count, `$4` aggregate type,
+/// `$5`…`$13` the event columns (arrays), `$14` the notification channel.
+fn append(moved: &str, position: &str, events: &str) -> String {
+    format!(
+        "WITH moved AS ({moved}), \
+         taken AS (UPDATE {position} SET last = last + $3 WHERE EXISTS (SELECT 1 FROM moved) RETURNING last), \
+         inserted AS ( \
+           INSERT INTO {events} (global_position, event_id, aggregate_id, aggregate_type, event_type, \
+             schema_version, version, recorded_at, correlation_id, causation_id, event_data, metadata, \
+             search_terms) \
+           SELECT taken.last - $3 + e.n, e.id, $1, $4, e.type, e.schema, $2 + e.n, e.at, e.correlation, \
+             e.causation, e.data, e.meta, string_to_array(e.terms, ' ') \
+           FROM taken, unnest($5::uuid[], $6::text[], $7::int4[], $8::timestamptz[], $9::text[], \
+             $10::text[], $11::jsonb[], $12::jsonb[], $13::text[]) \
+             WITH ORDINALITY AS e(id, type, schema, at, correlation, causation, data, meta, terms, n)) \
+         SELECT last, pg_notify($14, last::text) FROM taken"
+    )
 }

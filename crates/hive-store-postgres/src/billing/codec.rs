@@ -14,16 +14,10 @@ use crate::event_store::codec::int;
 pub(super) const UPSERT_BATCH: usize = 1000;
 
 /// A driver or pool failure as the billing ports see it (`Unavailable` when the server is out
-/// of reach, `Corrupt` for rows that do not decode, `Backend` otherwise).
-/// A server's refusal carries its message and SQLSTATE (`… db error: <message> (<code>)`).
+/// of reach, `Corrupt` for rows that do not decode, `Backend` otherwise). A server's refusal
+/// carries its message and SQLSTATE (`… db error: <message> (<code>)`).
 pub(super) fn billing_error(error: PostgresError) -> BillingStoreError {
-    let detail = match &error {
-        PostgresError::Query { source, .. } => source
-            .as_db_error()
-            .map(|db| format!(": {} ({})", db.message(), db.code().code())),
-        _ => None,
-    };
-    let message = format!("{error}{}", detail.unwrap_or_default());
+    let message = error.to_string();
     match error {
         PostgresError::Corrupt { record, reason } => BillingStoreError::Corrupt { record, reason },
         error if error.is_unavailable() => BillingStoreError::Unavailable(message),

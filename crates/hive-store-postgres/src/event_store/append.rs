@@ -1,18 +1,19 @@
-//! Appends: in one transaction, the stream's version check, then — its last statement before
-//! the commit — the global positions, the insert of the batch and the notification.
+//! Appends: one statement, its own transaction — the stream's version check, then the global
+//! positions, the insert of the batch and the notification (see `Statements::append_new`).
 //!
 //! 1. `streams`: the stream row moves from the expected version to the batch's last
 //!    (`UPDATE … WHERE version = expected`, or `INSERT … ON CONFLICT DO NOTHING` for a new
-//!    stream). No row changed: the stream is elsewhere, the transaction rolls back having
-//!    touched nothing global, and the append resolves as an idempotent re-append or a typed
+//!    stream). No row changed: the stream is elsewhere, the statement touches nothing global
+//!    and answers no row, and the append resolves as an idempotent re-append or a typed
 //!    conflict. Writers of one stream queue on its row; writers of other streams do not.
-//! 2. `global_position`: `UPDATE … SET last = last + n RETURNING last`, the `INSERT` of the
-//!    batch at those positions and `pg_notify` in one statement. The global row stays locked
-//!    until the commit, so the next append takes its positions only after this one is visible:
-//!    positions become visible in commit order and a reader of `position > x` never later sees
-//!    a smaller position appear (ADR 0009). The lock is held for one statement and the commit.
+//! 2. `global_position`: `UPDATE … SET last = last + n RETURNING last` only if the stream
+//!    moved, then the `INSERT` of the batch at those positions and `pg_notify`. The global row
+//!    stays locked until the commit, so the next append takes its positions only after this
+//!    one is visible: positions become visible in commit order and a reader of `position > x`
+//!    never later sees a smaller position appear (ADR 0009). The lock is held from the moment
+//!    the positions are taken to the end of the statement, which commits it.
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::GenericClient;
 use hive_domain::{resolve_stale_append, EventEnvelope, StoreResult};
 use tokio_postgres::error::SqlState;
 
@@ -49,19 +50,11 @@ impl PostgresEventStore {
     ) -> StoreResult<Vec<EventEnvelope>> {
         let events = stored_form(events);
         let _permit = self.append_permit().await?;
-        let mut client = self.shared.client().await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(PostgresError::query("begin an append"))?;
-        match self.write(&tx, aggregate_id, expected, &events).await? {
-            Written::Ready(stored) => {
-                tx.commit().await.map_err(PostgresError::query("commit an append"))?;
-                Ok(stored)
-            }
+        let client = self.shared.client().await?;
+        // No explicit transaction: the statement is one on its own, committed as it ends.
+        match self.write(&client, aggregate_id, expected, &events).await? {
+            Written::Ready(stored) => Ok(stored),
             Written::Stale => {
-                // Rolled back on drop (the transaction changed nothing).
-                drop(tx);
                 drop(client);
                 self.resolve_stale(aggregate_id, expected, &events).await
             }
@@ -77,46 +70,27 @@ impl PostgresEventStore {
             .map_err(|_| PostgresError::Config("the append permits are closed".into()))
     }
 
-    /// Writes the batch in `tx`, without committing.
+    /// Writes the batch through `client`: on its own, a transaction committed as the statement
+    /// ends; inside a transaction (the held appends of the tests), committed with it.
     pub(crate) async fn write(
         &self,
-        tx: &Transaction<'_>,
+        client: &impl GenericClient,
         aggregate_id: &str,
         expected: u64,
         events: &[EventEnvelope],
     ) -> Result<Written, PostgresError> {
         let sql = &self.shared.sql;
         let count = events.len() as u64;
-        let last_version = int(expected + count);
         let aggregate_type = events.first().map(|e| e.aggregate_type.as_str()).unwrap_or_default();
-        let moved = if expected == 0 {
-            let statement = tx
-                .prepare_cached(&sql.open_stream)
-                .await
-                .map_err(PostgresError::query("open a stream"))?;
-            tx.execute(&statement, &[&aggregate_id, &aggregate_type, &last_version])
-                .await
-                .map_err(PostgresError::query("open a stream"))?
-        } else {
-            let statement = tx
-                .prepare_cached(&sql.advance_stream)
-                .await
-                .map_err(PostgresError::query("advance a stream"))?;
-            tx.execute(&statement, &[&aggregate_id, &int(expected), &last_version])
-                .await
-                .map_err(PostgresError::query("advance a stream"))?
-        };
-        if moved == 0 {
-            return Ok(Written::Stale);
-        }
-        let columns = Columns::of(events);
-        let channel = self.shared.options.notification_channel();
-        let statement = tx
-            .prepare_cached(&sql.insert_events)
+        let text = if expected == 0 { &sql.append_new } else { &sql.append_next };
+        let statement = client
+            .prepare_cached(text)
             .await
             .map_err(PostgresError::query("append events"))?;
-        let inserted = tx
-            .query_one(
+        let columns = Columns::of(events);
+        let channel = self.shared.options.notification_channel();
+        let inserted = client
+            .query_opt(
                 &statement,
                 &[
                     &aggregate_id,
@@ -137,7 +111,9 @@ impl PostgresEventStore {
             )
             .await;
         let last: i64 = match inserted {
-            Ok(row) => row.try_get(0).map_err(PostgresError::query("append events"))?,
+            Ok(Some(row)) => row.try_get(0).map_err(PostgresError::query("append events"))?,
+            // The stream is not at the expected version: nothing was written.
+            Ok(None) => return Ok(Written::Stale),
             // The stream table and the events disagree (rows written around the adapter): the
             // unique (aggregate_id, version) still refuses the batch.
             Err(error) if is_stream_version_violation(&error) => return Ok(Written::Stale),
