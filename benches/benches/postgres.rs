@@ -108,7 +108,10 @@ impl RawRows {
             correlations: events.iter().map(|e| e.correlation_id.clone()).collect(),
             causations: events.iter().map(|e| e.causation_id.clone()).collect(),
             data: events.iter().map(|e| e.event_data.clone()).collect(),
-            metadata: events.iter().map(|e| serde_json::to_value(&e.metadata).unwrap()).collect(),
+            metadata: events
+                .iter()
+                .map(|e| serde_json::to_value(&e.metadata).unwrap())
+                .collect(),
             terms: events.iter().map(terms).collect(),
         }
     }
@@ -128,26 +131,27 @@ async fn raw_insert(client: &Object, table: &str, rows: &RawRows) {
     );
     let terms: Vec<serde_json::Value> = rows.terms.iter().map(|t| serde_json::json!(t)).collect();
     let prepared = client.prepare_cached(&statement).await.expect("prepare");
-    client.execute(
-        &prepared,
-        &[
-            &rows.positions,
-            &rows.ids,
-            &rows.streams,
-            &rows.aggregate_types,
-            &rows.types,
-            &rows.schema_versions,
-            &rows.versions,
-            &rows.recorded_at,
-            &rows.correlations,
-            &rows.causations,
-            &rows.data,
-            &rows.metadata,
-            &terms,
-        ],
-    )
-    .await
-    .expect("insert");
+    client
+        .execute(
+            &prepared,
+            &[
+                &rows.positions,
+                &rows.ids,
+                &rows.streams,
+                &rows.aggregate_types,
+                &rows.types,
+                &rows.schema_versions,
+                &rows.versions,
+                &rows.recorded_at,
+                &rows.correlations,
+                &rows.causations,
+                &rows.data,
+                &rows.metadata,
+                &terms,
+            ],
+        )
+        .await
+        .expect("insert");
 }
 
 fn runtime() -> tokio::runtime::Runtime {

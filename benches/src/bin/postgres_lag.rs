@@ -62,7 +62,10 @@ async fn append(events: &PostgresEventStore, stream: &str, batch: usize) -> (u64
 async fn wait_seen(seen: &Seen, position: u64) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !seen.lock().contains_key(&position) {
-        assert!(Instant::now() < deadline, "the follower did not read position {position}");
+        assert!(
+            Instant::now() < deadline,
+            "the follower did not read position {position}"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }

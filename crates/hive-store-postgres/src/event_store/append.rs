@@ -82,7 +82,11 @@ impl PostgresEventStore {
         let sql = &self.shared.sql;
         let count = events.len() as u64;
         let aggregate_type = events.first().map(|e| e.aggregate_type.as_str()).unwrap_or_default();
-        let text = if expected == 0 { &sql.append_new } else { &sql.append_next };
+        let text = if expected == 0 {
+            &sql.append_new
+        } else {
+            &sql.append_next
+        };
         let statement = client
             .prepare_cached(text)
             .await
