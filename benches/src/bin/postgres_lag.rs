@@ -12,6 +12,9 @@
 //! last event (zero when the follower read it before the writer saw its acknowledgement). It
 //! prints p50, p99 and the maximum of each phase, and the load's events per second.
 
+// A failed measurement should stop loudly, as in the benches.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 // Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
 use hive_benches as _;
 
