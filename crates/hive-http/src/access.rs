@@ -5,7 +5,7 @@
 //! | `reader` | query the token's organization (payments, events, analytics, dashboard) |
 //! | `writer` | also send payment commands (create, process, fail, refund) |
 //! | `admin` | also run operations (no HTTP route needs it yet) |
-//! | `platform` | read the event analytics of every organization (`scope=platform`), nothing else |
+//! | `platform` | read the event analytics and follow the subscription feeds of every organization (`scope=platform`), nothing else |
 //!
 //! `reader` < `writer` < `admin`: each grants what the ones before it grant. `platform` stands
 //! apart and combines with the others (`["reader", "platform"]`).
@@ -185,8 +185,9 @@ pub enum Access {
     Write,
     /// A token with `admin`.
     Admin,
-    /// The event analytics: [`Access::Read`] for the token's organization (`scope=organization`,
-    /// the default); `scope=platform` (every organization) needs `platform` instead.
+    /// The event analytics and the subscription feeds: [`Access::Read`] for the token's
+    /// organization (`scope=organization`, the default); `scope=platform` (every organization)
+    /// needs `platform` instead.
     Analytics,
 }
 
@@ -216,7 +217,9 @@ impl Access {
             roles => roles.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
         };
         let what = match (self, scope) {
-            (Access::Analytics, AnalyticsScope::Platform) => "`scope=platform` (every organization's analytics)",
+            (Access::Analytics, AnalyticsScope::Platform) => {
+                "`scope=platform` (every organization's analytics or feed)"
+            }
             _ => "this route",
         };
         let above = match needed {

@@ -12,6 +12,7 @@ mod problem;
 mod readiness;
 mod routes;
 mod state;
+mod subscriptions;
 
 pub use access::{token_roles, Access, Role, RoleError, INSUFFICIENT_ROLE};
 pub use auth::{ApiToken, Caller, TokenRegistry, SOURCE};
@@ -23,3 +24,4 @@ pub use problem::{Problem, PROBLEM_JSON};
 pub use readiness::{Readiness, ReadinessCheck, READINESS_CHECK_TIMEOUT};
 pub use routes::{router, router_with, Endpoint, Route, RouteState, PUBLIC_ROUTES, ROUTES};
 pub use state::{ApiState, HttpConfig};
+pub use subscriptions::{Subscriptions, WakeSource, FEED_PAGE_SIZE, INVALID_GROUP};

@@ -23,6 +23,10 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// The query cache whose counters `/metrics` shows, when there is one.
     pub query_cache: Option<hive_application::cache::QueryCache>,
+    /// The global log and group checkpoints behind `/subscriptions/…` (without them those
+    /// routes answer `501 subscriptions_unsupported`). The one place the API reads a store
+    /// directly: a feed is the log itself, not a query's answer.
+    pub subscriptions: Option<crate::Subscriptions>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -33,6 +37,7 @@ impl std::fmt::Debug for ApiState {
             .field("queries", &self.queries)
             .field("tokens", &self.tokens)
             .field("readiness", &checks)
+            .field("subscriptions", &self.subscriptions)
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hive_application::{EventBus, MiddlewareConfig, Projection, ProjectionRunner};
 use hive_billing::{BillingModule, BillingPorts, BillingServices, Clock, SystemClock};
-use hive_domain::EventStore;
+use hive_domain::{CheckpointStore, EventStore};
 use hive_store_elasticsearch::EsStore;
 use hive_store_memory::MemoryEventStore;
 
@@ -46,6 +46,10 @@ pub struct App {
     pub services: BillingServices,
     /// The event store (for readiness and shutdown).
     pub event_store: Arc<dyn EventStore>,
+    /// Where the subscription groups' checkpoints are kept: the payment read model's
+    /// checkpoint store (in MongoDB, Elasticsearch or PostgreSQL with those stores; in this
+    /// process's memory with the embedded ones).
+    pub checkpoints: Arc<dyn CheckpointStore>,
     /// One runner per projection.
     pub runners: Vec<Arc<ProjectionRunner>>,
     /// The query cache and its shared level.
@@ -110,6 +114,7 @@ impl App {
         );
         let shared_read_model = stores.read_model_shared;
         let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
+        let checkpoints = Arc::clone(&stores.read_model_checkpoints);
         let shared_search = search.persistent && shared_log;
         let read_model_projection = stores
             .read_model_projection
@@ -182,6 +187,7 @@ impl App {
             config,
             services,
             event_store,
+            checkpoints,
             runners,
             caches,
             elasticsearch: stores.elasticsearch,

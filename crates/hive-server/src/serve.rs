@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hive_domain::EventStore;
-use hive_http::{ApiState, ApiToken, HttpConfig, Metrics, Readiness, ReadinessCheck, TokenRegistry};
+use hive_domain::{EventEnvelope, EventStore};
+use hive_http::{
+    ApiState, ApiToken, HttpConfig, Metrics, Readiness, ReadinessCheck, Subscriptions, TokenRegistry, WakeSource,
+};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::app::{App, StartError};
 use crate::config::{StoreKind, TokenConfig};
@@ -99,6 +101,32 @@ pub fn api_state(app: &App, tokens: Vec<TokenConfig>, metrics: Metrics) -> ApiSt
         readiness,
         metrics,
         query_cache: app.services.query_cache().cloned(),
+        subscriptions: Some(subscriptions(app, None)),
+    }
+}
+
+/// How often a caught-up subscription feed reads the log without a wake-up.
+const FEED_POLL: Duration = Duration::from_secs(1);
+
+/// The subscription feeds over `app`'s log and checkpoint store, woken as the projections are:
+/// by `live` (PostgreSQL's committed events, of every instance) when given, else by the
+/// events this process publishes; polling every second besides.
+pub fn subscriptions(app: &App, live: Option<&broadcast::Receiver<Arc<EventEnvelope>>>) -> Subscriptions {
+    let wake: WakeSource = match live {
+        Some(live) => {
+            let live = live.resubscribe();
+            Arc::new(move || live.resubscribe())
+        }
+        None => {
+            let bus = app.services.event_bus.clone();
+            Arc::new(move || bus.subscribe())
+        }
+    };
+    Subscriptions {
+        events: Arc::clone(&app.event_store),
+        checkpoints: Arc::clone(&app.checkpoints),
+        wake: Some(wake),
+        poll: FEED_POLL,
     }
 }
 
@@ -112,7 +140,11 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let tokens = tokens(&app)?;
     let metrics = Metrics::new();
-    let state = api_state(&app, tokens, metrics.clone());
+    // The projections and the subscription feeds wake on the events of this process, or, on
+    // PostgreSQL, on those of every instance of the schema (this one's included), as they commit.
+    let live = app.postgres.as_ref().map(crate::postgres::Connection::live_events);
+    let mut state = api_state(&app, tokens, metrics.clone());
+    state.subscriptions = Some(subscriptions(&app, live.as_ref()));
     let http = HttpConfig {
         body_limit: app.config.body_limit,
         request_timeout: app.config.request_timeout,
@@ -120,9 +152,6 @@ pub async fn serve(
     let router = hive_http::router_with(state, http, hive_dashboard::ROUTES);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    // The projections wake on the events of this process, or, on PostgreSQL, on those of every
-    // instance of the schema (this one's included), as they commit.
-    let live = app.postgres.as_ref().map(crate::postgres::Connection::live_events);
     for runner in &app.runners {
         let runner = Arc::clone(runner);
         let wake = match &live {
@@ -138,7 +167,7 @@ pub async fn serve(
                 .await;
         }));
     }
-    // The runners hold their own receivers: the feed stops once they are done.
+    // The runners and the API hold their own receivers: the feed stops once they are done.
     drop(live);
     tasks.push(tokio::spawn(report_lag(app.runners.clone(), metrics, stop_rx.clone())));
     if let Some(saver) = app.view_saver() {

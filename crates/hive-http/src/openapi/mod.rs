@@ -4,6 +4,7 @@
 pub(crate) mod operations;
 mod paths;
 mod schemas;
+pub(crate) mod subscriptions;
 
 use std::sync::LazyLock;
 
@@ -31,12 +32,13 @@ pub fn openapi_document() -> Value {
                 missing `from`/`to` of the statistics, trends and event routes mean the last 30 days. \
                 Each operation's `x-hive-role` is the role its token needs: `reader` (queries), \
                 `writer` (also commands), `admin` (also operations); `platform` (apart) reads the \
-                event analytics of every organization with `scope=platform`. POSTs accept `Idempotency-Key`: the same key from the same \
+                event analytics and follows the subscription feeds of every organization with `scope=platform`. POSTs accept `Idempotency-Key`: the same key from the same \
                 organization replays the first answer (remembered in process, bounded)."
         },
         "tags": [
             { "name": "payments", "description": "Payment commands and queries" },
             { "name": "events", "description": "Payment events and analytics" },
+            { "name": "subscriptions", "description": "Event feeds (Server-Sent Events) and consumer-group checkpoints" },
             { "name": "operations", "description": "Health, readiness, metrics, this document" }
         ],
         "security": [{ "bearer": [] }],

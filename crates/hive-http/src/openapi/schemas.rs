@@ -157,6 +157,14 @@ pub(super) fn schemas() -> Value {
             "payment": schema("Payment"), "eventsApplied": int, "latestVersion": int
         })),
         "EventPage": page_of("Event"),
+        "SubscriptionCheckpoint": object(&["group", "position"], json!({
+            "group": { "type": "string" },
+            "position": { "type": "integer", "format": "int64", "description": "The last acknowledged global position (0: none)" },
+            "updatedAt": nullable("string", Some("date-time"))
+        })),
+        "SubscriptionAck": object(&["position"], json!({
+            "position": { "type": "integer", "format": "int64", "minimum": 0, "description": "The global position the group has handled" }
+        })),
         "EventTimeline": events_of("Event"),
         "CorrelatedEvent": object(&["eventType", "aggregateId", "timestamp", "data"], json!({
             "eventType": { "type": "string" }, "aggregateId": { "type": "string" },

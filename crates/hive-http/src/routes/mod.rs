@@ -4,6 +4,7 @@ mod commands;
 mod events;
 mod ops;
 mod payments;
+mod subscriptions;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::access::Access;
 use crate::auth::Caller;
 use crate::openapi::operations as doc;
+use crate::openapi::subscriptions as feed_doc;
 use crate::problem::rename_fields;
 use crate::{layers, ApiState, HttpConfig, Problem};
 
@@ -137,6 +139,9 @@ pub const ROUTES: &[Route] = &[
     Route::api(Method::GET, "/events/heatmap", Access::Analytics, |m| on(m, events::heatmap), doc::event_heatmap).needing(Capability::Analytics),
     Route::api(Method::GET, "/events/correlations/{correlationId}", Access::Read, |m| on(m, events::correlations), doc::event_correlations).needing(Capability::Search),
     Route::api(Method::GET, "/events/{eventId}", Access::Read, |m| on(m, events::by_id), doc::get_event).needing(Capability::Lookup),
+    Route::api(Method::GET, "/subscriptions/{group}/events", Access::Analytics, |m| on(m, subscriptions::events), feed_doc::subscription_events),
+    Route::api(Method::GET, "/subscriptions/{group}", Access::Analytics, |m| on(m, subscriptions::checkpoint), feed_doc::subscription_checkpoint),
+    Route::api(Method::POST, "/subscriptions/{group}/ack", Access::Analytics, |m| on(m, subscriptions::ack), feed_doc::subscription_ack),
     Route::api(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz), doc::healthz),
     Route::api(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz), doc::readyz),
     Route::api(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics), doc::metrics),
@@ -160,6 +165,7 @@ pub const PUBLIC_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics", "/openap
 ///     readiness: vec![],
 ///     metrics: Metrics::new(),
 ///     query_cache: None,
+///     subscriptions: None,
 /// };
 /// let app: axum::Router = router(state, HttpConfig::default());
 /// ```

@@ -15,7 +15,7 @@ use hive_billing::{BillingModule, BillingPorts};
 use hive_domain::{EventEnvelope, EventStore, EventStoreError, EventStream, StoreCapabilities, StoreResult};
 use hive_http::{router_with, ApiState, ApiToken, HttpConfig, Metrics, ReadinessCheck, Role, TokenRegistry};
 use hive_store_memory::billing::{MemoryPaymentReadModel, MemoryPaymentSearchIndex};
-use hive_store_memory::{MemoryEventStore, MemorySnapshotStore};
+use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore, MemorySnapshotStore};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -211,6 +211,13 @@ impl TestApp {
             module = module.with_query_cache(cache);
         }
         let billing = module.build();
+        let wake = billing.event_bus.clone();
+        let subscriptions = hive_http::Subscriptions {
+            events: store.clone(),
+            checkpoints: Arc::new(MemoryCheckpointStore::new()),
+            wake: Some(Arc::new(move || wake.subscribe())),
+            poll: Duration::from_millis(200),
+        };
         let metrics = Metrics::new();
         let query_cache = billing.query_cache().cloned();
         let state = ApiState {
@@ -220,6 +227,7 @@ impl TestApp {
             readiness: options.readiness,
             metrics: metrics.clone(),
             query_cache,
+            subscriptions: Some(subscriptions),
         };
         Self {
             router: router_with(state, options.config, options.routes),

@@ -1,0 +1,176 @@
+//! Subscriptions for other services: the global log as a Server-Sent Events feed (catch-up,
+//! then live) and consumer-group checkpoints kept through the [`CheckpointStore`] port.
+//!
+//! A feed reads the store's global log ([`EventStore::read_all`]) one page at a time, and only
+//! when the client has taken the page before: a slow client holds back the reading, never
+//! makes the service buffer without bound. Caught up, it waits for a wake-up (the events the
+//! service publishes, see [`Subscriptions::wake`]) or the poll interval, whichever comes first.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::sse::Event;
+use futures::Stream;
+use hive_billing::EventView;
+use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
+use tokio::sync::broadcast;
+
+/// Makes a receiver of the events committed from now on, to wake feeds that are caught up.
+pub type WakeSource = Arc<dyn Fn() -> broadcast::Receiver<Arc<EventEnvelope>> + Send + Sync>;
+
+/// The `code` of the `400` for a group name that is not 1–64 of `A-Z a-z 0-9 . _ -`.
+pub const INVALID_GROUP: &str = "invalid_subscription_group";
+
+/// How many events a feed reads from the log at a time (and at most holds for its client).
+pub const FEED_PAGE_SIZE: usize = 100;
+
+/// The ports behind `/subscriptions/…`: the global log, where group checkpoints are kept, and
+/// what wakes a caught-up feed. Cheap to clone.
+#[derive(Clone)]
+pub struct Subscriptions {
+    /// The global log the feeds read.
+    pub events: Arc<dyn EventStore>,
+    /// Where the groups' checkpoints are kept (named `subscription:{organization}:{group}`,
+    /// or `subscription-platform:{group}` for a `scope=platform` group: never a projection's).
+    pub checkpoints: Arc<dyn CheckpointStore>,
+    /// What wakes a caught-up feed (the service's event bus, or PostgreSQL's committed events);
+    /// without it feeds only poll.
+    pub wake: Option<WakeSource>,
+    /// How long a caught-up feed waits before it reads the log again without a wake-up.
+    pub poll: Duration,
+}
+
+impl std::fmt::Debug for Subscriptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriptions")
+            .field("wake", &self.wake.is_some())
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which events of the log a feed sends.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FeedFilter {
+    /// Only this organization's events (`None`: every organization's, `scope=platform`).
+    pub(crate) organization: Option<String>,
+    /// Only these event types (empty: every type).
+    pub(crate) event_types: Vec<String>,
+    /// Only this aggregate type.
+    pub(crate) aggregate_type: Option<String>,
+}
+
+impl FeedFilter {
+    fn admits(&self, event: &EventEnvelope) -> bool {
+        let organization = match &self.organization {
+            Some(organization) => event.metadata.organization_id.as_deref() == Some(organization.as_str()),
+            None => true,
+        };
+        organization
+            && (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
+    }
+}
+
+/// One connection's reading of the log.
+struct Feed {
+    events: Arc<dyn EventStore>,
+    wake: Option<broadcast::Receiver<Arc<EventEnvelope>>>,
+    poll: Duration,
+    /// The position of the last event read (sent or filtered out).
+    after: u64,
+    /// `live=false`: stop at this position (the head when the client connected).
+    until: Option<u64>,
+    filter: FeedFilter,
+    /// Read, admitted, not yet sent: at most one page.
+    pending: VecDeque<EventEnvelope>,
+}
+
+/// The SSE events after position `after` that `filter` admits, in global position order:
+/// what the log holds, then (unless `until` stops it) every event committed later. A store
+/// error ends the stream (logged); the client resumes with `Last-Event-ID`.
+pub(crate) fn feed(
+    subscriptions: &Subscriptions,
+    after: u64,
+    until: Option<u64>,
+    filter: FeedFilter,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    // Subscribed before the first read: an event committed during catch-up still wakes it.
+    let feed = Feed {
+        events: Arc::clone(&subscriptions.events),
+        wake: subscriptions.wake.as_ref().map(|wake| wake()),
+        poll: subscriptions.poll,
+        after,
+        until,
+        filter,
+        pending: VecDeque::new(),
+    };
+    futures::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    })
+}
+
+impl Feed {
+    /// The next event to send, reading the log (or waiting) only when none is pending.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(envelope) = self.pending.pop_front() {
+                return Some(sse_event(envelope));
+            }
+            if self.until.is_some_and(|until| self.after >= until) {
+                return None;
+            }
+            let page = match self.events.read_all(self.after, FEED_PAGE_SIZE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, after = self.after, "subscription feed: reading the log failed; closing the feed");
+                    return None;
+                }
+            };
+            let Some(last) = page.last() else {
+                if self.until.is_some() {
+                    return None;
+                }
+                self.wait().await;
+                continue;
+            };
+            let last = last.global_position.unwrap_or(self.after + page.len() as u64);
+            let until = self.until.unwrap_or(u64::MAX);
+            self.pending.extend(
+                page.into_iter()
+                    .filter(|e| e.global_position.is_some_and(|p| p > self.after && p <= until))
+                    .filter(|e| self.filter.admits(e)),
+            );
+            self.after = last.min(until);
+        }
+    }
+
+    /// Until an event is published or the poll interval has passed.
+    async fn wait(&mut self) {
+        let Some(wake) = &mut self.wake else {
+            tokio::time::sleep(self.poll).await;
+            return;
+        };
+        tokio::select! {
+            received = wake.recv() => {
+                if matches!(received, Err(broadcast::error::RecvError::Closed)) {
+                    self.wake = None;
+                }
+            }
+            () = tokio::time::sleep(self.poll) => {}
+        }
+    }
+}
+
+/// `id` = global position, `event` = event type, `data` = the event as `/events/{eventId}`
+/// answers it.
+fn sse_event(envelope: EventEnvelope) -> Event {
+    let position = envelope.global_position.unwrap_or_default();
+    let kind = envelope.event_type.clone();
+    let view = EventView::from(envelope);
+    let data = serde_json::to_string(&view).unwrap_or_else(|_| "{}".to_owned());
+    Event::default().id(position.to_string()).event(kind).data(data)
+}
