@@ -15,7 +15,7 @@ use axum::response::sse::Event;
 use futures::Stream;
 use hive_billing::EventView;
 use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Makes a receiver of the events committed from now on, to wake feeds that are caught up.
 pub type WakeSource = Arc<dyn Fn() -> broadcast::Receiver<Arc<EventEnvelope>> + Send + Sync>;
@@ -40,6 +40,9 @@ pub struct Subscriptions {
     pub wake: Option<WakeSource>,
     /// How long a caught-up feed waits before it reads the log again without a wake-up.
     pub poll: Duration,
+    /// Once it holds `true`, every feed ends (after the event it is sending): a graceful
+    /// shutdown waits for open connections, and a live feed would otherwise never close.
+    pub closing: Option<watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Subscriptions {
@@ -79,6 +82,7 @@ struct Feed {
     events: Arc<dyn EventStore>,
     wake: Option<broadcast::Receiver<Arc<EventEnvelope>>>,
     poll: Duration,
+    closing: Option<watch::Receiver<bool>>,
     /// The position of the last event read (sent or filtered out).
     after: u64,
     /// `live=false`: stop at this position (the head when the client connected).
@@ -102,6 +106,7 @@ pub(crate) fn feed(
         events: Arc::clone(&subscriptions.events),
         wake: subscriptions.wake.as_ref().map(|wake| wake()),
         poll: subscriptions.poll,
+        closing: subscriptions.closing.clone(),
         after,
         until,
         filter,
@@ -117,6 +122,9 @@ impl Feed {
     /// The next event to send, reading the log (or waiting) only when none is pending.
     async fn next(&mut self) -> Option<Event> {
         loop {
+            if self.closing.as_ref().is_some_and(|closing| *closing.borrow()) {
+                return None;
+            }
             if let Some(envelope) = self.pending.pop_front() {
                 return Some(sse_event(envelope));
             }
@@ -148,19 +156,33 @@ impl Feed {
         }
     }
 
-    /// Until an event is published or the poll interval has passed.
+    /// Until an event is published, the poll interval has passed or the service is closing.
     async fn wait(&mut self) {
-        let Some(wake) = &mut self.wake else {
-            tokio::time::sleep(self.poll).await;
-            return;
+        let Feed {
+            wake, closing, poll, ..
+        } = self;
+        let woken = async {
+            match wake {
+                Some(receiver) => {
+                    if let Err(broadcast::error::RecvError::Closed) = receiver.recv().await {
+                        *wake = None;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let closing = async {
+            match closing {
+                Some(closing) => {
+                    let _ = closing.wait_for(|closing| *closing).await;
+                }
+                None => std::future::pending().await,
+            }
         };
         tokio::select! {
-            received = wake.recv() => {
-                if matches!(received, Err(broadcast::error::RecvError::Closed)) {
-                    self.wake = None;
-                }
-            }
-            () = tokio::time::sleep(self.poll) => {}
+            () = woken => {}
+            () = closing => {}
+            () = tokio::time::sleep(*poll) => {}
         }
     }
 }

@@ -137,6 +137,13 @@ async fn organization_a_never_reaches_organization_b_through_any_route_even_cach
         "rows for routes that are not in ROUTES: {unknown:?}"
     );
 
+    // B's group `shared` is at B's last event: A's group of the same name must not be.
+    let head = app.get(TOKEN_B, "/subscriptions/shared/events?live=false").await;
+    let b_position = head.body.as_array().unwrap().last().unwrap()["globalPosition"].clone();
+    let b_ack = app
+        .post(TOKEN_B, "/subscriptions/shared/ack", json!({"position": b_position}))
+        .await;
+    assert_eq!(b_ack.body["position"], b_position, "{}", b_ack.text);
     let before = b_view(&app).await;
     // B asks every question first: its answers are in the cache when A asks (B, a writer, may
     // not ask for every organization's analytics either, nor see A's event).

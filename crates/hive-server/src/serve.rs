@@ -127,6 +127,7 @@ pub fn subscriptions(app: &App, live: Option<&broadcast::Receiver<Arc<EventEnvel
         checkpoints: Arc::clone(&app.checkpoints),
         wake: Some(wake),
         poll: FEED_POLL,
+        closing: None,
     }
 }
 
@@ -144,7 +145,16 @@ pub async fn serve(
     // PostgreSQL, on those of every instance of the schema (this one's included), as they commit.
     let live = app.postgres.as_ref().map(crate::postgres::Connection::live_events);
     let mut state = api_state(&app, tokens, metrics.clone());
-    state.subscriptions = Some(subscriptions(&app, live.as_ref()));
+    // The feeds end as the shutdown begins: the HTTP drain waits for open connections.
+    let (closing_tx, closing) = watch::channel(false);
+    state.subscriptions = Some(Subscriptions {
+        closing: Some(closing),
+        ..subscriptions(&app, live.as_ref())
+    });
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     let http = HttpConfig {
         body_limit: app.config.body_limit,
         request_timeout: app.config.request_timeout,

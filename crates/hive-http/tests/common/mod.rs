@@ -217,6 +217,7 @@ impl TestApp {
             checkpoints: Arc::new(MemoryCheckpointStore::new()),
             wake: Some(Arc::new(move || wake.subscribe())),
             poll: Duration::from_millis(200),
+            closing: None,
         };
         let metrics = Metrics::new();
         let query_cache = billing.query_cache().cloned();
@@ -242,7 +243,13 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let body = match headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|t| t == "text/event-stream")
+        {
+            true => event_stream_data(&text),
+            false => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        };
         Reply {
             status,
             headers,
@@ -276,6 +283,14 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.body
     }
+}
+
+/// The `data` of every event of a finished Server-Sent Events stream, as a JSON array.
+fn event_stream_data(text: &str) -> Value {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(|data| serde_json::from_str::<Value>(data.trim_start()).unwrap())
+        .collect()
 }
 
 /// The API with the query cache on (moka, in process): answers are served from it on a repeat.

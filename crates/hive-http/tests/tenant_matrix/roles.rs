@@ -81,6 +81,17 @@ fn every_organization(body: &Value) {
     assert_eq!(organizations, [ORG_A, ORG_B], "{body}");
 }
 
+/// Both organizations' events in a `scope=platform` feed.
+fn every_organization_in_the_feed(body: &Value) {
+    let organizations: BTreeSet<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["metadata"]["organizationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(organizations, BTreeSet::from([ORG_A, ORG_B]), "{body}");
+}
+
 /// Every request a token of user `user` sends (its writes aim at its own fixtures).
 fn probes(user: &str, event: &str) -> Vec<Probe> {
     use Needs::{Nothing, Role as R};
@@ -176,6 +187,40 @@ fn probes(user: &str, event: &str) -> Vec<Probe> {
             "/events/heatmap?scope=platform",
             platform,
         ),
+        probe(
+            get.clone(),
+            "/subscriptions/{group}/events",
+            "/subscriptions/roles/events?live=false",
+            read,
+        ),
+        probe(
+            get.clone(),
+            "/subscriptions/{group}/events",
+            "/subscriptions/roles/events?live=false&scope=platform",
+            platform,
+        )
+        .check(every_organization_in_the_feed),
+        probe(get.clone(), "/subscriptions/{group}", "/subscriptions/roles", read),
+        probe(
+            get.clone(),
+            "/subscriptions/{group}",
+            "/subscriptions/roles?scope=platform",
+            platform,
+        ),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/ack",
+            "/subscriptions/roles/ack",
+            read,
+        )
+        .body(json!({"position": 1})),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/ack",
+            "/subscriptions/roles/ack?scope=platform",
+            platform,
+        )
+        .body(json!({"position": 1})),
         probe(get.clone(), "/healthz", "/healthz", Nothing),
         probe(get.clone(), "/readyz", "/readyz", Nothing),
         probe(get.clone(), "/metrics", "/metrics", Nothing),

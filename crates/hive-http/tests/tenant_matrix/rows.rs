@@ -36,6 +36,15 @@ fn row(method: Method, template: &'static str, uri: &str, body: Option<Value>, e
     }
 }
 
+/// A's feed: some events, every one of organization A.
+fn only_organization_a(body: &Value) {
+    let events = body.as_array().unwrap();
+    assert!(!events.is_empty(), "A's own events are missing");
+    for event in events {
+        assert_eq!(event["metadata"]["organizationId"], ORG_A, "{event}");
+    }
+}
+
 fn count_items(body: &Value, key: &str) -> usize {
     body[key].as_array().unwrap().len()
 }
@@ -318,6 +327,55 @@ pub(crate) fn matrix(b_event: &str, a_event: &str) -> Vec<Row> {
             get.clone(),
             "/events/heatmap",
             "/events/heatmap?scope=platform",
+            None,
+            PlatformOnly,
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}/events",
+            "/subscriptions/shared/events?live=false",
+            None,
+            Own(only_organization_a),
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}/events",
+            "/subscriptions/shared/events?live=false&from=0&eventType=PaymentCreated,PaymentProcessed,PaymentFailed",
+            None,
+            Own(only_organization_a),
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}/events",
+            "/subscriptions/shared/events?live=false&scope=platform",
+            None,
+            PlatformOnly,
+        ),
+        row(
+            post.clone(),
+            "/subscriptions/{group}/ack",
+            "/subscriptions/shared/ack",
+            Some(json!({"position": 1})),
+            Own(|b| assert_eq!(b["position"], 1, "{b}")),
+        ),
+        row(
+            post.clone(),
+            "/subscriptions/{group}/ack",
+            "/subscriptions/shared/ack?scope=platform",
+            Some(json!({"position": 1})),
+            PlatformOnly,
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}",
+            "/subscriptions/shared",
+            None,
+            Own(|b| assert_eq!(b["position"], 1, "B's checkpoint of its own `shared` group: {b}")),
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}",
+            "/subscriptions/shared?scope=platform",
             None,
             PlatformOnly,
         ),
