@@ -196,3 +196,91 @@ fn sse_event(envelope: EventEnvelope) -> Event {
     let data = serde_json::to_string(&view).unwrap_or_else(|_| "{}".to_owned());
     Event::default().id(position.to_string()).event(kind).data(data)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use futures::StreamExt;
+    use hive_domain::{EventStream, Metadata, StoreResult};
+    use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
+
+    use super::*;
+
+    /// The memory store, counting the pages read from the global log.
+    struct Counting {
+        inner: MemoryEventStore,
+        pages: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl EventStore for Counting {
+        async fn append(&self, id: &str, expected: u64, events: Vec<EventEnvelope>) -> StoreResult<Vec<EventEnvelope>> {
+            self.inner.append(id, expected, events).await
+        }
+
+        fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a> {
+            self.inner.read_stream(aggregate_id, from_version)
+        }
+
+        async fn read_all(&self, after_position: u64, limit: usize) -> StoreResult<Vec<EventEnvelope>> {
+            self.pages.fetch_add(1, Ordering::SeqCst);
+            self.inner.read_all(after_position, limit).await
+        }
+
+        async fn head_position(&self) -> StoreResult<u64> {
+            self.inner.head_position().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_feed_reads_the_next_page_only_once_the_client_took_the_last() {
+        let store = Arc::new(Counting {
+            inner: MemoryEventStore::new(),
+            pages: AtomicUsize::new(0),
+        });
+        let events: Vec<EventEnvelope> = (1..=250)
+            .map(|version| {
+                EventEnvelope::new("org-a/p-1", "Payment", "PaymentCreated", serde_json::json!({}), version)
+                    .with_metadata(Metadata::default().with_organization("org-a"))
+            })
+            .collect();
+        store.append("org-a/p-1", 0, events).await.unwrap();
+        let subscriptions = Subscriptions {
+            events: store.clone(),
+            checkpoints: Arc::new(MemoryCheckpointStore::new()),
+            wake: None,
+            poll: Duration::from_secs(60),
+            closing: None,
+        };
+        let filter = FeedFilter {
+            organization: Some("org-a".into()),
+            ..FeedFilter::default()
+        };
+        let mut feed = Box::pin(feed(&subscriptions, 0, None, filter));
+        assert_eq!(
+            store.pages.load(Ordering::SeqCst),
+            0,
+            "nothing is read before the client asks"
+        );
+        let _ = feed.next().await;
+        assert_eq!(store.pages.load(Ordering::SeqCst), 1);
+        for _ in 1..FEED_PAGE_SIZE {
+            let _ = feed.next().await;
+        }
+        assert_eq!(
+            store.pages.load(Ordering::SeqCst),
+            1,
+            "one page serves its {FEED_PAGE_SIZE} events"
+        );
+        let _ = feed.next().await;
+        assert_eq!(
+            store.pages.load(Ordering::SeqCst),
+            2,
+            "the next page once the client took the last"
+        );
+        let rest = feed.take(149).count().await;
+        assert_eq!((rest, store.pages.load(Ordering::SeqCst)), (149, 3));
+    }
+}

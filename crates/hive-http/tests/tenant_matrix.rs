@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "tenant_matrix/feeds.rs"]
+mod feeds;
 #[path = "tenant_matrix/platform.rs"]
 mod platform;
 #[path = "tenant_matrix/roles.rs"]

@@ -56,12 +56,13 @@ async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
         )
     };
     assert_eq!(create("feed-1").await.0, 201);
-    let mut response = reqwest::Client::new()
-        .get(format!("{}/subscriptions/billing-sync/events", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let feed = || {
+        reqwest::Client::new()
+            .get(format!("{}/subscriptions/billing-sync/events", server.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    let mut response = feed().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut buffer = String::new();
@@ -85,12 +86,7 @@ async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
     assert_eq!(stored["position"], 2);
 
     // A feed left open does not hold the graceful shutdown: it ends as the shutdown begins.
-    let mut open = reqwest::Client::new()
-        .get(format!("{}/subscriptions/billing-sync/events", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut open = feed().await.unwrap();
     assert_eq!(create("feed-3").await.0, 201);
     let (id, _, _) = next_event(&mut open, &mut String::new()).await;
     assert_eq!(id, 3, "resumed after the group's checkpoint (2)");

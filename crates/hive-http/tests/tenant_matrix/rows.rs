@@ -27,21 +27,12 @@ pub(crate) struct Row {
     pub(crate) expect: Expect,
 }
 
-fn row(method: Method, template: &'static str, uri: &str, body: Option<Value>, expect: Expect) -> Row {
+pub(crate) fn row(method: Method, template: &'static str, uri: &str, body: Option<Value>, expect: Expect) -> Row {
     Row {
         route: (method, template),
         uri: uri.to_owned(),
         body,
         expect,
-    }
-}
-
-/// A's feed: some events, every one of organization A.
-fn only_organization_a(body: &Value) {
-    let events = body.as_array().unwrap();
-    assert!(!events.is_empty(), "A's own events are missing");
-    for event in events {
-        assert_eq!(event["metadata"]["organizationId"], ORG_A, "{event}");
     }
 }
 
@@ -51,6 +42,13 @@ fn count_items(body: &Value, key: &str) -> usize {
 
 /// Every request A sends, aimed at B's data (`b_event`: an event id of B's, `a_event`: A's).
 pub(crate) fn matrix(b_event: &str, a_event: &str) -> Vec<Row> {
+    let mut rows = payment_and_event_rows(b_event, a_event);
+    rows.extend(crate::feeds::rows());
+    rows
+}
+
+/// The rows of the payment and event routes.
+fn payment_and_event_rows(b_event: &str, a_event: &str) -> Vec<Row> {
     use Expect::{Forbidden, Hidden, Own, PlatformOnly};
     let (get, post) = (Method::GET, Method::POST);
     let create = |extra: Value| {
@@ -327,55 +325,6 @@ pub(crate) fn matrix(b_event: &str, a_event: &str) -> Vec<Row> {
             get.clone(),
             "/events/heatmap",
             "/events/heatmap?scope=platform",
-            None,
-            PlatformOnly,
-        ),
-        row(
-            get.clone(),
-            "/subscriptions/{group}/events",
-            "/subscriptions/shared/events?live=false",
-            None,
-            Own(only_organization_a),
-        ),
-        row(
-            get.clone(),
-            "/subscriptions/{group}/events",
-            "/subscriptions/shared/events?live=false&from=0&eventType=PaymentCreated,PaymentProcessed,PaymentFailed",
-            None,
-            Own(only_organization_a),
-        ),
-        row(
-            get.clone(),
-            "/subscriptions/{group}/events",
-            "/subscriptions/shared/events?live=false&scope=platform",
-            None,
-            PlatformOnly,
-        ),
-        row(
-            post.clone(),
-            "/subscriptions/{group}/ack",
-            "/subscriptions/shared/ack",
-            Some(json!({"position": 1})),
-            Own(|b| assert_eq!(b["position"], 1, "{b}")),
-        ),
-        row(
-            post.clone(),
-            "/subscriptions/{group}/ack",
-            "/subscriptions/shared/ack?scope=platform",
-            Some(json!({"position": 1})),
-            PlatformOnly,
-        ),
-        row(
-            get.clone(),
-            "/subscriptions/{group}",
-            "/subscriptions/shared",
-            None,
-            Own(|b| assert_eq!(b["position"], 1, "B's checkpoint of its own `shared` group: {b}")),
-        ),
-        row(
-            get.clone(),
-            "/subscriptions/{group}",
-            "/subscriptions/shared?scope=platform",
             None,
             PlatformOnly,
         ),
