@@ -47,8 +47,8 @@ pub struct App {
     /// The event store (for readiness and shutdown).
     pub event_store: Arc<dyn EventStore>,
     /// Where the subscription groups' checkpoints are kept: the payment read model's
-    /// checkpoint store (in MongoDB, Elasticsearch or PostgreSQL with those stores; in this
-    /// process's memory with the embedded ones).
+    /// checkpoint store in MongoDB, Elasticsearch or PostgreSQL; a checkpoint file of their own
+    /// in the data directory on the embedded durable store; memory with `store = "memory"`.
     pub checkpoints: Arc<dyn CheckpointStore>,
     /// One runner per projection.
     pub runners: Vec<Arc<ProjectionRunner>>,
@@ -114,7 +114,10 @@ impl App {
         );
         let shared_read_model = stores.read_model_shared;
         let read_model_checkpoints = Arc::clone(&stores.read_model_checkpoints);
-        let checkpoints = Arc::clone(&stores.read_model_checkpoints);
+        let checkpoints = stores
+            .subscription_checkpoints
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&stores.read_model_checkpoints));
         let shared_search = search.persistent && shared_log;
         let read_model_projection = stores
             .read_model_projection

@@ -14,6 +14,10 @@ use crate::app::StartError;
 use crate::config::{Config, FsyncSetting, SearchKind, StoreKind};
 use crate::payment_views::PaymentViews;
 
+/// The folder of the data directory where the embedded durable store keeps the subscription
+/// groups' checkpoints.
+pub const SUBSCRIPTIONS_DIR: &str = "subscriptions";
+
 /// Where events, snapshots, the read model and its checkpoint live.
 pub struct Stores {
     /// The event store: its core port and the optional capabilities it has.
@@ -39,6 +43,10 @@ pub struct Stores {
     /// Whether the payment read model is one every instance on this store shares (in MongoDB,
     /// Elasticsearch or PostgreSQL), rather than this process's own.
     pub read_model_shared: bool,
+    /// Where the subscription groups' checkpoints are kept when not with the read model's:
+    /// `<data dir>/subscriptions/checkpoints.json` on the embedded durable store (whose read
+    /// model checkpoints live in memory and in the views file).
+    pub subscription_checkpoints: Option<Arc<dyn CheckpointStore>>,
     /// The store's own payment read-model projection, run in place of billing's (same name,
     /// version and folding): PostgreSQL's commits each page of records with its checkpoint.
     pub read_model_projection: Option<Arc<dyn Projection>>,
@@ -57,8 +65,8 @@ fn store_error(what: &'static str) -> impl Fn(hive_domain::EventStoreError) -> S
 /// Opens the stores of `config.store` (and the Elasticsearch connection when `search` needs it).
 pub async fn open(config: &Config) -> Result<Stores, StartError> {
     let elasticsearch = crate::elasticsearch::connect(config).await?;
-    let (events, snapshots, payment_views) = match config.store {
-        StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new(), None),
+    let (events, snapshots, payment_views, subscription_checkpoints) = match config.store {
+        StoreKind::Memory => (MemoryEventStore::new(), MemorySnapshotStore::new(), None, None),
         StoreKind::MemoryDurable => {
             let options = DurableOptions::default()
                 .with_fsync(fsync_policy(config.fsync))
@@ -66,9 +74,12 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             let events = MemoryEventStore::open(&config.data_dir, options.clone())
                 .await
                 .map_err(store_error("event log"))?;
-            let snapshots = MemorySnapshotStore::open(&config.data_dir, options)
+            let snapshots = MemorySnapshotStore::open(&config.data_dir, options.clone())
                 .await
                 .map_err(store_error("snapshot log"))?;
+            let groups = MemoryCheckpointStore::open(config.data_dir.join(SUBSCRIPTIONS_DIR), options)
+                .await
+                .map_err(store_error("subscription checkpoints"))?;
             let head = hive_domain::EventStore::head_position(&events)
                 .await
                 .map_err(store_error("event log"))?;
@@ -77,7 +88,8 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
             let views = PaymentViews::open(&config.data_dir, head, with_search_index, cache_bytes)
                 .await
                 .map_err(store_error("payment views"))?;
-            (events, snapshots, Some(views))
+            let groups: Arc<dyn CheckpointStore> = Arc::new(groups);
+            (events, snapshots, Some(views), Some(groups))
         }
         StoreKind::Mongodb => return open_mongodb(config, elasticsearch).await,
         StoreKind::Postgres => return open_postgres(config, elasticsearch).await,
@@ -106,6 +118,7 @@ pub async fn open(config: &Config) -> Result<Stores, StartError> {
         postgres: None,
         read_model_projection: None,
         read_model_shared: false,
+        subscription_checkpoints,
     })
 }
 
@@ -126,6 +139,7 @@ fn on_elasticsearch(store: EsStore) -> Stores {
         postgres: None,
         read_model_projection: None,
         read_model_shared: true,
+        subscription_checkpoints: None,
     }
 }
 
@@ -188,6 +202,7 @@ async fn open_mongodb(config: &Config, elasticsearch: Option<EsStore>) -> Result
         postgres: None,
         read_model_projection: None,
         read_model_shared: true,
+        subscription_checkpoints: None,
     })
 }
 
@@ -211,6 +226,7 @@ async fn open_postgres(config: &Config, elasticsearch: Option<EsStore>) -> Resul
         elasticsearch,
         postgres: Some(connection.clone()),
         read_model_shared: true,
+        subscription_checkpoints: None,
         read_model_projection: Some(Arc::new(projection)),
     })
 }

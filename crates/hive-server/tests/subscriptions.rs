@@ -98,3 +98,38 @@ async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
         .unwrap();
     assert!(!matches!(ended, Ok(Some(_))), "the feed ended: {ended:?}");
 }
+
+#[tokio::test]
+async fn a_groups_checkpoint_survives_a_restart_on_the_embedded_durable_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = || Layer {
+        data_dir: Some(dir.path().display().to_string()),
+        ..Layer::default()
+    };
+    let server = start(layer()).await;
+    let token = token(dir.path());
+    let body = json!({"paymentId": "kept-1", "amount": "10", "currency": "EUR", "description": "Kept"});
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/payments", server.base),
+        &token,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let ack = format!("{}/subscriptions/billing-sync/ack", server.base);
+    let (status, _) = call(reqwest::Method::POST, ack, &token, Some(json!({"position": 1}))).await;
+    assert_eq!(status, 200);
+    server.stop().await;
+    assert!(dir
+        .path()
+        .join(hive_server::stores::SUBSCRIPTIONS_DIR)
+        .join("checkpoints.json")
+        .exists());
+
+    let server = start(layer()).await;
+    let url = format!("{}/subscriptions/billing-sync", server.base);
+    let (_, stored) = call(reqwest::Method::GET, url, &token, None).await;
+    assert_eq!(stored["position"], 1, "{stored}");
+    server.stop().await;
+}
