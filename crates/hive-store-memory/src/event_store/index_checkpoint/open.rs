@@ -1,5 +1,5 @@
 //! Opening from a checkpoint: read, checked against `events.log` (long enough, and the last
-//! record it covers is the one it names), decoded. A checkpoint that cannot be used is reported
+//! record it covers is the one it names, whole), decoded. A checkpoint that cannot be used is reported
 //! with a warning saying why, and the caller replays the whole log. The covered records are
 //! not read here (a start would grow with the history): the store checks them in the
 //! background once open (`event_store::scrub`).
@@ -15,7 +15,7 @@ use crate::event_store::bodies::LogBodies;
 use crate::event_store::index::State;
 use crate::event_store::streams::{StreamKey, Streams};
 use crate::log::fs::{read_exact_at, temp_path};
-use crate::log::record::HEADER_LEN as RECORD_HEADER_LEN;
+use crate::log::record::{Header, HEADER_LEN as RECORD_HEADER_LEN};
 use crate::{EVENT_LOG_FILE, INDEX_CHECKPOINT_FILE};
 
 /// A state loaded from a checkpoint, and what the checkpoint covers.
@@ -101,6 +101,19 @@ fn check_log(covered: &Covered, log: &File, log_len: u64) -> Result<(), String> 
     if header != covered.last_header {
         return Err(format!(
             "the record at {EVENT_LOG_FILE}@{} is not the one it covers (the log was replaced)",
+            covered.last_record
+        ));
+    }
+    // The last covered record whole: a log cut inside it and written on (a torn tail padded
+    // back to the covered length) keeps its header but not its payload.
+    let frame = Header::parse(&header)
+        .ok_or_else(|| format!("the record at {EVENT_LOG_FILE}@{} has no frame", covered.last_record))?;
+    let mut payload = vec![0; frame.len as usize];
+    read_exact_at(log, &mut payload, covered.last_record + RECORD_HEADER_LEN as u64)
+        .map_err(|e| format!("cannot read {EVENT_LOG_FILE}@{}: {e}", covered.last_record))?;
+    if !frame.checks(&payload) {
+        return Err(format!(
+            "the last record it covers, {EVENT_LOG_FILE}@{}, is damaged (a torn tail)",
             covered.last_record
         ));
     }
