@@ -9,21 +9,7 @@ const MARKER: &str = "<!-- excerpt of crates/hive-store-postgres/";
 
 /// `(path under the crate, the fenced block after the marker)` for every marker.
 fn excerpts(guide: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = guide;
-    while let Some(at) = rest.find(MARKER) {
-        let after = &rest[at + MARKER.len()..];
-        let path = after[..after.find(" -->").expect("an unterminated marker")]
-            .trim()
-            .to_owned();
-        let fence = after.find("```").expect("a fenced block after the marker");
-        let body = &after[fence..];
-        let start = body.find('\n').expect("a fence line") + 1;
-        let end = body[start..].find("\n```").expect("an unterminated block") + start;
-        out.push((path, body[start..end].to_owned()));
-        rest = &body[end..];
-    }
-    out
+    hive_testkit::guide::marked_blocks(guide, MARKER)
 }
 
 #[test]

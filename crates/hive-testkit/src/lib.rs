@@ -169,6 +169,7 @@ pub mod event_lookup;
 pub mod event_search;
 pub mod event_store;
 mod fixture;
+pub mod guide;
 mod held;
 mod macros;
 #[cfg(feature = "proxy")]

@@ -9,20 +9,10 @@ const QUOTE_START: &str = "// --- quoted in docs/adapters.md";
 
 /// `(path under crates/hive-testkit/, the rust block after the marker)` for every marker.
 fn quotes(guide: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = guide;
-    while let Some(at) = rest.find(MARKER) {
-        let after = &rest[at + MARKER.len()..];
-        let path = after[..after.find(" -->").expect("an unterminated marker")]
-            .trim()
-            .to_owned();
-        let block_start = after.find("```rust\n").expect("a ```rust block after the marker") + "```rust\n".len();
-        let block = &after[block_start..];
-        let block_end = block.find("\n```").expect("an unterminated ```rust block");
-        out.push((path, format!("{}\n", &block[..block_end])));
-        rest = &block[block_end..];
-    }
-    out
+    hive_testkit::guide::marked_blocks(guide, MARKER)
+        .into_iter()
+        .map(|(path, block)| (path, format!("{block}\n")))
+        .collect()
 }
 
 /// What of a file the guide quotes: all of it, or what follows its `// --- quoted` line.
