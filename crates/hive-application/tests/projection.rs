@@ -51,6 +51,14 @@ impl CheckpointStore for Checkpoints {
             .cloned()
             .collect())
     }
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut dead = self.dead.lock().unwrap();
+        let before = dead.len();
+        let removed =
+            |d: &DeadLetter| d.projection == projection && (positions.is_empty() || positions.contains(&d.position));
+        dead.retain(|d| !removed(d));
+        Ok((before - dead.len()) as u64)
+    }
 }
 
 /// Sums deposits; refuses events whose position is in `poison`.

@@ -88,4 +88,7 @@ pub trait CheckpointStore: Send + Sync {
     async fn record_dead_letter(&self, dead_letter: DeadLetter) -> StoreResult<()>;
     /// The dead letters of a projection, oldest first.
     async fn dead_letters(&self, projection: &str) -> StoreResult<Vec<DeadLetter>>;
+    /// Removes the dead letters of `projection` at these global positions (all of them when
+    /// `positions` is empty); answers how many were removed. Positions that hold none are ignored.
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64>;
 }

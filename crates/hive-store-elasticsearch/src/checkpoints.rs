@@ -105,4 +105,37 @@ impl CheckpointStore for EsCheckpointStore {
         let sort = json!([{"recordedAt": "asc"}, {"position": "asc"}, {"eventId": "asc"}]);
         Ok(self.all(&self.options.dead_letters_index, query, sort).await?)
     }
+
+    /// One `_delete_by_query`, refreshed so that `dead_letters` no longer finds what it removed
+    /// (it takes no `wait_for`); a letter deleted meanwhile by another caller is not counted.
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut filter = vec![json!({"term": {"projection": projection}})];
+        if !positions.is_empty() {
+            // `position` is a `long`: a greater position holds nothing (and would be refused);
+            // dropping it must not turn a list of such positions into all of them.
+            let stored: Vec<i64> = positions.iter().filter_map(|&p| i64::try_from(p).ok()).collect();
+            if stored.is_empty() {
+                return Ok(0);
+            }
+            filter.push(json!({"terms": {"position": stored}}));
+        }
+        let path = format!("/{}/_delete_by_query", self.options.dead_letters_index);
+        let query = [("refresh", "true".to_owned()), ("conflicts", "proceed".to_owned())];
+        let body = json!({"query": {"bool": {"filter": filter}}});
+        let reply = self
+            .client
+            .send_checked(Method::Post, &path, &query, Some(Body::Json(body)), &[])
+            .await?;
+        let what = format!("POST {path}");
+        if let Some(failure) = reply
+            .body
+            .get("failures")
+            .and_then(Value::as_array)
+            .and_then(|failures| failures.first())
+        {
+            return Err(EsError::decode(what, format!("a dead letter was not removed: {failure}")).into());
+        }
+        let deleted = reply.body.get("deleted").and_then(Value::as_u64);
+        Ok(deleted.ok_or_else(|| EsError::decode(what, "no `deleted` count"))?)
+    }
 }

@@ -1,6 +1,6 @@
 //! Projection checkpoints and dead letters, in memory, optionally kept in `checkpoints.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -107,25 +107,25 @@ impl MemoryCheckpointStore {
         })
     }
 
-    /// Applies `change`; when durable, only once the changed data is written.
-    async fn change(&self, change: impl FnOnce(&mut Data) + Send + 'static) -> StoreResult<()> {
+    /// Applies `change` and answers what it answered; when durable, only once the changed data
+    /// is written.
+    async fn change<R: Send + 'static>(&self, change: impl FnOnce(&mut Data) -> R + Send + 'static) -> StoreResult<R> {
         if self.inner.file.is_none() {
-            change(&mut self.inner.data.write());
-            return Ok(());
+            return Ok(change(&mut self.inner.data.write()));
         }
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let Some(file) = &inner.file else {
-                return Ok(());
+                return Ok(change(&mut inner.data.write()));
             };
             let file = file.lock();
             let mut next = inner.data.read().clone();
-            change(&mut next);
+            let answer = change(&mut next);
             let bytes = serde_json::to_vec_pretty(&next)
                 .map_err(|e| EventStoreError::Backend(format!("cannot encode checkpoints: {e}")))?;
             fs::write_atomically(&file.path, &bytes, file.sync)?;
             *inner.data.write() = next;
-            Ok(())
+            Ok(answer)
         })
         .await
         .map_err(|e| EventStoreError::Backend(format!("saving checkpoints failed: {e}")))?
@@ -163,5 +163,19 @@ impl CheckpointStore for MemoryCheckpointStore {
             .filter(|d| d.projection == projection)
             .cloned()
             .collect())
+    }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let projection = projection.to_owned();
+        let positions: HashSet<u64> = positions.iter().copied().collect();
+        self.change(move |data| {
+            let before = data.dead_letters.len();
+            let removed = |d: &DeadLetter| {
+                d.projection == projection && (positions.is_empty() || positions.contains(&d.position))
+            };
+            data.dead_letters.retain(|d| !removed(d));
+            u64::try_from(before - data.dead_letters.len()).unwrap_or(u64::MAX)
+        })
+        .await
     }
 }

@@ -175,6 +175,24 @@ impl CheckpointStore for MongoCheckpointStore {
             .map_err(backend("read dead letters"))?;
         docs.iter().map(decode_dead_letter).collect()
     }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut filter = doc! { "projectionName": projection };
+        if !positions.is_empty() {
+            // A position past `i64::MAX` is never a stored one; dropping it must not turn a list
+            // of such positions into no condition, which means all of them.
+            let stored: Vec<i64> = positions.iter().filter_map(|&p| i64::try_from(p).ok()).collect();
+            if stored.is_empty() {
+                return Ok(0);
+            }
+            filter.insert("position", doc! { "$in": stored });
+        }
+        self.dead_letters_collection()
+            .delete_many(filter)
+            .await
+            .map(|deleted| deleted.deleted_count)
+            .map_err(backend("remove dead letters"))
+    }
 }
 
 #[cfg(test)]

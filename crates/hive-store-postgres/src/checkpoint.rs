@@ -146,6 +146,23 @@ impl CheckpointStore for PostgresCheckpointStore {
             .await?;
         Ok(rows.iter().map(decode_dead_letter).collect::<Result<_, _>>()?)
     }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        // A position past `i64::MAX` is never a stored one (`position` is an `int8`); dropping it
+        // must not turn a list of such positions into the empty list, which means all of them.
+        let stored: Vec<i64> = positions.iter().filter_map(|&p| i64::try_from(p).ok()).collect();
+        if stored.is_empty() && !positions.is_empty() {
+            return Ok(0);
+        }
+        Ok(self
+            .shared
+            .execute(
+                "remove dead letters",
+                &self.shared.sql.remove_dead_letters,
+                &[&projection, &stored],
+            )
+            .await?)
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ pub(crate) struct Statements {
     pub(crate) list_checkpoints: String,
     pub(crate) record_dead_letter: String,
     pub(crate) dead_letters: String,
+    /// Deletes a projection's dead letters at the positions of an `int8[]` (all of them when it
+    /// is empty), in one statement.
+    pub(crate) remove_dead_letters: String,
 }
 
 impl Statements {
@@ -96,6 +99,10 @@ impl Statements {
             dead_letters: format!(
                 "SELECT projection, position, event_id, event_type, error, recorded_at FROM {dead_letters} \
                  WHERE projection = $1 ORDER BY recorded_at, id"
+            ),
+            remove_dead_letters: format!(
+                "DELETE FROM {dead_letters} WHERE projection = $1 \
+                 AND (cardinality($2::int8[]) = 0 OR position = ANY($2::int8[]))"
             ),
             events,
         }

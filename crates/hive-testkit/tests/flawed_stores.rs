@@ -242,6 +242,9 @@ impl hive_domain::CheckpointStore for NewestFirst {
         letters.reverse();
         Ok(letters)
     }
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        self.0.remove_dead_letters(projection, positions).await
+    }
 }
 
 #[tokio::test]

@@ -116,6 +116,7 @@ mockall::mock! {
         async fn list(&self) -> StoreResult<Vec<Checkpoint>>;
         async fn record_dead_letter(&self, dead_letter: DeadLetter) -> StoreResult<()>;
         async fn dead_letters(&self, projection: &str) -> StoreResult<Vec<DeadLetter>>;
+        async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64>;
     }
 }
 

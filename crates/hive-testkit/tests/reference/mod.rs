@@ -201,4 +201,13 @@ impl CheckpointStore for ReferenceCheckpointStore {
             .cloned()
             .collect())
     }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut dead_letters = lock(&self.dead_letters);
+        let before = dead_letters.len();
+        let removed =
+            |d: &DeadLetter| d.projection == projection && (positions.is_empty() || positions.contains(&d.position));
+        dead_letters.retain(|d| !removed(d));
+        Ok((before - dead_letters.len()) as u64)
+    }
 }

@@ -242,4 +242,14 @@ impl CheckpointStore for TinyCheckpointStore {
             .cloned()
             .collect())
     }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut dead_letters = self.dead_letters.write().await;
+        let before = dead_letters.len();
+        // No positions: every dead letter of the projection goes.
+        let removed =
+            |d: &DeadLetter| d.projection == projection && (positions.is_empty() || positions.contains(&d.position));
+        dead_letters.retain(|d| !removed(d));
+        Ok((before - dead_letters.len()) as u64)
+    }
 }
