@@ -243,6 +243,8 @@ macro_rules! __hive_checkpoint_store_cases {
             checkpoint_store_save_overwrites => save_overwrites,
             checkpoint_store_list_contains_saved => list_contains_saved,
             checkpoint_store_dead_letters_per_projection => dead_letters_per_projection,
+            checkpoint_store_removes_dead_letters_by_position => removes_dead_letters_by_position,
+            checkpoint_store_removes_all_dead_letters_of_a_projection => removes_all_dead_letters_of_a_projection,
         ]);
     };
 }

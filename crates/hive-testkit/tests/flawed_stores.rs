@@ -252,3 +252,69 @@ impl hive_domain::CheckpointStore for NewestFirst {
 async fn dead_letters_newest_first_fail() {
     checkpoint_store::dead_letters_per_projection(Arc::new(NewestFirst(ReferenceCheckpointStore::new()))).await;
 }
+
+/// How [`FlawedRemoval`] gets `remove_dead_letters` wrong.
+#[derive(Clone, Copy)]
+enum RemovalFlaw {
+    /// Answers how many positions it was given, not how many dead letters it removed.
+    CountsPositions,
+    /// Removes every dead letter of the projection, whatever the positions.
+    IgnoresPositions,
+    /// Reads no positions as nothing to remove.
+    EmptyRemovesNothing,
+}
+
+/// The reference checkpoint store with one [`RemovalFlaw`].
+struct FlawedRemoval(ReferenceCheckpointStore, RemovalFlaw);
+
+#[async_trait]
+impl hive_domain::CheckpointStore for FlawedRemoval {
+    async fn load(&self, projection: &str) -> StoreResult<Option<hive_domain::Checkpoint>> {
+        self.0.load(projection).await
+    }
+    async fn save(&self, checkpoint: hive_domain::Checkpoint) -> StoreResult<()> {
+        self.0.save(checkpoint).await
+    }
+    async fn list(&self) -> StoreResult<Vec<hive_domain::Checkpoint>> {
+        self.0.list().await
+    }
+    async fn record_dead_letter(&self, dead_letter: DeadLetter) -> StoreResult<()> {
+        self.0.record_dead_letter(dead_letter).await
+    }
+    async fn dead_letters(&self, projection: &str) -> StoreResult<Vec<DeadLetter>> {
+        self.0.dead_letters(projection).await
+    }
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        match self.1 {
+            RemovalFlaw::CountsPositions => {
+                self.0.remove_dead_letters(projection, positions).await?;
+                Ok(positions.len() as u64)
+            }
+            RemovalFlaw::IgnoresPositions => self.0.remove_dead_letters(projection, &[]).await,
+            RemovalFlaw::EmptyRemovesNothing if positions.is_empty() => Ok(0),
+            RemovalFlaw::EmptyRemovesNothing => self.0.remove_dead_letters(projection, positions).await,
+        }
+    }
+}
+
+fn flawed_removal(flaw: RemovalFlaw) -> Arc<FlawedRemoval> {
+    Arc::new(FlawedRemoval(ReferenceCheckpointStore::new(), flaw))
+}
+
+#[tokio::test]
+#[should_panic(expected = "removing dead letters that are already gone must answer 0")]
+async fn counting_positions_instead_of_removed_dead_letters_fails() {
+    checkpoint_store::removes_dead_letters_by_position(flawed_removal(RemovalFlaw::CountsPositions)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "must answer 3")]
+async fn removing_at_every_position_fails() {
+    checkpoint_store::removes_dead_letters_by_position(flawed_removal(RemovalFlaw::IgnoresPositions)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "removing all of `a`'s dead letters must answer 3")]
+async fn no_positions_removing_nothing_fails() {
+    checkpoint_store::removes_all_dead_letters_of_a_projection(flawed_removal(RemovalFlaw::EmptyRemovesNothing)).await;
+}
