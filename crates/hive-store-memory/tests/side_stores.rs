@@ -143,6 +143,33 @@ async fn checkpoints_and_dead_letters_survive_reopen() {
 }
 
 #[tokio::test]
+async fn removed_dead_letters_stay_removed_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryCheckpointStore::open(dir.path(), DurableOptions::default())
+        .await
+        .unwrap();
+    let letters = [
+        dead_letter("p1", 3),
+        dead_letter("p2", 3),
+        dead_letter("p1", 6),
+        dead_letter("p1", 9),
+        dead_letter("p2", 7),
+    ];
+    for letter in &letters {
+        store.record_dead_letter(letter.clone()).await.unwrap();
+    }
+    assert_eq!(store.remove_dead_letters("p1", &[3, 9, 42]).await.unwrap(), 2);
+    assert_eq!(store.remove_dead_letters("p2", &[]).await.unwrap(), 2);
+    drop(store);
+    let store = MemoryCheckpointStore::open(dir.path(), DurableOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(store.dead_letters("p1").await.unwrap(), vec![letters[2].clone()]);
+    assert!(store.dead_letters("p2").await.unwrap().is_empty());
+    assert_eq!(store.remove_dead_letters("p1", &[3]).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn an_unreadable_checkpoint_file_is_corruption() {
     let dir = tempfile::tempdir().unwrap();
     let mut file = std::fs::File::create(dir.path().join(CHECKPOINT_FILE)).unwrap();
