@@ -273,6 +273,54 @@ async fn dead_letters_go_to_their_own_index_and_list_oldest_first() {
 }
 
 #[tokio::test]
+async fn dead_letters_are_removed_by_one_delete_by_query() {
+    let server = MockServer::start().await;
+    let mut done = fixture("delete_by_query.done");
+    done["deleted"] = json!(2);
+    mount(&server, "POST", "/t-dead-letters/_delete_by_query", 200, done).await;
+    let checkpoints = store(&server).checkpoint_store();
+    assert_eq!(checkpoints.remove_dead_letters("payments", &[3, 8]).await.unwrap(), 2);
+    assert_eq!(checkpoints.remove_dead_letters("payments", &[]).await.unwrap(), 2);
+    assert_eq!(
+        checkpoints.remove_dead_letters("payments", &[u64::MAX]).await.unwrap(),
+        0
+    );
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        body(&received[0]),
+        json!({"query": {"bool": {"filter": [
+            {"term": {"projection": "payments"}},
+            {"terms": {"position": [3, 8]}}
+        ]}}})
+    );
+    assert_eq!(
+        body(&received[1]),
+        json!({"query": {"bool": {"filter": [{"term": {"projection": "payments"}}]}}})
+    );
+    assert_eq!(
+        requests(&server).await,
+        vec!["POST /t-dead-letters/_delete_by_query?refresh=true&conflicts=proceed"; 2],
+        "a position past every `long` is answered without a request"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_dead_letter_removal_is_an_error() {
+    let server = MockServer::start().await;
+    let mut partial = fixture("delete_by_query.done");
+    partial["deleted"] = json!(1);
+    partial["failures"] = json!([{"index": "t-dead-letters", "id": "x2", "status": 500,
+        "cause": {"type": "exception", "reason": "shard failure"}}]);
+    mount(&server, "POST", "/t-dead-letters/_delete_by_query", 200, partial).await;
+    let err = store(&server)
+        .checkpoint_store()
+        .remove_dead_letters("payments", &[3, 8])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("shard failure"), "{err}");
+}
+
+#[tokio::test]
 async fn listings_page_with_search_after() {
     let server = MockServer::start().await;
     let page = |names: Vec<String>| {
