@@ -8,6 +8,7 @@ mod message;
 pub mod middleware;
 mod projection;
 mod repository;
+pub mod subscription;
 
 pub use bus::{
     BusFuture, BusMetrics, BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus,
@@ -21,3 +22,4 @@ pub use projection::{
     BatchError, CatchUp, Lease, LeaseGrant, PoisonPolicy, Projection, ProjectionRunner, ProjectionStatus,
 };
 pub use repository::{AggregateRepository, Executed, Loaded, SnapshotPolicy, TimeSource, DEFAULT_HOT_AGGREGATES};
+pub use subscription::{ConsumerGroups, GroupOptions, Membership};

@@ -1,0 +1,292 @@
+//! The task that runs one consumer group: reads the log when the group has room, sends,
+//! parks, saves the checkpoint, and answers the group's commands in turn.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use hive_domain::{Checkpoint, CheckpointStore, DeadLetter, EventEnvelope, EventStore};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::group::{GroupState, Refused};
+use super::{Delivery, GroupError, GroupFilter, GroupOptions, Refusal};
+
+/// What a group's task is asked to do.
+#[derive(Debug)]
+pub(super) enum Command {
+    /// A consumer connects; answers its member id.
+    Join {
+        consumer: String,
+        filter: GroupFilter,
+        start: Option<u64>,
+        sender: mpsc::Sender<Delivery>,
+        closed_because: Arc<OnceLock<String>>,
+        reply: oneshot::Sender<Result<u64, GroupError>>,
+    },
+    /// A consumer's connection ended.
+    Leave { member: u64 },
+    /// Acknowledge up to a position; answers the stored checkpoint.
+    Ack {
+        consumer: Option<String>,
+        position: u64,
+        reply: oneshot::Sender<Result<u64, GroupError>>,
+    },
+    /// Refuse one event.
+    Nack {
+        consumer: Option<String>,
+        position: u64,
+        reason: String,
+        reply: oneshot::Sender<Result<Refusal, GroupError>>,
+    },
+    /// Send parked events again; answers how many were queued.
+    Replay {
+        events: Vec<EventEnvelope>,
+        reply: oneshot::Sender<usize>,
+    },
+    /// The connected consumers and the events they hold.
+    Status {
+        reply: oneshot::Sender<(Vec<String>, usize)>,
+    },
+}
+
+/// One group's task.
+pub(super) struct Actor {
+    name: String,
+    filter: GroupFilter,
+    state: GroupState,
+    /// The checkpoint as stored.
+    saved: u64,
+    events: Arc<dyn EventStore>,
+    checkpoints: Arc<dyn CheckpointStore>,
+    wake: Option<broadcast::Receiver<Arc<EventEnvelope>>>,
+    options: GroupOptions,
+    /// The last read found nothing new: wait for a wake-up or the poll interval.
+    caught_up: bool,
+}
+
+impl Actor {
+    pub(super) fn new(
+        name: String,
+        filter: GroupFilter,
+        stored: u64,
+        events: Arc<dyn EventStore>,
+        checkpoints: Arc<dyn CheckpointStore>,
+        wake: Option<broadcast::Receiver<Arc<EventEnvelope>>>,
+        options: GroupOptions,
+    ) -> Self {
+        Self {
+            name,
+            filter,
+            state: GroupState::new(options.clone(), stored),
+            saved: stored,
+            events,
+            checkpoints,
+            wake,
+            options,
+            caught_up: false,
+        }
+    }
+
+    /// Runs until nobody was connected for [`GroupOptions::linger`].
+    pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            let reading = self.state.has_members() && !self.caught_up && self.state.wants_more();
+            if reading {
+                self.read().await;
+            }
+            self.dispatch().await;
+            if let Err(error) = self.save().await {
+                tracing::warn!(%error, group = %self.name, "consumer group: saving the checkpoint failed");
+            }
+            let now = Instant::now();
+            let idle = if self.state.has_members() {
+                idle_since = None;
+                None
+            } else {
+                let since = *idle_since.get_or_insert(now);
+                let left = self.options.linger.saturating_sub(now.duration_since(since));
+                if left.is_zero() {
+                    break;
+                }
+                Some(left)
+            };
+            let busy = self.state.has_members() && !self.caught_up && self.state.wants_more();
+            let wait = if busy {
+                Duration::ZERO
+            } else {
+                [Some(self.options.poll), self.state.next_stall(), idle]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(self.options.poll)
+            };
+            let Actor { wake, .. } = &mut self;
+            let woken = async {
+                match wake {
+                    Some(receiver) => match receiver.recv().await {
+                        Err(broadcast::error::RecvError::Closed) => {
+                            *wake = None;
+                            std::future::pending::<()>().await;
+                        }
+                        _ => {}
+                    },
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = woken => self.caught_up = false,
+                () = tokio::time::sleep(wait) => self.caught_up = false,
+            }
+        }
+        commands.close();
+        while commands.try_recv().is_ok() {}
+        if let Err(error) = self.save().await {
+            tracing::warn!(%error, group = %self.name, "consumer group: saving the checkpoint failed");
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Join {
+                consumer,
+                filter,
+                start,
+                sender,
+                closed_because,
+                reply,
+            } => {
+                if self.state.has_members() {
+                    if filter != self.filter {
+                        let _ = reply.send(Err(GroupError::FilterMismatch));
+                        return;
+                    }
+                } else if filter != self.filter || start.is_some() {
+                    self.filter = filter;
+                    self.state.reposition(start.unwrap_or(self.saved));
+                }
+                self.caught_up = false;
+                let id = self.state.join(consumer, sender, closed_because);
+                let _ = reply.send(Ok(id));
+            }
+            Command::Leave { member } => self.state.leave(member),
+            Command::Ack {
+                consumer,
+                position,
+                reply,
+            } => {
+                let acked = self.state.ack(consumer.as_deref(), position);
+                if !acked.replayed.is_empty() {
+                    if let Err(error) = self.checkpoints.remove_dead_letters(&self.name, &acked.replayed).await {
+                        let _ = reply.send(Err(error.into()));
+                        return;
+                    }
+                }
+                let saved = self.save().await.map(|()| self.saved).map_err(GroupError::from);
+                let _ = reply.send(saved);
+            }
+            Command::Nack {
+                consumer,
+                position,
+                reason,
+                reply,
+            } => {
+                let refusal = match self.state.refuse(consumer.as_deref(), position) {
+                    Refused::NotHeld => Err(GroupError::NotHeld(position)),
+                    Refused::Retry(deliveries) => Ok(Refusal {
+                        deliveries,
+                        parked: false,
+                    }),
+                    Refused::Park(envelope, deliveries, replay) => {
+                        let why = format!("refused {deliveries} times: {reason}");
+                        match self.park(&envelope, &why, replay).await {
+                            Ok(()) => self.save().await.map_err(GroupError::from).map(|()| Refusal {
+                                deliveries,
+                                parked: true,
+                            }),
+                            Err(error) => {
+                                self.state.requeue(envelope, replay);
+                                Err(error.into())
+                            }
+                        }
+                    }
+                };
+                let _ = reply.send(refusal);
+            }
+            Command::Replay { events, reply } => {
+                let _ = reply.send(self.state.push_replay(events));
+            }
+            Command::Status { reply } => {
+                let _ = reply.send((self.state.member_names(), self.state.in_flight()));
+            }
+        }
+    }
+
+    /// Reads the next page of the log into the group's queue.
+    async fn read(&mut self) {
+        let after = self.state.read_to;
+        match self.events.read_all(after, self.options.page_size).await {
+            Ok(page) => {
+                self.caught_up = page.len() < self.options.page_size;
+                let last = page.iter().filter_map(|e| e.global_position).max().unwrap_or(after);
+                let admitted = page
+                    .into_iter()
+                    .filter(|e| e.global_position.is_some_and(|p| p > after))
+                    .filter(|e| self.filter.admits(e))
+                    .collect();
+                self.state.push_read(admitted, last);
+            }
+            Err(error) => {
+                tracing::warn!(%error, group = %self.name, after, "consumer group: reading the log failed; retrying");
+                self.caught_up = true;
+            }
+        }
+    }
+
+    /// Sends what it can; parks what was delivered too often.
+    async fn dispatch(&mut self) {
+        for (envelope, deliveries, replay) in self.state.dispatch(Instant::now()) {
+            let why = format!("delivered {deliveries} times without an acknowledgement");
+            if let Err(error) = self.park(&envelope, &why, replay).await {
+                tracing::warn!(%error, group = %self.name, "consumer group: parking an event failed; sending it again");
+                self.state.requeue(envelope, replay);
+            }
+        }
+    }
+
+    /// Records `envelope` as parked (a replayed event still is: nothing to record).
+    async fn park(&self, envelope: &EventEnvelope, why: &str, replay: bool) -> hive_domain::StoreResult<()> {
+        if replay {
+            return Ok(());
+        }
+        tracing::info!(group = %self.name, position = ?envelope.global_position, event_id = %envelope.event_id, why, "consumer group: event parked");
+        self.checkpoints
+            .record_dead_letter(DeadLetter {
+                projection: self.name.clone(),
+                position: envelope.global_position.unwrap_or_default(),
+                event_id: envelope.event_id,
+                event_type: envelope.event_type.clone(),
+                error: why.to_owned(),
+                recorded_at: Utc::now(),
+            })
+            .await
+    }
+
+    /// Stores the checkpoint if it moved forward.
+    async fn save(&mut self) -> hive_domain::StoreResult<()> {
+        let checkpoint = self.state.checkpoint();
+        if checkpoint <= self.saved {
+            return Ok(());
+        }
+        self.checkpoints
+            .save(Checkpoint::new(self.name.clone(), checkpoint, None))
+            .await?;
+        self.saved = checkpoint;
+        Ok(())
+    }
+}

@@ -1,0 +1,477 @@
+//! Consumer groups over the global log: other services follow the events, several consumers
+//! of one group share the work, and the group's checkpoint moves as they acknowledge.
+//!
+//! - **Partitioned by stream**: each stream's events go to one consumer at a time, in order;
+//!   a consumer that joins takes a share of the streams, one that leaves (or is closed) hands
+//!   its unacknowledged events to the others.
+//! - **At-least-once**: an event is handled once acknowledged; the checkpoint (kept through the
+//!   [`CheckpointStore`] port) is the position before which every event of the group was
+//!   handled, so a restart sends again only what was not.
+//! - **Parking**: an event refused (or handed back unacknowledged) `max_deliveries` times is
+//!   parked as a dead letter of the group; parked events are listed, replayed or skipped.
+//! - **Bounded**: a consumer holds at most `max_in_flight` unacknowledged events; one that
+//!   cannot take more for `stall_timeout` is closed (told to reconnect), its events go to the
+//!   others. The group reads the log a page at a time, only when it has room.
+//!
+//! Groups live in the process that serves them: consumers of one group connect to one service
+//! instance.
+
+mod actor;
+mod group;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use hive_domain::{CheckpointStore, DeadLetter, EventEnvelope, EventStore, EventStoreError};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use actor::{Actor, Command};
+
+/// Makes a receiver of the events committed from now on, to wake groups that are caught up.
+pub type WakeSource = Arc<dyn Fn() -> broadcast::Receiver<Arc<EventEnvelope>> + Send + Sync>;
+
+/// How consumer groups behave.
+#[derive(Debug, Clone)]
+pub struct GroupOptions {
+    /// How many events a group reads from the log at a time (and at most keeps waiting).
+    pub page_size: usize,
+    /// How many unacknowledged events one consumer may hold.
+    pub max_in_flight: usize,
+    /// After this many deliveries without an acknowledgement an event is parked.
+    pub max_deliveries: u32,
+    /// A consumer that cannot take the events waiting for it this long is closed.
+    pub stall_timeout: Duration,
+    /// How long a group keeps its state (deliveries counted, events handed back) once its
+    /// last consumer left, for that consumer to reconnect.
+    pub linger: Duration,
+    /// How often a caught-up group reads the log without a wake-up.
+    pub poll: Duration,
+}
+
+impl Default for GroupOptions {
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            max_in_flight: 1_000,
+            max_deliveries: 5,
+            stall_timeout: Duration::from_secs(30),
+            linger: Duration::from_secs(300),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// An event sent to a consumer.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The event.
+    pub envelope: Arc<EventEnvelope>,
+    /// How many times it was delivered to the group, this time included (1: the first).
+    pub delivery: u32,
+}
+
+/// Which events of the log a group follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupFilter {
+    /// Only this organization's events (`None`: every organization's).
+    pub organization: Option<String>,
+    /// Only these event types (empty: every type).
+    pub event_types: Vec<String>,
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+}
+
+impl GroupFilter {
+    /// Whether the group follows `event`.
+    pub fn admits(&self, event: &EventEnvelope) -> bool {
+        let organization = match &self.organization {
+            Some(organization) => event.metadata.organization_id.as_deref() == Some(organization.as_str()),
+            None => true,
+        };
+        organization
+            && (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
+    }
+}
+
+/// A consumer asking to join a group.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    /// The group's checkpoint name.
+    pub group: String,
+    /// The consumer's name: a new connection of the same name replaces the old one.
+    pub consumer: String,
+    /// The events the group follows; every consumer connected at once gives the same.
+    pub filter: GroupFilter,
+    /// Where a group nobody is connected to starts reading (after this position), instead of
+    /// its checkpoint.
+    pub start: Option<u64>,
+}
+
+/// What went wrong with a group.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] EventStoreError),
+    /// A consumer joined with another filter than the connected ones'.
+    #[error("the group's connected consumers follow other events (another eventType or aggregateType filter)")]
+    FilterMismatch,
+    /// A position past the log's head.
+    #[error("position {position} is past the log's head, {head}")]
+    BeyondHead {
+        /// The position given.
+        position: u64,
+        /// The log's head.
+        head: u64,
+    },
+    /// No connected consumer (of that name) holds an event at that position.
+    #[error("no consumer of the group holds the event at position {0} unacknowledged")]
+    NotHeld(u64),
+}
+
+/// What refusing an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// How many times the event was delivered.
+    pub deliveries: u32,
+    /// Whether it was parked (else it will be delivered again).
+    pub parked: bool,
+}
+
+/// A group as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupStatus {
+    /// The stored checkpoint (0: none).
+    pub checkpoint: u64,
+    /// The connected consumers, in the order they joined.
+    pub consumers: Vec<String>,
+    /// Events sent and not yet acknowledged.
+    pub in_flight: usize,
+    /// Parked events.
+    pub parked: usize,
+}
+
+/// A consumer's connection to its group: the events sent to it. Dropping it leaves the group
+/// (its unacknowledged events go to the other consumers).
+#[derive(Debug)]
+pub struct Membership {
+    consumer: String,
+    receiver: mpsc::Receiver<Delivery>,
+    closed_because: Arc<OnceLock<String>>,
+    leave: mpsc::UnboundedSender<Command>,
+    id: u64,
+}
+
+impl Membership {
+    /// The consumer's name.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The next event for this consumer; `None` once the group closed the connection (see
+    /// [`closed_because`](Self::closed_because)).
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.receiver.recv().await
+    }
+
+    /// Why the group closed this connection (too far behind, replaced), once it did.
+    pub fn closed_because(&self) -> Option<&str> {
+        self.closed_because.get().map(String::as_str)
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let _ = self.leave.send(Command::Leave { member: self.id });
+    }
+}
+
+/// A running group: how to reach its task.
+struct Handle {
+    id: u64,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+/// The consumer groups of a service, each run by a task of its own while consumers are
+/// connected (and for [`GroupOptions::linger`] after). Cheap to clone.
+#[derive(Clone)]
+pub struct ConsumerGroups {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    events: Arc<dyn EventStore>,
+    checkpoints: Arc<dyn CheckpointStore>,
+    wake: Option<WakeSource>,
+    options: GroupOptions,
+    running: Mutex<HashMap<String, Handle>>,
+    next_id: Mutex<u64>,
+}
+
+impl std::fmt::Debug for ConsumerGroups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumerGroups")
+            .field("options", &self.inner.options)
+            .field("wake", &self.inner.wake.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsumerGroups {
+    /// Groups over `events`, their checkpoints and parked events in `checkpoints`, woken by
+    /// `wake` when caught up (else polling every [`GroupOptions::poll`]).
+    pub fn new(
+        events: Arc<dyn EventStore>,
+        checkpoints: Arc<dyn CheckpointStore>,
+        wake: Option<WakeSource>,
+        options: GroupOptions,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                events,
+                checkpoints,
+                wake,
+                options,
+                running: Mutex::new(HashMap::new()),
+                next_id: Mutex::new(0),
+            }),
+        }
+    }
+
+    /// The options the groups run with.
+    pub fn options(&self) -> &GroupOptions {
+        &self.inner.options
+    }
+
+    /// The global log the groups read.
+    pub fn events(&self) -> &Arc<dyn EventStore> {
+        &self.inner.events
+    }
+
+    /// Connects a consumer to its group (starting the group if nobody is connected).
+    pub async fn join(&self, request: JoinRequest) -> Result<Membership, GroupError> {
+        let capacity = self
+            .inner
+            .options
+            .max_in_flight
+            .min(self.inner.options.page_size)
+            .max(1);
+        for _ in 0..3 {
+            let commands = self.running(&request.group, &request.filter).await?;
+            let (sender, receiver) = mpsc::channel(capacity);
+            let closed_because = Arc::new(OnceLock::new());
+            let (reply, answer) = oneshot::channel();
+            let join = Command::Join {
+                consumer: request.consumer.clone(),
+                filter: request.filter.clone(),
+                start: request.start,
+                sender,
+                closed_because: Arc::clone(&closed_because),
+                reply,
+            };
+            if commands.send(join).is_err() {
+                self.forget(&request.group, &commands);
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(id)) => {
+                    return Ok(Membership {
+                        consumer: request.consumer,
+                        receiver,
+                        closed_because,
+                        leave: commands,
+                        id,
+                    })
+                }
+                Ok(Err(error)) => return Err(error),
+                Err(_) => self.forget(&request.group, &commands),
+            }
+        }
+        Err(GroupError::Store(EventStoreError::Backend(
+            "the consumer group kept stopping while joining it".into(),
+        )))
+    }
+
+    /// Acknowledges the events up to `position` held by `consumer` (by any consumer when
+    /// `None`); with nobody connected, moves the stored checkpoint forward to `position`.
+    /// Answers the stored checkpoint (never moved back).
+    pub async fn ack(&self, group: &str, consumer: Option<&str>, position: u64) -> Result<u64, GroupError> {
+        let head = self.inner.events.head_position().await?;
+        if position > head {
+            return Err(GroupError::BeyondHead { position, head });
+        }
+        if let Some(answer) = self
+            .ask(group, |reply| Command::Ack {
+                consumer: consumer.map(str::to_owned),
+                position,
+                reply,
+            })
+            .await
+        {
+            return answer;
+        }
+        let stored = self.stored(group).await?;
+        if position <= stored {
+            return Ok(stored);
+        }
+        self.inner
+            .checkpoints
+            .save(hive_domain::Checkpoint::new(group, position, None))
+            .await?;
+        Ok(position)
+    }
+
+    /// Refuses the event at `position` held by `consumer` (by any consumer when `None`): it is
+    /// delivered again, or parked once delivered [`GroupOptions::max_deliveries`] times.
+    pub async fn nack(
+        &self,
+        group: &str,
+        consumer: Option<&str>,
+        position: u64,
+        reason: &str,
+    ) -> Result<Refusal, GroupError> {
+        self.ask(group, |reply| Command::Nack {
+            consumer: consumer.map(str::to_owned),
+            position,
+            reason: reason.to_owned(),
+            reply,
+        })
+        .await
+        .unwrap_or(Err(GroupError::NotHeld(position)))
+    }
+
+    /// The group's parked events, oldest first.
+    pub async fn parked(&self, group: &str) -> Result<Vec<DeadLetter>, GroupError> {
+        Ok(self.inner.checkpoints.dead_letters(group).await?)
+    }
+
+    /// Sends the parked events at `positions` (all when empty) to the group again, before
+    /// anything else; each leaves the parked list once acknowledged. Answers how many were
+    /// queued.
+    pub async fn replay(&self, group: &str, filter: &GroupFilter, positions: &[u64]) -> Result<usize, GroupError> {
+        let mut events = Vec::new();
+        for parked in self.parked(group).await? {
+            if !positions.is_empty() && !positions.contains(&parked.position) {
+                continue;
+            }
+            let page = self.inner.events.read_all(parked.position.saturating_sub(1), 1).await?;
+            if let Some(event) = page.into_iter().find(|e| e.global_position == Some(parked.position)) {
+                events.push(event);
+            }
+        }
+        if events.is_empty() {
+            return Ok(0);
+        }
+        for _ in 0..3 {
+            let commands = self.running(group, filter).await?;
+            let (reply, answer) = oneshot::channel();
+            if commands
+                .send(Command::Replay {
+                    events: events.clone(),
+                    reply,
+                })
+                .is_ok()
+            {
+                if let Ok(queued) = answer.await {
+                    return Ok(queued);
+                }
+            }
+            self.forget(group, &commands);
+        }
+        Err(GroupError::Store(EventStoreError::Backend(
+            "the consumer group kept stopping while replaying".into(),
+        )))
+    }
+
+    /// Removes the parked events at `positions` (all when empty) without sending them;
+    /// answers how many were removed.
+    pub async fn skip(&self, group: &str, positions: &[u64]) -> Result<u64, GroupError> {
+        Ok(self.inner.checkpoints.remove_dead_letters(group, positions).await?)
+    }
+
+    /// The group's checkpoint, connected consumers and parked events.
+    pub async fn status(&self, group: &str) -> Result<GroupStatus, GroupError> {
+        let parked = self.inner.checkpoints.dead_letters(group).await?.len();
+        let running = self.ask(group, |reply| Command::Status { reply }).await;
+        let (consumers, in_flight) = running.unwrap_or_default();
+        Ok(GroupStatus {
+            checkpoint: self.stored(group).await?,
+            consumers,
+            in_flight,
+            parked,
+        })
+    }
+
+    async fn stored(&self, group: &str) -> Result<u64, GroupError> {
+        Ok(self.inner.checkpoints.load(group).await?.map_or(0, |c| c.position))
+    }
+
+    /// Sends a command to the group's task if it runs; `None` when it does not.
+    async fn ask<T>(&self, group: &str, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let commands = {
+            let running = self.inner.running.lock().expect("groups lock");
+            running.get(group).map(|h| h.commands.clone())?
+        };
+        let (reply, answer) = oneshot::channel();
+        commands.send(command(reply)).ok()?;
+        answer.await.ok()
+    }
+
+    /// The group's task, started if it does not run.
+    async fn running(&self, group: &str, filter: &GroupFilter) -> Result<mpsc::UnboundedSender<Command>, GroupError> {
+        if let Some(handle) = self.inner.running.lock().expect("groups lock").get(group) {
+            return Ok(handle.commands.clone());
+        }
+        let stored = self.stored(group).await?;
+        let mut running = self.inner.running.lock().expect("groups lock");
+        if let Some(handle) = running.get(group) {
+            return Ok(handle.commands.clone());
+        }
+        let id = {
+            let mut next = self.inner.next_id.lock().expect("groups lock");
+            *next += 1;
+            *next
+        };
+        let (commands, receiver) = mpsc::unbounded_channel();
+        running.insert(
+            group.to_owned(),
+            Handle {
+                id,
+                commands: commands.clone(),
+            },
+        );
+        let actor = Actor::new(
+            group.to_owned(),
+            filter.clone(),
+            stored,
+            Arc::clone(&self.inner.events),
+            Arc::clone(&self.inner.checkpoints),
+            self.inner.wake.as_ref().map(|wake| wake()),
+            self.inner.options.clone(),
+        );
+        let groups = self.clone();
+        let name = group.to_owned();
+        tokio::spawn(async move {
+            actor.run(receiver).await;
+            groups.remove_if(&name, id);
+        });
+        Ok(commands)
+    }
+
+    /// Forgets a group task that stopped (its channel is closed).
+    fn forget(&self, group: &str, commands: &mpsc::UnboundedSender<Command>) {
+        let mut running = self.inner.running.lock().expect("groups lock");
+        if running.get(group).is_some_and(|h| h.commands.same_channel(commands)) {
+            running.remove(group);
+        }
+    }
+
+    fn remove_if(&self, group: &str, id: u64) {
+        let mut running = self.inner.running.lock().expect("groups lock");
+        if running.get(group).is_some_and(|h| h.id == id) {
+            running.remove(group);
+        }
+    }
+}
