@@ -1,10 +1,11 @@
-//! Subscriptions for other services: the global log as a Server-Sent Events feed (catch-up,
-//! then live) and consumer-group checkpoints kept through the [`CheckpointStore`] port.
+//! Subscriptions for other services: the global log as Server-Sent Events, for the members of
+//! a consumer group ([`ConsumerGroups`]: streams shared between the connected consumers,
+//! acknowledgements, parking) or for one catch-up reader.
 //!
-//! A feed reads the store's global log ([`EventStore::read_all`]) one page at a time, and only
-//! when the client has taken the page before: a slow client holds back the reading, never
-//! makes the service buffer without bound. Caught up, it waits for a wake-up (the events the
-//! service publishes, see [`Subscriptions::wake`]) or the poll interval, whichever comes first.
+//! A catch-up feed reads the store's global log ([`EventStore::read_all`]) one page at a time,
+//! and only when the client has taken the page before: a slow client holds back the reading,
+//! never makes the service buffer without bound. Caught up, it waits for a wake-up (the events
+//! the service publishes) or the poll interval, whichever comes first.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -13,12 +14,10 @@ use std::time::Duration;
 
 use axum::response::sse::Event;
 use futures::Stream;
+use hive_application::subscription::{ConsumerGroups, GroupFilter, GroupOptions, Membership, WakeSource};
 use hive_billing::EventView;
 use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
 use tokio::sync::{broadcast, watch};
-
-/// Makes a receiver of the events committed from now on, to wake feeds that are caught up.
-pub type WakeSource = Arc<dyn Fn() -> broadcast::Receiver<Arc<EventEnvelope>> + Send + Sync>;
 
 /// The `code` of the `400` for a group name that is not 1–64 of `A-Z a-z 0-9 . _ -`.
 pub const INVALID_GROUP: &str = "invalid_subscription_group";
@@ -26,23 +25,49 @@ pub const INVALID_GROUP: &str = "invalid_subscription_group";
 /// How many events a feed reads from the log at a time (and at most holds for its client).
 pub const FEED_PAGE_SIZE: usize = 100;
 
-/// The ports behind `/subscriptions/…`: the global log, where group checkpoints are kept, and
-/// what wakes a caught-up feed. Cheap to clone.
+/// The ports behind `/subscriptions/…`: the global log, where group checkpoints and parked
+/// events are kept, what wakes a caught-up feed, and the consumer groups running over them.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct Subscriptions {
-    /// The global log the feeds read.
-    pub events: Arc<dyn EventStore>,
-    /// Where the groups' checkpoints are kept (named `subscription:{organization}:{group}`,
-    /// or `subscription-platform:{group}` for a `scope=platform` group: never a projection's).
-    pub checkpoints: Arc<dyn CheckpointStore>,
-    /// What wakes a caught-up feed (the service's event bus, or PostgreSQL's committed events);
-    /// without it feeds only poll.
-    pub wake: Option<WakeSource>,
-    /// How long a caught-up feed waits before it reads the log again without a wake-up.
-    pub poll: Duration,
-    /// Once it holds `true`, every feed ends (after the event it is sending): a graceful
-    /// shutdown waits for open connections, and a live feed would otherwise never close.
-    pub closing: Option<watch::Receiver<bool>>,
+    pub(crate) events: Arc<dyn EventStore>,
+    pub(crate) checkpoints: Arc<dyn CheckpointStore>,
+    pub(crate) wake: Option<WakeSource>,
+    pub(crate) poll: Duration,
+    pub(crate) closing: Option<watch::Receiver<bool>>,
+    pub(crate) groups: ConsumerGroups,
+}
+
+impl Subscriptions {
+    /// Feeds over `events`, the groups' checkpoints (named `subscription:{organization}:{group}`,
+    /// or `subscription-platform:{group}` for a `scope=platform` group: never a projection's)
+    /// and parked events in `checkpoints`, woken by `wake` (the service's event bus, or
+    /// PostgreSQL's committed events; without it feeds only poll, every `options.poll`).
+    pub fn new(
+        events: Arc<dyn EventStore>,
+        checkpoints: Arc<dyn CheckpointStore>,
+        wake: Option<WakeSource>,
+        options: GroupOptions,
+    ) -> Self {
+        let poll = options.poll;
+        let groups = ConsumerGroups::new(Arc::clone(&events), Arc::clone(&checkpoints), wake.clone(), options);
+        Self {
+            events,
+            checkpoints,
+            wake,
+            poll,
+            closing: None,
+            groups,
+        }
+    }
+
+    /// The same feeds, ending every open one once `closing` holds `true` (after the event
+    /// being sent): a graceful shutdown waits for open connections, and a live feed would
+    /// otherwise never close.
+    pub fn with_closing(mut self, closing: watch::Receiver<bool>) -> Self {
+        self.closing = Some(closing);
+        self
+    }
 }
 
 impl std::fmt::Debug for Subscriptions {
@@ -50,31 +75,43 @@ impl std::fmt::Debug for Subscriptions {
         f.debug_struct("Subscriptions")
             .field("wake", &self.wake.is_some())
             .field("poll", &self.poll)
+            .field("groups", &self.groups)
             .finish_non_exhaustive()
     }
 }
 
-/// Which events of the log a feed sends.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FeedFilter {
-    /// Only this organization's events (`None`: every organization's, `scope=platform`).
-    pub(crate) organization: Option<String>,
-    /// Only these event types (empty: every type).
-    pub(crate) event_types: Vec<String>,
-    /// Only this aggregate type.
-    pub(crate) aggregate_type: Option<String>,
-}
-
-impl FeedFilter {
-    fn admits(&self, event: &EventEnvelope) -> bool {
-        let organization = match &self.organization {
-            Some(organization) => event.metadata.organization_id.as_deref() == Some(organization.as_str()),
-            None => true,
+/// A group member's events as SSE: each delivery, then (when the group closed the connection)
+/// one `reconnect` event saying why; ends as the service closes.
+pub(crate) fn group_feed(
+    membership: Membership,
+    closing: Option<watch::Receiver<bool>>,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    futures::stream::unfold(Some((membership, closing)), |state| async move {
+        let (mut membership, mut closing) = state?;
+        let closed = async {
+            match closing.as_mut() {
+                Some(closing) => {
+                    let _ = closing.wait_for(|closing| *closing).await;
+                }
+                None => std::future::pending().await,
+            }
         };
-        organization
-            && (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
-            && self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
-    }
+        let delivery = tokio::select! {
+            delivery = membership.next() => delivery,
+            () = closed => return None,
+        };
+        match delivery {
+            Some(delivery) => {
+                let event = sse_event((*delivery.envelope).clone());
+                Some((Ok(event), Some((membership, closing))))
+            }
+            None => {
+                let reason = membership.closed_because()?.to_owned();
+                let data = serde_json::json!({ "reason": reason }).to_string();
+                Some((Ok(Event::default().event("reconnect").data(data)), None))
+            }
+        }
+    })
 }
 
 /// One connection's reading of the log.
@@ -87,7 +124,7 @@ struct Feed {
     after: u64,
     /// `live=false`: stop at this position (the head when the client connected).
     until: Option<u64>,
-    filter: FeedFilter,
+    filter: GroupFilter,
     /// Read, admitted, not yet sent: at most one page.
     pending: VecDeque<EventEnvelope>,
 }
@@ -99,7 +136,7 @@ pub(crate) fn feed(
     subscriptions: &Subscriptions,
     after: u64,
     until: Option<u64>,
-    filter: FeedFilter,
+    filter: GroupFilter,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     // Subscribed before the first read: an event committed during catch-up still wakes it.
     let feed = Feed {
@@ -247,16 +284,14 @@ mod tests {
             })
             .collect();
         store.append("org-a/p-1", 0, events).await.unwrap();
-        let subscriptions = Subscriptions {
-            events: store.clone(),
-            checkpoints: Arc::new(MemoryCheckpointStore::new()),
-            wake: None,
+        let options = GroupOptions {
             poll: Duration::from_secs(60),
-            closing: None,
+            ..GroupOptions::default()
         };
-        let filter = FeedFilter {
+        let subscriptions = Subscriptions::new(store.clone(), Arc::new(MemoryCheckpointStore::new()), None, options);
+        let filter = GroupFilter {
             organization: Some("org-a".into()),
-            ..FeedFilter::default()
+            ..GroupFilter::default()
         };
         let mut feed = Box::pin(feed(&subscriptions, 0, None, filter));
         assert_eq!(

@@ -9,94 +9,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use common::feed::{ids, Feed, Sse};
 use common::{request, TestApp, TOKEN_A, TOKEN_B, TOKEN_PLATFORM, TOKEN_READER};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use tower::ServiceExt;
-
-/// One SSE event as a client sees it.
-#[derive(Debug)]
-struct Sse {
-    id: u64,
-    event: String,
-    data: Value,
-}
-
-/// An open feed, read as the client consumes it.
-struct Feed {
-    body: Body,
-    buffer: String,
-}
-
-impl Feed {
-    async fn open(app: &TestApp, token: &str, uri: &str, last_event_id: Option<&str>) -> Feed {
-        let mut builder = Request::builder()
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        if let Some(id) = last_event_id {
-            builder = builder.header("last-event-id", id);
-        }
-        let response = app
-            .router
-            .clone()
-            .oneshot(builder.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{uri}");
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream", "{uri}");
-        Feed {
-            body: response.into_body(),
-            buffer: String::new(),
-        }
-    }
-
-    /// The next event (keep-alive comments skipped), `None` when the stream ends or nothing
-    /// comes within `wait`.
-    async fn next_within(&mut self, wait: Duration) -> Option<Sse> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    block
-                        .lines()
-                        .find_map(|line| line.strip_prefix(&format!("{name}:")))
-                        .map(|v| v.trim_start().to_owned())
-                };
-                let (Some(id), Some(event), Some(data)) = (field("id"), field("event"), field("data")) else {
-                    continue;
-                };
-                return Some(Sse {
-                    id: id.parse().unwrap(),
-                    event,
-                    data: serde_json::from_str(&data).unwrap(),
-                });
-            }
-            let frame = tokio::time::timeout(wait, self.body.frame()).await.ok()??.unwrap();
-            if let Ok(bytes) = frame.into_data() {
-                self.buffer.push_str(std::str::from_utf8(&bytes).unwrap());
-            }
-        }
-    }
-
-    async fn next(&mut self) -> Sse {
-        self.next_within(Duration::from_secs(5))
-            .await
-            .expect("an event within 5 s")
-    }
-
-    /// Every event until the stream ends (`live=false`).
-    async fn all(mut self) -> Vec<Sse> {
-        let mut events = Vec::new();
-        while let Some(event) = self.next_within(Duration::from_secs(5)).await {
-            events.push(event);
-        }
-        events
-    }
-}
-
-fn ids(events: &[Sse]) -> Vec<u64> {
-    events.iter().map(|e| e.id).collect()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn catch_up_then_live_in_position_order_with_the_event_routes_envelope() {
@@ -185,7 +100,10 @@ async fn acks_move_forward_only_and_a_feed_resumes_from_the_groups_checkpoint() 
         app.create(TOKEN_A, id, "10", "EUR", "Ours").await;
     }
     let unset = app.get(TOKEN_A, "/subscriptions/ledger").await;
-    assert_eq!(unset.body, json!({"group": "ledger", "position": 0, "updatedAt": null}));
+    assert_eq!(
+        unset.body,
+        json!({"group": "ledger", "position": 0, "updatedAt": null, "consumers": [], "inFlight": 0, "parked": 0})
+    );
     let acked = app
         .post(TOKEN_READER, "/subscriptions/ledger/ack", json!({"position": 2}))
         .await;

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use common::feed::Feed;
 use common::{with_cache, Reply, TestApp, TOKEN_A, TOKEN_B};
 use hive_http::ROUTES;
 use rows::{matrix, Expect, Row};
@@ -139,7 +140,25 @@ async fn organization_a_never_reaches_organization_b_through_any_route_even_cach
         "rows for routes that are not in ROUTES: {unknown:?}"
     );
 
-    // B's group `shared` is at B's last event: A's group of the same name must not be.
+    // B's group `shared` holds one parked event of B's, and is at B's last event: A's group
+    // of the same name must not be.
+    let mut b_consumer = Feed::open(&app, TOKEN_B, "/subscriptions/shared/events?consumer=b", None).await;
+    let parked = b_consumer.next().await.id;
+    for _ in 0..hive_http::GroupOptions::default().max_deliveries {
+        let refused = app
+            .post(
+                TOKEN_B,
+                "/subscriptions/shared/nack",
+                json!({"position": parked, "consumer": "b"}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::OK, "{}", refused.text);
+        if refused.body["parked"] == json!(false) {
+            // Sent again, after B's other events already on their way.
+            while b_consumer.next().await.id != parked {}
+        }
+    }
+    drop(b_consumer);
     let head = app.get(TOKEN_B, "/subscriptions/shared/events?live=false").await;
     let b_position = head.body.as_array().unwrap().last().unwrap()["globalPosition"].clone();
     let b_ack = app
@@ -173,6 +192,7 @@ async fn organization_a_never_reaches_organization_b_through_any_route_even_cach
                     assert_eq!(reply.status, StatusCode::OK, "{what}: {}", reply.text);
                     check(&reply.body);
                 }
+                Expect::Conflict(code) => assert_eq!(reply.problem(409), *code, "{what}"),
             }
             assert_no_b_data(&reply, &what);
         }
@@ -189,4 +209,10 @@ async fn organization_a_never_reaches_organization_b_through_any_route_even_cach
         "the query cache answered nothing: the matrix did not run cached\n{metrics}"
     );
     assert_eq!(b_view(&app).await, before, "A's attempts changed B's payments");
+    let b_parked = app.get(TOKEN_B, "/subscriptions/shared/parked").await;
+    assert_eq!(
+        b_parked.body[0]["position"],
+        json!(parked),
+        "A's attempts changed B's parked events"
+    );
 }

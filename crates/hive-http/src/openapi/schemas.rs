@@ -2,11 +2,11 @@
 
 use serde_json::{json, Value};
 
-fn schema(name: &str) -> Value {
+pub(super) fn schema(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn nullable(kind: &str, format: Option<&str>) -> Value {
+pub(super) fn nullable(kind: &str, format: Option<&str>) -> Value {
     let mut value = json!({ "type": kind, "nullable": true });
     if let Some(format) = format {
         value["format"] = json!(format);
@@ -14,7 +14,7 @@ fn nullable(kind: &str, format: Option<&str>) -> Value {
     value
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
+pub(super) fn object(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
 }
 
@@ -46,7 +46,7 @@ fn events_of(item: &str) -> Value {
 pub(super) fn schemas() -> Value {
     let date_time = json!({ "type": "string", "format": "date-time" });
     let int = json!({ "type": "integer", "format": "int64" });
-    json!({
+    let mut schemas = json!({
         "Problem": {
             "type": "object",
             "description": "RFC 7807 problem details",
@@ -157,14 +157,6 @@ pub(super) fn schemas() -> Value {
             "payment": schema("Payment"), "eventsApplied": int, "latestVersion": int
         })),
         "EventPage": page_of("Event"),
-        "SubscriptionCheckpoint": object(&["group", "position"], json!({
-            "group": { "type": "string" },
-            "position": { "type": "integer", "format": "int64", "description": "The last acknowledged global position (0: none)" },
-            "updatedAt": nullable("string", Some("date-time"))
-        })),
-        "SubscriptionAck": object(&["position"], json!({
-            "position": { "type": "integer", "format": "int64", "minimum": 0, "description": "The global position the group has handled" }
-        })),
         "EventTimeline": events_of("Event"),
         "CorrelatedEvent": object(&["eventType", "aggregateId", "timestamp", "data"], json!({
             "eventType": { "type": "string" }, "aggregateId": { "type": "string" },
@@ -218,5 +210,9 @@ pub(super) fn schemas() -> Value {
         }))] },
         "MetricsText": { "type": "string" },
         "OpenApiDocument": { "type": "object" }
-    })
+    });
+    if let (Some(all), Value::Object(subscriptions)) = (schemas.as_object_mut(), super::subscriptions::schemas()) {
+        all.extend(subscriptions);
+    }
+    schemas
 }

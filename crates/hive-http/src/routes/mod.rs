@@ -6,6 +6,8 @@ mod ops;
 mod payments;
 mod subscriptions;
 
+pub use subscriptions::{FILTER_MISMATCH, NOT_IN_FLIGHT};
+
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -142,6 +144,10 @@ pub const ROUTES: &[Route] = &[
     Route::api(Method::GET, "/subscriptions/{group}/events", Access::Analytics, |m| on(m, subscriptions::events), feed_doc::subscription_events),
     Route::api(Method::GET, "/subscriptions/{group}", Access::Analytics, |m| on(m, subscriptions::checkpoint), feed_doc::subscription_checkpoint),
     Route::api(Method::POST, "/subscriptions/{group}/ack", Access::Analytics, |m| on(m, subscriptions::ack), feed_doc::subscription_ack),
+    Route::api(Method::POST, "/subscriptions/{group}/nack", Access::Analytics, |m| on(m, subscriptions::nack), feed_doc::subscription_nack),
+    Route::api(Method::GET, "/subscriptions/{group}/parked", Access::Analytics, |m| on(m, subscriptions::parked), feed_doc::subscription_parked),
+    Route::api(Method::POST, "/subscriptions/{group}/parked/replay", Access::Analytics, |m| on(m, subscriptions::replay), feed_doc::subscription_replay),
+    Route::api(Method::POST, "/subscriptions/{group}/parked/skip", Access::Analytics, |m| on(m, subscriptions::skip), feed_doc::subscription_skip),
     Route::api(Method::GET, "/healthz", Access::Public, |m| on(m, ops::healthz), doc::healthz),
     Route::api(Method::GET, "/readyz", Access::Public, |m| on(m, ops::readyz), doc::readyz),
     Route::api(Method::GET, "/metrics", Access::Public, |m| on(m, ops::metrics), doc::metrics),

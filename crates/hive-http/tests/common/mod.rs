@@ -2,6 +2,8 @@
 //! organizations and an event store that can be told to fail.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod feed;
+
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,6 +153,8 @@ pub struct Options {
     pub core_only: bool,
     /// Routes served beside the API's (`hive_http::router_with`), e.g. the dashboard's.
     pub routes: &'static [hive_http::Route],
+    /// How the subscription groups behave (default: polling every 200 ms).
+    pub groups: Option<hive_http::GroupOptions>,
 }
 
 pub struct TestApp {
@@ -212,13 +216,16 @@ impl TestApp {
         }
         let billing = module.build();
         let wake = billing.event_bus.clone();
-        let subscriptions = hive_http::Subscriptions {
-            events: store.clone(),
-            checkpoints: Arc::new(MemoryCheckpointStore::new()),
-            wake: Some(Arc::new(move || wake.subscribe())),
+        let groups = options.groups.clone().unwrap_or(hive_http::GroupOptions {
             poll: Duration::from_millis(200),
-            closing: None,
-        };
+            ..hive_http::GroupOptions::default()
+        });
+        let subscriptions = hive_http::Subscriptions::new(
+            store.clone(),
+            Arc::new(MemoryCheckpointStore::new()),
+            Some(Arc::new(move || wake.subscribe())),
+            groups,
+        );
         let metrics = Metrics::new();
         let query_cache = billing.query_cache().cloned();
         let state = ApiState {

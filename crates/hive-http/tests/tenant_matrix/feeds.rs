@@ -1,5 +1,6 @@
-//! The rows of the tenant matrix for `/subscriptions/…`: A's feed, checkpoint and ack of the
-//! group name B uses too (B's `shared` group is at B's last event).
+//! The rows of the tenant matrix for `/subscriptions/…`: A's feed, checkpoint, ack, refusals
+//! and parked events of the group name B uses too (B's `shared` group is at B's last event
+//! and holds one parked event of B's).
 
 use axum::http::Method;
 use serde_json::{json, Value};
@@ -18,7 +19,7 @@ fn only_organization_a(body: &Value) {
 
 /// A's requests to the subscription routes.
 pub(crate) fn rows() -> Vec<Row> {
-    use Expect::{Own, PlatformOnly};
+    use Expect::{Conflict, Own, PlatformOnly};
     let (get, post) = (Method::GET, Method::POST);
     vec![
         row(
@@ -69,6 +70,41 @@ pub(crate) fn rows() -> Vec<Row> {
             "/subscriptions/shared?scope=platform",
             None,
             PlatformOnly,
+        ),
+        row(
+            post.clone(),
+            "/subscriptions/{group}/nack",
+            "/subscriptions/shared/nack",
+            Some(json!({"position": 1})),
+            Conflict(hive_http::NOT_IN_FLIGHT),
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}/parked",
+            "/subscriptions/shared/parked",
+            None,
+            Own(|b| assert_eq!(b, &json!([]), "B's parked event is B's")),
+        ),
+        row(
+            get.clone(),
+            "/subscriptions/{group}/parked",
+            "/subscriptions/shared/parked?scope=platform",
+            None,
+            PlatformOnly,
+        ),
+        row(
+            post.clone(),
+            "/subscriptions/{group}/parked/replay",
+            "/subscriptions/shared/parked/replay",
+            Some(json!({})),
+            Own(|b| assert_eq!(b["count"], 0, "{b}")),
+        ),
+        row(
+            post.clone(),
+            "/subscriptions/{group}/parked/skip",
+            "/subscriptions/shared/parked/skip",
+            Some(json!({})),
+            Own(|b| assert_eq!(b["count"], 0, "{b}")),
         ),
     ]
 }

@@ -57,6 +57,12 @@ impl Probe {
         self
     }
 
+    /// The status answered when allowed, if not `200`.
+    fn answers(mut self, ok: StatusCode) -> Self {
+        self.ok = ok;
+        self
+    }
+
     fn check(mut self, check: fn(&Value)) -> Self {
         self.check = check;
         self
@@ -221,6 +227,63 @@ fn probes(user: &str, event: &str) -> Vec<Probe> {
             platform,
         )
         .body(json!({"position": 1})),
+        // Nobody holds the event: allowed, the refusal is a 409.
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/nack",
+            "/subscriptions/roles/nack",
+            read,
+        )
+        .body(json!({"position": 1}))
+        .answers(StatusCode::CONFLICT),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/nack",
+            "/subscriptions/roles/nack?scope=platform",
+            platform,
+        )
+        .body(json!({"position": 1}))
+        .answers(StatusCode::CONFLICT),
+        probe(
+            get.clone(),
+            "/subscriptions/{group}/parked",
+            "/subscriptions/roles/parked",
+            read,
+        ),
+        probe(
+            get.clone(),
+            "/subscriptions/{group}/parked",
+            "/subscriptions/roles/parked?scope=platform",
+            platform,
+        ),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/parked/replay",
+            "/subscriptions/roles/parked/replay",
+            read,
+        )
+        .body(json!({})),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/parked/replay",
+            "/subscriptions/roles/parked/replay?scope=platform",
+            platform,
+        )
+        .body(json!({})),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/parked/skip",
+            "/subscriptions/roles/parked/skip",
+            read,
+        )
+        .body(json!({"positions": [1]})),
+        probe(
+            post.clone(),
+            "/subscriptions/{group}/parked/skip",
+            "/subscriptions/roles/parked/skip?scope=platform",
+            platform,
+        )
+        .body(json!({"positions": [1]})),
         probe(get.clone(), "/healthz", "/healthz", Nothing),
         probe(get.clone(), "/readyz", "/readyz", Nothing),
         probe(get.clone(), "/metrics", "/metrics", Nothing),

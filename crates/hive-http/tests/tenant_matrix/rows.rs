@@ -17,6 +17,8 @@ pub(crate) enum Expect {
     PlatformOnly,
     /// `200`, and this check of the body holds (B's markers are checked for every `200`).
     Own(fn(&Value)),
+    /// `409` with this problem code (A's group holds nothing of B's).
+    Conflict(&'static str),
 }
 
 /// One request of the matrix: the route of [`hive_http::ROUTES`] it exercises, the URI, the body.
