@@ -44,6 +44,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config, command: Command) -> Result<(), String> {
+    // The commands that talk to a running service over HTTP open no store.
+    let command = match command {
+        Command::Events(cli::EventsCommand::Follow(args)) => return cli::follow(args).await,
+        Command::Subscriptions(command) => return cli::subscriptions(command).await,
+        command => command,
+    };
     if let Command::Demo(cli::DemoCommand::Seed { payments }) = command {
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = App::start_with_clock(config, clock.clone())
@@ -78,14 +84,16 @@ async fn run(config: Config, command: Command) -> Result<(), String> {
             let organization = replay_organization(&app, &command)?;
             cli::events(&app, command, organization).await
         }
-        Command::Demo(_) => Ok(()),
+        Command::Demo(_) | Command::Subscriptions(_) => Ok(()),
     };
     app.close().await;
     result
 }
 
 fn replay_organization(app: &App, command: &cli::EventsCommand) -> Result<String, String> {
-    let cli::EventsCommand::Replay { organization, .. } = command;
+    let cli::EventsCommand::Replay { organization, .. } = command else {
+        return Ok(String::new());
+    };
     if let Some(org) = organization {
         return Ok(org.clone());
     }

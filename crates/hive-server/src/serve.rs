@@ -8,7 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hive_domain::{EventEnvelope, EventStore};
 use hive_http::{
-    ApiState, ApiToken, HttpConfig, Metrics, Readiness, ReadinessCheck, Subscriptions, TokenRegistry, WakeSource,
+    ApiState, ApiToken, GroupOptions, HttpConfig, Metrics, Readiness, ReadinessCheck, Subscriptions, TokenRegistry,
+    WakeSource,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
@@ -122,13 +123,16 @@ pub fn subscriptions(app: &App, live: Option<&broadcast::Receiver<Arc<EventEnvel
             Arc::new(move || bus.subscribe())
         }
     };
-    Subscriptions {
-        events: Arc::clone(&app.event_store),
-        checkpoints: Arc::clone(&app.checkpoints),
-        wake: Some(wake),
+    let options = GroupOptions {
         poll: FEED_POLL,
-        closing: None,
-    }
+        ..GroupOptions::default()
+    };
+    Subscriptions::new(
+        Arc::clone(&app.event_store),
+        Arc::clone(&app.checkpoints),
+        Some(wake),
+        options,
+    )
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, with every projection following
@@ -147,10 +151,7 @@ pub async fn serve(
     let mut state = api_state(&app, tokens, metrics.clone());
     // The feeds end as the shutdown begins: the HTTP drain waits for open connections.
     let (closing_tx, closing) = watch::channel(false);
-    state.subscriptions = Some(Subscriptions {
-        closing: Some(closing),
-        ..subscriptions(&app, live.as_ref())
-    });
+    state.subscriptions = Some(subscriptions(&app, live.as_ref()).with_closing(closing));
     let shutdown = async move {
         shutdown.await;
         let _ = closing_tx.send(true);

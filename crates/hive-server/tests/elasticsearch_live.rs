@@ -10,6 +10,7 @@ use std::path::Path;
 mod common;
 
 use common::flow::get;
+use common::groups::group_survives_a_restart;
 use common::stores::{same_answers_after_a_restart, same_answers_as_the_embedded_store};
 use common::Running;
 use hive_server::config::Layer;
@@ -91,4 +92,14 @@ async fn live_elasticsearch_answers_the_billing_flow_like_the_embedded_store() {
     let indices = Indices::new(url);
     let dir = tempfile::tempdir().unwrap();
     same_answers_as_the_embedded_store(indices.layer(dir.path()), dir.path(), "Elasticsearch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_a_subscription_group_on_elasticsearch_keeps_its_checkpoint_and_parked_events() {
+    let Some(url) = backend::url(backend::ELASTICSEARCH) else {
+        return;
+    };
+    let indices = Indices::new(url);
+    let dir = tempfile::tempdir().unwrap();
+    group_survives_a_restart(indices.layer(dir.path()), dir.path()).await;
 }

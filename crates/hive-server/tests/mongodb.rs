@@ -7,20 +7,24 @@ use std::path::Path;
 
 mod common;
 
+use common::groups::group_survives_a_restart;
 use common::{call, start as start_with, token, Running};
 use hive_server::config::Layer;
 use hive_store_mongodb::{MongoOptions, MongoStore};
 use serde_json::json;
 
-async fn start(data_dir: &Path, uri: &str, database: &str) -> Running {
-    start_with(Layer {
+fn layer(data_dir: &Path, uri: &str, database: &str) -> Layer {
+    Layer {
         data_dir: Some(data_dir.display().to_string()),
         store: Some("mongodb".into()),
         mongodb_uri: Some(uri.into()),
         mongodb_database: Some(database.into()),
         ..Layer::default()
-    })
-    .await
+    }
+}
+
+async fn start(data_dir: &Path, uri: &str, database: &str) -> Running {
+    start_with(layer(data_dir, uri, database)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,4 +122,14 @@ async fn the_service_runs_on_mongodb_and_keeps_its_data_across_a_restart() {
     );
     assert_eq!(checkpoint[0].position, 2);
     store.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_group_on_mongodb_keeps_its_checkpoint_and_parked_events() {
+    let Some(uri) = hive_testkit::backend::url(hive_testkit::backend::MONGODB) else {
+        return;
+    };
+    let database = format!("hive_test_{}", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    group_survives_a_restart(layer(dir.path(), &uri, &database), dir.path()).await;
 }

@@ -9,6 +9,7 @@
 mod common;
 
 use common::flow::get;
+use common::groups::group_survives_a_restart;
 use common::postgres::Schema;
 use common::stores::{same_answers_after_a_restart, same_answers_as_the_embedded_store};
 use common::{call, start, token, Running};
@@ -112,4 +113,14 @@ async fn an_instance_follows_what_another_appends_on_the_same_schema() {
     );
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_group_on_postgres_keeps_its_checkpoint_and_parked_events() {
+    let Some(url) = backend::url(backend::POSTGRES) else {
+        return;
+    };
+    let schema = Schema::new(url);
+    let dir = tempfile::tempdir().unwrap();
+    group_survives_a_restart(schema.layer(dir.path()), dir.path()).await;
 }

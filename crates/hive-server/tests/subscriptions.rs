@@ -133,3 +133,13 @@ async fn a_groups_checkpoint_survives_a_restart_on_the_embedded_durable_store() 
     assert_eq!(stored["position"], 1, "{stored}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_group_on_the_embedded_durable_store_keeps_its_checkpoint_and_parked_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = Layer {
+        data_dir: Some(dir.path().display().to_string()),
+        ..Layer::default()
+    };
+    common::groups::group_survives_a_restart(layer, dir.path()).await;
+}

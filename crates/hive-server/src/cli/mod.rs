@@ -7,15 +7,21 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Layer;
 
 mod demo;
+mod follow;
 mod progress;
 mod rebuild;
+mod remote;
 mod run;
 mod search;
+mod subscriptions;
 
 pub use demo::seed;
+pub use follow::{follow, FollowArgs};
 pub use progress::Progress;
+pub use remote::{take_sse_events, Remote, SseEvent};
 pub use run::{events, projections, CommandResult};
 pub use search::search;
+pub use subscriptions::{subscriptions, SubscriptionsCommand};
 
 /// Hive: an event-sourced billing service.
 #[derive(Debug, Parser)]
@@ -77,9 +83,12 @@ pub enum Command {
     /// Synchronise or verify the payment search index.
     #[command(subcommand)]
     Search(SearchCommand),
-    /// Look at stored events.
+    /// Look at stored events, or follow a running service's.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// A subscription group of a running service: status and parked events.
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -158,6 +167,9 @@ pub enum EventsCommand {
         #[arg(long)]
         organization: Option<String>,
     },
+    /// Follow a subscription group of a running service: print each event as a JSON line,
+    /// acknowledge it, reconnect when the connection ends.
+    Follow(FollowArgs),
 }
 
 /// `hive demo …`

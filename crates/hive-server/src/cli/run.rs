@@ -77,7 +77,10 @@ pub(crate) fn status_table(statuses: &[ProjectionStatus]) -> String {
 pub async fn events(app: &App, command: EventsCommand, organization: String) -> CommandResult {
     let EventsCommand::Replay {
         aggregate_id, version, ..
-    } = command;
+    } = command
+    else {
+        return Err("`hive events follow` talks to a running service: it opens no store".into());
+    };
     let context = MessageContext::new().with_metadata(
         Metadata::default()
             .with_organization(organization)

@@ -5,6 +5,7 @@ use std::path::Path;
 
 pub mod compare;
 pub mod flow;
+pub mod groups;
 pub mod load;
 pub mod postgres;
 pub mod process;

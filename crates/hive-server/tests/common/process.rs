@@ -40,9 +40,20 @@ impl Process {
         process
     }
 
+    /// [`Process::start`] on `port` (to restart a service where its clients look for it).
+    pub async fn start_on(port: u16, data_dir: &Path, env: &[(&str, String)]) -> Self {
+        let mut process = Self::spawn_on(port, data_dir, env);
+        process.wait_ready().await;
+        process
+    }
+
     /// [`Process::start`] without waiting for `/healthz`.
     pub fn spawn(data_dir: &Path, env: &[(&str, String)]) -> Self {
-        let port = free_port();
+        Self::spawn_on(free_port(), data_dir, env)
+    }
+
+    /// [`Process::spawn`] on `port`.
+    pub fn spawn_on(port: u16, data_dir: &Path, env: &[(&str, String)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hive"));
         for (key, _) in std::env::vars() {
             if key.starts_with("HIVE_") || key == "RUST_LOG" {
@@ -145,6 +156,64 @@ pub async fn kill_when<T>(
 }
 
 impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `hive events follow` child process: a consumer of a subscription group, its stdout (one
+/// JSON event per line) collected as it prints.
+pub struct Follower {
+    child: Child,
+    /// Every line printed so far.
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Follower {
+    /// Follows `group` of the service at `base` as consumer `consumer`.
+    pub fn spawn(base: &str, token: &str, group: &str, consumer: &str) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hive"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("HIVE_") {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
+            .args(["events", "follow", group, "--url", base, "--consumer", consumer])
+            .env("HIVE_TOKEN", token)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let pipe = child.stdout.take().unwrap();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// What it printed so far.
+    pub fn printed(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// SIGKILL, then waits for the process to be gone; answers what it printed.
+    pub fn kill(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.printed()
+    }
+}
+
+impl Drop for Follower {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
