@@ -6,6 +6,7 @@ use std::path::Path;
 pub mod compare;
 pub mod flow;
 pub mod load;
+pub mod nats;
 pub mod postgres;
 pub mod process;
 pub mod redis;
