@@ -42,8 +42,15 @@ type Seen = Arc<Mutex<HashMap<u64, Instant>>>;
 
 /// Reads the stream with an ordered consumer, noting when each `Hive-Position` arrives.
 async fn receive(sink: Arc<NatsSink>, seen: Seen) {
-    let stream = sink.jetstream().get_stream(&sink.options().stream).await.expect("stream");
-    let consumer = stream.create_consumer(OrderedConfig::default()).await.expect("consumer");
+    let stream = sink
+        .jetstream()
+        .get_stream(&sink.options().stream)
+        .await
+        .expect("stream");
+    let consumer = stream
+        .create_consumer(OrderedConfig::default())
+        .await
+        .expect("consumer");
     let mut messages = consumer.messages().await.expect("messages");
     while let Some(message) = messages.next().await {
         let message = message.expect("message");
@@ -188,12 +195,16 @@ async fn throughput(url: &str, events: usize, page_size: usize) {
     let store = Arc::new(MemoryEventStore::new());
     for (i, chunk) in (0..events).collect::<Vec<_>>().chunks(100).enumerate() {
         store
-            .append(&format!("s-{i}"), 0, deposits(&format!("s-{i}"), 1, chunk.len()).expect("envelopes"))
+            .append(
+                &format!("s-{i}"),
+                0,
+                deposits(&format!("s-{i}"), 1, chunk.len()).expect("envelopes"),
+            )
             .await
             .expect("append");
     }
-    let connector = Connector::new("bench", store, Arc::new(MemoryCheckpointStore::new()), sink.clone())
-        .with_page_size(page_size);
+    let connector =
+        Connector::new("bench", store, Arc::new(MemoryCheckpointStore::new()), sink.clone()).with_page_size(page_size);
     let started = Instant::now();
     let published = connector.catch_up().await.expect("catch up");
     let elapsed = started.elapsed();

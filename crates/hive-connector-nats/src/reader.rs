@@ -27,7 +27,11 @@ impl NatsSink {
     /// Every message of the stream, in stream order, read with an ordered JetStream consumer
     /// (for tests, audits and replays: it holds the whole stream in memory).
     pub async fn stored_messages(&self) -> Result<Vec<StoredMessage>, SinkError> {
-        let stream = self.jetstream().get_stream(&self.options().stream).await.map_err(unavailable)?;
+        let stream = self
+            .jetstream()
+            .get_stream(&self.options().stream)
+            .await
+            .map_err(unavailable)?;
         let last = stream.get_info().await.map_err(unavailable)?.state.last_sequence;
         let mut stored = Vec::new();
         if last == 0 {

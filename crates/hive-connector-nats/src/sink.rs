@@ -97,7 +97,9 @@ pub struct NatsSink {
 
 impl std::fmt::Debug for NatsSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NatsSink").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("NatsSink")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -169,7 +171,8 @@ impl NatsSink {
     }
 
     fn message(&self, event: &EventEnvelope, previous: Option<&EventEnvelope>) -> Result<PublishMessage, SinkError> {
-        let body = serde_json::to_vec(event).map_err(|e| SinkError::Refused(format!("event {}: {e}", event.event_id)))?;
+        let body =
+            serde_json::to_vec(event).map_err(|e| SinkError::Refused(format!("event {}: {e}", event.event_id)))?;
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.event_id.to_string());
         if let Some(previous) = previous {

@@ -1,4 +1,5 @@
 //! `hive_testkit::event_sink_conformance!` against a real nats-server (`HIVE_NATS_URL`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 

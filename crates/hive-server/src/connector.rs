@@ -63,7 +63,9 @@ pub async fn spawn(
     wake: broadcast::Receiver<Arc<EventEnvelope>>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartError> {
-    let Some(connector) = connector(app).await? else { return Ok(None) };
+    let Some(connector) = connector(app).await? else {
+        return Ok(None);
+    };
     tracing::info!(connector = connector.name(), "publishing the global log");
     Ok(Some(tokio::spawn(async move {
         connector

@@ -177,7 +177,9 @@ pub async fn serve(
                 .await;
         }));
     }
-    let wake = live.as_ref().map_or_else(|| app.services.event_bus.subscribe(), broadcast::Receiver::resubscribe);
+    let wake = live
+        .as_ref()
+        .map_or_else(|| app.services.event_bus.subscribe(), broadcast::Receiver::resubscribe);
     tasks.extend(crate::connector::spawn(&app, wake, stop_rx.clone()).await?);
     // The runners and the API hold their own receivers: the feed stops once they are done.
     drop(live);

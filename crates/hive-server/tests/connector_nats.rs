@@ -25,7 +25,10 @@ use hive_store_memory::{DurableOptions, MemoryEventStore};
 
 /// The durable store, synced before each answer, with the connector on.
 fn service_env(connector: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
-    let mut env = vec![("HIVE_STORE", "memory-durable".to_owned()), ("HIVE_FSYNC", "always".to_owned())];
+    let mut env = vec![
+        ("HIVE_STORE", "memory-durable".to_owned()),
+        ("HIVE_FSYNC", "always".to_owned()),
+    ];
     env.extend_from_slice(connector);
     env
 }
@@ -39,10 +42,19 @@ async fn lifecycles(base: String, token: String, prefix: String, stop: Arc<Atomi
     for i in 0.. {
         let id = format!("{prefix}-life-{i}");
         let steps = [
-            ("payments".to_owned(), Some(serde_json::json!({"paymentId": id, "amount": "10.00", "currency": "EUR", "description": "Life"}))),
+            (
+                "payments".to_owned(),
+                Some(serde_json::json!({"paymentId": id, "amount": "10.00", "currency": "EUR", "description": "Life"})),
+            ),
             (format!("payments/{id}/process"), None),
-            (format!("payments/{id}/refund"), Some(serde_json::json!({"amount": "1.00"}))),
-            (format!("payments/{id}/refund"), Some(serde_json::json!({"amount": "2.00"}))),
+            (
+                format!("payments/{id}/refund"),
+                Some(serde_json::json!({"amount": "1.00"})),
+            ),
+            (
+                format!("payments/{id}/refund"),
+                Some(serde_json::json!({"amount": "2.00"})),
+            ),
         ];
         for (path, body) in steps {
             if stop.load(Ordering::Relaxed) {
@@ -102,9 +114,16 @@ fn check(events: &[EventEnvelope], messages: &[StoredMessage]) {
     let published: BTreeSet<String> = first.keys().map(|id| (*id).to_owned()).collect();
     let stored: BTreeSet<String> = events.iter().map(|e| e.event_id.to_string()).collect();
     let lost: Vec<_> = stored.difference(&published).collect();
-    assert!(lost.is_empty(), "{} committed events never reached JetStream: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} committed events never reached JetStream: {lost:?}",
+        lost.len()
+    );
     let foreign: Vec<_> = published.difference(&stored).collect();
-    assert!(foreign.is_empty(), "JetStream holds events the store does not: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "JetStream holds events the store does not: {foreign:?}"
+    );
     // Per stream, in version order (each event's first copy).
     let mut versions: BTreeMap<&str, u64> = BTreeMap::new();
     let mut seen = BTreeSet::new();
@@ -115,7 +134,12 @@ fn check(events: &[EventEnvelope], messages: &[StoredMessage]) {
             continue;
         }
         let last = versions.entry(message.event.aggregate_id.as_str()).or_default();
-        assert_eq!(message.event.version, *last + 1, "stream {} out of order", message.event.aggregate_id);
+        assert_eq!(
+            message.event.version,
+            *last + 1,
+            "stream {} out of order",
+            message.event.aggregate_id
+        );
         *last = message.event.version;
         let position = message.event.global_position.unwrap_or_default();
         in_global_order &= position > last_position;
@@ -142,7 +166,12 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_service() {
     for round in 0..4 {
         let service = Process::start(dir.path(), &env).await;
         let stop = Arc::new(AtomicBool::new(false));
-        let life = tokio::spawn(lifecycles(service.base.clone(), token(dir.path()), format!("nats-{round}"), stop.clone()));
+        let life = tokio::spawn(lifecycles(
+            service.base.clone(),
+            token(dir.path()),
+            format!("nats-{round}"),
+            stop.clone(),
+        ));
         acked.extend(kill_under_load(service, token(dir.path()), format!("nats-{round}")).await);
         stop.store(true, Ordering::Relaxed);
         life.await.unwrap();
@@ -154,7 +183,10 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_service() {
         .filter(|e| e.event_type == "PaymentCreated")
         .map(|e| e.aggregate_id.clone())
         .collect();
-    assert!(acked.iter().all(|id| created.iter().any(|c| c.ends_with(id.as_str()))), "acknowledged payments are committed");
+    assert!(
+        acked.iter().all(|id| created.iter().any(|c| c.ends_with(id.as_str()))),
+        "acknowledged payments are committed"
+    );
     check_everything_published(dir.path(), &env, &options).await;
 }
 
@@ -169,15 +201,29 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_broker() {
     let env = service_env(&connector);
     let service = Process::start(dir.path(), &env).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = tokio::spawn(load(service.base.clone(), token(dir.path()), "broker".into(), stop.clone()));
-    let life = tokio::spawn(lifecycles(service.base.clone(), token(dir.path()), "broker".into(), stop.clone()));
+    let writers = tokio::spawn(load(
+        service.base.clone(),
+        token(dir.path()),
+        "broker".into(),
+        stop.clone(),
+    ));
+    let life = tokio::spawn(lifecycles(
+        service.base.clone(),
+        token(dir.path()),
+        "broker".into(),
+        stop.clone(),
+    ));
     for round in 0..3 {
         tokio::time::sleep(Duration::from_millis(300 + common::process::random_below(400))).await;
         nats.kill();
         eprintln!("round {round}: nats-server SIGKILLed");
         // Round 1 outlasts the publish acknowledgement timeout (10 s): the page fails, and is
         // published again once the broker is back; the others are shorter than it.
-        let down = if round == 1 { 11_000 } else { 500 + common::process::random_below(1000) };
+        let down = if round == 1 {
+            11_000
+        } else {
+            500 + common::process::random_below(1000)
+        };
         tokio::time::sleep(Duration::from_millis(down)).await;
         nats.restart();
         eprintln!("round {round}: nats-server restarted");
@@ -193,7 +239,11 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_broker() {
     eprintln!(
         "{} payments acknowledged while the broker was killed 3 times; the connector {}",
         acked.len(),
-        if stderr.contains("connector failed; retrying") { "logged failures and retried" } else { "saw no failed page" }
+        if stderr.contains("connector failed; retrying") {
+            "logged failures and retried"
+        } else {
+            "saw no failed page"
+        }
     );
     check_everything_published(dir.path(), &env, &options).await;
 }

@@ -76,6 +76,14 @@ fn interleaved(streams: usize, count: usize) -> Vec<EventEnvelope> {
         .collect()
 }
 
+/// The value of `result`, or a panic naming `what` failed and why.
+fn done<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => panic!("{what}: {error}"),
+    }
+}
+
 fn ids(events: &[EventEnvelope]) -> Vec<String> {
     events.iter().map(|e| e.event_id.to_string()).collect()
 }
@@ -89,10 +97,14 @@ pub async fn publishes_in_order<P: BrokerProbe + ?Sized>(probe: Arc<P>) {
     let events = interleaved(3, 25);
     let sink = probe.sink();
     for page in events.chunks(10) {
-        sink.publish(page).await.expect("publish");
+        done(sink.publish(page).await, "publish");
     }
     let received = probe.received().await;
-    assert_eq!(message_ids(&received), ids(&events), "every event once, in the order published");
+    assert_eq!(
+        message_ids(&received),
+        ids(&events),
+        "every event once, in the order published"
+    );
     for (message, sent) in received.iter().zip(&events) {
         assert_eq!(&message.event, sent, "the message carries the event whole");
     }
@@ -112,25 +124,36 @@ pub async fn subject_is_per_organization_and_event_type<P: BrokerProbe + ?Sized>
         event("s-3", 1, Some(&awkward), "Odd.Type *>", 5),
         event("s-4", 1, None, "PaymentCreated", 6),
     ];
-    probe.sink().publish(&events).await.expect("publish");
+    done(probe.sink().publish(&events).await, "publish");
     let received = probe.received().await;
     assert_eq!(message_ids(&received), ids(&events));
     let mut by_pair: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
     for (message, sent) in received.iter().zip(&events) {
-        assert_eq!(message.subject, probe.subject_for(sent), "the documented subject of {sent:?}");
+        assert_eq!(
+            message.subject,
+            probe.subject_for(sent),
+            "the documented subject of {sent:?}"
+        );
         let pair = (sent.metadata.organization_id.clone(), sent.event_type.clone());
         if let Some(subject) = by_pair.insert(pair.clone(), message.subject.clone()) {
-            assert_eq!(subject, message.subject, "one subject per organization and event type: {pair:?}");
+            assert_eq!(
+                subject, message.subject,
+                "one subject per organization and event type: {pair:?}"
+            );
         }
     }
     let subjects: std::collections::BTreeSet<&String> = by_pair.values().collect();
-    assert_eq!(subjects.len(), by_pair.len(), "different organizations or types, different subjects: {by_pair:?}");
+    assert_eq!(
+        subjects.len(),
+        by_pair.len(),
+        "different organizations or types, different subjects: {by_pair:?}"
+    );
 }
 
 /// The broker's message id is the event id.
 pub async fn message_id_is_the_event_id<P: BrokerProbe + ?Sized>(probe: Arc<P>) {
     let events = interleaved(2, 6);
-    probe.sink().publish(&events).await.expect("publish");
+    done(probe.sink().publish(&events).await, "publish");
     let received = probe.received().await;
     assert_eq!(received.len(), events.len());
     for message in &received {
@@ -142,9 +165,9 @@ pub async fn message_id_is_the_event_id<P: BrokerProbe + ?Sized>(probe: Arc<P>) 
 pub async fn republishing_gives_no_second_message<P: BrokerProbe + ?Sized>(probe: Arc<P>) {
     let events = interleaved(2, 8);
     let sink = probe.sink();
-    sink.publish(&events[..5]).await.expect("publish");
-    sink.publish(&events[..5]).await.expect("publish again");
-    sink.publish(&events[3..]).await.expect("publish an overlapping page");
+    done(sink.publish(&events[..5]).await, "publish");
+    done(sink.publish(&events[..5]).await, "publish again");
+    done(sink.publish(&events[3..]).await, "publish an overlapping page");
     let received = probe.received().await;
     assert_eq!(message_ids(&received), ids(&events), "each event once");
 }
@@ -160,19 +183,27 @@ pub async fn connector_resumes_from_its_checkpoint<P: BrokerProbe + ?Sized>(prob
     };
     let events = interleaved(3, 30);
     log.extend(&events[..10]);
-    assert_eq!(connector(&log, &checkpoints).catch_up().await.expect("catch up"), 10);
+    assert_eq!(done(connector(&log, &checkpoints).catch_up().await, "catch up"), 10);
     log.extend(&events[10..17]);
     // Restarted: resumes after the checkpoint (10).
     let restarted = connector(&log, &checkpoints);
-    assert_eq!(restarted.position().await.expect("position"), 10);
-    assert_eq!(restarted.catch_up().await.expect("catch up"), 7);
+    assert_eq!(done(restarted.position().await, "position"), 10);
+    assert_eq!(done(restarted.catch_up().await, "catch up"), 7);
     drop(restarted);
     // Crashes after publishing a page, before saving its checkpoint.
     log.extend(&events[17..]);
     checkpoints.fail_next_save.store(true, Ordering::SeqCst);
-    connector(&log, &checkpoints).catch_up().await.expect_err("the checkpoint save failed");
+    let crashed = connector(&log, &checkpoints).catch_up().await;
+    assert!(
+        crashed.is_err(),
+        "the checkpoint save failed, so the catch-up did: {crashed:?}"
+    );
     assert_eq!(checkpoints.position("connector:conformance"), 17);
-    assert_eq!(connector(&log, &checkpoints).catch_up().await.expect("catch up"), 13, "the page again, then the rest");
+    assert_eq!(
+        done(connector(&log, &checkpoints).catch_up().await, "catch up"),
+        13,
+        "the page again, then the rest"
+    );
     let received = probe.received().await;
     assert_eq!(message_ids(&received), ids(&events), "nothing lost, nothing twice");
 }
@@ -183,13 +214,18 @@ pub async fn per_stream_order_is_kept<P: BrokerProbe + ?Sized>(probe: Arc<P>) {
     let events = interleaved(20, 200);
     log.extend(&events);
     let connector = Connector::new("order", log, Arc::new(Checkpoints::default()), probe.sink()).with_page_size(32);
-    assert_eq!(connector.catch_up().await.expect("catch up"), 200);
+    assert_eq!(done(connector.catch_up().await, "catch up"), 200);
     let received = probe.received().await;
     assert_eq!(received.len(), 200);
     let mut versions: HashMap<String, u64> = HashMap::new();
     for message in &received {
         let last = versions.entry(message.event.aggregate_id.clone()).or_default();
-        assert_eq!(message.event.version, *last + 1, "stream {} in order", message.event.aggregate_id);
+        assert_eq!(
+            message.event.version,
+            *last + 1,
+            "stream {} in order",
+            message.event.aggregate_id
+        );
         *last = message.event.version;
     }
     assert_eq!(versions.len(), 20);
@@ -204,18 +240,26 @@ struct Log {
 
 impl Log {
     fn extend(&self, events: &[EventEnvelope]) {
-        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(events);
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(events);
     }
 
     fn all(&self) -> Vec<EventEnvelope> {
-        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
 #[async_trait]
 impl EventStore for Log {
     async fn append(&self, _: &str, _: u64, _: Vec<EventEnvelope>) -> StoreResult<Vec<EventEnvelope>> {
-        Err(EventStoreError::Unavailable("the conformance log is filled by the suite".into()))
+        Err(EventStoreError::Unavailable(
+            "the conformance log is filled by the suite".into(),
+        ))
     }
 
     fn read_stream<'a>(&'a self, aggregate_id: &'a str, from_version: u64) -> EventStream<'a> {

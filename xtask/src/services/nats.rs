@@ -30,8 +30,14 @@ pub(crate) fn provide(target: &Path, logs: &Path) -> TaskResult<Provision> {
     };
     let store = target.join("xtask").join(format!("nats-{}", std::process::id()));
     let (server, addr) = start(&program, &store, logs)?;
-    eprintln!("xtask: NATS: started nats-server (pid {}) on {addr}, JetStream in {}", server.pid(), store.display());
-    Ok(Ok(Provided::started(NATS, format!("nats://{addr}"), server).removing(store)))
+    eprintln!(
+        "xtask: NATS: started nats-server (pid {}) on {addr}, JetStream in {}",
+        server.pid(),
+        store.display()
+    );
+    Ok(Ok(
+        Provided::started(NATS, format!("nats://{addr}"), server).removing(store)
+    ))
 }
 
 /// `nats-server` on `PATH`, or where Debian's package puts it.
@@ -44,7 +50,13 @@ fn program() -> Option<PathBuf> {
 
 /// Installs Debian's `nats-server` when running as root.
 fn install() -> TaskResult<Result<PathBuf, String>> {
-    apt::install_program(NATS, "nats-server", "nats-server", "nats-server is not installed", program)
+    apt::install_program(
+        NATS,
+        "nats-server",
+        "nats-server",
+        "nats-server is not installed",
+        program,
+    )
 }
 
 /// Starts `nats-server -js` on a free port with its store in `store`, and waits until it
@@ -54,7 +66,9 @@ fn start(program: &Path, store: &Path, logs: &Path) -> TaskResult<(Server, Socke
         .map_err(|e| Failure::new(format!("xtask: cannot create {}: {e}", store.display())))?;
     let port = free_port()?;
     let mut command = Command::new(program);
-    command.args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"]).arg(store);
+    command
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store);
     let mut server = Server::spawn("nats-server", &mut command, &logs.join("nats-server.log"), false)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     server.await_ready(READY_TIMEOUT, &format!("answer with JetStream on {addr}"), || {
@@ -102,7 +116,10 @@ mod tests {
         let (server, addr) = start(&program, &dir.join("store"), &dir)?;
         assert!(jetstream_ready(addr));
         drop(server);
-        assert!(!jetstream_ready(addr), "nats-server still answers on {addr} after the guard dropped");
+        assert!(
+            !jetstream_ready(addr),
+            "nats-server still answers on {addr} after the guard dropped"
+        );
         let _ = std::fs::remove_dir_all(dir);
         Ok(())
     }

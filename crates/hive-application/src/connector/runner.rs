@@ -250,10 +250,20 @@ mod tests {
         let events: Vec<_> = (1..=count)
             .map(|i| EventEnvelope::new(stream, "Test", "Happened", serde_json::json!({ "i": i }), from + i))
             .collect();
-        store.append(stream, from, events).await.unwrap().iter().map(|e| e.event_id).collect()
+        store
+            .append(stream, from, events)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.event_id)
+            .collect()
     }
 
-    fn connector(store: &Arc<MemoryEventStore>, checkpoints: &Arc<MemoryCheckpointStore>, sink: &Arc<Recording>) -> Connector {
+    fn connector(
+        store: &Arc<MemoryEventStore>,
+        checkpoints: &Arc<MemoryCheckpointStore>,
+        sink: &Arc<Recording>,
+    ) -> Connector {
         Connector::new("test", store.clone(), checkpoints.clone(), sink.clone())
             .with_page_size(3)
             .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
@@ -286,8 +296,15 @@ mod tests {
         *sink.fail_call.lock().unwrap() = Some(1);
         let connector = connector(&store, &checkpoints, &sink);
         let error = connector.catch_up().await.unwrap_err();
-        assert!(matches!(error, ConnectorError::Sink(SinkError::Unavailable(_))), "{error}");
-        assert_eq!(connector.position().await.unwrap(), 3, "the first page stays checkpointed");
+        assert!(
+            matches!(error, ConnectorError::Sink(SinkError::Unavailable(_))),
+            "{error}"
+        );
+        assert_eq!(
+            connector.position().await.unwrap(),
+            3,
+            "the first page stays checkpointed"
+        );
         // A new connector (a restart) resumes after the checkpoint.
         let restarted = self::connector(&store, &checkpoints, &sink);
         assert_eq!(restarted.catch_up().await.unwrap(), 5);
@@ -311,21 +328,37 @@ mod tests {
                     })
                     .await;
             }
-        })
-        ;
+        });
         // Woken by the bus (the poll interval is an hour).
         let mut ids = append(&store, "a", 2).await;
-        bus.send(Arc::new(EventEnvelope::new("a", "Test", "Happened", serde_json::json!({}), 2))).unwrap();
+        bus.send(Arc::new(EventEnvelope::new(
+            "a",
+            "Test",
+            "Happened",
+            serde_json::json!({}),
+            2,
+        )))
+        .unwrap();
         wait_for(|| sink.ids().len() == 2).await;
         // The broker is down for 4 attempts: retried with backoff, without a wake-up.
         sink.failures.store(4, Ordering::SeqCst);
         ids.extend(append(&store, "b", 5).await);
-        bus.send(Arc::new(EventEnvelope::new("b", "Test", "Happened", serde_json::json!({}), 5))).unwrap();
+        bus.send(Arc::new(EventEnvelope::new(
+            "b",
+            "Test",
+            "Happened",
+            serde_json::json!({}),
+            5,
+        )))
+        .unwrap();
         wait_for(|| sink.ids().len() == 7).await;
         assert_eq!(sink.ids(), ids);
         assert_eq!(sink.failures.load(Ordering::SeqCst), 0);
         stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(connector.position().await.unwrap(), 7);
     }
 

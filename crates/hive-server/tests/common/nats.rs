@@ -50,16 +50,23 @@ impl OwnNats {
     fn wait_ready(&self) {
         let give_up = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < give_up, "nats-server on port {} did not start", self.port);
+            assert!(
+                Instant::now() < give_up,
+                "nats-server on port {} did not start",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
 }
 
 fn spawn(port: u16, store: &Path) -> Option<Child> {
-    let program = ["nats-server", "/usr/sbin/nats-server"]
-        .into_iter()
-        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let program = ["nats-server", "/usr/sbin/nats-server"].into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     let Some(program) = program else {
         hive_testkit::backend::program(false, "nats-server");
         return None;
