@@ -140,7 +140,8 @@ impl Connector {
     /// Live mode: catches up, then again whenever `wake` delivers an event (or lags) or `poll`
     /// elapses, until `shutdown` resolves. A failure (broker or store down) is logged and the
     /// catch-up tried again after a backoff that doubles up to its longest wait: it never
-    /// gives up and never skips an event.
+    /// gives up and never skips an event. A catch-up in progress is dropped at `shutdown` (its
+    /// page, not checkpointed, is published again by the next run).
     pub async fn run_until(
         &self,
         mut wake: Option<broadcast::Receiver<Arc<EventEnvelope>>>,
@@ -151,7 +152,12 @@ impl Connector {
         let mut backoff = self.backoff.0;
         let mut failing = false;
         loop {
-            let wait = match self.catch_up().await {
+            // Stopping mid-page is safe: that page is not checkpointed, and is published again.
+            let caught_up = tokio::select! {
+                () = &mut shutdown => return,
+                caught_up = self.catch_up() => caught_up,
+            };
+            let wait = match caught_up {
                 Ok(published) => {
                     if failing {
                         tracing::info!(connector = %self.name, published, "connector resumed publishing");
@@ -360,6 +366,32 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(connector.position().await.unwrap(), 7);
+    }
+
+    /// A broker that never answers.
+    struct Hanging;
+
+    #[async_trait]
+    impl EventSink for Hanging {
+        async fn publish(&self, _: &[EventEnvelope]) -> Result<(), SinkError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_a_publish_that_hangs_and_leaves_its_page_unacknowledged() {
+        let store = Arc::new(MemoryEventStore::new());
+        let checkpoints = Arc::new(MemoryCheckpointStore::new());
+        append(&store, "a", 3).await;
+        let connector = Connector::new("hanging", store, checkpoints.clone(), Arc::new(Hanging));
+        let stop = tokio::time::sleep(Duration::from_millis(50));
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            connector.run_until(None, Duration::from_secs(1), stop),
+        )
+        .await
+        .expect("run_until returned at shutdown");
+        assert_eq!(connector.position().await.unwrap(), 0, "nothing checkpointed");
     }
 
     async fn wait_for(done: impl Fn() -> bool) {
