@@ -139,6 +139,18 @@ impl NatsSink {
         &self.client
     }
 
+    /// Whether the client is connected to a server right now (it reconnects by itself).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The version of the server it is (or was last) connected to; `None` before the first
+    /// connection.
+    pub fn server_version(&self) -> Option<String> {
+        let version = self.client.server_info().version;
+        (!version.is_empty()).then_some(version)
+    }
+
     /// The JetStream context it publishes with.
     pub fn jetstream(&self) -> &Context {
         &self.jetstream

@@ -74,6 +74,22 @@ async fn lifecycles(base: String, token: String, prefix: String, stop: Arc<Atomi
     answered
 }
 
+/// `/readyz`'s status and its `nats` check, once that check is `expected` or after 10 s (the
+/// client notices a lost or a regained server within about a second).
+async fn readyz_nats(base: &str, expected: &str) -> (u16, serde_json::Value) {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        let nats = body["checks"]["nats"].clone();
+        if nats["status"] == expected || std::time::Instant::now() > give_up {
+            return (status, nats);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Every event the durable store in `dir` holds (the service must be stopped).
 async fn committed(dir: &Path) -> Vec<EventEnvelope> {
     let store = MemoryEventStore::open(dir, DurableOptions::default()).await.unwrap();
@@ -225,6 +241,13 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_broker() {
         tokio::time::sleep(Duration::from_millis(300 + common::process::random_below(400))).await;
         nats.kill();
         eprintln!("round {round}: nats-server SIGKILLed");
+        if round == 1 {
+            // Still ready (the API takes writes), the connector reported degraded.
+            let (status, nats) = readyz_nats(&service.base, "degraded").await;
+            assert_eq!(status, 200);
+            assert_eq!(nats["status"], "degraded", "{nats}");
+            eprintln!("/readyz while the broker is down: {nats}");
+        }
         // Round 1 outlasts the publish acknowledgement timeout (10 s): the page fails, and is
         // published again once the broker is back; the others are shorter than it.
         let down = if round == 1 {
@@ -235,6 +258,14 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_broker() {
         tokio::time::sleep(Duration::from_millis(down)).await;
         nats.restart();
         eprintln!("round {round}: nats-server restarted");
+        if round == 1 {
+            let (_, nats) = readyz_nats(&service.base, "up").await;
+            assert_eq!(nats["status"], "up", "{nats}");
+            assert!(
+                nats["backend"].as_str().is_some_and(|b| b.starts_with("nats-server ")),
+                "{nats}"
+            );
+        }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
