@@ -212,6 +212,7 @@ async fn every_event_reaches_jetstream_across_sigkills_of_the_service() {
         .collect();
     assert!(missing.is_empty(), "acknowledged payments not committed: {missing:?}");
     check_everything_published(dir.path(), &env, &options).await;
+    common::nats::delete_stream(&options).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

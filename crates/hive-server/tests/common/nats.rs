@@ -123,3 +123,11 @@ pub async fn wait_for_all(options: &NatsOptions, ids: usize, within: Duration) -
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Deletes the test's stream (on a shared server; a test's own server goes with its folder).
+pub async fn delete_stream(options: &NatsOptions) {
+    let sink = NatsSink::connect(options.clone()).await.unwrap();
+    if let Err(error) = sink.jetstream().delete_stream(&options.stream).await {
+        eprintln!("could not delete the test stream {}: {error}", options.stream);
+    }
+}
