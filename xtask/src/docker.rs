@@ -24,10 +24,11 @@ Build and run the stack (needs Docker with compose v2; from the workspace root):
 
 The servers only, for the test suites:
 
-    docker compose -f docker/compose.yml up -d mongo mongo-init elasticsearch redis postgres
+    docker compose -f docker/compose.yml up -d mongo mongo-init elasticsearch redis postgres nats
     HIVE_ELASTICSEARCH_URL=http://localhost:9200 \\
     HIVE_MONGODB_URI='mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true' \\
-    HIVE_POSTGRES_URL=postgres://hive:hive@127.0.0.1:5432/hive cargo xtask test
+    HIVE_POSTGRES_URL=postgres://hive:hive@127.0.0.1:5432/hive \\
+    HIVE_NATS_URL=nats://127.0.0.1:4222 cargo xtask test
 
 Stop (add -v to drop the volumes):
 

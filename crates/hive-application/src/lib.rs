@@ -2,6 +2,7 @@
 
 mod bus;
 pub mod cache;
+pub mod connector;
 mod error;
 mod event_bus;
 mod message;
@@ -14,6 +15,7 @@ pub use bus::{
     BusFuture, BusMetrics, BusRequest, BusResponse, BusService, CommandBus, CommandBusBuilder, ErasedMessage, QueryBus,
     QueryBusBuilder,
 };
+pub use connector::{Connector, ConnectorError, EventSink, SinkError};
 pub use error::{ApplicationError, FieldError};
 pub use event_bus::{EventBus, EventHandler};
 pub use message::{Command, Handler, Message, MessageContext, Query};

@@ -11,6 +11,7 @@ pub mod caches;
 pub mod capabilities;
 pub mod cli;
 pub mod config;
+pub mod connector;
 pub mod dev_token;
 pub mod elasticsearch;
 pub mod payment_views;

@@ -149,6 +149,10 @@ pub async fn serve(
     // PostgreSQL, on those of every instance of the schema (this one's included), as they commit.
     let live = app.postgres.as_ref().map(crate::postgres::Connection::live_events);
     let mut state = api_state(&app, tokens, metrics.clone());
+    let connector = crate::connector::configured(&app).await?;
+    state
+        .readiness
+        .extend(connector.as_ref().map(crate::connector::Configured::readiness));
     // The feeds end as the shutdown begins: the HTTP drain waits for open connections.
     let (closing_tx, closing) = watch::channel(false);
     state.subscriptions = Some(subscriptions(&app, live.as_ref()).with_closing(closing));
@@ -177,6 +181,12 @@ pub async fn serve(
                 })
                 .await;
         }));
+    }
+    if let Some(connector) = connector {
+        let wake = live
+            .as_ref()
+            .map_or_else(|| app.services.event_bus.subscribe(), broadcast::Receiver::resubscribe);
+        tasks.push(connector.spawn(wake, stop_rx.clone()));
     }
     // The runners and the API hold their own receivers: the feed stops once they are done.
     drop(live);

@@ -38,6 +38,7 @@ fn every_default_is_documented() {
         defaults.cache,
         defaults.fsync,
         defaults.log_format,
+        defaults.connector,
         defaults.mongodb_database,
         defaults.body_limit.map(|n| n.to_string()),
         defaults.request_timeout_secs.map(|n| n.to_string()),

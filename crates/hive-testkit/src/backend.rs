@@ -29,6 +29,8 @@ pub const MONGODB: &str = "HIVE_MONGODB_URI";
 pub const ELASTICSEARCH: &str = "HIVE_ELASTICSEARCH_URL";
 /// PostgreSQL (`postgres://user@host:port/database`).
 pub const POSTGRES: &str = "HIVE_POSTGRES_URL";
+/// NATS with JetStream enabled (`nats://host:port`).
+pub const NATS: &str = "HIVE_NATS_URL";
 
 /// Whether a missing backend fails the test rather than skipping it.
 pub fn required() -> bool {

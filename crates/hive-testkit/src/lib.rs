@@ -24,6 +24,9 @@
 //!   invalidation by tags, clear, and no stale fill ([`cache`]).
 //! * With the `billing` feature, `reliability::concurrent_writers` runs many concurrent writers
 //!   through the billing command bus and audits the store and the read model (issue #9, R1).
+//! * **[`event_sink_conformance!`]** checks a broker adapter (the
+//!   [`EventSink`](hive_application::EventSink) port the global log is published to) through a
+//!   [`BrokerProbe`](connector::BrokerProbe) reading back what the broker holds ([`connector`]).
 //! * **[`backend`]**: the URL of a server a test needs (`HIVE_ELASTICSEARCH_URL`…), which
 //!   fails the test instead of skipping it in CI, and is counted in `cargo xtask test`'s table.
 //! * **Test doubles** the crates' tests share: [`ReferenceCache`] (a query-cache level in
@@ -163,6 +166,7 @@ pub mod cache;
 mod captured_log;
 pub mod checkpoint_store;
 mod cleanup;
+pub mod connector;
 mod core_only;
 pub mod event_analytics;
 pub mod event_lookup;

@@ -248,3 +248,41 @@ macro_rules! __hive_checkpoint_store_cases {
         ]);
     };
 }
+
+/// Generates the [`EventSink`](hive_application::EventSink) conformance suite (a message
+/// broker the global log is published to): one `#[tokio::test]` per case of
+/// [`connector`](crate::connector), each named `event_sink_<case>`. The factory's output is a
+/// [`BrokerProbe`](crate::connector::BrokerProbe) (or a [`Held`](crate::Held) one): the sink
+/// under test and a reader of what the broker holds for it, on a destination of its own.
+///
+/// ```ignore
+/// hive_testkit::event_sink_conformance!(skip_unless = server(), async { NatsProbe::fresh().await });
+/// ```
+#[macro_export]
+macro_rules! event_sink_conformance {
+    (skip_unless = $guard:expr, $factory:expr $(,)?) => {
+        $crate::__hive_event_sink_cases!($crate::__private::hold_probe, $factory, $guard);
+    };
+    (type = $probe:ty, $factory:expr $(,)?) => {
+        $crate::__hive_event_sink_cases!($crate::__private::hold_as::<$probe, _>, $factory, true);
+    };
+    ($factory:expr $(,)?) => {
+        $crate::__hive_event_sink_cases!($crate::__private::hold_probe, $factory, true);
+    };
+}
+
+/// The event-sink case list; not a public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hive_event_sink_cases {
+    ($hold:expr, $factory:expr, $guard:expr) => {
+        $crate::__hive_conformance_tests!($hold, $factory, $guard, connector, [
+            event_sink_publishes_in_order => publishes_in_order,
+            event_sink_subject_is_per_organization_and_event_type => subject_is_per_organization_and_event_type,
+            event_sink_message_id_is_the_event_id => message_id_is_the_event_id,
+            event_sink_republishing_gives_no_second_message => republishing_gives_no_second_message,
+            event_sink_connector_resumes_from_its_checkpoint => connector_resumes_from_its_checkpoint,
+            event_sink_per_stream_order_is_kept => per_stream_order_is_kept,
+        ]);
+    };
+}

@@ -26,6 +26,9 @@ pub enum SnapshotStorePort {}
 /// Marker for the [`CheckpointStore`] port.
 #[derive(Debug)]
 pub enum CheckpointStorePort {}
+/// Marker for the [`EventSink`](hive_application::EventSink) port, through its probe.
+#[derive(Debug)]
+pub enum SinkProbePort {}
 /// Marker for the [`Cache`] port.
 #[derive(Debug)]
 pub enum CachePort {}
@@ -62,6 +65,7 @@ into_held_for_port!(SearchPort, crate::event_search::SearchStore);
 into_held_for_port!(SnapshotStorePort, SnapshotStore);
 into_held_for_port!(CheckpointStorePort, CheckpointStore);
 into_held_for_port!(CachePort, Cache);
+into_held_for_port!(SinkProbePort, crate::connector::BrokerProbe);
 
 /// Converts a factory output for the event-store suite.
 pub fn hold_event_store<T: IntoHeld<EventStorePort>>(value: T) -> Held<T::Store> {
@@ -95,5 +99,10 @@ pub fn hold_as<S: ?Sized, T: Into<Held<S>>>(value: T) -> Held<S> {
 
 /// Converts a factory output for the cache suite.
 pub fn hold_cache<T: IntoHeld<CachePort>>(value: T) -> Held<T::Store> {
+    value.into_held()
+}
+
+/// Converts a factory output for the event-sink suite.
+pub fn hold_probe<T: IntoHeld<SinkProbePort>>(value: T) -> Held<T::Store> {
     value.into_held()
 }

@@ -103,9 +103,9 @@ fn is_hive(name: &str) -> bool {
     name.starts_with("hive-")
 }
 
-/// Whether `name` is a driven adapter crate (a store or a cache).
+/// Whether `name` is a driven adapter crate (a store, a cache or a broker connector).
 fn is_adapter(name: &str) -> bool {
-    name.starts_with("hive-store-") || name.starts_with("hive-cache-")
+    name.starts_with("hive-store-") || name.starts_with("hive-cache-") || name.starts_with("hive-connector-")
 }
 
 /// Checks every rule over `model`; returns the violations, sorted, one per crate and dependency

@@ -146,6 +146,30 @@ fn an_adapter_depending_on_another_adapter_fails() {
 }
 
 #[test]
+fn a_broker_connector_is_held_to_the_adapter_rules() {
+    let connector = || {
+        let mut model = healthy();
+        model.insert(
+            "hive-connector-nats".to_string(),
+            vec![Dep::direct("hive-application", false), Dep::direct("async-nats", false)],
+        );
+        model
+    };
+    assert_eq!(check(&connector()), vec![]);
+    let mut model = connector();
+    model
+        .get_mut("hive-connector-nats")
+        .unwrap()
+        .push(Dep::direct("hive-store-memory", false));
+    let v = only_violation(&model);
+    assert_eq!(
+        (v.krate.as_str(), v.dep.as_str()),
+        ("hive-connector-nats", "hive-store-memory")
+    );
+    assert_eq!(v.rule, "adapter crates never depend on each other");
+}
+
+#[test]
 fn an_adapter_depending_on_another_adapter_optionally_fails_too() {
     let v = only_violation(&with("hive-store-mongodb", Dep::direct("hive-cache-redis", true)));
     assert_eq!(v.dep, "hive-cache-redis");

@@ -12,7 +12,10 @@
 //!   `xtask/opensearch/` and started with `java` on a free port;
 //! * `HIVE_POSTGRES_URL`: the variable, else a throwaway PostgreSQL cluster made with `initdb`
 //!   under the target directory and started on a free port (Debian's `postgresql` installed first
-//!   when it is missing and xtask runs as root; run as the `postgres` user under root).
+//!   when it is missing and xtask runs as root; run as the `postgres` user under root);
+//! * `HIVE_NATS_URL`: the variable, else `nats-server -js` started on a free port with its
+//!   JetStream store under the target directory (Debian's `nats-server` installed first when it
+//!   is missing and xtask runs as root), removed once it stopped.
 //!
 //! When one cannot be had, xtask says why and how to get it. Where backends are required
 //! (`cargo xtask test --require-backends`, or `CI` set; see [`require`]) that is a failure before
@@ -20,6 +23,7 @@
 
 mod apt;
 mod mongo;
+mod nats;
 mod opensearch;
 mod postgres;
 pub(crate) mod process;
@@ -69,8 +73,14 @@ pub(crate) const POSTGRES: Backend = Backend {
     env: "HIVE_POSTGRES_URL",
 };
 
+/// NATS with JetStream (a throwaway `nats-server -js` when xtask starts one).
+pub(crate) const NATS: Backend = Backend {
+    name: "NATS",
+    env: "HIVE_NATS_URL",
+};
+
 /// Every backend, in the order they are reported.
-pub(crate) const ALL: [Backend; 4] = [REDIS, MONGODB, OPENSEARCH, POSTGRES];
+pub(crate) const ALL: [Backend; 5] = [REDIS, MONGODB, OPENSEARCH, POSTGRES, NATS];
 
 /// Where a server came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +199,7 @@ impl Services {
         Self::start_in(&metadata::target_dir()?, require::from_env(false))
     }
 
-    /// Finds or starts Redis, a MongoDB-compatible server, OpenSearch and PostgreSQL, with `target` (the
+    /// Finds or starts Redis, a MongoDB-compatible server, OpenSearch, PostgreSQL and NATS, with `target` (the
     /// cargo target directory) for their files and logs. With `required` (the reason), a backend
     /// that cannot be had is an error; otherwise a notice. On an error, those already started
     /// are stopped before it returns.
@@ -202,13 +212,14 @@ impl Services {
         let redis = redis::provide(&logs)?;
         let mongo = mongo::provide(target, &logs)?;
         let postgres = postgres::provide(&logs)?;
+        let nats = nats::provide(target, &logs)?;
         let opensearch = opensearch::ready(opensearch)?;
         let mut services = Self {
             provided: Vec::new(),
             missing: Vec::new(),
             required,
         };
-        for (backend, provision) in ALL.into_iter().zip([redis, mongo, opensearch, postgres]) {
+        for (backend, provision) in ALL.into_iter().zip([redis, mongo, opensearch, postgres, nats]) {
             match provision {
                 Ok(provided) => services.provided.push(provided),
                 Err(why) => services.missing.push((backend, why)),
@@ -361,11 +372,12 @@ mod tests {
             required: None,
         };
         let rows = services.rows();
-        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.len(), 5);
         assert_eq!(rows[0].origin, Some(Origin::Running));
         assert_eq!(rows[0].url, "redis://127.0.0.1:6379");
         assert_eq!(rows[2].backend, OPENSEARCH);
         assert_eq!((rows[2].origin, rows[2].url.as_str()), (None, "-"));
         assert_eq!(rows[3].backend, POSTGRES);
+        assert_eq!(rows[4].backend, NATS);
     }
 }

@@ -1,7 +1,7 @@
 //! The checks [`Config::resolve`] makes once every value parsed: adapters this build has, and
 //! the server each server-backed adapter needs.
 
-use super::{kinds, CacheKind, Config, ConfigError, SearchKind, StoreKind};
+use super::{kinds, CacheKind, Config, ConfigError, ConnectorKind, SearchKind, StoreKind};
 
 impl Config {
     /// Refuses adapters this build does not have yet, naming what it has.
@@ -34,6 +34,14 @@ impl Config {
                 None,
                 "required with store = \"mongodb\": set `[mongodb] uri` in hive.toml or HIVE_MONGODB_URI, e.g. \
                  mongodb://127.0.0.1:27017/?replicaSet=rs0",
+            ));
+        }
+        if self.connector == ConnectorKind::Nats && self.nats_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "nats.url",
+                None,
+                "required with connector = \"nats\": set `[nats] url` in hive.toml or HIVE_NATS_URL, e.g. \
+                 nats://127.0.0.1:4222",
             ));
         }
         self.check_postgres()?;

@@ -18,6 +18,9 @@ struct FileConfig {
     body_cache_mib: Option<u64>,
     views_cache_mib: Option<u64>,
     log_format: Option<String>,
+    connector: Option<String>,
+    #[serde(default)]
+    nats: NatsSection,
     #[serde(default)]
     mongodb: MongodbSection,
     #[serde(default)]
@@ -57,6 +60,14 @@ struct PostgresSection {
 struct ElasticsearchSection {
     url: Option<String>,
     index_prefix: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NatsSection {
+    url: Option<String>,
+    stream: Option<String>,
+    subject_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +114,10 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         redis_url: file.redis.url,
         postgres_url: file.postgres.url,
         postgres_schema: file.postgres.schema,
+        connector: file.connector,
+        nats_url: file.nats.url,
+        nats_stream: file.nats.stream,
+        nats_subject_prefix: file.nats.subject_prefix,
         body_limit: file.http.body_limit,
         request_timeout_secs: file.http.request_timeout_secs,
         tokens: file.auth.tokens,

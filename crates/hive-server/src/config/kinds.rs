@@ -85,6 +85,17 @@ kind!(
 );
 
 kind!(
+    /// Where the global log is published, besides the service's own API.
+    ConnectorKind {
+        /// Nowhere (the default).
+        None = "none", available = true;
+        /// NATS JetStream (`nats.url` required), by `hive-connector-nats`: one message per
+        /// event, checkpointed in the service's checkpoint store.
+        Nats = "nats", available = true;
+    }
+);
+
+kind!(
     /// How logs are written.
     LogFormat {
         /// Human-readable lines.
@@ -141,7 +152,7 @@ pub(crate) trait Kind {
 macro_rules! impl_kind {
     ($($t:ty),+) => { $(impl Kind for $t { fn all() -> &'static [&'static str] { <$t>::ALL } })+ };
 }
-impl_kind!(StoreKind, SearchKind, CacheKind, LogFormat);
+impl_kind!(StoreKind, SearchKind, CacheKind, ConnectorKind, LogFormat);
 
 /// The durable log's fsync policy as configured: `always`, `never` or `<n>ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 pub use env::from_env;
 pub use file::from_file;
-pub use kinds::{CacheKind, FsyncSetting, LogFormat, SearchKind, StoreKind};
+pub use kinds::{CacheKind, ConnectorKind, FsyncSetting, LogFormat, SearchKind, StoreKind};
 
 /// An invalid configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +83,14 @@ pub struct Layer {
     pub postgres_url: Option<String>,
     /// `postgres.schema` / `HIVE_POSTGRES_SCHEMA`.
     pub postgres_schema: Option<String>,
+    /// `connector` / `HIVE_CONNECTOR`.
+    pub connector: Option<String>,
+    /// `nats.url` / `HIVE_NATS_URL`.
+    pub nats_url: Option<String>,
+    /// `nats.stream` / `HIVE_NATS_STREAM`.
+    pub nats_stream: Option<String>,
+    /// `nats.subject_prefix` / `HIVE_NATS_SUBJECT_PREFIX`.
+    pub nats_subject_prefix: Option<String>,
     /// `http.body_limit` (bytes).
     pub body_limit: Option<u64>,
     /// `http.request_timeout_secs`.
@@ -112,6 +120,10 @@ impl Layer {
             redis_url: over.redis_url.or(self.redis_url),
             postgres_url: over.postgres_url.or(self.postgres_url),
             postgres_schema: over.postgres_schema.or(self.postgres_schema),
+            connector: over.connector.or(self.connector),
+            nats_url: over.nats_url.or(self.nats_url),
+            nats_stream: over.nats_stream.or(self.nats_stream),
+            nats_subject_prefix: over.nats_subject_prefix.or(self.nats_subject_prefix),
             body_limit: over.body_limit.or(self.body_limit),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
             tokens: over.tokens.or(self.tokens),
@@ -155,6 +167,14 @@ pub struct Config {
     pub postgres_url: Option<String>,
     /// The PostgreSQL schema Hive's tables live in; `None`: the adapter's default (`hive`).
     pub postgres_schema: Option<String>,
+    /// Where the global log is published (`none`: nowhere).
+    pub connector: ConnectorKind,
+    /// NATS server URL (`nats://host:4222`), for `connector = "nats"`.
+    pub nats_url: Option<String>,
+    /// The JetStream stream; `None`: the adapter's default (`HIVE_EVENTS`).
+    pub nats_stream: Option<String>,
+    /// The subject prefix; `None`: the adapter's default (`hive.events`).
+    pub nats_subject_prefix: Option<String>,
     /// Largest request body accepted.
     pub body_limit: usize,
     /// Longest a request may take.
@@ -185,6 +205,7 @@ impl Config {
             body_cache_mib: Some(DEFAULT_BODY_CACHE_MIB),
             views_cache_mib: Some(DEFAULT_VIEWS_CACHE_MIB),
             log_format: Some("text".into()),
+            connector: Some("none".into()),
             mongodb_database: Some("Gyroscops Cloud".into()),
             body_limit: Some(64 * 1024),
             request_timeout_secs: Some(30),
@@ -204,6 +225,7 @@ impl Config {
         let cache: CacheKind = kinds::parse("cache", &text(layer.cache, "cache")?)?;
         let fsync = FsyncSetting::parse(&text(layer.fsync, "fsync")?)?;
         let log_format: LogFormat = kinds::parse("log_format", &text(layer.log_format, "log_format")?)?;
+        let connector: ConnectorKind = kinds::parse("connector", &text(layer.connector, "connector")?)?;
         let body_limit = layer.body_limit.unwrap_or(64 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
             return Err(ConfigError::new(
@@ -270,6 +292,10 @@ impl Config {
             redis_url: layer.redis_url,
             postgres_url: layer.postgres_url,
             postgres_schema: layer.postgres_schema,
+            connector,
+            nats_url: layer.nats_url,
+            nats_stream: layer.nats_stream,
+            nats_subject_prefix: layer.nats_subject_prefix,
             body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(timeout),
             tokens,

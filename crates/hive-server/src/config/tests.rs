@@ -292,3 +292,32 @@ fn the_views_cache_is_set_in_mib_and_bounded() {
     }
     assert!(from_env(|k| (k == "HIVE_VIEWS_CACHE_MIB").then(|| "lots".to_owned())).is_err());
 }
+
+#[test]
+fn the_nats_connector_is_configured_from_the_file_or_the_environment_and_needs_a_url() {
+    let config = Config::resolve(Config::defaults()).unwrap();
+    assert_eq!(config.connector, ConnectorKind::None, "no connector by default");
+    let file = file::from_toml(
+        r#"
+        connector = "nats"
+        [nats]
+        url = "nats://127.0.0.1:4222"
+        stream = "EVENTS"
+        subject_prefix = "acme.events"
+        "#,
+    )
+    .unwrap();
+    let config = Config::resolve(Config::defaults().overridden_by(file)).unwrap();
+    assert_eq!(config.connector, ConnectorKind::Nats);
+    assert_eq!(config.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
+    assert_eq!(config.nats_stream.as_deref(), Some("EVENTS"));
+    assert_eq!(config.nats_subject_prefix.as_deref(), Some("acme.events"));
+    let environment = env(&[("HIVE_CONNECTOR", "nats"), ("HIVE_NATS_URL", "nats://10.0.0.1:4222")]);
+    let config = Config::resolve(Config::defaults().overridden_by(environment)).unwrap();
+    assert_eq!(config.nats_url.as_deref(), Some("nats://10.0.0.1:4222"));
+    let error = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_CONNECTOR", "nats")]))).unwrap_err();
+    assert_eq!(error.key, "nats.url");
+    let error = Config::resolve(Config::defaults().overridden_by(env(&[("HIVE_CONNECTOR", "kafka")]))).unwrap_err();
+    assert_eq!(error.key, "connector");
+    assert!(error.message.contains("none, nats"), "{}", error.message);
+}

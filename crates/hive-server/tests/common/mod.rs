@@ -7,6 +7,7 @@ pub mod compare;
 pub mod flow;
 pub mod groups;
 pub mod load;
+pub mod nats;
 pub mod postgres;
 pub mod process;
 pub mod redis;
