@@ -290,6 +290,7 @@ impl EventStore for Log {
 #[derive(Default)]
 struct Checkpoints {
     saved: Mutex<HashMap<String, Checkpoint>>,
+    dead_letters: Mutex<Vec<DeadLetter>>,
     fail_next_save: AtomicBool,
 }
 
@@ -335,11 +336,29 @@ impl CheckpointStore for Checkpoints {
             .collect())
     }
 
-    async fn record_dead_letter(&self, _: DeadLetter) -> StoreResult<()> {
+    async fn record_dead_letter(&self, dead_letter: DeadLetter) -> StoreResult<()> {
+        self.dead_letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(dead_letter);
         Ok(())
     }
 
-    async fn dead_letters(&self, _: &str) -> StoreResult<Vec<DeadLetter>> {
-        Ok(Vec::new())
+    async fn dead_letters(&self, projection: &str) -> StoreResult<Vec<DeadLetter>> {
+        let letters = self
+            .dead_letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(letters.iter().filter(|d| d.projection == projection).cloned().collect())
+    }
+
+    async fn remove_dead_letters(&self, projection: &str, positions: &[u64]) -> StoreResult<u64> {
+        let mut letters = self
+            .dead_letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = letters.len();
+        letters.retain(|d| d.projection != projection || !(positions.is_empty() || positions.contains(&d.position)));
+        Ok((before - letters.len()) as u64)
     }
 }
