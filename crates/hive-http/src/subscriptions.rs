@@ -68,6 +68,11 @@ impl Subscriptions {
         self.closing = Some(closing);
         self
     }
+
+    /// Stops the consumer groups, each saving its checkpoint (see [`ConsumerGroups::close`]).
+    pub async fn close(&self) {
+        self.groups.close().await;
+    }
 }
 
 impl std::fmt::Debug for Subscriptions {

@@ -155,7 +155,8 @@ pub async fn serve(
         .extend(connector.as_ref().map(crate::connector::Configured::readiness));
     // The feeds end as the shutdown begins: the HTTP drain waits for open connections.
     let (closing_tx, closing) = watch::channel(false);
-    state.subscriptions = Some(subscriptions(&app, live.as_ref()).with_closing(closing));
+    let feeds = subscriptions(&app, live.as_ref()).with_closing(closing);
+    state.subscriptions = Some(feeds.clone());
     let shutdown = async move {
         shutdown.await;
         let _ = closing_tx.send(true);
@@ -197,7 +198,8 @@ pub async fn serve(
     let address = listener.local_addr().map_err(|e| StartError::Io(e.to_string()))?;
     tracing::info!(%address, store = ?app.config.store, "hive is serving");
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
-    tracing::info!("HTTP drained; stopping projections");
+    tracing::info!("HTTP drained; stopping the consumer groups and projections");
+    feeds.close().await;
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;

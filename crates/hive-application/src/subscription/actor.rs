@@ -47,6 +47,8 @@ pub(super) enum Command {
     Status {
         reply: oneshot::Sender<(Vec<String>, usize)>,
     },
+    /// Save the checkpoint and end (the service is shutting down).
+    Stop,
 }
 
 /// One group's task.
@@ -137,8 +139,8 @@ impl Actor {
             tokio::select! {
                 biased;
                 command = commands.recv() => match command {
+                    Some(Command::Stop) | None => break,
                     Some(command) => self.handle(command).await,
-                    None => break,
                 },
                 () = woken => self.caught_up = false,
                 () = tokio::time::sleep(wait) => self.caught_up = false,
@@ -224,6 +226,7 @@ impl Actor {
             Command::Status { reply } => {
                 let _ = reply.send((self.state.member_names(), self.state.in_flight()));
             }
+            Command::Stop => {}
         }
     }
 

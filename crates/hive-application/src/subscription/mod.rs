@@ -129,6 +129,9 @@ pub enum GroupError {
     /// No connected consumer (of that name) holds an event at that position.
     #[error("no consumer of the group holds the event at position {0} unacknowledged")]
     NotHeld(u64),
+    /// The service is shutting down ([`ConsumerGroups::close`]).
+    #[error("the consumer groups are closed: the service is shutting down")]
+    Closed,
 }
 
 /// What refusing an event did.
@@ -188,10 +191,11 @@ impl Drop for Membership {
     }
 }
 
-/// A running group: how to reach its task.
+/// A running group: how to reach its task, and the task.
 struct Handle {
     id: u64,
     commands: mpsc::UnboundedSender<Command>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The consumer groups of a service, each run by a task of its own while consumers are
@@ -208,6 +212,7 @@ struct Inner {
     options: GroupOptions,
     running: Mutex<HashMap<String, Handle>>,
     next_id: Mutex<u64>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ConsumerGroups {
@@ -236,6 +241,7 @@ impl ConsumerGroups {
                 options,
                 running: Mutex::new(HashMap::new()),
                 next_id: Mutex::new(0),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -419,8 +425,30 @@ impl ConsumerGroups {
         answer.await.ok()
     }
 
+    /// Stops every group (each saves its checkpoint; its consumers' feeds end) and waits for
+    /// them; from then on no group starts. For a graceful shutdown, before the stores close.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let tasks: Vec<_> = {
+            let mut running = self.inner.running.lock().expect("groups lock");
+            running
+                .drain()
+                .filter_map(|(_, mut handle)| {
+                    let _ = handle.commands.send(Command::Stop);
+                    handle.task.take()
+                })
+                .collect()
+        };
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
     /// The group's task, started if it does not run.
     async fn running(&self, group: &str, filter: &GroupFilter) -> Result<mpsc::UnboundedSender<Command>, GroupError> {
+        if self.inner.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(GroupError::Closed);
+        }
         if let Some(handle) = self.inner.running.lock().expect("groups lock").get(group) {
             return Ok(handle.commands.clone());
         }
@@ -435,13 +463,6 @@ impl ConsumerGroups {
             *next
         };
         let (commands, receiver) = mpsc::unbounded_channel();
-        running.insert(
-            group.to_owned(),
-            Handle {
-                id,
-                commands: commands.clone(),
-            },
-        );
         let actor = Actor::new(
             group.to_owned(),
             filter.clone(),
@@ -453,10 +474,18 @@ impl ConsumerGroups {
         );
         let groups = self.clone();
         let name = group.to_owned();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             actor.run(receiver).await;
             groups.remove_if(&name, id);
         });
+        running.insert(
+            group.to_owned(),
+            Handle {
+                id,
+                commands: commands.clone(),
+                task: Some(task),
+            },
+        );
         Ok(commands)
     }
 

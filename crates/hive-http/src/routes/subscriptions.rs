@@ -160,6 +160,7 @@ fn group_problem(error: GroupError) -> Problem {
             Problem::bad_request("position", format!("must be at most the log's head position, {head}"))
         }
         GroupError::NotHeld(_) => Problem::new(StatusCode::CONFLICT, NOT_IN_FLIGHT, error.to_string()),
+        GroupError::Closed => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", error.to_string()),
     }
 }
 
