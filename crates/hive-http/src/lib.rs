@@ -18,7 +18,7 @@ pub use access::{token_roles, Access, Role, RoleError, INSUFFICIENT_ROLE};
 pub use auth::{ApiToken, Caller, TokenRegistry, SOURCE};
 pub use correlation::{CORRELATION_ID_HEADER, MAX_CORRELATION_ID_LEN};
 pub use extract::Params;
-pub use hive_application::subscription::{GroupOptions, WakeSource};
+pub use hive_application::subscription::{ConsumerGroups, GroupOptions, WakeSource};
 pub use metrics::{Metrics, UNMATCHED_ROUTE};
 pub use openapi::openapi_document;
 pub use problem::{Problem, PROBLEM_JSON};

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use axum::response::sse::Event;
 use futures::Stream;
-use hive_application::subscription::{ConsumerGroups, GroupFilter, GroupOptions, Membership, WakeSource};
+use hive_application::subscription::{ConsumerGroups, GroupFilter, Membership};
 use hive_billing::EventView;
-use hive_domain::{CheckpointStore, EventEnvelope, EventStore};
+use hive_domain::{EventEnvelope, EventStore};
 use tokio::sync::{broadcast, watch};
 
 /// The `code` of the `400` for a group name that is not 1–64 of `A-Z a-z 0-9 . _ -`.
@@ -25,40 +25,19 @@ pub const INVALID_GROUP: &str = "invalid_subscription_group";
 /// How many events a feed reads from the log at a time (and at most holds for its client).
 pub const FEED_PAGE_SIZE: usize = 100;
 
-/// The ports behind `/subscriptions/…`: the global log, where group checkpoints and parked
-/// events are kept, what wakes a caught-up feed, and the consumer groups running over them.
-/// Cheap to clone.
-#[derive(Clone)]
+/// What serves `/subscriptions/…`: the consumer groups (over the global log, their
+/// checkpoints and parked events) and what ends every open feed at shutdown. Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct Subscriptions {
-    pub(crate) events: Arc<dyn EventStore>,
-    pub(crate) checkpoints: Arc<dyn CheckpointStore>,
-    pub(crate) wake: Option<WakeSource>,
-    pub(crate) poll: Duration,
-    pub(crate) closing: Option<watch::Receiver<bool>>,
     pub(crate) groups: ConsumerGroups,
+    pub(crate) closing: Option<watch::Receiver<bool>>,
 }
 
 impl Subscriptions {
-    /// Feeds over `events`, the groups' checkpoints (named `subscription:{organization}:{group}`,
-    /// or `subscription-platform:{group}` for a `scope=platform` group: never a projection's)
-    /// and parked events in `checkpoints`, woken by `wake` (the service's event bus, or
-    /// PostgreSQL's committed events; without it feeds only poll, every `options.poll`).
-    pub fn new(
-        events: Arc<dyn EventStore>,
-        checkpoints: Arc<dyn CheckpointStore>,
-        wake: Option<WakeSource>,
-        options: GroupOptions,
-    ) -> Self {
-        let poll = options.poll;
-        let groups = ConsumerGroups::new(Arc::clone(&events), Arc::clone(&checkpoints), wake.clone(), options);
-        Self {
-            events,
-            checkpoints,
-            wake,
-            poll,
-            closing: None,
-            groups,
-        }
+    /// Feeds of `groups`. The groups' checkpoints are named `subscription:{organization}:{group}`,
+    /// or `subscription-platform:{group}` for a `scope=platform` group: never a projection's.
+    pub fn new(groups: ConsumerGroups) -> Self {
+        Self { groups, closing: None }
     }
 
     /// The same feeds, ending every open one once `closing` holds `true` (after the event
@@ -72,16 +51,6 @@ impl Subscriptions {
     /// Stops the consumer groups, each saving its checkpoint (see [`ConsumerGroups::close`]).
     pub async fn close(&self) {
         self.groups.close().await;
-    }
-}
-
-impl std::fmt::Debug for Subscriptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriptions")
-            .field("wake", &self.wake.is_some())
-            .field("poll", &self.poll)
-            .field("groups", &self.groups)
-            .finish_non_exhaustive()
     }
 }
 
@@ -145,9 +114,9 @@ pub(crate) fn feed(
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     // Subscribed before the first read: an event committed during catch-up still wakes it.
     let feed = Feed {
-        events: Arc::clone(&subscriptions.events),
-        wake: subscriptions.wake.as_ref().map(|wake| wake()),
-        poll: subscriptions.poll,
+        events: Arc::clone(subscriptions.groups.events()),
+        wake: subscriptions.groups.wake(),
+        poll: subscriptions.groups.options().poll,
         closing: subscriptions.closing.clone(),
         after,
         until,
@@ -245,6 +214,7 @@ mod tests {
 
     use async_trait::async_trait;
     use futures::StreamExt;
+    use hive_application::subscription::GroupOptions;
     use hive_domain::{EventStream, Metadata, StoreResult};
     use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
 
@@ -293,7 +263,8 @@ mod tests {
             poll: Duration::from_secs(60),
             ..GroupOptions::default()
         };
-        let subscriptions = Subscriptions::new(store.clone(), Arc::new(MemoryCheckpointStore::new()), None, options);
+        let groups = ConsumerGroups::new(store.clone(), Arc::new(MemoryCheckpointStore::new()), None, options);
+        let subscriptions = Subscriptions::new(groups);
         let filter = GroupFilter {
             organization: Some("org-a".into()),
             ..GroupFilter::default()

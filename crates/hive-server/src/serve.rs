@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hive_domain::{EventEnvelope, EventStore};
 use hive_http::{
-    ApiState, ApiToken, GroupOptions, HttpConfig, Metrics, Readiness, ReadinessCheck, Subscriptions, TokenRegistry,
-    WakeSource,
+    ApiState, ApiToken, ConsumerGroups, GroupOptions, HttpConfig, Metrics, Readiness, ReadinessCheck, Subscriptions,
+    TokenRegistry, WakeSource,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
@@ -127,12 +127,12 @@ pub fn subscriptions(app: &App, live: Option<&broadcast::Receiver<Arc<EventEnvel
         poll: FEED_POLL,
         ..GroupOptions::default()
     };
-    Subscriptions::new(
+    Subscriptions::new(ConsumerGroups::new(
         Arc::clone(&app.event_store),
         Arc::clone(&app.checkpoints),
         Some(wake),
         options,
-    )
+    ))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, with every projection following

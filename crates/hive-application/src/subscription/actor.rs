@@ -126,13 +126,12 @@ impl Actor {
             let Actor { wake, .. } = &mut self;
             let woken = async {
                 match wake {
-                    Some(receiver) => match receiver.recv().await {
-                        Err(broadcast::error::RecvError::Closed) => {
+                    Some(receiver) => {
+                        if let Err(broadcast::error::RecvError::Closed) = receiver.recv().await {
                             *wake = None;
                             std::future::pending::<()>().await;
                         }
-                        _ => {}
-                    },
+                    }
                     None => std::future::pending().await,
                 }
             };

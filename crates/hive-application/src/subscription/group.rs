@@ -326,9 +326,10 @@ impl GroupState {
             }
             let delivered = self.deliveries.get(&position).copied().unwrap_or(0);
             if delivered >= self.options.max_deliveries {
-                let waiting = self.queue.remove(&position).expect("queued");
+                if let Some(waiting) = self.queue.remove(&position) {
+                    park.push((waiting.envelope, delivered, waiting.replay));
+                }
                 self.deliveries.remove(&position);
-                park.push((waiting.envelope, delivered, waiting.replay));
                 continue;
             }
             let Some(index) = self.owner(&stream) else { break };
@@ -347,7 +348,9 @@ impl GroupState {
             member.held += 1;
             took.push(member.id);
             let consumer = member.id;
-            let waiting = self.queue.remove(&position).expect("queued");
+            let Some(waiting) = self.queue.remove(&position) else {
+                continue;
+            };
             self.deliveries.insert(position, delivered + 1);
             self.holders.entry(stream).or_insert((consumer, 0)).1 += 1;
             self.in_flight.insert(

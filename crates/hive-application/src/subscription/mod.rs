@@ -191,6 +191,12 @@ impl Drop for Membership {
     }
 }
 
+/// The map of running groups (a panic while it was held leaves it usable: every change to it
+/// is a single insert or remove).
+fn lock(running: &Mutex<HashMap<String, Handle>>) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
+    running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A running group: how to reach its task, and the task.
 struct Handle {
     id: u64,
@@ -211,7 +217,7 @@ struct Inner {
     wake: Option<WakeSource>,
     options: GroupOptions,
     running: Mutex<HashMap<String, Handle>>,
-    next_id: Mutex<u64>,
+    next_id: std::sync::atomic::AtomicU64,
     closed: std::sync::atomic::AtomicBool,
 }
 
@@ -240,7 +246,7 @@ impl ConsumerGroups {
                 wake,
                 options,
                 running: Mutex::new(HashMap::new()),
-                next_id: Mutex::new(0),
+                next_id: std::sync::atomic::AtomicU64::new(0),
                 closed: std::sync::atomic::AtomicBool::new(false),
             }),
         }
@@ -254,6 +260,16 @@ impl ConsumerGroups {
     /// The global log the groups read.
     pub fn events(&self) -> &Arc<dyn EventStore> {
         &self.inner.events
+    }
+
+    /// Where the groups' checkpoints and parked events are kept.
+    pub fn checkpoints(&self) -> &Arc<dyn CheckpointStore> {
+        &self.inner.checkpoints
+    }
+
+    /// A receiver of the events committed from now on, if the groups are woken at all.
+    pub fn wake(&self) -> Option<broadcast::Receiver<Arc<EventEnvelope>>> {
+        self.inner.wake.as_ref().map(|wake| wake())
     }
 
     /// Connects a consumer to its group (starting the group if nobody is connected).
@@ -417,7 +433,7 @@ impl ConsumerGroups {
     /// Sends a command to the group's task if it runs; `None` when it does not.
     async fn ask<T>(&self, group: &str, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
         let commands = {
-            let running = self.inner.running.lock().expect("groups lock");
+            let running = lock(&self.inner.running);
             running.get(group).map(|h| h.commands.clone())?
         };
         let (reply, answer) = oneshot::channel();
@@ -430,7 +446,7 @@ impl ConsumerGroups {
     pub async fn close(&self) {
         self.inner.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         let tasks: Vec<_> = {
-            let mut running = self.inner.running.lock().expect("groups lock");
+            let mut running = lock(&self.inner.running);
             running
                 .drain()
                 .filter_map(|(_, mut handle)| {
@@ -449,19 +465,15 @@ impl ConsumerGroups {
         if self.inner.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(GroupError::Closed);
         }
-        if let Some(handle) = self.inner.running.lock().expect("groups lock").get(group) {
+        if let Some(handle) = lock(&self.inner.running).get(group) {
             return Ok(handle.commands.clone());
         }
         let stored = self.stored(group).await?;
-        let mut running = self.inner.running.lock().expect("groups lock");
+        let mut running = lock(&self.inner.running);
         if let Some(handle) = running.get(group) {
             return Ok(handle.commands.clone());
         }
-        let id = {
-            let mut next = self.inner.next_id.lock().expect("groups lock");
-            *next += 1;
-            *next
-        };
+        let id = { self.inner.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 };
         let (commands, receiver) = mpsc::unbounded_channel();
         let actor = Actor::new(
             group.to_owned(),
@@ -491,14 +503,14 @@ impl ConsumerGroups {
 
     /// Forgets a group task that stopped (its channel is closed).
     fn forget(&self, group: &str, commands: &mpsc::UnboundedSender<Command>) {
-        let mut running = self.inner.running.lock().expect("groups lock");
+        let mut running = lock(&self.inner.running);
         if running.get(group).is_some_and(|h| h.commands.same_channel(commands)) {
             running.remove(group);
         }
     }
 
     fn remove_if(&self, group: &str, id: u64) {
-        let mut running = self.inner.running.lock().expect("groups lock");
+        let mut running = lock(&self.inner.running);
         if running.get(group).is_some_and(|h| h.id == id) {
             running.remove(group);
         }

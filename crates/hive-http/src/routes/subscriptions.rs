@@ -253,14 +253,22 @@ pub(super) async fn events(
     let after = match from.or(last_event_id) {
         Some(after) => after,
         None => subscriptions
-            .checkpoints
+            .groups
+            .checkpoints()
             .load(&name)
             .await
             .map_err(unavailable)?
             .map_or(0, |c| c.position),
     };
     let until = match live {
-        false => Some(subscriptions.events.head_position().await.map_err(unavailable)?),
+        false => Some(
+            subscriptions
+                .groups
+                .events()
+                .head_position()
+                .await
+                .map_err(unavailable)?,
+        ),
         true => None,
     };
     Ok(Sse::new(feed(subscriptions, after, until, filter))
@@ -278,7 +286,12 @@ pub(super) async fn checkpoint(
     let subscriptions = subscriptions(&state)?;
     let name = checkpoint_name(&caller, &group);
     let status = subscriptions.groups.status(&name).await.map_err(group_problem)?;
-    let stored = subscriptions.checkpoints.load(&name).await.map_err(unavailable)?;
+    let stored = subscriptions
+        .groups
+        .checkpoints()
+        .load(&name)
+        .await
+        .map_err(unavailable)?;
     Ok(Json(GroupCheckpoint {
         group,
         position: status.checkpoint,

@@ -220,12 +220,12 @@ impl TestApp {
             poll: Duration::from_millis(200),
             ..hive_http::GroupOptions::default()
         });
-        let subscriptions = hive_http::Subscriptions::new(
+        let subscriptions = hive_http::Subscriptions::new(hive_http::ConsumerGroups::new(
             store.clone(),
             Arc::new(MemoryCheckpointStore::new()),
             Some(Arc::new(move || wake.subscribe())),
             groups,
-        );
+        ));
         let metrics = Metrics::new();
         let query_cache = billing.query_cache().cloned();
         let state = ApiState {
