@@ -73,7 +73,7 @@ fn every_flag_and_operator_command_is_documented() {
     let mut commands = Vec::new();
     for group in cli
         .get_subcommands()
-        .filter(|c| ["projections", "search", "events"].contains(&c.get_name()))
+        .filter(|c| ["projections", "search", "events", "subscriptions"].contains(&c.get_name()))
     {
         for command in group.get_subcommands().filter(|c| c.get_name() != "help") {
             commands.push(format!("\nhive {} {}", group.get_name(), command.get_name()));
