@@ -120,11 +120,12 @@ fn scalar_text(value: &Value) -> String {
 }
 
 /// The services the stack must have, and the variable that wires `hive` to each server.
-pub(crate) const SERVERS: [(&str, &str); 4] = [
+pub(crate) const SERVERS: [(&str, &str); 5] = [
     ("mongo", "HIVE_MONGODB_URI"),
     ("elasticsearch", "HIVE_ELASTICSEARCH_URL"),
     ("redis", "HIVE_REDIS_URL"),
     ("postgres", "HIVE_POSTGRES_URL"),
+    ("nats", "HIVE_NATS_URL"),
 ];
 
 /// What the checks need to know beyond the file.

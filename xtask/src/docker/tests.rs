@@ -57,6 +57,7 @@ fn the_variables_hive_server_reads_are_found_in_its_sources() {
         "HIVE_REDIS_URL",
         "HIVE_POSTGRES_URL",
         "HIVE_POSTGRES_SCHEMA",
+        "HIVE_NATS_URL",
         "HIVE_CONFIG",
     ] {
         assert!(env.contains(key), "{key} in {env:?}");
@@ -84,6 +85,9 @@ services:
   postgres:
     image: postgres:16.6
     healthcheck: {test: ["CMD", "true"]}
+  nats:
+    image: nats:2.10-alpine
+    healthcheck: {test: ["CMD", "true"]}
   hive:
     build: {context: .., dockerfile: docker/Dockerfile}
     environment:
@@ -91,8 +95,9 @@ services:
       - HIVE_ELASTICSEARCH_URL=http://elastic:pw@elasticsearch:9200
       - HIVE_REDIS_URL=redis://redis:6379
       - HIVE_POSTGRES_URL=postgres://hive:pw@postgres:5432/hive
+      - HIVE_NATS_URL=nats://nats:4222
     volumes: ["hive-data:/var/lib/hive"]
-    depends_on: [mongo, elasticsearch, redis, postgres]
+    depends_on: [mongo, elasticsearch, redis, postgres, nats]
 volumes:
   hive-data:
 "#;
@@ -117,18 +122,18 @@ fn a_minimal_stack_passes_and_each_fault_is_named() {
             "hive: `HIVE_REDIS_ADDR` is not a variable hive-server reads",
         ),
         (
-            "[mongo, elasticsearch, redis, postgres]",
-            "[mongo, elastic, redis, postgres]",
+            "[mongo, elasticsearch, redis, postgres, nats]",
+            "[mongo, elastic, redis, postgres, nats]",
             "depends on `elastic`, which is not a service",
         ),
         (
-            "[mongo, elasticsearch, redis, postgres]",
-            "[mongo, redis, postgres]",
+            "[mongo, elasticsearch, redis, postgres, nats]",
+            "[mongo, redis, postgres, nats]",
             "hive: does not depend on `elasticsearch`",
         ),
         (
-            "[mongo, elasticsearch, redis, postgres]",
-            "[mongo, elasticsearch, redis]",
+            "[mongo, elasticsearch, redis, postgres, nats]",
+            "[mongo, elasticsearch, redis, nats]",
             "hive: does not depend on `postgres`",
         ),
         (
@@ -173,9 +178,9 @@ fn a_minimal_stack_passes_and_each_fault_is_named() {
         );
     }
     let waits_healthy = GOOD.replace(
-        "depends_on: [mongo, elasticsearch, redis, postgres]",
+        "depends_on: [mongo, elasticsearch, redis, postgres, nats]",
         "depends_on: {mongo: {condition: service_healthy}, elasticsearch: {condition: service_healthy}, \
-         redis: {condition: service_started}, postgres: {condition: service_healthy}}",
+         redis: {condition: service_started}, postgres: {condition: service_healthy}, nats: {condition: service_healthy}}",
     );
     assert_eq!(check_compose(&waits_healthy), Vec::<String>::new());
     let no_health = waits_healthy.replacen("    healthcheck: {test: [\"CMD\", \"true\"]}\n", "", 1);
