@@ -51,6 +51,13 @@ pub(super) enum Command {
     Stop,
 }
 
+/// A reply owed once the checkpoint is saved: acknowledgements and refusals that parked are
+/// answered after the save that follows them, one save for all that came in meanwhile.
+enum Owed {
+    Ack(oneshot::Sender<Result<u64, GroupError>>),
+    Nack(oneshot::Sender<Result<Refusal, GroupError>>, Refusal),
+}
+
 /// One group's task.
 pub(super) struct Actor {
     name: String,
@@ -64,6 +71,8 @@ pub(super) struct Actor {
     options: GroupOptions,
     /// The last read found nothing new: wait for a wake-up or the poll interval.
     caught_up: bool,
+    /// Replies waiting for the next save.
+    owed: Vec<Owed>,
 }
 
 impl Actor {
@@ -86,20 +95,21 @@ impl Actor {
             wake,
             options,
             caught_up: false,
+            owed: Vec::new(),
         }
     }
 
     /// Runs until nobody was connected for [`GroupOptions::linger`].
     pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut idle_since: Option<Instant> = None;
+        let mut stop = false;
         loop {
-            let reading = self.state.has_members() && !self.caught_up && self.state.wants_more();
-            if reading {
-                self.read().await;
-            }
+            // Acknowledgements are answered before the next page is read.
             self.dispatch().await;
-            if let Err(error) = self.save().await {
-                tracing::warn!(%error, group = %self.name, "consumer group: saving the checkpoint failed");
+            self.save_and_answer().await;
+            if self.state.has_members() && !self.caught_up && self.state.wants_more() {
+                self.read().await;
+                self.dispatch().await;
             }
             let now = Instant::now();
             let idle = if self.state.has_members() {
@@ -135,20 +145,57 @@ impl Actor {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
+            let command = tokio::select! {
                 biased;
-                command = commands.recv() => match command {
-                    Some(Command::Stop) | None => break,
+                command = commands.recv() => command,
+                () = woken => {
+                    self.caught_up = false;
+                    continue;
+                }
+                () = tokio::time::sleep(wait) => {
+                    self.caught_up = false;
+                    continue;
+                }
+            };
+            // This command and every one already waiting, then one save for all of them.
+            let mut next = command;
+            loop {
+                match next {
+                    Some(Command::Stop) | None => {
+                        stop = true;
+                        break;
+                    }
                     Some(command) => self.handle(command).await,
-                },
-                () = woken => self.caught_up = false,
-                () = tokio::time::sleep(wait) => self.caught_up = false,
+                }
+                match commands.try_recv() {
+                    Ok(command) => next = Some(command),
+                    Err(_) => break,
+                }
+            }
+            if stop {
+                break;
             }
         }
         commands.close();
         while commands.try_recv().is_ok() {}
-        if let Err(error) = self.save().await {
+        self.save_and_answer().await;
+    }
+
+    /// Saves the checkpoint if it moved, then answers the replies owed.
+    async fn save_and_answer(&mut self) {
+        let saved = self.save().await;
+        if let Err(error) = &saved {
             tracing::warn!(%error, group = %self.name, "consumer group: saving the checkpoint failed");
+        }
+        for owed in self.owed.drain(..) {
+            match owed {
+                Owed::Ack(reply) => {
+                    let _ = reply.send(saved.clone().map(|()| self.saved).map_err(GroupError::from));
+                }
+                Owed::Nack(reply, refusal) => {
+                    let _ = reply.send(saved.clone().map(|()| refusal).map_err(GroupError::from));
+                }
+            }
         }
     }
 
@@ -188,37 +235,40 @@ impl Actor {
                         return;
                     }
                 }
-                let saved = self.save().await.map(|()| self.saved).map_err(GroupError::from);
-                let _ = reply.send(saved);
+                self.owed.push(Owed::Ack(reply));
             }
             Command::Nack {
                 consumer,
                 position,
                 reason,
                 reply,
-            } => {
-                let refusal = match self.state.refuse(consumer.as_deref(), position) {
-                    Refused::NotHeld => Err(GroupError::NotHeld(position)),
-                    Refused::Retry(deliveries) => Ok(Refusal {
+            } => match self.state.refuse(consumer.as_deref(), position) {
+                Refused::NotHeld => {
+                    let _ = reply.send(Err(GroupError::NotHeld(position)));
+                }
+                Refused::Retry(deliveries) => {
+                    let _ = reply.send(Ok(Refusal {
                         deliveries,
                         parked: false,
-                    }),
-                    Refused::Park(envelope, deliveries, replay) => {
-                        let why = format!("refused {deliveries} times: {reason}");
-                        match self.park(&envelope, &why, replay).await {
-                            Ok(()) => self.save().await.map_err(GroupError::from).map(|()| Refusal {
+                    }));
+                }
+                Refused::Park(envelope, deliveries, replay) => {
+                    let why = format!("refused {deliveries} times: {reason}");
+                    match self.park(&envelope, &why, replay).await {
+                        Ok(()) => self.owed.push(Owed::Nack(
+                            reply,
+                            Refusal {
                                 deliveries,
                                 parked: true,
-                            }),
-                            Err(error) => {
-                                self.state.requeue(envelope, replay);
-                                Err(error.into())
-                            }
+                            },
+                        )),
+                        Err(error) => {
+                            self.state.requeue(envelope, replay);
+                            let _ = reply.send(Err(error.into()));
                         }
                     }
-                };
-                let _ = reply.send(refusal);
-            }
+                }
+            },
             Command::Replay { events, reply } => {
                 let _ = reply.send(self.state.push_replay(events));
             }

@@ -1,13 +1,16 @@
 //! `hive events follow <group>`: a consumer of a subscription group of a running service. It
 //! prints each event it receives as one JSON line (as `GET /events/{eventId}` answers it),
 //! acknowledges what it printed, and reconnects when the connection ends (the group sends
-//! again whatever was not acknowledged).
+//! again whatever was not acknowledged). Acknowledgements go from a task beside the reader,
+//! each for the last position printed by then: one per event would cost the group a
+//! checkpoint write per event.
 
 use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
+use tokio::sync::watch;
 
 use super::remote::{take_sse_events, Remote};
 
@@ -48,7 +51,17 @@ pub async fn follow(args: FollowArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| format!("follow-{}", std::process::id()));
     let events_path = format!("/subscriptions/{}/events", args.group);
-    let ack_path = format!("/subscriptions/{}/ack", args.group);
+    let (printed_up_to, acks) = watch::channel(None::<u64>);
+    let acker = (!args.no_ack).then(|| {
+        let ack_path = format!("/subscriptions/{}/ack", args.group);
+        tokio::spawn(acknowledge(
+            acks,
+            args.remote.clone(),
+            client.clone(),
+            ack_path,
+            consumer.clone(),
+        ))
+    });
     let mut from = args.from;
     let mut printed = 0_u64;
     let mut backoff = Duration::from_millis(100);
@@ -102,11 +115,13 @@ pub async fn follow(args: FollowArgs) -> Result<(), String> {
             text.push_str(std::str::from_utf8(&bytes[..whole]).unwrap_or_default());
             bytes.drain(..whole);
             let mut last = None;
+            let mut closed = false;
             let mut stdout = std::io::stdout().lock();
             for event in take_sse_events(&mut text) {
                 if event.event.as_deref() == Some("reconnect") {
                     eprintln!("hive: the group closed this connection ({}); reconnecting", event.data);
-                    break 'connection;
+                    closed = true;
+                    break;
                 }
                 writeln!(stdout, "{}", event.data).map_err(|e| format!("stdout: {e}"))?;
                 last = event.id.and_then(|id| id.parse::<u64>().ok()).or(last);
@@ -117,21 +132,49 @@ pub async fn follow(args: FollowArgs) -> Result<(), String> {
             }
             stdout.flush().map_err(|e| format!("stdout: {e}"))?;
             drop(stdout);
-            if let (Some(position), false) = (last, args.no_ack) {
-                let body = json!({ "position": position, "consumer": consumer });
-                if let Err(error) = args
-                    .remote
-                    .call(&client, reqwest::Method::POST, &ack_path, Some(body))
-                    .await
-                {
-                    eprintln!("hive: acknowledging {position} failed ({error}); the group will send it again");
-                }
+            if let Some(position) = last {
+                printed_up_to.send_replace(Some(position));
+            }
+            if closed {
+                break 'connection;
             }
             if args.limit.is_some_and(|limit| printed >= limit) {
+                drop(printed_up_to);
+                if let Some(acker) = acker {
+                    let _ = acker.await;
+                }
                 return Ok(());
             }
         }
         eprintln!("hive: the feed ended; reconnecting");
         tokio::time::sleep(backoff).await;
+    }
+}
+
+/// Acknowledges the last position printed each time it moves, until the reader is done (then
+/// the last one, if not yet).
+async fn acknowledge(
+    mut printed: watch::Receiver<Option<u64>>,
+    remote: Remote,
+    client: reqwest::Client,
+    path: String,
+    consumer: String,
+) {
+    let mut acked = None;
+    loop {
+        let done = printed.changed().await.is_err();
+        let position = *printed.borrow_and_update();
+        if let Some(position) = position.filter(|p| acked.is_none_or(|acked| *p > acked)) {
+            let body = json!({ "position": position, "consumer": consumer });
+            match remote.call(&client, reqwest::Method::POST, &path, Some(body)).await {
+                Ok(_) => acked = Some(position),
+                Err(error) => {
+                    eprintln!("hive: acknowledging {position} failed ({error}); the group will send it again")
+                }
+            }
+        }
+        if done {
+            return;
+        }
     }
 }

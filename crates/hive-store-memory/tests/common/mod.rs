@@ -67,10 +67,13 @@ pub async fn assert_answers_as_a_full_replay(store: &hive_store_memory::MemoryEv
     let replayed = hive_store_memory::MemoryEventStore::open(copy.path(), options)
         .await
         .unwrap();
+    // The body cache holds what each happened to read (a replayed tail, a checked record): not
+    // part of what the store answers.
+    let (ours, theirs) = (store.stats(), replayed.stats());
     assert_eq!(
-        store.stats(),
-        replayed.stats(),
-        "index and cache as after a full replay"
+        (ours.events, ours.index_bytes),
+        (theirs.events, theirs.index_bytes),
+        "index as after a full replay"
     );
     let answers = hive_testkit::StoreAnswers::of(store).await.unwrap();
     assert_eq!(answers, hive_testkit::StoreAnswers::of(&replayed).await.unwrap());
