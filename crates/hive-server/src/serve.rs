@@ -123,8 +123,12 @@ pub fn subscriptions(app: &App, live: Option<&broadcast::Receiver<Arc<EventEnvel
             Arc::new(move || bus.subscribe())
         }
     };
+    let settings = app.config.subscriptions;
     let options = GroupOptions {
         poll: FEED_POLL,
+        max_deliveries: settings.max_deliveries,
+        max_in_flight: settings.max_in_flight,
+        stall_timeout: settings.stall_timeout,
         ..GroupOptions::default()
     };
     Subscriptions::new(ConsumerGroups::new(

@@ -36,6 +36,9 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigErr
         nats_subject_prefix: get("HIVE_NATS_SUBJECT_PREFIX"),
         body_limit: number("HIVE_HTTP_BODY_LIMIT")?,
         request_timeout_secs: number("HIVE_HTTP_REQUEST_TIMEOUT_SECS")?,
+        subscription_max_deliveries: number("HIVE_SUBSCRIPTIONS_MAX_DELIVERIES")?,
+        subscription_max_in_flight: number("HIVE_SUBSCRIPTIONS_MAX_IN_FLIGHT")?,
+        subscription_stall_timeout_secs: number("HIVE_SUBSCRIPTIONS_STALL_TIMEOUT_SECS")?,
         tokens: None,
     })
 }

@@ -32,7 +32,17 @@ struct FileConfig {
     #[serde(default)]
     http: HttpSection,
     #[serde(default)]
+    subscriptions: SubscriptionsSection,
+    #[serde(default)]
     auth: AuthSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionsSection {
+    max_deliveries: Option<u64>,
+    max_in_flight: Option<u64>,
+    stall_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +130,9 @@ pub(crate) fn from_toml(text: &str) -> Result<Layer, ConfigError> {
         nats_subject_prefix: file.nats.subject_prefix,
         body_limit: file.http.body_limit,
         request_timeout_secs: file.http.request_timeout_secs,
+        subscription_max_deliveries: file.subscriptions.max_deliveries,
+        subscription_max_in_flight: file.subscriptions.max_in_flight,
+        subscription_stall_timeout_secs: file.subscriptions.stall_timeout_secs,
         tokens: file.auth.tokens,
     })
 }

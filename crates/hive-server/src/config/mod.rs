@@ -95,6 +95,12 @@ pub struct Layer {
     pub body_limit: Option<u64>,
     /// `http.request_timeout_secs`.
     pub request_timeout_secs: Option<u64>,
+    /// `subscriptions.max_deliveries` / `HIVE_SUBSCRIPTIONS_MAX_DELIVERIES`.
+    pub subscription_max_deliveries: Option<u64>,
+    /// `subscriptions.max_in_flight` / `HIVE_SUBSCRIPTIONS_MAX_IN_FLIGHT`.
+    pub subscription_max_in_flight: Option<u64>,
+    /// `subscriptions.stall_timeout_secs` / `HIVE_SUBSCRIPTIONS_STALL_TIMEOUT_SECS`.
+    pub subscription_stall_timeout_secs: Option<u64>,
     /// `[[auth.tokens]]`.
     pub tokens: Option<Vec<TokenConfig>>,
 }
@@ -126,6 +132,11 @@ impl Layer {
             nats_subject_prefix: over.nats_subject_prefix.or(self.nats_subject_prefix),
             body_limit: over.body_limit.or(self.body_limit),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            subscription_max_deliveries: over.subscription_max_deliveries.or(self.subscription_max_deliveries),
+            subscription_max_in_flight: over.subscription_max_in_flight.or(self.subscription_max_in_flight),
+            subscription_stall_timeout_secs: over
+                .subscription_stall_timeout_secs
+                .or(self.subscription_stall_timeout_secs),
             tokens: over.tokens.or(self.tokens),
         }
     }
@@ -179,8 +190,21 @@ pub struct Config {
     pub body_limit: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// How the subscription groups treat their consumers.
+    pub subscriptions: SubscriptionSettings,
     /// Configured bearer tokens (empty: a development token is made).
     pub tokens: Vec<TokenConfig>,
+}
+
+/// How the subscription groups treat their consumers (`[subscriptions]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionSettings {
+    /// Deliveries without an acknowledgement after which an event is parked.
+    pub max_deliveries: u32,
+    /// Unacknowledged events one consumer may hold.
+    pub max_in_flight: usize,
+    /// How long a consumer may leave the events waiting for it before it is closed.
+    pub stall_timeout: Duration,
 }
 
 /// The default size of the durable store's body cache, in MiB.
@@ -209,6 +233,9 @@ impl Config {
             mongodb_database: Some("Gyroscops Cloud".into()),
             body_limit: Some(64 * 1024),
             request_timeout_secs: Some(30),
+            subscription_max_deliveries: Some(5),
+            subscription_max_in_flight: Some(1_000),
+            subscription_stall_timeout_secs: Some(30),
             ..Layer::default()
         }
     }
@@ -258,6 +285,29 @@ impl Config {
                 "expected 1 to 3600",
             ));
         }
+        let subscriptions = SubscriptionSettings {
+            max_deliveries: in_range(
+                layer.subscription_max_deliveries,
+                5,
+                "subscriptions.max_deliveries",
+                1,
+                1_000,
+            )?,
+            max_in_flight: in_range(
+                layer.subscription_max_in_flight,
+                1_000,
+                "subscriptions.max_in_flight",
+                1,
+                100_000,
+            )?,
+            stall_timeout: Duration::from_secs(in_range(
+                layer.subscription_stall_timeout_secs,
+                30,
+                "subscriptions.stall_timeout_secs",
+                1,
+                3_600,
+            )?),
+        };
         let tokens = layer.tokens.unwrap_or_default();
         for (i, token) in tokens.iter().enumerate() {
             if token.token.len() < 16 {
@@ -298,6 +348,7 @@ impl Config {
             nats_subject_prefix: layer.nats_subject_prefix,
             body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
             request_timeout: Duration::from_secs(timeout),
+            subscriptions,
             tokens,
         };
         config.check_available()?;
@@ -321,6 +372,25 @@ impl Config {
                 .overridden_by(environment)
                 .overridden_by(flags),
         )
+    }
+}
+
+/// `value` (else `default`) if within `min..=max`, else the error naming `key`.
+fn in_range<T: TryFrom<u64>>(
+    value: Option<u64>,
+    default: u64,
+    key: &str,
+    min: u64,
+    max: u64,
+) -> Result<T, ConfigError> {
+    let value = value.unwrap_or(default);
+    match T::try_from(value) {
+        Ok(fits) if (min..=max).contains(&value) => Ok(fits),
+        _ => Err(ConfigError::new(
+            key,
+            Some(&value.to_string()),
+            format!("expected {min} to {max}"),
+        )),
     }
 }
 

@@ -321,3 +321,44 @@ fn the_nats_connector_is_configured_from_the_file_or_the_environment_and_needs_a
     assert_eq!(error.key, "connector");
     assert!(error.message.contains("none, nats"), "{}", error.message);
 }
+
+#[test]
+fn the_subscription_groups_are_configured_and_bounded() {
+    let resolve = |layer: Layer| Config::resolve(Config::defaults().overridden_by(layer));
+    let defaults = resolve(Layer::default()).unwrap().subscriptions;
+    assert_eq!(
+        (defaults.max_deliveries, defaults.max_in_flight, defaults.stall_timeout),
+        (5, 1_000, Duration::from_secs(30))
+    );
+    let text = "[subscriptions]\nmax_deliveries = 10\nmax_in_flight = 50\nstall_timeout_secs = 120";
+    let from_file = resolve(file::from_toml(text).unwrap()).unwrap().subscriptions;
+    assert_eq!(
+        (
+            from_file.max_deliveries,
+            from_file.max_in_flight,
+            from_file.stall_timeout
+        ),
+        (10, 50, Duration::from_secs(120))
+    );
+    let from_env = resolve(env(&[("HIVE_SUBSCRIPTIONS_MAX_DELIVERIES", "2")])).unwrap();
+    assert_eq!(from_env.subscriptions.max_deliveries, 2);
+    for (key, value, name) in [
+        ("HIVE_SUBSCRIPTIONS_MAX_DELIVERIES", "0", "subscriptions.max_deliveries"),
+        (
+            "HIVE_SUBSCRIPTIONS_MAX_IN_FLIGHT",
+            "1000000",
+            "subscriptions.max_in_flight",
+        ),
+        (
+            "HIVE_SUBSCRIPTIONS_STALL_TIMEOUT_SECS",
+            "0",
+            "subscriptions.stall_timeout_secs",
+        ),
+    ] {
+        assert_eq!(resolve(env(&[(key, value)])).unwrap_err().key, name, "{key}={value}");
+    }
+    assert!(
+        file::from_toml("[subscriptions]\nlinger = 3").is_err(),
+        "unknown keys are refused"
+    );
+}
