@@ -6,7 +6,7 @@ use crate::{arch, cmd, docker, fuzz_api, test, Failure, TaskResult};
 type Step = (&'static str, fn() -> TaskResult);
 
 /// The steps, in order.
-const STEPS: [Step; 9] = [
+const STEPS: [Step; 8] = [
     ("fmt", fmt),
     ("clippy", clippy),
     ("test", tests),
@@ -15,7 +15,6 @@ const STEPS: [Step; 9] = [
     ("doc", doc),
     ("package", package),
     ("arch-check", arch::run),
-    ("bench-smoke", bench_smoke),
 ];
 
 /// Runs the steps; a failure names the step that failed.
@@ -69,14 +68,6 @@ fn tests() -> TaskResult {
 /// `cargo xtask fuzz-api` with its default budget and seed.
 fn fuzz() -> TaskResult {
     fuzz_api::run(&fuzz_api::FuzzApiArgs::default())
-}
-
-/// `cargo test --workspace --bench '*'`: each bench once, unoptimised (reusing the test build).
-fn bench_smoke() -> TaskResult {
-    cmd::run(
-        "the bench smoke run",
-        &mut cmd::cargo(["test", "--workspace", "--bench", "*"]),
-    )
 }
 
 /// `RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps`.
