@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::load::{check_present, kill_under_load};
 use common::postgres::Schema;
-use common::process::Process;
+use common::process::{Process, ServiceStore as Store};
 use common::token;
 use hive_domain::EventStore;
 use serde_json::json;
@@ -27,40 +27,16 @@ fn rounds() -> usize {
     }
 }
 
-/// Where the service keeps its events.
-enum Store {
-    /// The embedded durable log in the data directory, synced before each answer; its tail is
-    /// torn after the first kill.
-    Durable,
-    /// A schema of the test's own on a PostgreSQL server.
-    Postgres(Schema),
-}
-
-impl Store {
-    fn env(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Self::Durable => vec![("HIVE_STORE", "memory-durable".into()), ("HIVE_FSYNC", "always".into())],
-            Self::Postgres(schema) => schema.env(),
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Durable => "the durable store",
-            Self::Postgres(_) => "PostgreSQL",
-        }
-    }
-
-    /// What the kill of `round` left, checked (PostgreSQL: the global log has no gap) or made
-    /// worse (the durable log: its last record half written again, in the first round).
-    async fn after_kill(&self, round: usize, dir: &Path) {
-        match self {
-            Self::Durable if round == 0 => tear_the_tail(dir),
-            Self::Durable => {}
-            Self::Postgres(schema) => {
-                let head = assert_no_gap(&schema.connect().await.event_store()).await;
-                eprintln!("round {round}: the global log holds 1..={head}, no gap");
-            }
+/// What the kill of `round` left, checked (PostgreSQL: the global log has no gap) or made
+/// worse (the durable log, its tail torn after the first kill: its last record half written
+/// again).
+async fn after_kill(store: &Store, round: usize, dir: &Path) {
+    match store {
+        Store::Durable if round == 0 => tear_the_tail(dir),
+        Store::Durable => {}
+        Store::Postgres(schema) => {
+            let head = assert_no_gap(&schema.connect().await.event_store()).await;
+            eprintln!("round {round}: the global log holds 1..={head}, no gap");
         }
     }
 }
@@ -114,7 +90,7 @@ async fn sigkill_rounds(store: &Store) {
             check_present(&service.base, &token(dir.path()), &acked_total).await;
         }
         let acked = kill_under_load(service, token(dir.path()), format!("r2-{round}")).await;
-        store.after_kill(round, dir.path()).await;
+        after_kill(store, round, dir.path()).await;
         let service = start().await;
         let stderr = service.stderr();
         if round == 0 && matches!(store, Store::Durable) {

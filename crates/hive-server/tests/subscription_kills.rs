@@ -11,25 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use common::postgres::Schema;
-use common::process::{free_port, Follower, Process};
+use common::process::{free_port, Follower, Process, ServiceStore as Store};
 use common::{call, token};
 use hive_server::cli::take_sse_events;
 use serde_json::{json, Value};
-
-/// Where the service keeps its events (and the group's checkpoint).
-enum Store {
-    Durable,
-    Postgres(Schema),
-}
-
-impl Store {
-    fn env(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Self::Durable => vec![("HIVE_STORE", "memory-durable".into())],
-            Self::Postgres(schema) => schema.env(),
-        }
-    }
-}
 
 /// Creates and processes payment `id` (two events), retrying while the service is down (a
 /// request cut by a kill may have been done: then the retry is refused as done already).

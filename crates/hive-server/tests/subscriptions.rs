@@ -8,34 +8,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use common::groups::SseClient;
 use common::{call, start, token};
 use hive_server::config::Layer;
-use serde_json::{json, Value};
-
-/// The `(id, event, data)` of the next SSE event read from `response`.
-async fn next_event(response: &mut reqwest::Response, buffer: &mut String) -> (u64, String, Value) {
-    loop {
-        if let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|line| line.strip_prefix(&format!("{name}:")))
-                    .map(|v| v.trim_start().to_owned())
-            };
-            if let (Some(id), Some(event), Some(data)) = (field("id"), field("event"), field("data")) {
-                return (id.parse().unwrap(), event, serde_json::from_str(&data).unwrap());
-            }
-            continue;
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .expect("the feed stays open");
-        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
@@ -56,22 +32,14 @@ async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
         )
     };
     assert_eq!(create("feed-1").await.0, 201);
-    let feed = || {
-        reqwest::Client::new()
-            .get(format!("{}/subscriptions/billing-sync/events", server.base))
-            .bearer_auth(&token)
-            .send()
-    };
-    let mut response = feed().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let mut buffer = String::new();
-    let (id, event, data) = next_event(&mut response, &mut buffer).await;
+    let feed = || SseClient::open(&server.base, &token, "/subscriptions/billing-sync/events");
+    let mut response = feed().await;
+    let (id, event, data) = response.next().await;
     assert_eq!((id, event.as_str()), (1, "PaymentCreated"));
     assert_eq!(data["aggregateId"], "feed-1");
     let appended = Instant::now();
     assert_eq!(create("feed-2").await.0, 201);
-    let (id, _, data) = next_event(&mut response, &mut buffer).await;
+    let (id, _, data) = response.next().await;
     assert_eq!((id, &data["aggregateId"]), (2, &json!("feed-2")));
     println!("live event received {:?} after its append", appended.elapsed());
     drop(response);
@@ -86,17 +54,17 @@ async fn the_feed_catches_up_then_follows_the_log_live_over_http() {
     assert_eq!(stored["position"], 2);
 
     // A feed left open does not hold the graceful shutdown: it ends as the shutdown begins.
-    let mut open = feed().await.unwrap();
+    let mut open = feed().await;
     assert_eq!(create("feed-3").await.0, 201);
-    let (id, _, _) = next_event(&mut open, &mut String::new()).await;
+    let (id, _, _) = open.next().await;
     assert_eq!(id, 3, "resumed after the group's checkpoint (2)");
     tokio::time::timeout(Duration::from_secs(10), server.stop())
         .await
         .expect("the service stops with a feed open");
-    let ended = tokio::time::timeout(Duration::from_secs(5), open.chunk())
-        .await
-        .unwrap();
-    assert!(!matches!(ended, Ok(Some(_))), "the feed ended: {ended:?}");
+    assert!(
+        open.ends_within(Duration::from_secs(5)).await,
+        "the feed ended with the service"
+    );
 }
 
 #[tokio::test]

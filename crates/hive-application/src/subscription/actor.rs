@@ -275,6 +275,7 @@ impl Actor {
             Command::Status { reply } => {
                 let _ = reply.send((self.state.member_names(), self.state.in_flight()));
             }
+            // `run` ends on it before handing it here.
             Command::Stop => {}
         }
     }

@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn a_full_consumer_holds_back_its_streams_only_and_is_closed_once_stalled() {
         let mut state = GroupState::new(options(), 0);
-        let (a, mut ra, closed) = member(&mut state, "a", 100);
+        let (_, mut ra, closed) = member(&mut state, "a", 100);
         state.push_read(vec![event("s-1", 1), event("s-1", 2), event("s-1", 3)], 3);
         let start = Instant::now();
         state.dispatch(start);
@@ -532,7 +532,6 @@ mod tests {
         assert!(closed.get().unwrap().contains("too far behind"));
         assert!(!state.has_members());
         assert_eq!(state.checkpoint(), 0, "nothing was acknowledged");
-        let _ = a;
     }
 
     #[test]

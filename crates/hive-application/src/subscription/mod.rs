@@ -280,40 +280,36 @@ impl ConsumerGroups {
             .max_in_flight
             .min(self.inner.options.page_size)
             .max(1);
-        for _ in 0..3 {
-            let commands = self.running(&request.group, &request.filter).await?;
-            let (sender, receiver) = mpsc::channel(capacity);
-            let closed_because = Arc::new(OnceLock::new());
-            let (reply, answer) = oneshot::channel();
-            let join = Command::Join {
-                consumer: request.consumer.clone(),
-                filter: request.filter.clone(),
-                start: request.start,
-                sender,
-                closed_because: Arc::clone(&closed_because),
-                reply,
-            };
-            if commands.send(join).is_err() {
-                self.forget(&request.group, &commands);
-                continue;
-            }
-            match answer.await {
-                Ok(Ok(id)) => {
-                    return Ok(Membership {
-                        consumer: request.consumer,
-                        receiver,
-                        closed_because,
-                        leave: commands,
-                        id,
-                    })
+        let mut connection = None;
+        let (joined, commands) = self
+            .ask_running(&request.group, &request.filter, |reply| {
+                let (sender, receiver) = mpsc::channel(capacity);
+                let closed_because = Arc::new(OnceLock::new());
+                connection = Some((receiver, Arc::clone(&closed_because)));
+                Command::Join {
+                    consumer: request.consumer.clone(),
+                    filter: request.filter.clone(),
+                    start: request.start,
+                    sender,
+                    closed_because,
+                    reply,
                 }
-                Ok(Err(error)) => return Err(error),
-                Err(_) => self.forget(&request.group, &commands),
-            }
-        }
-        Err(GroupError::Store(EventStoreError::Backend(
-            "the consumer group kept stopping while joining it".into(),
-        )))
+            })
+            .await?;
+        let id = joined?;
+        // Made with the command that was answered: always there.
+        let Some((receiver, closed_because)) = connection else {
+            return Err(GroupError::Store(EventStoreError::Backend(
+                "joined without a connection".into(),
+            )));
+        };
+        Ok(Membership {
+            consumer: request.consumer,
+            receiver,
+            closed_because,
+            leave: commands,
+            id,
+        })
     }
 
     /// Acknowledges the events up to `position` held by `consumer` (by any consumer when
@@ -386,25 +382,13 @@ impl ConsumerGroups {
         if events.is_empty() {
             return Ok(0);
         }
-        for _ in 0..3 {
-            let commands = self.running(group, filter).await?;
-            let (reply, answer) = oneshot::channel();
-            if commands
-                .send(Command::Replay {
-                    events: events.clone(),
-                    reply,
-                })
-                .is_ok()
-            {
-                if let Ok(queued) = answer.await {
-                    return Ok(queued);
-                }
-            }
-            self.forget(group, &commands);
-        }
-        Err(GroupError::Store(EventStoreError::Backend(
-            "the consumer group kept stopping while replaying".into(),
-        )))
+        let (queued, _) = self
+            .ask_running(group, filter, |reply| Command::Replay {
+                events: events.clone(),
+                reply,
+            })
+            .await?;
+        Ok(queued)
     }
 
     /// Removes the parked events at `positions` (all when empty) without sending them;
@@ -458,6 +442,30 @@ impl ConsumerGroups {
         for task in tasks {
             let _ = task.await;
         }
+    }
+
+    /// Sends `command(reply)` to the group's task, started if it does not run, and answers the
+    /// reply and the channel it went through. A task that stops meanwhile (its linger over) is
+    /// forgotten and a new one asked, at most three times.
+    async fn ask_running<T>(
+        &self,
+        group: &str,
+        filter: &GroupFilter,
+        mut command: impl FnMut(oneshot::Sender<T>) -> Command,
+    ) -> Result<(T, mpsc::UnboundedSender<Command>), GroupError> {
+        for _ in 0..3 {
+            let commands = self.running(group, filter).await?;
+            let (reply, answer) = oneshot::channel();
+            if commands.send(command(reply)).is_ok() {
+                if let Ok(answered) = answer.await {
+                    return Ok((answered, commands));
+                }
+            }
+            self.forget(group, &commands);
+        }
+        Err(GroupError::Store(EventStoreError::Backend(format!(
+            "the consumer group `{group}` kept stopping while it was asked"
+        ))))
     }
 
     /// The group's task, started if it does not run.

@@ -21,7 +21,7 @@ pub use progress::Progress;
 pub use remote::{take_sse_events, Remote, SseEvent};
 pub use run::{events, projections, CommandResult};
 pub use search::search;
-pub use subscriptions::{subscriptions, SubscriptionsCommand};
+pub use subscriptions::{subscriptions, ParkedSelection, SubscriptionsCommand};
 
 /// Hive: an event-sourced billing service.
 #[derive(Debug, Parser)]

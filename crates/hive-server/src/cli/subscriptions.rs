@@ -1,7 +1,7 @@
 //! `hive subscriptions …`: a subscription group of a running service, over HTTP: its
 //! checkpoint and consumers, and its parked events (list, replay, skip).
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -27,27 +27,35 @@ pub enum SubscriptionsCommand {
         remote: Remote,
     },
     /// Send parked events to the group again (all, or those at `--position`).
-    Replay {
-        /// The subscription group.
-        group: String,
-        /// A parked event's global position (repeat for several; none: all).
-        #[arg(long = "position")]
-        positions: Vec<u64>,
-        /// The service and token.
-        #[command(flatten)]
-        remote: Remote,
-    },
+    Replay(ParkedSelection),
     /// Remove parked events without sending them (all, or those at `--position`).
-    Skip {
-        /// The subscription group.
-        group: String,
-        /// A parked event's global position (repeat for several; none: all).
-        #[arg(long = "position")]
-        positions: Vec<u64>,
-        /// The service and token.
-        #[command(flatten)]
-        remote: Remote,
-    },
+    Skip(ParkedSelection),
+}
+
+/// Which parked events of which group `hive subscriptions replay|skip` take.
+#[derive(Debug, Args)]
+pub struct ParkedSelection {
+    /// The subscription group.
+    group: String,
+    /// A parked event's global position (repeat for several; none: all).
+    #[arg(long = "position")]
+    positions: Vec<u64>,
+    /// The service and token.
+    #[command(flatten)]
+    remote: Remote,
+}
+
+impl ParkedSelection {
+    /// `POST /subscriptions/{group}/parked/{action}` with the positions.
+    fn request(self, action: &str) -> (Remote, Method, String, Option<Value>) {
+        let path = format!("/subscriptions/{}/parked/{action}", self.group);
+        (
+            self.remote,
+            Method::POST,
+            path,
+            Some(json!({ "positions": self.positions })),
+        )
+    }
 }
 
 /// Runs a `hive subscriptions` command, printing the service's answer.
@@ -60,26 +68,8 @@ pub async fn subscriptions(command: SubscriptionsCommand) -> Result<(), String> 
         SubscriptionsCommand::Parked { group, remote } => {
             (remote, Method::GET, format!("/subscriptions/{group}/parked"), None)
         }
-        SubscriptionsCommand::Replay {
-            group,
-            positions,
-            remote,
-        } => (
-            remote,
-            Method::POST,
-            format!("/subscriptions/{group}/parked/replay"),
-            Some(json!({ "positions": positions })),
-        ),
-        SubscriptionsCommand::Skip {
-            group,
-            positions,
-            remote,
-        } => (
-            remote,
-            Method::POST,
-            format!("/subscriptions/{group}/parked/skip"),
-            Some(json!({ "positions": positions })),
-        ),
+        SubscriptionsCommand::Replay(selection) => selection.request("replay"),
+        SubscriptionsCommand::Skip(selection) => selection.request("skip"),
     };
     let answer = remote.call(&client, method, &path, body).await?;
     match answer {

@@ -48,6 +48,14 @@ impl SseClient {
         }
     }
 
+    /// Whether the feed ends (the body closes, or breaks) within `wait`, nothing more sent.
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(wait, self.response.chunk()).await,
+            Ok(Ok(None) | Err(_))
+        )
+    }
+
     /// The next event, within 10 s.
     pub async fn next(&mut self) -> (u64, String, Value) {
         self.next_within(Duration::from_secs(10))

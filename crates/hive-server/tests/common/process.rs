@@ -7,6 +7,32 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Where a `hive serve` child process keeps its events.
+pub enum ServiceStore {
+    /// The embedded durable log in the data directory, synced before each answer.
+    Durable,
+    /// A schema of the test's own on a PostgreSQL server.
+    Postgres(super::postgres::Schema),
+}
+
+impl ServiceStore {
+    /// The `HIVE_…` variables of a service on this store.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Durable => vec![("HIVE_STORE", "memory-durable".into()), ("HIVE_FSYNC", "always".into())],
+            Self::Postgres(schema) => schema.env(),
+        }
+    }
+
+    /// The store, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Durable => "the durable store",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
 /// A `hive serve` child process.
 pub struct Process {
     child: Child,
