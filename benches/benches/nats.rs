@@ -19,9 +19,6 @@
 // A failed measurement should stop loudly, as in the benches.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
-use hive_benches as _;
-
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -30,7 +27,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use futures::StreamExt;
 use hive_application::Connector;
-use hive_benches::deposits;
+use hive_benches::{deposits, latency_summary, measuring, size_from_env};
 use hive_connector_nats::{NatsOptions, NatsSink};
 use hive_domain::{EventEnvelope, EventStore};
 use hive_store_memory::{MemoryCheckpointStore, MemoryEventStore};
@@ -97,14 +94,10 @@ fn report(phase: &str, seen: &Seen, acks: &[(u64, Instant)]) {
         .iter()
         .map(|(position, ack)| seen[position].saturating_duration_since(*ack))
         .collect();
-    lags.sort_unstable();
-    let at = |q: f64| lags[((lags.len() as f64 * q).ceil() as usize).saturating_sub(1)];
     println!(
-        "{phase}: {} appends, append → received p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "{phase}: {} appends, append → received {}",
         lags.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        lags[lags.len() - 1].as_secs_f64() * 1e3,
+        latency_summary(&mut lags)
     );
 }
 
@@ -223,17 +216,14 @@ async fn main() -> ExitCode {
         eprintln!("nats: skipped, HIVE_NATS_URL is not set (run `cargo xtask services` and export it)");
         return ExitCode::SUCCESS;
     };
-    // `cargo bench` passes `--bench`; `cargo test` runs bench targets without it.
-    let measuring = std::env::args().any(|arg| arg == "--bench");
-    let seconds = match std::env::var("HIVE_NATS_SECONDS").map(|s| s.parse::<u64>()) {
-        Err(_) if measuring => 10,
-        Err(_) => 1,
-        Ok(Ok(seconds)) if seconds > 0 => seconds,
-        Ok(_) => {
-            eprintln!("nats: HIVE_NATS_SECONDS must be a whole number above 0");
+    let seconds = match size_from_env("HIVE_NATS_SECONDS", 10, 1) {
+        Ok(seconds) => seconds,
+        Err(message) => {
+            eprintln!("nats: {message}");
             return ExitCode::from(2);
         }
     };
+    let measuring = measuring();
     latency(&url, if measuring { 200 } else { 20 }, seconds).await;
     let events = if measuring { 50_000 } else { 2_000 };
     throughput(&url, events, 100).await;

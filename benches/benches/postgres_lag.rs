@@ -17,16 +17,13 @@
 // A failed measurement should stop loudly, as in the benches.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
-use hive_benches as _;
-
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hive_benches::deposits;
+use hive_benches::{deposits, latency_summary, measuring, size_from_env};
 use hive_domain::EventStore;
 use hive_store_postgres::{PostgresEventStore, PostgresOptions, PostgresStore};
 use parking_lot::Mutex;
@@ -86,15 +83,8 @@ fn lags(seen: &Seen, acks: &[(u64, Instant)]) -> Vec<Duration> {
     lags
 }
 
-fn report(phase: &str, lags: &[Duration]) {
-    let at = |q: f64| lags[((lags.len() as f64 * q).ceil() as usize).saturating_sub(1)];
-    println!(
-        "{phase}: {} appends, lag p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        lags.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        lags[lags.len() - 1].as_secs_f64() * 1e3,
-    );
+fn report(phase: &str, mut lags: Vec<Duration>) {
+    println!("{phase}: {} appends, lag {}", lags.len(), latency_summary(&mut lags));
 }
 
 async fn measure(url: &str, idle_appends: usize, seconds: u64) {
@@ -113,7 +103,7 @@ async fn measure(url: &str, idle_appends: usize, seconds: u64) {
         idle.push(ack);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    report("idle", &lags(&seen, &idle));
+    report("idle", lags(&seen, &idle));
 
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -137,7 +127,7 @@ async fn measure(url: &str, idle_appends: usize, seconds: u64) {
     let elapsed = started.elapsed();
     let last = load.iter().map(|(position, _)| *position).max().expect("appends");
     wait_seen(&seen, last).await;
-    report("8 writers × 100", &lags(&seen, &load));
+    report("8 writers × 100", lags(&seen, &load));
     println!(
         "8 writers × 100: {:.0} events/s over {:.1} s",
         (load.len() * 100) as f64 / elapsed.as_secs_f64(),
@@ -153,17 +143,13 @@ async fn main() -> ExitCode {
         eprintln!("postgres_lag: skipped, HIVE_POSTGRES_URL is not set (run `cargo xtask services` and export it)");
         return ExitCode::SUCCESS;
     };
-    // `cargo bench` passes `--bench`; `cargo test` runs bench targets without it.
-    let measuring = std::env::args().any(|arg| arg == "--bench");
-    let seconds = match std::env::var("HIVE_LAG_SECONDS").map(|s| s.parse::<u64>()) {
-        Err(_) if measuring => 10,
-        Err(_) => 1,
-        Ok(Ok(seconds)) if seconds > 0 => seconds,
-        Ok(_) => {
-            eprintln!("postgres_lag: HIVE_LAG_SECONDS must be a whole number above 0");
+    let seconds = match size_from_env("HIVE_LAG_SECONDS", 10, 1) {
+        Ok(seconds) => seconds,
+        Err(message) => {
+            eprintln!("postgres_lag: {message}");
             return ExitCode::from(2);
         }
     };
-    measure(&url, if measuring { 200 } else { 20 }, seconds).await;
+    measure(&url, if measuring() { 200 } else { 20 }, seconds).await;
     ExitCode::SUCCESS
 }

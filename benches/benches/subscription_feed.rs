@@ -34,7 +34,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // Links hive-benches' global allocator (mimalloc, as in the `hive` binary).
-use hive_benches as _;
+use hive_benches::{latency_summary, measuring, size_from_env};
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
@@ -342,22 +342,8 @@ impl Consumers {
     }
 }
 
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 fn print_lags(what: &str, mut lags: Vec<Duration>) {
-    lags.sort_unstable();
-    println!(
-        "{what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(quantile(&lags, 0.50)),
-        ms(quantile(&lags, 0.99)),
-        ms(lags[lags.len() - 1]),
-    );
+    println!("{what}: {}", latency_summary(&mut lags));
 }
 
 async fn latency(store: &str, payments: usize) {
@@ -457,22 +443,19 @@ async fn throughput(service: &Service, group: &str, consumers: usize, acks: Acks
         "  acks {acks:?}: {chunks} chunks read ({:.1} events each), {acks_sent} acks ({:.2} ms each on average; \
          the most any one consumer spent acking: {:.2} s)",
         events as f64 / chunks.max(1) as f64,
-        ms(tallies.iter().map(|t| t.acking).sum::<Duration>() / acks_sent.max(1) as u32),
+        (tallies.iter().map(|t| t.acking).sum::<Duration>() / acks_sent.max(1) as u32).as_secs_f64() * 1e3,
         acking.as_secs_f64(),
     );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    // `cargo bench` passes `--bench`; `cargo test` runs bench targets without it.
-    let measuring = std::env::args().any(|arg| arg == "--bench");
+    let measuring = measuring();
     let store = std::env::var("HIVE_FEED_STORE").unwrap_or_else(|_| "memory-durable".into());
-    let events = match std::env::var("HIVE_FEED_EVENTS").map(|s| s.parse::<usize>()) {
-        Err(_) if measuring => 20_000,
-        Err(_) => 500,
-        Ok(Ok(events)) if events > 0 => events,
-        Ok(_) => {
-            eprintln!("subscription_feed: HIVE_FEED_EVENTS must be a whole number above 0");
+    let events = match size_from_env("HIVE_FEED_EVENTS", 20_000, 500) {
+        Ok(events) => usize::try_from(events).unwrap_or(usize::MAX),
+        Err(message) => {
+            eprintln!("subscription_feed: {message}");
             return ExitCode::from(2);
         }
     };

@@ -14,6 +14,7 @@ mod error;
 mod load;
 mod payment;
 mod payment_view;
+mod timing;
 
 pub use account::{deposits, new_stream, Account, AccountCommand, AccountError, AccountEvent};
 pub use append::{BaselineLog, Rotating};
@@ -26,3 +27,4 @@ pub use payment::{
     payment_envelopes, payment_history, BenchPayment, BenchPaymentCommand, BenchPaymentError, BenchPaymentEvent,
 };
 pub use payment_view::{payment_view, payment_views_start, BENCH_ORG};
+pub use timing::{latency_summary, measuring, size_from_env};
